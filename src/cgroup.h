@@ -1,0 +1,70 @@
+// Finds the effective cgroup memory limit of this process: /proc/self/cgroup names the cgroup,
+// /proc/self/mountinfo says where each hierarchy is mounted and from which root, and the limit
+// is the tightest one over the cgroup and every ancestor that is visible.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "system.h"
+
+namespace rlimit_init {
+
+/// One line of /proc/self/cgroup: "hierarchy-ID:controller-list:cgroup-path".
+struct ProcCgroupEntry {
+  int hierarchy_id = 0;
+  std::vector<std::string> controllers;  // empty for the v2 line "0::/..."
+  std::string path;                      // " (deleted)" suffix removed, see `deleted`
+  bool deleted = false;
+};
+
+/// One line of /proc/self/mountinfo, with octal escapes (\040 etc.) decoded.
+struct MountInfo {
+  std::string root;         // field 4: root of the mount within the filesystem
+  std::string mount_point;  // field 5
+  std::string fs_type;      // after the " - " separator
+  std::vector<std::string> super_options;  // last field, split on ','
+};
+
+/// Parses /proc/self/cgroup text. Malformed lines are skipped.
+std::vector<ProcCgroupEntry> ParseProcCgroup(std::string_view text);
+
+/// Parses /proc/self/mountinfo text. Malformed lines are skipped.
+std::vector<MountInfo> ParseMountInfo(std::string_view text);
+
+/// Parses a cgroup limit file value: "max" (v2) or a decimal byte count (v1). cgroup v1 reports
+/// "no limit" as PAGE_COUNTER_MAX * page size, which depends on the page size; that sentinel
+/// (and anything above it) returns kUnlimited. Garbage returns nullopt.
+std::optional<std::uint64_t> ParseCgroupLimit(std::string_view text, std::uint64_t page_size);
+
+enum class CgroupVersion { kNone, kV1, kV2 };
+
+struct CgroupMemory {
+  CgroupVersion version = CgroupVersion::kNone;
+  /// Effective limit: the minimum over the process's cgroup and its visible ancestors (v1 also
+  /// memory.stat hierarchical_memory_limit). kUnlimited when nothing limits.
+  std::uint64_t limit = kUnlimited;
+  /// The host path of the file the binding limit was read from, e.g.
+  /// "/sys/fs/cgroup/memory/job/memory.limit_in_bytes"; empty when unlimited.
+  std::string limit_source;
+  /// cgroup v2 memory.high (minimum over the visible hierarchy); kUnlimited when none or v1.
+  std::uint64_t high = kUnlimited;
+  std::string high_source;
+  /// v2 memory.swap.max of the leaf, v1 memory.memsw.limit_in_bytes; kUnlimited when none.
+  std::uint64_t swap_max = kUnlimited;
+  /// The cgroup path from /proc/self/cgroup, and the directory it was translated to.
+  std::string cgroup_path;
+  std::string directory;
+  /// Facts the report must pass on, each a full lowercase sentence fragment, e.g.
+  /// "cgroup namespace: limits set on ancestors above / are not visible".
+  std::vector<std::string> notes;
+};
+
+/// Reads /proc/self/cgroup, /proc/self/mountinfo and the cgroup files through `system`.
+/// Never fails: whatever cannot be read becomes a note and the limit stays kUnlimited.
+CgroupMemory DiscoverCgroupMemory(System& system);
+
+}  // namespace rlimit_init

@@ -1,0 +1,26 @@
+// Host memory facts from /proc/meminfo and /proc/sys/vm/overcommit_memory.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "system.h"
+
+namespace rlimit_init {
+
+struct HostMemory {
+  std::optional<std::uint64_t> mem_total;      // bytes
+  std::optional<std::uint64_t> mem_available;  // bytes
+  std::optional<std::uint64_t> commit_limit;   // bytes
+  std::optional<std::uint64_t> committed_as;   // bytes
+  std::optional<int> overcommit_mode;          // vm.overcommit_memory: 0, 1 or 2
+};
+
+/// Parses /proc/meminfo text ("MemTotal:  24567890 kB"); fields it cannot find stay empty.
+HostMemory ParseMeminfo(std::string_view text);
+
+/// Reads /proc/meminfo and /proc/sys/vm/overcommit_memory through `system`. Never fails.
+HostMemory ReadHostMemory(System& system);
+
+}  // namespace rlimit_init

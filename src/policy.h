@@ -1,0 +1,49 @@
+// The YAML policy, version rlimit-init/v1. The only file that includes yaml-cpp is policy.cc.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "result.h"
+
+namespace rlimit_init {
+
+/// Policy files larger than this are refused before parsing: yaml-cpp needs hundreds of MiB
+/// for a few MiB of input, and no real policy is longer than a page.
+inline constexpr std::size_t kMaxPolicyBytes = 256 * 1024;
+
+/// A requested amount of address space before it is resolved against the host.
+struct AmountSpec {
+  enum class Kind { kBytes, kPercent, kUnlimited, kHard };
+  Kind kind = Kind::kHard;
+  std::uint64_t bytes = 0;          // kBytes
+  std::uint32_t basis_points = 0;   // kPercent: hundredths of a percent of the memory ceiling
+  std::string text;                 // as written, for messages
+};
+
+enum class AboveCgroup { kAllow, kWarn, kRefuse };
+enum class OutputFormat { kText, kJson };
+
+struct Policy {
+  AmountSpec request;                    // addressSpace.request; "hard" when there is no policy
+  std::optional<AmountSpec> minimum;     // addressSpace.minimum (bytes or percent only)
+  AboveCgroup above_cgroup = AboveCgroup::kWarn;
+  bool raise_hard = false;
+  std::optional<std::uint64_t> memory_require;  // memory.require
+  std::optional<OutputFormat> format;           // report.format
+  std::string termination_message_path = "/dev/termination-log";  // "" disables
+  std::optional<std::string> user;              // user: "UID[:GID]" or a name, dropped to
+  std::string source;                           // file name the policy came from, or ""
+};
+
+/// Parses an amount: a quantity, "<n>%", "unlimited" or "hard". `allow_keywords` is false for
+/// addressSpace.minimum, which takes only a quantity or a percentage.
+Result<AmountSpec> ParseAmount(std::string_view text, bool allow_keywords);
+
+/// Parses policy text. `file_name` is used in messages, which read
+/// "FILE:LINE:COLUMN: KEY: what is wrong" (line and column 1-based).
+Result<Policy> ParsePolicy(std::string_view text, const std::string& file_name);
+
+}  // namespace rlimit_init

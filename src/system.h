@@ -1,0 +1,74 @@
+// The one seam between rlimit-init and the operating system. Everything that makes a syscall
+// or reads a file goes through System; RealSystem (system_real.cc) is the only implementation
+// that touches the OS, tests use tests/unit/fake_system.h.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rlimit_init {
+
+/// RLIM_INFINITY on Linux; every byte value uses it for "no limit".
+inline constexpr std::uint64_t kUnlimited = std::numeric_limits<std::uint64_t>::max();
+
+struct ReadResult {
+  bool ok = false;
+  std::string data;  // file contents when ok
+  int error = 0;     // errno when !ok (EISDIR, EFBIG and ENODEV are also used for "not a
+                     // regular file" and "too large", see ReadUserFile)
+};
+
+struct AddressSpaceLimit {
+  std::uint64_t soft = kUnlimited;
+  std::uint64_t hard = kUnlimited;
+};
+
+class System {
+ public:
+  virtual ~System() = default;
+
+  /// Reads a /proc or /sys file. `path` is absolute as seen on a host ("/proc/self/cgroup");
+  /// the real implementation prefixes the configured host root so tests can use fixture trees.
+  virtual ReadResult ReadHostFile(const std::string& path) = 0;
+
+  /// Whether a host path (under the host root) exists, e.g. "/.dockerenv".
+  virtual bool HostPathExists(const std::string& path) = 0;
+
+  /// Reads a user-supplied file such as the policy. Never blocks (FIFOs are refused), refuses
+  /// anything that is not a regular file (error EINVAL) and files over max_bytes (EFBIG).
+  virtual ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) = 0;
+
+  /// getrlimit(RLIMIT_AS). Returns 0 or errno.
+  virtual int GetAddressSpaceLimit(AddressSpaceLimit* limit) = 0;
+
+  /// setrlimit(RLIMIT_AS). Returns 0 or errno.
+  virtual int SetAddressSpaceLimit(const AddressSpaceLimit& limit) = 0;
+
+  /// sysconf(_SC_PAGESIZE).
+  virtual std::uint64_t PageSize() = 0;
+
+  /// getenv; empty optional-like: returns nullptr when unset.
+  virtual const char* GetEnv(const char* name) = 0;
+
+  /// Writes `data` to an existing file (never creates one). Returns 0 or errno.
+  virtual int WriteExistingFile(const std::string& path, std::string_view data) = 0;
+
+  /// Copies the running executable to dir/name atomically with `mode`. Returns 0 or errno;
+  /// `failed_call` names the call that failed.
+  virtual int InstallSelf(const std::string& dir, const std::string& name, unsigned mode,
+                          std::string* failed_call) = 0;
+
+  /// Writes to standard error (unbuffered, so nothing is lost at exec).
+  virtual void WriteStderr(std::string_view text) = 0;
+
+  /// Writes to standard output and flushes.
+  virtual void WriteStdout(std::string_view text) = 0;
+
+  /// execvp(argv[0], argv). Returns only on failure, with errno.
+  virtual int Exec(const std::vector<std::string>& argv) = 0;
+};
+
+}  // namespace rlimit_init

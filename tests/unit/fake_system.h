@@ -1,0 +1,81 @@
+// In-memory System for unit tests: files are a map, every change is recorded.
+#pragma once
+
+#include <cerrno>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "system.h"
+
+namespace rlimit_init {
+
+class FakeSystem : public System {
+ public:
+  std::map<std::string, std::string> host_files;   // path -> contents
+  std::map<std::string, int> host_errors;          // path -> errno returned when read
+  std::map<std::string, std::string> user_files;
+  std::map<std::string, std::string> env;
+  AddressSpaceLimit limit;
+  int set_limit_error = 0;  // errno SetAddressSpaceLimit returns, 0 = succeed
+  std::uint64_t page_size = 4096;
+  std::vector<AddressSpaceLimit> set_calls;
+  std::map<std::string, std::string> written;  // WriteExistingFile calls that succeeded
+  std::set<std::string> writable;              // paths WriteExistingFile accepts
+  std::vector<std::vector<std::string>> exec_calls;
+  int exec_error = ENOENT;
+  std::string stderr_text;
+  std::string stdout_text;
+
+  ReadResult ReadHostFile(const std::string& path) override {
+    if (auto e = host_errors.find(path); e != host_errors.end()) return {false, "", e->second};
+    auto it = host_files.find(path);
+    if (it == host_files.end()) return {false, "", ENOENT};
+    return {true, it->second, 0};
+  }
+  bool HostPathExists(const std::string& path) override {
+    if (host_files.count(path)) return true;
+    // A directory exists when some file lies below it.
+    std::string prefix = path.back() == '/' ? path : path + "/";
+    auto it = host_files.lower_bound(prefix);
+    return it != host_files.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+  }
+  ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) override {
+    auto it = user_files.find(path);
+    if (it == user_files.end()) return {false, "", ENOENT};
+    if (it->second.size() > max_bytes) return {false, "", EFBIG};
+    return {true, it->second, 0};
+  }
+  int GetAddressSpaceLimit(AddressSpaceLimit* out) override {
+    *out = limit;
+    return 0;
+  }
+  int SetAddressSpaceLimit(const AddressSpaceLimit& l) override {
+    set_calls.push_back(l);
+    if (set_limit_error != 0) return set_limit_error;
+    limit = l;
+    return 0;
+  }
+  std::uint64_t PageSize() override { return page_size; }
+  const char* GetEnv(const char* name) override {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  }
+  int WriteExistingFile(const std::string& path, std::string_view data) override {
+    if (!writable.count(path)) return ENOENT;
+    written[path] = std::string(data);
+    return 0;
+  }
+  int InstallSelf(const std::string&, const std::string&, unsigned, std::string*) override {
+    return 0;
+  }
+  void WriteStderr(std::string_view text) override { stderr_text += text; }
+  void WriteStdout(std::string_view text) override { stdout_text += text; }
+  int Exec(const std::vector<std::string>& argv) override {
+    exec_calls.push_back(argv);
+    return exec_error;
+  }
+};
+
+}  // namespace rlimit_init
