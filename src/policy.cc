@@ -1,1 +1,513 @@
-// placeholder, being written
+// The policy loader. yaml-cpp's event parser feeds a small tree of our own so that every value
+// keeps its line and column, aliases and deep nesting are refused while parsing (before they
+// can cost memory or stack), and no yaml-cpp exception escapes this file.
+#include "policy.h"
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
+
+#include <algorithm>
+#include <array>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "quantity.h"
+
+namespace rlimit_init {
+namespace {
+
+// A v1 policy is three levels deep; anything deeper is refused as soon as the parser descends,
+// which bounds stack use no matter how deep the input nests.
+constexpr int kMaxDepth = 8;
+
+struct Position {
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based
+};
+
+struct Node {
+  enum class Kind { kNull, kScalar, kMap, kSequence };
+  Kind kind = Kind::kNull;
+  Position position;
+  bool plain = true;  // an unquoted scalar
+  std::string value;
+  std::vector<std::pair<Node, Node>> entries;  // kMap
+};
+
+// Thrown inside the event handler to abort parsing; caught in ParsePolicy.
+struct Rejection {
+  Position position;
+  std::string message;
+};
+
+Position ToPosition(const YAML::Mark& mark) {
+  if (mark.is_null()) return {};
+  return {mark.line + 1, mark.column + 1};
+}
+
+const char* KindName(Node::Kind kind) {
+  switch (kind) {
+    case Node::Kind::kNull:
+      return "nothing";
+    case Node::Kind::kScalar:
+      return "a scalar";
+    case Node::Kind::kMap:
+      return "a mapping";
+    case Node::Kind::kSequence:
+      return "a sequence";
+  }
+  return "";
+}
+
+class TreeBuilder : public YAML::EventHandler {
+ public:
+  Node& root() { return root_; }
+  bool has_root() const { return has_root_; }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    CheckAnchor(mark, anchor);
+    Node node;
+    node.position = ToPosition(mark);
+    Add(std::move(node));
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    throw Rejection{ToPosition(mark), "aliases (*name) are not allowed in a policy"};
+  }
+  void OnAnchor(const YAML::Mark& mark, const std::string&) override {
+    throw Rejection{ToPosition(mark), "anchors (&name) are not allowed in a policy"};
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    CheckAnchor(mark, anchor);
+    CheckTag(mark, tag);
+    Node node;
+    node.kind = Node::Kind::kScalar;
+    node.position = ToPosition(mark);
+    node.plain = tag == "?";
+    node.value = value;
+    Add(std::move(node));
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    Open(mark, tag, anchor, Node::Kind::kSequence);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    Open(mark, tag, anchor, Node::Kind::kMap);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  struct Frame {
+    Node node;
+    std::optional<Node> pending_key;  // maps: the key waiting for its value
+    std::size_t items = 0;            // sequences: counted only, never read
+  };
+
+  static void CheckAnchor(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (anchor != YAML::NullAnchor) {
+      throw Rejection{ToPosition(mark), "anchors (&name) are not allowed in a policy"};
+    }
+  }
+  static void CheckTag(const YAML::Mark& mark, const std::string& tag) {
+    if (!tag.empty() && tag != "?" && tag != "!") {
+      throw Rejection{ToPosition(mark), "tags (" + tag + ") are not allowed in a policy"};
+    }
+  }
+  void Open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+            Node::Kind kind) {
+    CheckAnchor(mark, anchor);
+    CheckTag(mark, tag);
+    if (static_cast<int>(stack_.size()) >= kMaxDepth) {
+      throw Rejection{ToPosition(mark), "nested too deeply (a policy is at most " +
+                                            std::to_string(kMaxDepth) + " levels deep)"};
+    }
+    Frame frame;
+    frame.node.kind = kind;
+    frame.node.position = ToPosition(mark);
+    stack_.push_back(std::move(frame));
+  }
+  void Close() {
+    Frame frame = std::move(stack_.back());
+    stack_.pop_back();
+    Add(std::move(frame.node));
+  }
+  void Add(Node node) {
+    if (stack_.empty()) {
+      root_ = std::move(node);
+      has_root_ = true;
+      return;
+    }
+    Frame& top = stack_.back();
+    if (top.node.kind == Node::Kind::kSequence) {
+      ++top.items;  // sequence items are never used by a v1 policy; only their shape matters
+      return;
+    }
+    if (!top.pending_key) {
+      top.pending_key = std::move(node);
+    } else {
+      top.node.entries.emplace_back(std::move(*top.pending_key), std::move(node));
+      top.pending_key.reset();
+    }
+  }
+
+  std::vector<Frame> stack_;
+  Node root_;
+  bool has_root_ = false;
+};
+
+// Checks that bytes are what a YAML policy may contain before yaml-cpp sees them: yaml-cpp
+// accepts NUL bytes and invalid UTF-8 silently, and tab indentation confuses its messages.
+std::optional<Rejection> CheckText(std::string_view text) {
+  Position at{1, 1};
+  bool line_start = true;
+  for (std::size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == 0) return Rejection{at, "NUL byte in policy file"};
+    if (c == '\t' && line_start) {
+      return Rejection{at, "tab used for indentation (YAML allows only spaces there)"};
+    }
+    std::size_t length = 1;
+    if (c >= 0x80) {
+      std::uint32_t code = 0;
+      if ((c & 0xE0) == 0xC0) {
+        length = 2, code = c & 0x1F;
+      } else if ((c & 0xF0) == 0xE0) {
+        length = 3, code = c & 0x0F;
+      } else if ((c & 0xF8) == 0xF0) {
+        length = 4, code = c & 0x07;
+      } else {
+        return Rejection{at, "invalid UTF-8 in policy file"};
+      }
+      if (i + length > text.size()) return Rejection{at, "invalid UTF-8 in policy file"};
+      for (std::size_t k = 1; k < length; ++k) {
+        unsigned char next = static_cast<unsigned char>(text[i + k]);
+        if ((next & 0xC0) != 0x80) return Rejection{at, "invalid UTF-8 in policy file"};
+        code = (code << 6) | (next & 0x3F);
+      }
+      static constexpr std::array<std::uint32_t, 5> kMinimum = {0, 0, 0x80, 0x800, 0x10000};
+      if (code < kMinimum[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+        return Rejection{at, "invalid UTF-8 in policy file"};
+      }
+    }
+    if (c == '\n') {
+      ++at.line, at.column = 1, line_start = true;
+    } else {
+      ++at.column;
+      if (c != ' ') line_start = false;
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
+
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Walks the tree into a Policy; the first problem found becomes the error.
+class PolicyReader {
+ public:
+  explicit PolicyReader(const std::string& file_name) : file_name_(file_name) {}
+
+  Error Fail(Position at, const std::string& key, const std::string& what) const {
+    std::string message = file_name_;
+    if (at.line > 0) message += ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
+    message += ": ";
+    if (!key.empty()) message += key + ": ";
+    return {message + what};
+  }
+
+  // Checks a mapping's keys: each a plain scalar, known, and given once.
+  std::optional<Error> CheckKeys(const Node& map, const std::string& path,
+                                 std::initializer_list<std::string_view> known) const {
+    std::vector<std::string_view> seen;
+    for (const auto& [key, value] : map.entries) {
+      std::string where = path.empty() ? "" : path;
+      if (key.kind != Node::Kind::kScalar) {
+        return Fail(key.position, where, std::string("a key must be a plain word, not ") +
+                                             KindName(key.kind));
+      }
+      std::string full = path.empty() ? key.value : path + "." + key.value;
+      if (std::find(known.begin(), known.end(), key.value) == known.end()) {
+        std::string what = "unknown key";
+        for (std::string_view candidate : known) {
+          if (EditDistance(candidate, key.value) <= 2) {
+            what += " (did you mean \"" + std::string(candidate) + "\"?)";
+            break;
+          }
+        }
+        std::string expected;
+        for (std::string_view candidate : known) {
+          expected += (expected.empty() ? "" : ", ") + std::string(candidate);
+        }
+        return Fail(key.position, full, what + "; expected one of: " + expected);
+      }
+      if (std::find(seen.begin(), seen.end(), key.value) != seen.end()) {
+        return Fail(key.position, full, "duplicate key");
+      }
+      seen.push_back(key.value);
+    }
+    return std::nullopt;
+  }
+
+  static const Node* Find(const Node& map, std::string_view key) {
+    for (const auto& [k, v] : map.entries) {
+      if (k.value == key) return &v;
+    }
+    return nullptr;
+  }
+
+  std::optional<Error> ExpectScalar(const Node& node, const std::string& key,
+                                    const char* expected) const {
+    if (node.kind == Node::Kind::kScalar) return std::nullopt;
+    return Fail(node.position, key,
+                std::string("expected ") + expected + ", got " + KindName(node.kind));
+  }
+
+  std::optional<Error> ExpectMap(const Node& node, const std::string& key) const {
+    if (node.kind == Node::Kind::kMap) return std::nullopt;
+    return Fail(node.position, key, std::string("expected a mapping, got ") +
+                                        KindName(node.kind));
+  }
+
+  Result<Policy> Read(const Node& root) const {
+    Policy policy;
+    policy.source = file_name_;
+    if (root.kind != Node::Kind::kMap) {
+      return Fail(root.position, "", std::string("a policy must be a mapping, got ") +
+                                         KindName(root.kind));
+    }
+    if (auto e = CheckKeys(root, "", {"apiVersion", "addressSpace", "memory", "report", "user"})) {
+      return *e;
+    }
+    const Node* api = Find(root, "apiVersion");
+    if (api == nullptr) return Fail(root.position, "apiVersion", "required key is missing");
+    if (auto e = ExpectScalar(*api, "apiVersion", "\"rlimit-init/v1\"")) return *e;
+    if (api->value != "rlimit-init/v1") {
+      return Fail(api->position, "apiVersion",
+                  "unsupported version \"" + api->value + "\"; expected \"rlimit-init/v1\"");
+    }
+    const Node* space = Find(root, "addressSpace");
+    if (space == nullptr) return Fail(root.position, "addressSpace", "required key is missing");
+    if (auto e = ReadAddressSpace(*space, &policy)) return *e;
+    if (const Node* memory = Find(root, "memory")) {
+      if (auto e = ReadMemory(*memory, &policy)) return *e;
+    }
+    if (const Node* report = Find(root, "report")) {
+      if (auto e = ReadReport(*report, &policy)) return *e;
+    }
+    if (const Node* user = Find(root, "user")) {
+      if (auto e = ExpectScalar(*user, "user", "\"UID[:GID]\" or a user name")) return *e;
+      if (user->value.empty()) return Fail(user->position, "user", "must not be empty");
+      policy.user = user->value;
+    }
+    return policy;
+  }
+
+ private:
+  std::optional<Error> ReadAmount(const Node& node, const std::string& key, bool keywords,
+                                  AmountSpec* out) const {
+    const char* expected = keywords ? "a quantity, a percentage, \"unlimited\" or \"hard\""
+                                    : "a quantity or a percentage";
+    if (auto e = ExpectScalar(node, key, expected)) return e;
+    Result<AmountSpec> amount = ParseAmount(node.value, keywords);
+    if (!amount) return Fail(node.position, key, amount.error());
+    *out = std::move(amount).value();
+    return std::nullopt;
+  }
+
+  std::optional<Error> ReadAddressSpace(const Node& node, Policy* policy) const {
+    if (auto e = ExpectMap(node, "addressSpace")) return e;
+    if (auto e = CheckKeys(node, "addressSpace",
+                           {"request", "minimum", "aboveCgroup", "raiseHard"})) {
+      return e;
+    }
+    const Node* request = Find(node, "request");
+    if (request == nullptr) {
+      return Fail(node.position, "addressSpace.request", "required key is missing");
+    }
+    if (auto e = ReadAmount(*request, "addressSpace.request", true, &policy->request)) return e;
+    if (const Node* minimum = Find(node, "minimum")) {
+      AmountSpec spec;
+      if (auto e = ReadAmount(*minimum, "addressSpace.minimum", false, &spec)) return e;
+      if (spec.kind == AmountSpec::Kind::kBytes &&
+          policy->request.kind == AmountSpec::Kind::kBytes &&
+          spec.bytes > policy->request.bytes) {
+        return Fail(minimum->position, "addressSpace.minimum",
+                    spec.text + " is more than addressSpace.request " + policy->request.text);
+      }
+      policy->minimum = spec;
+    }
+    if (const Node* above = Find(node, "aboveCgroup")) {
+      const char* expected = "allow, warn or refuse";
+      if (auto e = ExpectScalar(*above, "addressSpace.aboveCgroup", expected)) return e;
+      if (above->value == "allow") {
+        policy->above_cgroup = AboveCgroup::kAllow;
+      } else if (above->value == "warn") {
+        policy->above_cgroup = AboveCgroup::kWarn;
+      } else if (above->value == "refuse") {
+        policy->above_cgroup = AboveCgroup::kRefuse;
+      } else {
+        return Fail(above->position, "addressSpace.aboveCgroup",
+                    "expected allow, warn or refuse, got \"" + above->value + "\"");
+      }
+    }
+    if (const Node* raise = Find(node, "raiseHard")) {
+      if (auto e = ReadBool(*raise, "addressSpace.raiseHard", &policy->raise_hard)) return e;
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Error> ReadBool(const Node& node, const std::string& key, bool* out) const {
+    if (auto e = ExpectScalar(node, key, "true or false")) return e;
+    static constexpr std::array<std::string_view, 3> kTrue = {"true", "True", "TRUE"};
+    static constexpr std::array<std::string_view, 3> kFalse = {"false", "False", "FALSE"};
+    if (node.plain && std::find(kTrue.begin(), kTrue.end(), node.value) != kTrue.end()) {
+      *out = true;
+      return std::nullopt;
+    }
+    if (node.plain && std::find(kFalse.begin(), kFalse.end(), node.value) != kFalse.end()) {
+      *out = false;
+      return std::nullopt;
+    }
+    std::string shown = node.plain ? node.value : "\"" + node.value + "\" (quoted)";
+    return Fail(node.position, key, "expected true or false, got " + shown);
+  }
+
+  std::optional<Error> ReadMemory(const Node& node, Policy* policy) const {
+    if (auto e = ExpectMap(node, "memory")) return e;
+    if (auto e = CheckKeys(node, "memory", {"require"})) return e;
+    if (const Node* require = Find(node, "require")) {
+      if (auto e = ExpectScalar(*require, "memory.require", "a quantity")) return e;
+      Result<std::uint64_t> bytes = ParseQuantity(require->value);
+      if (!bytes) return Fail(require->position, "memory.require", bytes.error());
+      policy->memory_require = bytes.value();
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Error> ReadReport(const Node& node, Policy* policy) const {
+    if (auto e = ExpectMap(node, "report")) return e;
+    if (auto e = CheckKeys(node, "report", {"format", "terminationMessagePath"})) return e;
+    if (const Node* format = Find(node, "format")) {
+      if (auto e = ExpectScalar(*format, "report.format", "text or json")) return e;
+      if (format->value == "text") {
+        policy->format = OutputFormat::kText;
+      } else if (format->value == "json") {
+        policy->format = OutputFormat::kJson;
+      } else {
+        return Fail(format->position, "report.format",
+                    "expected text or json, got \"" + format->value + "\"");
+      }
+    }
+    if (const Node* path = Find(node, "terminationMessagePath")) {
+      if (auto e = ExpectScalar(*path, "report.terminationMessagePath", "a path or \"\"")) {
+        return e;
+      }
+      if (!path->value.empty() && path->value.front() != '/') {
+        return Fail(path->position, "report.terminationMessagePath",
+                    "must be an absolute path or \"\", got \"" + path->value + "\"");
+      }
+      policy->termination_message_path = path->value;
+    }
+    return std::nullopt;
+  }
+
+  const std::string& file_name_;
+};
+
+}  // namespace
+
+Result<AmountSpec> ParseAmount(std::string_view text, bool allow_keywords) {
+  AmountSpec spec;
+  spec.text = std::string(text);
+  if (allow_keywords && text == "unlimited") {
+    spec.kind = AmountSpec::Kind::kUnlimited;
+    return spec;
+  }
+  if (allow_keywords && text == "hard") {
+    spec.kind = AmountSpec::Kind::kHard;
+    return spec;
+  }
+  if (!text.empty() && text.back() == '%') {
+    Result<std::uint32_t> percent = ParsePercent(text);
+    if (!percent) return Error{percent.error()};
+    spec.kind = AmountSpec::Kind::kPercent;
+    spec.basis_points = percent.value();
+    return spec;
+  }
+  Result<std::uint64_t> bytes = ParseQuantity(text);
+  if (!bytes) {
+    if (!allow_keywords && (text == "unlimited" || text == "hard")) {
+      return Error{"\"" + std::string(text) + "\" is not allowed here; give a quantity or a "
+                   "percentage"};
+    }
+    return Error{bytes.error()};
+  }
+  spec.kind = AmountSpec::Kind::kBytes;
+  spec.bytes = bytes.value();
+  return spec;
+}
+
+Result<Policy> ParsePolicy(std::string_view text, const std::string& file_name) {
+  PolicyReader reader(file_name);
+  // A UTF-8 byte-order mark is what some editors write first; it carries no meaning.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  if (auto rejection = CheckText(text)) {
+    return reader.Fail(rejection->position, "", rejection->message);
+  }
+  try {
+    std::istringstream stream{std::string(text)};
+    YAML::Parser parser(stream);
+    TreeBuilder builder;
+    if (!parser.HandleNextDocument(builder) || !builder.has_root()) {
+      return reader.Fail({}, "", "policy is empty; it needs at least apiVersion and "
+                                 "addressSpace.request");
+    }
+    // A second document is refused rather than ignored. Only one more call is made, because
+    // yaml-cpp 0.7.0 can return true forever without consuming input (e.g. for ",").
+    TreeBuilder second;
+    if (parser.HandleNextDocument(second)) {
+      Position at = second.has_root() ? second.root().position : Position{};
+      if (builder.root().kind == Node::Kind::kNull && second.has_root() &&
+          second.root().kind == Node::Kind::kNull && at.line == builder.root().position.line &&
+          at.column == builder.root().position.column) {
+        // The parser made no progress: a stray token it cannot start a node with.
+        return reader.Fail(at, "", "invalid YAML: unexpected character");
+      }
+      return reader.Fail(at, "", "a second YAML document is not allowed; a policy is one document");
+    }
+    if (builder.root().kind == Node::Kind::kNull) {
+      return reader.Fail(builder.root().position, "",
+                         "policy is empty; it needs at least apiVersion and "
+                         "addressSpace.request");
+    }
+    return reader.Read(builder.root());
+  } catch (const Rejection& rejection) {
+    return reader.Fail(rejection.position, "", rejection.message);
+  } catch (const YAML::Exception& e) {
+    return reader.Fail(ToPosition(e.mark), "", "invalid YAML: " + e.msg);
+  } catch (const std::exception& e) {
+    return reader.Fail({}, "", std::string("invalid YAML: ") + e.what());
+  }
+}
+
+}  // namespace rlimit_init
