@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in tests/fuzz/ into build-fuzz/ (or $BUILD_FUZZ_DIR).
+#
+# The fuzzers link a yaml-cpp built from Debian's own source package with the same
+# instrumentation as the harness: Debian's prebuilt libyaml-cpp.a has no coverage counters, so
+# against it libFuzzer sees only our few lines and never learns to steer the YAML parser.
+#
+# Idempotent: every step is skipped when its output is already there and up to date. On a fresh
+# Debian bookworm, run as root, it installs what it needs with apt-get and adds a deb-src entry
+# (/etc/apt/sources.list.d/rlimit-init-deb-src.sources) for the mirrors apt already uses.
+#
+# Usage: scripts/build-fuzz.sh            prints the path of each fuzzer built, one a line
+set -euo pipefail
+
+readonly ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+readonly OUT="${BUILD_FUZZ_DIR:-${ROOT}/build-fuzz}"
+readonly YAML_DIR="${OUT}/yaml-cpp"
+readonly YAML_PREFIX="${YAML_DIR}/install"
+readonly DEB_SRC_FILE=/etc/apt/sources.list.d/rlimit-init-deb-src.sources
+readonly JOBS="$(nproc)"
+
+# -O1 and frame pointers keep sanitizer stacks readable; -fno-sanitize-recover turns every UBSan
+# report into a crash that libFuzzer records.
+readonly SANITIZE="address,undefined"
+readonly COMMON_FLAGS="-g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+readonly LIB_FLAGS="${COMMON_FLAGS} -fsanitize=fuzzer-no-link,${SANITIZE}"
+readonly BIN_FLAGS="${COMMON_FLAGS} -fsanitize=fuzzer,${SANITIZE}"
+
+# The project sources each fuzzer needs beside its harness.
+declare -A FUZZER_SOURCES=(
+  [policy_fuzzer]="src/policy.cc src/quantity.cc"
+  [quantity_fuzzer]="src/quantity.cc src/policy.cc"
+)
+
+log() { echo "build-fuzz: $*" >&2; }
+die() { echo "build-fuzz: $*" >&2; exit 1; }
+
+apt_install() {
+  [[ "$(id -u)" == 0 ]] || die "missing $*: install it (apt-get install $*) or run as root"
+  log "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2
+}
+
+apt_updated=0
+apt_update() {
+  if [[ "${apt_updated}" == 0 ]]; then
+    log "apt-get update"
+    apt-get update -qq >&2
+    apt_updated=1
+  fi
+}
+
+# Finds clang++ 14 and its libFuzzer runtime, installing them when missing.
+find_clang() {
+  local candidate
+  for candidate in clang++-14 clang++; do
+    if command -v "${candidate}" >/dev/null &&
+       "${candidate}" --version | grep -q 'clang version 14\.'; then
+      CXX="$(command -v "${candidate}")"
+      CC="${CXX%++*}${CXX##*++}"  # clang++-14 -> clang-14, clang++ -> clang
+      break
+    fi
+  done
+  if [[ -z "${CXX:-}" ]]; then
+    apt_update
+    apt_install clang-14 libclang-rt-14-dev
+    CXX=/usr/bin/clang++-14 CC=/usr/bin/clang-14
+  fi
+  if [[ ! -f "$("${CXX}" -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]]; then
+    apt_update
+    apt_install libclang-rt-14-dev
+  fi
+  readonly CC CXX
+}
+
+need_tools() {
+  local missing=()
+  command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
+  command -v cmake >/dev/null || missing+=(cmake)
+  command -v make >/dev/null || missing+=(make)
+  if ((${#missing[@]})); then
+    apt_update
+    apt_install "${missing[@]}"
+  fi
+}
+
+# Writes a deb822 deb-src stanza for each enabled Debian archive apt already fetches binaries
+# from (deb822 .sources files and one-line sources.list entries), so the source comes from the
+# same mirror, suite and snapshot as the installed libyaml-cpp-dev.
+write_deb_src_file() {
+  [[ "$(id -u)" == 0 ]] || die "no deb-src entry for yaml-cpp: add one for your Debian mirror or run as root"
+  local tmp
+  tmp="$(mktemp)"
+  {
+    echo "# Added by rlimit-init scripts/build-fuzz.sh: source packages for the fuzz build."
+    local f
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [[ -f "${f}" && "${f}" != "${DEB_SRC_FILE}" ]] || continue
+      awk -f - "${f}" <<'AWK'
+        function flush() {
+          if (types ~ /(^| )deb( |$)/ && enabled != "no" && uris ~ /\/debian(-security)?\/?( |$)/) {
+            printf "\nTypes: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\n", uris, suites, comps
+            if (signed != "") printf "Signed-By: %s\n", signed
+          }
+          types = uris = suites = comps = signed = enabled = ""
+        }
+        /^#/ { next }
+        /^[ \t]*$/ { flush(); next }
+        {
+          key = tolower($1); sub(/:$/, "", key)
+          value = $0; sub(/^[^:]*:[ \t]*/, "", value)
+          if (key == "types") types = value
+          else if (key == "uris") uris = value
+          else if (key == "suites") suites = value
+          else if (key == "components") comps = value
+          else if (key == "signed-by") signed = value
+          else if (key == "enabled") enabled = tolower(value)
+        }
+        END { flush() }
+AWK
+    done
+    if [[ -f /etc/apt/sources.list ]]; then
+      # "deb [signed-by=K] URI SUITE COMPONENT..." -> the same archive as a deb-src stanza.
+      awk '$1 == "deb" {
+             i = 2; signed = ""
+             if ($2 ~ /^\[/) {
+               while (i <= NF) {
+                 if ($i ~ /^\[?signed-by=/) { signed = $i; sub(/^\[?signed-by=/, "", signed); sub(/\]$/, "", signed) }
+                 if ($i ~ /\]$/) { i++; break }
+                 i++
+               }
+             }
+             if ($i !~ /\/debian(-security)?\/?$/) next
+             comps = $(i + 2); for (j = i + 3; j <= NF; j++) comps = comps " " $j
+             printf "\nTypes: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\n", $i, $(i + 1), comps
+             if (signed != "") printf "Signed-By: %s\n", signed
+           }' /etc/apt/sources.list
+    fi
+  } >"${tmp}"
+  grep -q '^Types: deb-src' "${tmp}" ||
+    { rm -f "${tmp}"; die "found no Debian archive in /etc/apt to take source packages from"; }
+  install -m 0644 "${tmp}" "${DEB_SRC_FILE}"
+  rm -f "${tmp}"
+  log "wrote ${DEB_SRC_FILE}"
+}
+
+# Unpacks Debian's yaml-cpp source (with Debian's patches applied) into ${YAML_DIR}/src.
+fetch_yaml_cpp() {
+  [[ -f "${YAML_DIR}/src/CMakeLists.txt" ]] && return
+  # Match the source version to the installed libyaml-cpp-dev, so the fuzzers test the parser
+  # the shipped binary links.
+  local version="" spec=yaml-cpp
+  version="$(dpkg-query -W -f '${source:Version}' libyaml-cpp-dev 2>/dev/null || true)"
+  [[ -n "${version}" ]] && spec="yaml-cpp=${version}"
+  if ! apt-cache showsrc yaml-cpp 2>/dev/null | grep -q '^Package: yaml-cpp'; then
+    [[ -f "${DEB_SRC_FILE}" ]] || write_deb_src_file
+    apt_updated=0
+    apt_update
+  fi
+  mkdir -p "${YAML_DIR}/download"
+  log "apt-get source ${spec}"
+  (cd "${YAML_DIR}/download" && apt-get source -qq "${spec}" >&2)
+  local dir
+  dir="$(find "${YAML_DIR}/download" -mindepth 1 -maxdepth 1 -type d -name 'yaml-cpp-*' | head -n1)"
+  [[ -n "${dir}" && -f "${dir}/CMakeLists.txt" ]] || die "apt-get source yaml-cpp left no source tree"
+  grep -q 'VERSION 0\.7\.0' "${dir}/CMakeLists.txt" ||
+    die "${dir} is not yaml-cpp 0.7.0; the project is built against 0.7.0"
+  ln -sfn "${dir}" "${YAML_DIR}/src"
+}
+
+build_yaml_cpp() {
+  local stamp="${YAML_PREFIX}/.flags"
+  if [[ -f "${YAML_PREFIX}/lib/libyaml-cpp.a" && -f "${stamp}" &&
+        "$(cat "${stamp}")" == "${CXX} ${LIB_FLAGS}" ]]; then
+    return
+  fi
+  log "building instrumented yaml-cpp (${JOBS} jobs)"
+  local start=${SECONDS}
+  rm -rf "${YAML_DIR}/build" "${YAML_PREFIX}"
+  cmake -S "${YAML_DIR}/src" -B "${YAML_DIR}/build" -G "Unix Makefiles" \
+    -DCMAKE_BUILD_TYPE=None \
+    -DCMAKE_C_COMPILER="${CC}" -DCMAKE_CXX_COMPILER="${CXX}" \
+    -DCMAKE_C_FLAGS="${LIB_FLAGS}" -DCMAKE_CXX_FLAGS="${LIB_FLAGS}" \
+    -DCMAKE_INSTALL_PREFIX="${YAML_PREFIX}" -DCMAKE_INSTALL_LIBDIR=lib \
+    -DYAML_BUILD_SHARED_LIBS=OFF -DBUILD_SHARED_LIBS=OFF \
+    -DYAML_CPP_BUILD_TESTS=OFF -DYAML_CPP_BUILD_TOOLS=OFF -DYAML_CPP_BUILD_CONTRIB=OFF \
+    >"${YAML_DIR}/cmake.log" 2>&1 || die "cmake for yaml-cpp failed, see ${YAML_DIR}/cmake.log"
+  cmake --build "${YAML_DIR}/build" -j "${JOBS}" >"${YAML_DIR}/build.log" 2>&1 ||
+    die "yaml-cpp build failed, see ${YAML_DIR}/build.log"
+  cmake --install "${YAML_DIR}/build" >>"${YAML_DIR}/build.log" 2>&1 ||
+    die "yaml-cpp install failed, see ${YAML_DIR}/build.log"
+  echo "${CXX} ${LIB_FLAGS}" >"${stamp}"
+  log "instrumented yaml-cpp built in $((SECONDS - start)) s"
+}
+
+# True when $1 is missing or older than any of the remaining files.
+stale() {
+  local target="$1" dep
+  shift
+  [[ -f "${target}" ]] || return 0
+  for dep in "$@"; do
+    [[ "${dep}" -nt "${target}" ]] && return 0
+  done
+  return 1
+}
+
+build_fuzzer() {
+  local name="$1" sources=() src
+  sources=("${ROOT}/tests/fuzz/${name}.cc")
+  for src in ${FUZZER_SOURCES[${name}]}; do sources+=("${ROOT}/${src}"); done
+  local binary="${OUT}/${name}"
+  local deps=("${sources[@]}" "${ROOT}"/src/*.h "${YAML_PREFIX}/lib/libyaml-cpp.a" "${BASH_SOURCE[0]}")
+  [[ -n "$(compgen -G "${ROOT}/tests/fuzz/*.h")" ]] && deps+=("${ROOT}"/tests/fuzz/*.h)
+  if stale "${binary}" "${deps[@]}"; then
+    log "compiling ${name}"
+    # yaml-cpp's headers come first so the instrumented build, not /usr/include, is used.
+    # shellcheck disable=SC2086
+    "${CXX}" -std=c++20 ${BIN_FLAGS} -Wall -Wextra \
+      -isystem "${YAML_PREFIX}/include" -I "${ROOT}/src" \
+      -DRLIMIT_INIT_VERSION='"fuzz"' \
+      "${sources[@]}" "${YAML_PREFIX}/lib/libyaml-cpp.a" -o "${binary}.tmp"
+    mv "${binary}.tmp" "${binary}"
+  fi
+  echo "${binary}"
+}
+
+main() {
+  mkdir -p "${OUT}"
+  find_clang
+  need_tools
+  fetch_yaml_cpp
+  build_yaml_cpp
+  local name
+  for name in policy_fuzzer quantity_fuzzer; do
+    build_fuzzer "${name}"
+  done
+}
+
+main "$@"
