@@ -1,1 +1,428 @@
-// placeholder, being written
+#include "cgroup.h"
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <limits>
+
+namespace rlimit_init {
+namespace {
+
+constexpr std::string_view kDeletedSuffix = " (deleted)";
+constexpr std::uint64_t kLongMax = std::numeric_limits<long>::max();
+// The largest page size Linux uses for cgroup v1 hosts in practice (arm64, ppc64le). Every
+// smaller page size has a higher "no limit" sentinel, so anything at or above this one's
+// sentinel means "no limit" whatever host a tree came from: no one sets a real limit within
+// 64 KiB of 8 EiB, and a fixture tree or host root may come from a machine whose page size
+// differs from ours.
+constexpr std::uint64_t kLargestCommonPageSize = 64 * 1024;
+
+std::string_view Trim(std::string_view s) {
+  const char* kSpace = " \t\n\r\f\v";
+  const std::size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) return {};
+  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
+}
+
+// Calls `fn` for every line of `text`, without the newline.
+template <typename Fn>
+void ForEachLine(std::string_view text, Fn fn) {
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    fn(text.substr(0, end));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+}
+
+std::vector<std::string_view> Split(std::string_view s, char separator) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    const std::size_t end = s.find(separator);
+    parts.push_back(s.substr(0, end));
+    if (end == std::string_view::npos) return parts;
+    s.remove_prefix(end + 1);
+  }
+}
+
+template <typename Int>
+bool ParseWhole(std::string_view s, Int* out) {
+  if (s.empty()) return false;
+  const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return error == std::errc() && end == s.data() + s.size();
+}
+
+bool IsOctal(char c) { return c >= '0' && c <= '7'; }
+
+// The kernel's mangle() writes space, tab, newline and backslash in mountinfo paths as a
+// backslash and three octal digits; anything else after a backslash is literal.
+std::string DecodeMountInfoField(std::string_view field) {
+  std::string out;
+  out.reserve(field.size());
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' &&
+        field[i + 1] <= '3' && IsOctal(field[i + 2]) && IsOctal(field[i + 3])) {
+      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
+                                      (field[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(field[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<ProcCgroupEntry> ParseProcCgroup(std::string_view text) {
+  std::vector<ProcCgroupEntry> entries;
+  ForEachLine(text, [&entries](std::string_view line) {
+    const std::size_t first = line.find(':');
+    if (first == std::string_view::npos) return;
+    const std::size_t second = line.find(':', first + 1);
+    if (second == std::string_view::npos) return;
+    ProcCgroupEntry entry;
+    if (!ParseWhole(line.substr(0, first), &entry.hierarchy_id) || entry.hierarchy_id < 0) {
+      return;
+    }
+    for (std::string_view controller : Split(line.substr(first + 1, second - first - 1), ',')) {
+      if (!controller.empty()) entry.controllers.emplace_back(controller);
+    }
+    // The path is everything after the second colon: cgroup names may contain colons.
+    std::string_view path = line.substr(second + 1);
+    if (path.ends_with(kDeletedSuffix)) {
+      path.remove_suffix(kDeletedSuffix.size());
+      entry.deleted = true;
+    }
+    if (!path.starts_with('/')) return;
+    entry.path = std::string(path);
+    entries.push_back(std::move(entry));
+  });
+  return entries;
+}
+
+std::vector<MountInfo> ParseMountInfo(std::string_view text) {
+  std::vector<MountInfo> mounts;
+  ForEachLine(text, [&mounts](std::string_view line) {
+    // "id parent major:minor root mount-point options [optional...] - type source super-options"
+    const std::vector<std::string_view> fields = Split(line, ' ');
+    std::size_t separator = 6;
+    while (separator < fields.size() && fields[separator] != "-") ++separator;
+    if (separator + 3 >= fields.size()) return;
+    int id = 0;
+    int parent = 0;
+    if (!ParseWhole(fields[0], &id) || !ParseWhole(fields[1], &parent)) return;
+    MountInfo mount;
+    mount.root = DecodeMountInfoField(fields[3]);
+    mount.mount_point = DecodeMountInfoField(fields[4]);
+    mount.fs_type = DecodeMountInfoField(fields[separator + 1]);
+    for (std::string_view option : Split(fields[separator + 3], ',')) {
+      if (!option.empty()) mount.super_options.push_back(DecodeMountInfoField(option));
+    }
+    mounts.push_back(std::move(mount));
+  });
+  return mounts;
+}
+
+std::uint64_t CgroupV1NoLimit(std::uint64_t page_size) {
+  if (page_size == 0) return kLongMax;
+  return kLongMax / page_size * page_size;
+}
+
+std::optional<std::uint64_t> ParseCgroupLimit(std::string_view text, std::uint64_t page_size) {
+  text = Trim(text);
+  if (text == "max") return kUnlimited;
+  std::uint64_t value = 0;
+  if (!ParseWhole(text, &value)) return std::nullopt;
+  // cgroup v1 reports "no limit" as PAGE_COUNTER_MAX * page size, PAGE_COUNTER_MAX being
+  // LONG_MAX / page size, so the value depends on the page size of the host that wrote it.
+  if (value >= CgroupV1NoLimit(kLargestCommonPageSize)) return kUnlimited;
+  if (page_size != 0 && value >= CgroupV1NoLimit(page_size)) return kUnlimited;
+  return value;
+}
+
+std::optional<std::string_view> FindFlatKeyedValue(std::string_view text, std::string_view key) {
+  std::optional<std::string_view> found;
+  ForEachLine(text, [&found, key](std::string_view line) {
+    if (!found && line.starts_with(key) && line.size() > key.size() && line[key.size()] == ' ') {
+      found = Trim(line.substr(key.size() + 1));
+    }
+  });
+  return found;
+}
+
+std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path,
+                                               std::string_view root) {
+  for (std::string_view component : Split(cgroup_path, '/')) {
+    if (component == "..") return std::nullopt;
+  }
+  if (root.size() > 1 && root.ends_with('/')) root.remove_suffix(1);
+  if (cgroup_path == root) return std::string();
+  if (root == "/") return std::string(cgroup_path);
+  if (cgroup_path.starts_with(root) && cgroup_path.size() > root.size() &&
+      cgroup_path[root.size()] == '/') {
+    return std::string(cgroup_path.substr(root.size()));
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+std::string ErrnoText(int error) {
+  std::string text = std::strerror(error);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+std::string FilePath(const std::string& directory, std::string_view name) {
+  return directory == "/" ? "/" + std::string(name) : directory + "/" + std::string(name);
+}
+
+bool Contains(const std::vector<std::string>& values, std::string_view value) {
+  for (const std::string& v : values) {
+    if (v == value) return true;
+  }
+  return false;
+}
+
+// The tightest of several limits and the file it came from.
+struct Bound {
+  std::uint64_t value = kUnlimited;
+  std::string source;
+  void Offer(std::uint64_t candidate, const std::string& from) {
+    if (candidate < value) {
+      value = candidate;
+      source = from;
+    }
+  }
+};
+
+// Reads cgroup and /proc files; whatever goes wrong becomes a note instead of an error, because
+// a missing limit must never stop the workload from starting.
+class Reader {
+ public:
+  Reader(System& system, std::vector<std::string>* notes)
+      : system_(system), page_size_(system.PageSize()), notes_(*notes) {}
+
+  /// ENOENT is silent when `may_be_missing`: files such as memory.max exist only where the
+  /// controller is enabled, memory.memsw.* only with swap accounting.
+  std::optional<std::string> Read(const std::string& path, bool may_be_missing,
+                                  bool* exists = nullptr) {
+    ReadResult read = system_.ReadHostFile(path);
+    if (exists != nullptr) *exists = read.ok;
+    if (read.ok) return std::move(read.data);
+    if (!may_be_missing || read.error != ENOENT) {
+      Note("cannot read " + path + ": " + ErrnoText(read.error));
+    }
+    return std::nullopt;
+  }
+
+  std::optional<std::uint64_t> ReadLimit(const std::string& path, bool may_be_missing,
+                                         bool* exists = nullptr) {
+    std::optional<std::string> text = Read(path, may_be_missing, exists);
+    if (!text) return std::nullopt;
+    return ParseLimit(path, *text);
+  }
+
+  std::optional<std::uint64_t> ParseLimit(const std::string& what, std::string_view text) {
+    std::optional<std::uint64_t> limit = ParseCgroupLimit(text, page_size_);
+    if (!limit) Note("cannot parse " + what + ": \"" + std::string(Trim(text)) + "\"");
+    return limit;
+  }
+
+  void Note(std::string note) {
+    notes_.push_back(std::move(note));
+    had_problem_ = true;
+  }
+  bool had_problem() const { return had_problem_; }
+
+ private:
+  System& system_;
+  std::uint64_t page_size_;
+  std::vector<std::string>& notes_;
+  bool had_problem_ = false;
+};
+
+bool IsV1MemoryMount(const MountInfo& mount) {
+  return mount.fs_type == "cgroup" && Contains(mount.super_options, "memory");
+}
+bool IsV2Mount(const MountInfo& mount) { return mount.fs_type == "cgroup2"; }
+
+// Of the mounts of one hierarchy, the one whose root lies above the cgroup and is shortest, so
+// that the most ancestors are visible. Falls back to the first mount, to say why it fails.
+const MountInfo* ChooseMount(const std::vector<MountInfo>& mounts, const ProcCgroupEntry& entry,
+                             bool (*is_hierarchy)(const MountInfo&)) {
+  const MountInfo* first = nullptr;
+  const MountInfo* best = nullptr;
+  for (const MountInfo& mount : mounts) {
+    if (!is_hierarchy(mount)) continue;
+    if (first == nullptr) first = &mount;
+    if (CgroupPathBelowRoot(entry.path, mount.root) &&
+        (best == nullptr || mount.root.size() < best->root.size())) {
+      best = &mount;
+    }
+  }
+  return best != nullptr ? best : first;
+}
+
+// Translates the cgroup path against the mount and returns the directories from the cgroup up
+// to the mount point; empty (with a note) when the cgroup is not visible through the mount.
+std::vector<std::string> VisibleDirectories(const ProcCgroupEntry& entry, const MountInfo& mount,
+                                            Reader& reader, CgroupMemory& result) {
+  result.cgroup_path = entry.path;
+  if (entry.deleted) reader.Note("cgroup " + entry.path + " has been deleted");
+  std::optional<std::string> below = CgroupPathBelowRoot(entry.path, mount.root);
+  if (!below) {
+    reader.Note("cgroup " + entry.path + " is not below the root " + mount.root +
+                " of the cgroup mount at " + mount.mount_point);
+    return {};
+  }
+  auto join = [&mount](std::string_view relative) {
+    if (mount.mount_point == "/") return relative.empty() ? std::string("/") : std::string(relative);
+    return mount.mount_point + std::string(relative);
+  };
+  std::vector<std::string> directories;
+  std::string_view relative = *below;
+  while (true) {
+    directories.push_back(join(relative));
+    if (relative.empty()) break;
+    relative = relative.substr(0, relative.rfind('/'));
+  }
+  result.directory = directories.front();
+  return directories;
+}
+
+void DiscoverV1(const std::vector<std::string>& directories, Reader& reader,
+                CgroupMemory& result) {
+  Bound limit;
+  Bound memsw;
+  for (std::size_t i = 0; i < directories.size(); ++i) {
+    const std::string& directory = directories[i];
+    if (i > 0) {
+      // Before kernel 5.11 a parent with use_hierarchy 0 did not charge its children, so its
+      // limit and every limit above it do not bind the process.
+      const std::string flag_path = FilePath(directory, "memory.use_hierarchy");
+      std::optional<std::string> flag = reader.Read(flag_path, true);
+      if (flag && Trim(*flag) == "0") {
+        reader.Note(flag_path + " is 0, so limits on " + directory + " and above do not apply");
+        break;
+      }
+    }
+    const std::string limit_path = FilePath(directory, "memory.limit_in_bytes");
+    if (auto value = reader.ReadLimit(limit_path, false)) limit.Offer(*value, limit_path);
+    const std::string memsw_path = FilePath(directory, "memory.memsw.limit_in_bytes");
+    if (auto value = reader.ReadLimit(memsw_path, true)) memsw.Offer(*value, memsw_path);
+  }
+  // memory.stat's hierarchical limits are the kernel's own minimum over every ancestor,
+  // including those above the mount root that a container cannot see.
+  const bool all_files_read = !reader.had_problem();
+  const std::string stat_path = FilePath(directories.front(), "memory.stat");
+  if (std::optional<std::string> stat = reader.Read(stat_path, false)) {
+    const std::string source = stat_path + " hierarchical_memory_limit";
+    std::optional<std::string_view> text = FindFlatKeyedValue(*stat, "hierarchical_memory_limit");
+    if (!text) {
+      reader.Note("no hierarchical_memory_limit in " + stat_path);
+    } else if (auto value = reader.ParseLimit(source, *text); value && *value < limit.value) {
+      limit.Offer(*value, source);
+      if (all_files_read) {
+        reader.Note("the binding limit is set on an ancestor cgroup above the visible hierarchy");
+      }
+    }
+    if (auto memsw_text = FindFlatKeyedValue(*stat, "hierarchical_memsw_limit")) {
+      if (auto value = reader.ParseLimit(stat_path + " hierarchical_memsw_limit", *memsw_text)) {
+        memsw.Offer(*value, stat_path);
+      }
+    }
+  }
+  result.limit = limit.value;
+  result.limit_source = limit.source;
+  result.swap_max = memsw.value;
+}
+
+void DiscoverV2(const MountInfo& mount, const std::vector<std::string>& directories,
+                Reader& reader, CgroupMemory& result) {
+  Bound limit;
+  Bound high;
+  bool any_memory_max = false;
+  bool top_has_memory_max = false;
+  for (const std::string& directory : directories) {
+    // memory.max exists only where the parent enabled the memory controller, never in the
+    // root cgroup, so its absence is normal.
+    bool exists = false;
+    const std::string max_path = FilePath(directory, "memory.max");
+    if (auto value = reader.ReadLimit(max_path, true, &exists)) limit.Offer(*value, max_path);
+    any_memory_max = any_memory_max || exists;
+    top_has_memory_max = exists;
+    const std::string high_path = FilePath(directory, "memory.high");
+    if (auto value = reader.ReadLimit(high_path, true)) high.Offer(*value, high_path);
+  }
+  if (auto value = reader.ReadLimit(FilePath(directories.front(), "memory.swap.max"), true)) {
+    result.swap_max = *value;
+  }
+  // The real root cgroup has no memory.max: where the topmost visible directory has one, the
+  // mount shows only part of the tree and limits further up cannot be read.
+  if (top_has_memory_max) {
+    reader.Note(mount.root == "/"
+                    ? "cgroup namespace: limits set on ancestors above / are not visible"
+                    : "cgroup mount shows only " + mount.root +
+                          " and below: limits set on its ancestors are not visible");
+  }
+  if (!any_memory_max) {
+    reader.Note("no memory.max file in " + directories.front() + " or any visible ancestor");
+  }
+  result.limit = limit.value;
+  result.limit_source = limit.source;
+  result.high = high.value;
+  result.high_source = high.source;
+}
+
+}  // namespace
+
+CgroupMemory DiscoverCgroupMemory(System& system) {
+  CgroupMemory result;
+  Reader reader(system, &result.notes);
+  const std::optional<std::string> cgroup_text = reader.Read("/proc/self/cgroup", false);
+  if (!cgroup_text) return result;
+  const std::optional<std::string> mountinfo_text = reader.Read("/proc/self/mountinfo", false);
+  if (!mountinfo_text) return result;
+  const std::vector<ProcCgroupEntry> entries = ParseProcCgroup(*cgroup_text);
+  const std::vector<MountInfo> mounts = ParseMountInfo(*mountinfo_text);
+
+  const ProcCgroupEntry* v1_entry = nullptr;
+  const ProcCgroupEntry* v2_entry = nullptr;
+  for (const ProcCgroupEntry& entry : entries) {
+    if (Contains(entry.controllers, "memory")) v1_entry = &entry;
+    if (entry.hierarchy_id == 0 && entry.controllers.empty()) v2_entry = &entry;
+  }
+  // A controller is bound to one hierarchy at a time: where v1 has the memory controller, the
+  // cgroup2 tree beside it (hybrid hosts) has none, so v1 decides.
+  if (v1_entry != nullptr) {
+    const MountInfo* mount = ChooseMount(mounts, *v1_entry, IsV1MemoryMount);
+    if (mount == nullptr) {
+      reader.Note("the cgroup v1 memory controller is in use but not mounted");
+      return result;
+    }
+    result.version = CgroupVersion::kV1;
+    std::vector<std::string> directories = VisibleDirectories(*v1_entry, *mount, reader, result);
+    if (!directories.empty()) DiscoverV1(directories, reader, result);
+    return result;
+  }
+  const MountInfo* v2_mount =
+      v2_entry != nullptr ? ChooseMount(mounts, *v2_entry, IsV2Mount) : nullptr;
+  if (v2_mount == nullptr) {
+    bool any_cgroup_mount = false;
+    for (const MountInfo& mount : mounts) {
+      any_cgroup_mount = any_cgroup_mount || mount.fs_type == "cgroup" || IsV2Mount(mount);
+    }
+    reader.Note(any_cgroup_mount ? "no mounted cgroup hierarchy has the memory controller"
+                                 : "no cgroup filesystem is mounted");
+    return result;
+  }
+  result.version = CgroupVersion::kV2;
+  std::vector<std::string> directories = VisibleDirectories(*v2_entry, *v2_mount, reader, result);
+  if (!directories.empty()) DiscoverV2(*v2_mount, directories, reader, result);
+  return result;
+}
+
+}  // namespace rlimit_init

@@ -40,6 +40,20 @@ std::vector<MountInfo> ParseMountInfo(std::string_view text);
 /// (and anything above it) returns kUnlimited. Garbage returns nullopt.
 std::optional<std::uint64_t> ParseCgroupLimit(std::string_view text, std::uint64_t page_size);
 
+/// cgroup v1's "no limit" value for `page_size`: PAGE_COUNTER_MAX (LONG_MAX / page size) pages.
+/// 9223372036854771712 for 4 KiB pages, 9223372036854710272 for 64 KiB pages.
+std::uint64_t CgroupV1NoLimit(std::uint64_t page_size);
+
+/// The value of `key` in a flat-keyed file such as memory.stat ("key value" per line), or
+/// nullopt when the key is absent.
+std::optional<std::string_view> FindFlatKeyedValue(std::string_view text, std::string_view key);
+
+/// Where `cgroup_path` lies below a mount's `root`: "" for the root itself, "/a/b" for a
+/// descendant, nullopt when it is not below root (including paths that climb out with "..",
+/// as a cgroup namespace shows cgroups outside it).
+std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path,
+                                               std::string_view root);
+
 enum class CgroupVersion { kNone, kV1, kV2 };
 
 struct CgroupMemory {
@@ -48,12 +62,16 @@ struct CgroupMemory {
   /// memory.stat hierarchical_memory_limit). kUnlimited when nothing limits.
   std::uint64_t limit = kUnlimited;
   /// The host path of the file the binding limit was read from, e.g.
-  /// "/sys/fs/cgroup/memory/job/memory.limit_in_bytes"; empty when unlimited.
+  /// "/sys/fs/cgroup/memory/job/memory.limit_in_bytes"; empty when unlimited. When cgroup v1's
+  /// memory.stat is lower than every visible limit file, the path and the field:
+  /// "/sys/fs/cgroup/memory/memory.stat hierarchical_memory_limit".
   std::string limit_source;
   /// cgroup v2 memory.high (minimum over the visible hierarchy); kUnlimited when none or v1.
   std::uint64_t high = kUnlimited;
   std::string high_source;
   /// v2 memory.swap.max of the leaf, v1 memory.memsw.limit_in_bytes; kUnlimited when none.
+  /// On v1 this bounds memory plus swap together (minimum over the visible hierarchy and
+  /// memory.stat's hierarchical_memsw_limit); on v2 it bounds swap alone.
   std::uint64_t swap_max = kUnlimited;
   /// The cgroup path from /proc/self/cgroup, and the directory it was translated to.
   std::string cgroup_path;

@@ -1,1 +1,22 @@
-// placeholder, being written
+#include "install.h"
+
+#include <cstring>
+
+#include "system.h"
+
+namespace rlimit_init {
+
+int InstallTo(System& system, const std::string& dir, bool quiet) {
+  std::string failed_call;
+  int error = system.InstallSelf(dir, kInstalledName, 0755, &failed_call);
+  std::string target = dir + (dir.empty() || dir.back() != '/' ? "/" : "") + kInstalledName;
+  if (error != 0) {
+    system.WriteStderr("rlimit-init: cannot install into " + dir + ": " + failed_call + ": " +
+                       std::strerror(error) + "\n");
+    return 73;  // EX_CANTCREAT from sysexits.h
+  }
+  if (!quiet) system.WriteStderr("rlimit-init: installed " + target + " (mode 0755)\n");
+  return 0;
+}
+
+}  // namespace rlimit_init

@@ -1,1 +1,35 @@
-int main() { return 0; }
+// rlimit-init: grant a workload the address space its policy asks for, then exec it.
+#include "cli.h"
+#include "run.h"
+#include "system_real.h"
+
+int main(int argc, char** argv) {
+  rlimit_init::RealSystem system;
+
+  // 1. Read RLIMIT_AS as inherited, then lift our own soft limit to the hard limit, so that the
+  //    limit rlimit-init was asked to lift can never stop rlimit-init itself. The decided
+  //    value is set just before exec.
+  rlimit_init::AddressSpaceLimit inherited;
+  if (int error = system.GetAddressSpaceLimit(&inherited); error != 0) {
+    system.WriteStderr("rlimit-init: getrlimit(RLIMIT_AS) failed\n");
+    return rlimit_init::kExitInternal;
+  }
+  if (inherited.soft < inherited.hard) {
+    system.SetAddressSpaceLimit({inherited.hard, inherited.hard});
+  }
+
+  // 2. Parse the command line.
+  rlimit_init::Result<rlimit_init::Invocation> invocation =
+      rlimit_init::ParseCommandLine(argc, argv);
+  if (!invocation) {
+    system.WriteStderr("rlimit-init: bad command line: " + invocation.error() +
+                       "; see rlimit-init --help\n");
+    return rlimit_init::kExitUsage;
+  }
+  const char* root = invocation->host_root ? invocation->host_root->c_str()
+                                           : system.GetEnv("RLIMIT_INIT_HOST_ROOT");
+  if (root != nullptr) system.set_host_root(root);
+
+  // 3. Decide, report, and exec the workload (Run returns only when it does not exec).
+  return rlimit_init::Run(*invocation, system, inherited);
+}

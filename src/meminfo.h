@@ -20,6 +20,9 @@ struct HostMemory {
 /// Parses /proc/meminfo text ("MemTotal:  24567890 kB"); fields it cannot find stay empty.
 HostMemory ParseMeminfo(std::string_view text);
 
+/// Parses /proc/sys/vm/overcommit_memory ("2\n"); nullopt unless it is 0, 1 or 2.
+std::optional<int> ParseOvercommitMode(std::string_view text);
+
 /// Reads /proc/meminfo and /proc/sys/vm/overcommit_memory through `system`. Never fails.
 HostMemory ReadHostMemory(System& system);
 

@@ -291,6 +291,7 @@ class PolicyReader {
   Result<Policy> Read(const Node& root) const {
     Policy policy;
     policy.source = file_name_;
+    policy.request_origin = "addressSpace.request in " + file_name_;
     if (root.kind != Node::Kind::kMap) {
       return Fail(root.position, "", std::string("a policy must be a mapping, got ") +
                                          KindName(root.kind));
@@ -440,7 +441,7 @@ Result<AmountSpec> ParseAmount(std::string_view text, bool allow_keywords) {
   AmountSpec spec;
   spec.text = std::string(text);
   if (allow_keywords && text == "unlimited") {
-    spec.kind = AmountSpec::Kind::kUnlimited;
+    spec.kind = AmountSpec::Kind::kNoLimit;
     return spec;
   }
   if (allow_keywords && text == "hard") {

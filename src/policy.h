@@ -16,7 +16,7 @@ inline constexpr std::size_t kMaxPolicyBytes = 256 * 1024;
 
 /// A requested amount of address space before it is resolved against the host.
 struct AmountSpec {
-  enum class Kind { kBytes, kPercent, kUnlimited, kHard };
+  enum class Kind { kBytes, kPercent, kNoLimit, kHard };
   Kind kind = Kind::kHard;
   std::uint64_t bytes = 0;          // kBytes
   std::uint32_t basis_points = 0;   // kPercent: hundredths of a percent of the memory ceiling
@@ -36,6 +36,9 @@ struct Policy {
   std::string termination_message_path = "/dev/termination-log";  // "" disables
   std::optional<std::string> user;              // user: "UID[:GID]" or a name, dropped to
   std::string source;                           // file name the policy came from, or ""
+  /// Where the request came from, for messages: "addressSpace.request in FILE", "--as",
+  /// "RLIMIT_INIT_AS" or "the default (hard)". Set by whoever assembles the policy.
+  std::string request_origin = "the default (hard)";
 };
 
 /// Parses an amount: a quantity, "<n>%", "unlimited" or "hard". `allow_keywords` is false for

@@ -1,1 +1,149 @@
-// placeholder, being written
+#include "run.h"
+
+#include <cerrno>
+#include <cstring>
+
+#include "decision.h"
+#include "exec.h"
+#include "inspect.h"
+#include "install.h"
+#include "observe.h"
+#include "policy.h"
+#include "quantity.h"
+#include "report.h"
+
+namespace rlimit_init {
+namespace {
+
+constexpr std::size_t kTerminationMessageMax = 4096;
+
+// Says an error, in the chosen format, on stderr and in the termination message file.
+class Reporter {
+ public:
+  Reporter(System& system, OutputFormat format) : system_(system), format_(format) {}
+
+  void set_format(OutputFormat format) { format_ = format; }
+  void set_termination_path(const std::string& path) { termination_path_ = path; }
+
+  int Fail(int exit_code, const std::string& message) {
+    std::string text = "rlimit-init: " + message + "\n";
+    system_.WriteStderr(format_ == OutputFormat::kJson ? RenderErrorJson(exit_code, message)
+                                                       : text);
+    Terminate(text);
+    return exit_code;
+  }
+
+  // Kubernetes shows this file in `kubectl describe pod`; it is written only when it exists,
+  // and a failure to write it changes neither the decision nor the exit code.
+  void Terminate(const std::string& text) {
+    if (termination_path_.empty()) return;
+    system_.WriteExistingFile(termination_path_, text.substr(0, kTerminationMessageMax));
+  }
+
+ private:
+  System& system_;
+  OutputFormat format_;
+  std::string termination_path_ = "/dev/termination-log";
+};
+
+std::string FileError(const std::string& path, int error) {
+  switch (error) {
+    case EISDIR:
+      return "cannot read policy " + path + ": it is a directory";
+    case EINVAL:
+      return "cannot read policy " + path + ": not a regular file (a FIFO, device or socket)";
+    case EFBIG:
+      return "cannot read policy " + path + ": larger than " + HumanBytes(kMaxPolicyBytes) +
+             " (a policy is a few lines)";
+    default:
+      return "cannot read policy " + path + ": " + std::strerror(error);
+  }
+}
+
+}  // namespace
+
+int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& inherited) {
+  Reporter reporter(system, invocation.output.value_or(OutputFormat::kText));
+
+  // 1. The subcommands that decide nothing.
+  switch (invocation.mode) {
+    case Mode::kHelp:
+      system.WriteStdout(HelpText());
+      return 0;
+    case Mode::kVersion:
+      system.WriteStdout("rlimit-init " RLIMIT_INIT_VERSION "\n");
+      return 0;
+    case Mode::kInstall:
+      return InstallTo(system, invocation.install_dir, invocation.quiet);
+    case Mode::kInspect: {
+      Observed observed = Observe(system, inherited);
+      system.WriteStdout(invocation.output == OutputFormat::kJson ? RenderInspectJson(observed)
+                                                                  : RenderInspectText(observed));
+      return 0;
+    }
+    case Mode::kRun:
+    case Mode::kCheck:
+      break;
+  }
+
+  // 2. The policy: a file, then --as or RLIMIT_INIT_AS over its request.
+  Policy policy;
+  std::optional<std::string> policy_path = invocation.policy_path;
+  if (!policy_path) {
+    if (const char* env = system.GetEnv("RLIMIT_INIT_POLICY"); env && *env) policy_path = env;
+  }
+  if (policy_path) {
+    ReadResult file = system.ReadUserFile(*policy_path, kMaxPolicyBytes);
+    if (!file.ok) return reporter.Fail(kExitConfig, FileError(*policy_path, file.error));
+    Result<Policy> parsed = ParsePolicy(file.data, *policy_path);
+    if (!parsed) return reporter.Fail(kExitConfig, "invalid policy: " + parsed.error());
+    policy = std::move(parsed).value();
+  }
+  std::optional<std::string> as = invocation.as;
+  std::string as_origin = "--as";
+  if (!as) {
+    if (const char* env = system.GetEnv("RLIMIT_INIT_AS"); env && *env) {
+      as = env;
+      as_origin = "RLIMIT_INIT_AS";
+    }
+  }
+  if (as) {
+    Result<AmountSpec> amount = ParseAmount(*as, true);
+    if (!amount) return reporter.Fail(kExitUsage, "bad command line: " + as_origin + ": " +
+                                                      amount.error());
+    policy.request = std::move(amount).value();
+    policy.request_origin = as_origin;
+  }
+  OutputFormat format = invocation.output.value_or(policy.format.value_or(OutputFormat::kText));
+  reporter.set_format(format);
+  reporter.set_termination_path(policy.termination_message_path);
+
+  // 3. Observe and decide.
+  Observed observed = Observe(system, inherited);
+  Decision decision = Decide(policy, observed);
+
+  // 4. Report.
+  std::string text = RenderText(decision, observed, policy, invocation.quiet, invocation.verbose);
+  system.WriteStderr(format == OutputFormat::kJson ? RenderJson(decision, observed, policy) : text);
+  if (decision.outcome == Outcome::kRefused) {
+    reporter.Terminate(text);
+    return kExitRefused;
+  }
+  if (invocation.mode == Mode::kCheck) return 0;
+
+  // 5. Set the decided limits just before exec: until now rlimit-init ran under its own lifted
+  // soft limit, so the limit it was asked to lift never stopped it.
+  if (int error = system.SetAddressSpaceLimit(decision.after); error != 0) {
+    return reporter.Fail(kExitInternal, "setrlimit(RLIMIT_AS, soft " +
+                                            BytesOrUnlimited(decision.after.soft) + ", hard " +
+                                            BytesOrUnlimited(decision.after.hard) +
+                                            ") failed: " + std::strerror(error));
+  }
+
+  // 6. Become the workload.
+  std::string message;
+  int code = ExecWorkload(system, invocation.command, &message);
+  return reporter.Fail(code, message);
+}
+
+}  // namespace rlimit_init

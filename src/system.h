@@ -47,6 +47,10 @@ class System {
   /// setrlimit(RLIMIT_AS). Returns 0 or errno.
   virtual int SetAddressSpaceLimit(const AddressSpaceLimit& limit) = 0;
 
+  /// getrlimit(RLIMIT_DATA): since Linux 4.7 it also caps private anonymous mappings, so it
+  /// is a second source of MemoryError. Returns 0 or errno.
+  virtual int GetDataLimit(AddressSpaceLimit* limit) = 0;
+
   /// sysconf(_SC_PAGESIZE).
   virtual std::uint64_t PageSize() = 0;
 

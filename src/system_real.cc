@@ -1,1 +1,180 @@
-// placeholder, being written
+#include "system_real.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace rlimit_init {
+namespace {
+
+// Closes a descriptor on every path out of a function.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+// Reads up to `limit` bytes; sets `*error` and returns false on failure.
+bool ReadAll(int fd, std::size_t limit, std::string* out, int* error) {
+  char buffer[8192];
+  while (out->size() <= limit) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *error = errno;
+      return false;
+    }
+    if (n == 0) return true;
+    out->append(buffer, static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+int WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return 0;
+}
+
+rlim_t ToRlim(std::uint64_t value) { return value == kUnlimited ? RLIM_INFINITY : value; }
+std::uint64_t FromRlim(rlim_t value) { return value == RLIM_INFINITY ? kUnlimited : value; }
+
+int GetLimit(int resource, AddressSpaceLimit* limit) {
+  struct rlimit r;
+  if (getrlimit(resource, &r) != 0) return errno;
+  *limit = {FromRlim(r.rlim_cur), FromRlim(r.rlim_max)};
+  return 0;
+}
+
+}  // namespace
+
+ReadResult RealSystem::ReadHostFile(const std::string& path) {
+  // cgroup and /proc files are small; a cap keeps a broken or hostile file from costing memory.
+  constexpr std::size_t kMaxHostFile = 1 << 20;
+  Fd fd(open((host_root_ + path).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) return {false, "", errno};
+  ReadResult result;
+  if (!ReadAll(fd.get(), kMaxHostFile, &result.data, &result.error)) return result;
+  if (result.data.size() > kMaxHostFile) result.data.resize(kMaxHostFile);
+  result.ok = true;
+  return result;
+}
+
+bool RealSystem::HostPathExists(const std::string& path) {
+  struct stat st;
+  return lstat((host_root_ + path).c_str(), &st) == 0;
+}
+
+ReadResult RealSystem::ReadUserFile(const std::string& path, std::size_t max_bytes) {
+  // O_NONBLOCK so that a FIFO cannot hang the container's first process.
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) return {false, "", errno};
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return {false, "", errno};
+  if (S_ISDIR(st.st_mode)) return {false, "", EISDIR};
+  if (!S_ISREG(st.st_mode)) return {false, "", EINVAL};
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) return {false, "", EFBIG};
+  ReadResult result;
+  if (!ReadAll(fd.get(), max_bytes, &result.data, &result.error)) return result;
+  if (result.data.size() > max_bytes) return {false, "", EFBIG};  // grew while read
+  result.ok = true;
+  return result;
+}
+
+int RealSystem::GetAddressSpaceLimit(AddressSpaceLimit* limit) { return GetLimit(RLIMIT_AS, limit); }
+
+int RealSystem::GetDataLimit(AddressSpaceLimit* limit) { return GetLimit(RLIMIT_DATA, limit); }
+
+int RealSystem::SetAddressSpaceLimit(const AddressSpaceLimit& limit) {
+  struct rlimit r = {ToRlim(limit.soft), ToRlim(limit.hard)};
+  return setrlimit(RLIMIT_AS, &r) == 0 ? 0 : errno;
+}
+
+std::uint64_t RealSystem::PageSize() { return static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)); }
+
+const char* RealSystem::GetEnv(const char* name) { return std::getenv(name); }
+
+int RealSystem::WriteExistingFile(const std::string& path, std::string_view data) {
+  Fd fd(open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) return errno;
+  return WriteAll(fd.get(), data);
+}
+
+int RealSystem::InstallSelf(const std::string& dir, const std::string& name, unsigned mode,
+                            std::string* failed_call) {
+  Fd source(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));
+  if (source.get() < 0) {
+    *failed_call = "open(/proc/self/exe)";
+    return errno;
+  }
+  std::string base = dir + (dir.empty() || dir.back() != '/' ? "/" : "");
+  std::string temporary = base + "." + name + ".XXXXXX";
+  int raw = mkostemp(temporary.data(), O_CLOEXEC);
+  if (raw < 0) {
+    *failed_call = "mkostemp(" + temporary + ")";
+    return errno;
+  }
+  Fd target(raw);
+  // Any failure below removes the half-written temporary file.
+  auto fail = [&](const std::string& call, int error) {
+    *failed_call = call;
+    unlink(temporary.c_str());
+    return error;
+  };
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = read(source.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("read(/proc/self/exe)", errno);
+    if (n == 0) break;
+    if (int error = WriteAll(target.get(), {buffer, static_cast<std::size_t>(n)}); error != 0) {
+      return fail("write(" + temporary + ")", error);
+    }
+  }
+  if (fchmod(target.get(), mode) != 0) return fail("fchmod(" + temporary + ")", errno);
+  if (fsync(target.get()) != 0) return fail("fsync(" + temporary + ")", errno);
+  if (close(target.release()) != 0) return fail("close(" + temporary + ")", errno);
+  std::string final_path = base + name;
+  if (rename(temporary.c_str(), final_path.c_str()) != 0) {
+    return fail("rename(" + temporary + ", " + final_path + ")", errno);
+  }
+  return 0;
+}
+
+void RealSystem::WriteStderr(std::string_view text) { WriteAll(STDERR_FILENO, text); }
+
+void RealSystem::WriteStdout(std::string_view text) { WriteAll(STDOUT_FILENO, text); }
+
+int RealSystem::Exec(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  execvp(args[0], args.data());
+  return errno;
+}
+
+}  // namespace rlimit_init

@@ -18,6 +18,7 @@ class FakeSystem : public System {
   std::map<std::string, std::string> user_files;
   std::map<std::string, std::string> env;
   AddressSpaceLimit limit;
+  AddressSpaceLimit data_limit;  // RLIMIT_DATA, unlimited unless a test sets it
   int set_limit_error = 0;  // errno SetAddressSpaceLimit returns, 0 = succeed
   std::uint64_t page_size = 4096;
   std::vector<AddressSpaceLimit> set_calls;
@@ -55,6 +56,10 @@ class FakeSystem : public System {
     set_calls.push_back(l);
     if (set_limit_error != 0) return set_limit_error;
     limit = l;
+    return 0;
+  }
+  int GetDataLimit(AddressSpaceLimit* out) override {
+    *out = data_limit;
     return 0;
   }
   std::uint64_t PageSize() override { return page_size; }

@@ -1,0 +1,85 @@
+#include "inspect.h"
+
+#include "quantity.h"
+#include "report.h"
+
+namespace rlimit_init {
+namespace {
+
+std::string Optional(const std::optional<std::uint64_t>& bytes) {
+  return bytes ? DescribeBytes(*bytes) : "unknown";
+}
+
+std::string JsonOptional(const std::optional<std::uint64_t>& bytes) {
+  return bytes ? JsonBytes(*bytes) : "null";
+}
+
+const char* VersionText(CgroupVersion version) {
+  return version == CgroupVersion::kV1 ? "v1" : version == CgroupVersion::kV2 ? "v2" : "none";
+}
+
+}  // namespace
+
+std::string RenderInspectText(const Observed& o) {
+  std::string ceiling_source;
+  std::uint64_t ceiling = MemoryCeiling(o, &ceiling_source);
+  const CgroupMemory& c = o.cgroup;
+  std::string out;
+  out += "address space (RLIMIT_AS): soft " + DescribeBytes(o.limit.soft) + ", hard " +
+         DescribeBytes(o.limit.hard) + "\n";
+  out += "data (RLIMIT_DATA):        soft " + DescribeBytes(o.data_limit.soft) + ", hard " +
+         DescribeBytes(o.data_limit.hard) + "\n";
+  out += std::string("may raise hard limit:      ") +
+         (o.may_raise_hard ? "yes (CAP_SYS_RESOURCE in the initial user namespace)"
+                           : "no (needs CAP_SYS_RESOURCE in the initial user namespace)") +
+         "\n";
+  out += std::string("cgroup:                    ") + VersionText(c.version) + " " +
+         (c.cgroup_path.empty() ? "-" : c.cgroup_path) + " at " +
+         (c.directory.empty() ? "-" : c.directory) + "\n";
+  out += "cgroup memory limit:       " + DescribeBytes(c.limit) +
+         (c.limit_source.empty() ? "" : " from " + c.limit_source) + "\n";
+  out += "cgroup memory.high:        " + DescribeBytes(c.high) +
+         (c.high_source.empty() ? "" : " from " + c.high_source) + "\n";
+  out += "cgroup swap limit:         " + DescribeBytes(c.swap_max) + "\n";
+  out += "MemTotal:                  " + Optional(o.host.mem_total) + "\n";
+  out += "MemAvailable:              " + Optional(o.host.mem_available) + "\n";
+  out += "vm.overcommit_memory:      " +
+         (o.host.overcommit_mode ? std::to_string(*o.host.overcommit_mode) : "unknown") + "\n";
+  out += "CommitLimit:               " + Optional(o.host.commit_limit) + "\n";
+  out += "Committed_AS:              " + Optional(o.host.committed_as) + "\n";
+  out += "memory ceiling:            " + DescribeBytes(ceiling) +
+         (ceiling_source.empty() ? "" : " from " + ceiling_source) + "\n";
+  out += std::string("layer:                     ") + LayerName(o.layer.layer) + " (" +
+         o.layer.evidence + ")\n";
+  for (const std::string& note : c.notes) out += "note: " + note + "\n";
+  return out;
+}
+
+std::string RenderInspectJson(const Observed& o) {
+  std::string ceiling_source;
+  std::uint64_t ceiling = MemoryCeiling(o, &ceiling_source);
+  const CgroupMemory& c = o.cgroup;
+  std::string notes = "[";
+  for (const std::string& note : c.notes) notes += (notes.size() > 1 ? "," : "") + JsonString(note);
+  notes += "]";
+  return "{\"as_soft\":" + JsonBytes(o.limit.soft) + ",\"as_hard\":" + JsonBytes(o.limit.hard) +
+         ",\"data_soft\":" + JsonBytes(o.data_limit.soft) + ",\"data_hard\":" +
+         JsonBytes(o.data_limit.hard) + ",\"may_raise_hard\":" +
+         (o.may_raise_hard ? "true" : "false") + ",\"cgroup_version\":" +
+         JsonString(VersionText(c.version)) + ",\"cgroup_path\":" + JsonString(c.cgroup_path) +
+         ",\"cgroup_directory\":" + JsonString(c.directory) + ",\"memory_limit_bytes\":" +
+         JsonBytes(c.limit) + ",\"memory_limit_source\":" + JsonString(c.limit_source) +
+         ",\"memory_high_bytes\":" + JsonBytes(c.high) + ",\"memory_high_source\":" +
+         JsonString(c.high_source) + ",\"swap_max_bytes\":" + JsonBytes(c.swap_max) +
+         ",\"mem_total_bytes\":" + JsonOptional(o.host.mem_total) +
+         ",\"mem_available_bytes\":" + JsonOptional(o.host.mem_available) +
+         ",\"overcommit_memory\":" +
+         (o.host.overcommit_mode ? std::to_string(*o.host.overcommit_mode) : "null") +
+         ",\"commit_limit_bytes\":" + JsonOptional(o.host.commit_limit) +
+         ",\"committed_as_bytes\":" + JsonOptional(o.host.committed_as) +
+         ",\"memory_ceiling_bytes\":" + JsonBytes(ceiling) + ",\"memory_ceiling_source\":" +
+         JsonString(ceiling_source) + ",\"layer\":" + JsonString(LayerName(o.layer.layer)) +
+         ",\"layer_evidence\":" + JsonString(o.layer.evidence) + ",\"notes\":" + notes + "}\n";
+}
+
+}  // namespace rlimit_init

@@ -1,0 +1,18 @@
+// `rlimit-init install DIR`: the init-container step that copies the binary into a shared
+// volume for the workload container.
+#pragma once
+
+#include <string>
+
+namespace rlimit_init {
+
+class System;
+
+/// Name of the installed binary inside DIR.
+inline constexpr char kInstalledName[] = "rlimit-init";
+
+/// Copies the running executable to DIR/rlimit-init atomically, mode 0755. Returns the exit
+/// code: 0, or 73 (EX_CANTCREAT) with a message naming the failing call.
+int InstallTo(System& system, const std::string& dir, bool quiet);
+
+}  // namespace rlimit_init

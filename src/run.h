@@ -1,0 +1,19 @@
+// What rlimit-init does once its command line is parsed: the numbered steps of main().
+#pragma once
+
+#include "cli.h"
+#include "system.h"
+
+namespace rlimit_init {
+
+/// Documented exit codes (README, --help); each is covered by a black-box test.
+inline constexpr int kExitUsage = 64;
+inline constexpr int kExitInternal = 70;
+inline constexpr int kExitRefused = 77;
+inline constexpr int kExitConfig = 78;
+
+/// Runs the invocation; returns the exit code, or does not return when the workload is exec'd.
+/// `inherited` is RLIMIT_AS as the process started with it.
+int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& inherited);
+
+}  // namespace rlimit_init

@@ -1,0 +1,34 @@
+// The System that makes real syscalls. The only implementation that touches the OS.
+#pragma once
+
+#include <string>
+
+#include "system.h"
+
+namespace rlimit_init {
+
+class RealSystem : public System {
+ public:
+  /// `host_root` is prefixed to every /proc and /sys path; "" reads the real ones.
+  void set_host_root(std::string host_root) { host_root_ = std::move(host_root); }
+
+  ReadResult ReadHostFile(const std::string& path) override;
+  bool HostPathExists(const std::string& path) override;
+  ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) override;
+  int GetAddressSpaceLimit(AddressSpaceLimit* limit) override;
+  int SetAddressSpaceLimit(const AddressSpaceLimit& limit) override;
+  int GetDataLimit(AddressSpaceLimit* limit) override;
+  std::uint64_t PageSize() override;
+  const char* GetEnv(const char* name) override;
+  int WriteExistingFile(const std::string& path, std::string_view data) override;
+  int InstallSelf(const std::string& dir, const std::string& name, unsigned mode,
+                  std::string* failed_call) override;
+  void WriteStderr(std::string_view text) override;
+  void WriteStdout(std::string_view text) override;
+  int Exec(const std::vector<std::string>& argv) override;
+
+ private:
+  std::string host_root_;
+};
+
+}  // namespace rlimit_init
