@@ -125,23 +125,18 @@ Result<std::uint64_t> ParseQuantity(std::string_view text) {
   Wide total = static_cast<Wide>(whole_value) * found->multiplier;
   if (total > kMaxQuantity) return too_large;
   if (!fraction.empty()) {
-    // Digits past the 19th cannot change a byte count of at most 2^63 by a whole byte, but any
-    // non-zero digit there still forces the round-up.
-    Wide numerator = 0;
-    Wide denominator = 1;
-    bool nonzero_tail = false;
-    for (std::size_t k = 0; k < fraction.size(); ++k) {
-      if (k < 19) {
-        numerator = numerator * 10 + static_cast<unsigned>(fraction[k] - '0');
-        denominator *= 10;
-      } else if (fraction[k] != '0') {
-        nonzero_tail = true;
-      }
+    // 0.d1d2...dk times the multiplier, exactly: multiply the decimal digits from the right,
+    // carrying, as by hand. The carry out of the first digit is the whole bytes; any non-zero
+    // digit left behind is a part of a byte, which rounds up. Truncating the digits instead
+    // would round some long fractions down.
+    Wide carry = 0;
+    bool remainder = false;
+    for (std::size_t k = fraction.size(); k-- > 0;) {
+      Wide t = static_cast<Wide>(fraction[k] - '0') * found->multiplier + carry;
+      if (t % 10 != 0) remainder = true;
+      carry = t / 10;
     }
-    Wide scaled = numerator * found->multiplier;
-    Wide bytes = scaled / denominator;
-    if (scaled % denominator != 0 || nonzero_tail) ++bytes;  // Kubernetes rounds bytes up
-    total += bytes;
+    total += carry + (remainder ? 1 : 0);
     if (total > kMaxQuantity) return too_large;
   }
   return static_cast<std::uint64_t>(total);

@@ -43,6 +43,10 @@ TEST(Quantity, DecimalFractionsAreExactOrRoundedUp) {
   EXPECT_EQ(Parsed("1.5"), 2u);
   EXPECT_EQ(Parsed("0.3Gi"), 322122548u);  // 322122547.2 rounded up
   EXPECT_EQ(Parsed("0.0000000000000000000001Ki"), 1u);
+  // 0.9e-18 EiB is 1.04 bytes; so is 0.899999e-18 EiB. Both round up to 2 (found by fuzzing).
+  EXPECT_EQ(Parsed("0.0000000000000000009Ei"), 2u);
+  EXPECT_EQ(Parsed("0.000000000000000000899999Ei"), 2u);
+  EXPECT_EQ(Parsed("0.125Ki"), 128u);
 }
 
 TEST(Quantity, LargestAcceptedIsEightEiMinusOne) {
