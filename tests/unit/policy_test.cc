@@ -64,7 +64,7 @@ TEST(Policy, DefaultsWhenOnlyRequestIsGiven) {
 
 TEST(Policy, KeywordsAndEmptyTerminationPath) {
   EXPECT_EQ(Parsed(std::string(kHeader) + "  request: unlimited\n").request.kind,
-            AmountSpec::Kind::kUnlimited);
+            AmountSpec::Kind::kNoLimit);
   EXPECT_EQ(Parsed(std::string(kHeader) + "  request: hard\n").request.kind,
             AmountSpec::Kind::kHard);
   EXPECT_EQ(Parsed(std::string(kHeader) + "  request: 1Gi\nreport:\n  terminationMessagePath: \"\"\n")
@@ -180,7 +180,7 @@ TEST(Policy, StrayTokensAndSecondDocuments) {
 
 TEST(Amount, KeywordsOnlyWhereAllowed) {
   EXPECT_EQ(ParseAmount("hard", true).value().kind, AmountSpec::Kind::kHard);
-  EXPECT_EQ(ParseAmount("unlimited", true).value().kind, AmountSpec::Kind::kUnlimited);
+  EXPECT_EQ(ParseAmount("unlimited", true).value().kind, AmountSpec::Kind::kNoLimit);
   EXPECT_EQ(ParseAmount("unlimited", false).error(),
             "\"unlimited\" is not allowed here; give a quantity or a percentage");
   EXPECT_EQ(ParseAmount("50%", false).value().basis_points, 5000u);
