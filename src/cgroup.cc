@@ -61,8 +61,8 @@ std::string DecodeMountInfoField(std::string_view field) {
   std::string out;
   out.reserve(field.size());
   for (std::size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' &&
-        field[i + 1] <= '3' && IsOctal(field[i + 2]) && IsOctal(field[i + 3])) {
+    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '3' &&
+        IsOctal(field[i + 2]) && IsOctal(field[i + 3])) {
       out.push_back(static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
                                       (field[i + 3] - '0')));
       i += 3;
@@ -210,7 +210,7 @@ class Reader {
   std::optional<std::string> Read(const std::string& path, bool may_be_missing,
                                   bool* exists = nullptr) {
     ReadResult read = system_.ReadHostFile(path);
-    if (exists != nullptr) *exists = read.ok;
+    if (exists != nullptr) *exists = read.ok || read.error != ENOENT;
     if (read.ok) return std::move(read.data);
     if (!may_be_missing || read.error != ENOENT) {
       Note("cannot read " + path + ": " + ErrnoText(read.error));
@@ -279,7 +279,8 @@ std::vector<std::string> VisibleDirectories(const ProcCgroupEntry& entry, const 
     return {};
   }
   auto join = [&mount](std::string_view relative) {
-    if (mount.mount_point == "/") return relative.empty() ? std::string("/") : std::string(relative);
+    if (mount.mount_point == "/")
+      return relative.empty() ? std::string("/") : std::string(relative);
     return mount.mount_point + std::string(relative);
   };
   std::vector<std::string> directories;
@@ -293,8 +294,7 @@ std::vector<std::string> VisibleDirectories(const ProcCgroupEntry& entry, const 
   return directories;
 }
 
-void DiscoverV1(const std::vector<std::string>& directories, Reader& reader,
-                CgroupMemory& result) {
+void DiscoverV1(const std::vector<std::string>& directories, Reader& reader, CgroupMemory& result) {
   Bound limit;
   Bound memsw;
   for (std::size_t i = 0; i < directories.size(); ++i) {
@@ -325,6 +325,7 @@ void DiscoverV1(const std::vector<std::string>& directories, Reader& reader,
       reader.Note("no hierarchical_memory_limit in " + stat_path);
     } else if (auto value = reader.ParseLimit(source, *text); value && *value < limit.value) {
       limit.Offer(*value, source);
+      result.limit_from_hierarchy_stat = true;
       if (all_files_read) {
         reader.Note("the binding limit is set on an ancestor cgroup above the visible hierarchy");
       }
@@ -340,8 +341,8 @@ void DiscoverV1(const std::vector<std::string>& directories, Reader& reader,
   result.swap_max = memsw.value;
 }
 
-void DiscoverV2(const MountInfo& mount, const std::vector<std::string>& directories,
-                Reader& reader, CgroupMemory& result) {
+void DiscoverV2(const MountInfo& mount, const std::vector<std::string>& directories, Reader& reader,
+                CgroupMemory& result) {
   Bound limit;
   Bound high;
   bool any_memory_max = false;

@@ -23,9 +23,9 @@ struct ProcCgroupEntry {
 
 /// One line of /proc/self/mountinfo, with octal escapes (\040 etc.) decoded.
 struct MountInfo {
-  std::string root;         // field 4: root of the mount within the filesystem
-  std::string mount_point;  // field 5
-  std::string fs_type;      // after the " - " separator
+  std::string root;                        // field 4: root of the mount within the filesystem
+  std::string mount_point;                 // field 5
+  std::string fs_type;                     // after the " - " separator
   std::vector<std::string> super_options;  // last field, split on ','
 };
 
@@ -51,8 +51,7 @@ std::optional<std::string_view> FindFlatKeyedValue(std::string_view text, std::s
 /// Where `cgroup_path` lies below a mount's `root`: "" for the root itself, "/a/b" for a
 /// descendant, nullopt when it is not below root (including paths that climb out with "..",
 /// as a cgroup namespace shows cgroups outside it).
-std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path,
-                                               std::string_view root);
+std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path, std::string_view root);
 
 enum class CgroupVersion { kNone, kV1, kV2 };
 
@@ -66,6 +65,10 @@ struct CgroupMemory {
   /// memory.stat is lower than every visible limit file, the path and the field:
   /// "/sys/fs/cgroup/memory/memory.stat hierarchical_memory_limit".
   std::string limit_source;
+  /// Whether limit_source is v1 memory.stat's hierarchical_memory_limit: the limit is set on
+  /// an ancestor the mount does not show (or in a limit file that could not be read), so no
+  /// file under the mount can be written to change it.
+  bool limit_from_hierarchy_stat = false;
   /// cgroup v2 memory.high (minimum over the visible hierarchy); kUnlimited when none or v1.
   std::uint64_t high = kUnlimited;
   std::string high_source;

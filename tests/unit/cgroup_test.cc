@@ -1,0 +1,552 @@
+#include "cgroup.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "fake_system.h"
+#include "fixture_tree.h"
+
+namespace rlimit_init {
+namespace {
+
+using Notes = std::vector<std::string>;
+
+constexpr std::uint64_t kGiB = 1024 * 1024 * 1024;
+constexpr std::uint64_t kNoLimit4K = 9223372036854771712u;
+constexpr std::uint64_t kNoLimit64K = 9223372036854710272u;
+constexpr char kContainerId[] = "3f1d6c0b9a8e47d2b5c4a1e0f9d8c7b6a5e4d3c2b1a0f9e8d7c6b5a4e3d2c1b0";
+
+FakeSystem Host(const std::string& name, std::uint64_t page_size = 4096) {
+  FakeSystem system;
+  EXPECT_TRUE(LoadFixtureTree(name, &system)) << "fixture tree " << name;
+  system.page_size = page_size;
+  return system;
+}
+
+struct Expected {
+  CgroupVersion version;
+  std::uint64_t limit;
+  std::string limit_source;
+  std::uint64_t high;
+  std::string high_source;
+  std::uint64_t swap_max;
+  std::string cgroup_path;
+  std::string directory;
+  Notes notes;
+};
+
+void ExpectMemory(const CgroupMemory& actual, const Expected& expected) {
+  EXPECT_EQ(actual.version, expected.version);
+  EXPECT_EQ(actual.limit, expected.limit);
+  EXPECT_EQ(actual.limit_source, expected.limit_source);
+  EXPECT_EQ(actual.limit_from_hierarchy_stat,
+            expected.limit_source.ends_with(" hierarchical_memory_limit"));
+  EXPECT_EQ(actual.high, expected.high);
+  EXPECT_EQ(actual.high_source, expected.high_source);
+  EXPECT_EQ(actual.swap_max, expected.swap_max);
+  EXPECT_EQ(actual.cgroup_path, expected.cgroup_path);
+  EXPECT_EQ(actual.directory, expected.directory);
+  EXPECT_EQ(actual.notes, expected.notes);
+}
+
+// ---- Parsers ----
+
+TEST(ProcCgroup, SplitsHierarchyControllersAndPath) {
+  const auto entries = ParseProcCgroup("4:memory:/process_api/2a10\n2:cpu,cpuacct:/a\n0::/\n");
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0].hierarchy_id, 4);
+  EXPECT_EQ(entries[0].controllers, std::vector<std::string>{"memory"});
+  EXPECT_EQ(entries[0].path, "/process_api/2a10");
+  EXPECT_EQ(entries[1].controllers, (std::vector<std::string>{"cpu", "cpuacct"}));
+  EXPECT_EQ(entries[2].hierarchy_id, 0);
+  EXPECT_TRUE(entries[2].controllers.empty());
+  EXPECT_EQ(entries[2].path, "/");
+  EXPECT_FALSE(entries[2].deleted);
+}
+
+TEST(ProcCgroup, KeepsNamedHierarchiesAndColonsInPaths) {
+  const auto entries = ParseProcCgroup("1:name=systemd:/a:b/c");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].controllers, std::vector<std::string>{"name=systemd"});
+  EXPECT_EQ(entries[0].path, "/a:b/c");
+}
+
+TEST(ProcCgroup, StripsDeletedSuffix) {
+  const auto entries = ParseProcCgroup("0::/job.scope (deleted)\n");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].path, "/job.scope");
+  EXPECT_TRUE(entries[0].deleted);
+}
+
+TEST(ProcCgroup, SkipsMalformedLines) {
+  const auto entries =
+      ParseProcCgroup("garbage\nx:memory:/a\n4:memory\n-1:memory:/\n3:cpu:relative\n\n0::/ok\n");
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].path, "/ok");
+}
+
+TEST(MountInfo, ReadsCgroup2LineWithOneOptionalField) {
+  const auto mounts = ParseMountInfo(
+      "35 24 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
+      "rw,nsdelegate,memory_recursiveprot\n");
+  ASSERT_EQ(mounts.size(), 1u);
+  EXPECT_EQ(mounts[0].root, "/");
+  EXPECT_EQ(mounts[0].mount_point, "/sys/fs/cgroup");
+  EXPECT_EQ(mounts[0].fs_type, "cgroup2");
+  EXPECT_EQ(mounts[0].super_options,
+            (std::vector<std::string>{"rw", "nsdelegate", "memory_recursiveprot"}));
+}
+
+TEST(MountInfo, SkipsAnyNumberOfOptionalFields) {
+  const auto mounts = ParseMountInfo(
+      "34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+      "41 28 0:27 /jobs /srv/jobs rw shared:31 master:9 propagate_from:2 unbindable - cgroup2 "
+      "cgroup2 rw\n");
+  ASSERT_EQ(mounts.size(), 2u);
+  EXPECT_EQ(mounts[0].mount_point, "/sys/fs/cgroup/memory");
+  EXPECT_EQ(mounts[0].super_options, (std::vector<std::string>{"rw", "memory"}));
+  EXPECT_EQ(mounts[1].root, "/jobs");
+  EXPECT_EQ(mounts[1].fs_type, "cgroup2");
+  EXPECT_EQ(mounts[1].super_options, std::vector<std::string>{"rw"});
+}
+
+TEST(MountInfo, DecodesOctalEscapes) {
+  const auto mounts = ParseMountInfo(
+      R"(41 28 0:27 /a\040b\011c\012d\134e /srv/cgroup\040view rw - cgroup2 cgroup2 rw)");
+  ASSERT_EQ(mounts.size(), 1u);
+  EXPECT_EQ(mounts[0].root, "/a b\tc\nd\\e");
+  EXPECT_EQ(mounts[0].mount_point, "/srv/cgroup view");
+}
+
+TEST(MountInfo, LeavesIncompleteEscapesAsTheyAre) {
+  const auto mounts = ParseMountInfo(R"(41 28 0:27 /a\400\x41 /b\04 rw - cgroup2 cgroup2 rw)");
+  ASSERT_EQ(mounts.size(), 1u);
+  EXPECT_EQ(mounts[0].root, R"(/a\400\x41)");
+  EXPECT_EQ(mounts[0].mount_point, R"(/b\04)");
+}
+
+TEST(MountInfo, SkipsLinesWithoutSeparatorOrFields) {
+  const auto mounts = ParseMountInfo(
+      "41 28 0:27 / /sys/fs/cgroup rw cgroup2 cgroup2 rw\n"
+      "41 28 0:27 / /sys/fs/cgroup rw - cgroup2\n"
+      "x 28 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+      "\n");
+  EXPECT_TRUE(mounts.empty());
+}
+
+TEST(CgroupLimit, MaxMeansUnlimited) { EXPECT_EQ(ParseCgroupLimit("max\n", 4096), kUnlimited); }
+
+TEST(CgroupLimit, DecimalIsBytes) {
+  EXPECT_EQ(ParseCgroupLimit("1073741824\n", 4096), 1073741824u);
+  EXPECT_EQ(ParseCgroupLimit("0\n", 4096), 0u);
+}
+
+TEST(CgroupLimit, V1SentinelDependsOnPageSize) {
+  EXPECT_EQ(CgroupV1NoLimit(4096), kNoLimit4K);
+  EXPECT_EQ(CgroupV1NoLimit(65536), kNoLimit64K);
+  EXPECT_EQ(ParseCgroupLimit("9223372036854771712\n", 4096), kUnlimited);
+  EXPECT_EQ(ParseCgroupLimit("9223372036854710272\n", 65536), kUnlimited);
+}
+
+TEST(CgroupLimit, SentinelOf64KiBPagesMeansUnlimitedWhateverOurPageSize) {
+  // A tree from an arm64 host read on a 4 KiB-page machine.
+  EXPECT_EQ(ParseCgroupLimit("9223372036854710272\n", 4096), kUnlimited);
+  EXPECT_EQ(ParseCgroupLimit("9223372036854775807\n", 4096), kUnlimited);
+  EXPECT_EQ(ParseCgroupLimit("9223372036854710271\n", 4096), 9223372036854710271u);
+}
+
+TEST(CgroupLimit, SentinelOfLargerPagesIsHonoured) {
+  const std::uint64_t no_limit_256k = CgroupV1NoLimit(256 * 1024);
+  EXPECT_EQ(ParseCgroupLimit(std::to_string(no_limit_256k), 256 * 1024), kUnlimited);
+  EXPECT_EQ(ParseCgroupLimit(std::to_string(no_limit_256k), 4096), no_limit_256k);
+}
+
+TEST(CgroupLimit, GarbageEmptyAndOverflowAreRejected) {
+  for (const char* text :
+       {"", "\n", "lots", "12abc", "-1", "+5", "1 2", "max max", "18446744073709551616"}) {
+    EXPECT_EQ(ParseCgroupLimit(text, 4096), std::nullopt) << '"' << text << '"';
+  }
+}
+
+TEST(MemoryStat, FindsExactKeyOnly) {
+  const std::string stat =
+      "hierarchical_memory_limit_x 1\nhierarchical_memory_limit 1073741824\n"
+      "total_hierarchical_memory_limit 2\n";
+  EXPECT_EQ(FindFlatKeyedValue(stat, "hierarchical_memory_limit"), "1073741824");
+  EXPECT_EQ(FindFlatKeyedValue(stat, "hierarchical_memsw_limit"), std::nullopt);
+}
+
+TEST(CgroupPath, IsTranslatedAgainstTheMountRoot) {
+  EXPECT_EQ(CgroupPathBelowRoot("/a/b", "/"), "/a/b");
+  EXPECT_EQ(CgroupPathBelowRoot("/", "/"), "");
+  EXPECT_EQ(CgroupPathBelowRoot("/docker/abc", "/docker/abc"), "");
+  EXPECT_EQ(CgroupPathBelowRoot("/docker/abc/sub", "/docker/abc"), "/sub");
+  EXPECT_EQ(CgroupPathBelowRoot("/docker/abcdef", "/docker/abc"), std::nullopt);
+  EXPECT_EQ(CgroupPathBelowRoot("/other", "/docker/abc"), std::nullopt);
+  EXPECT_EQ(CgroupPathBelowRoot("/", "/docker/abc"), std::nullopt);
+  // A cgroup namespace shows cgroups outside it with "..".
+  EXPECT_EQ(CgroupPathBelowRoot("/../sibling", "/"), std::nullopt);
+}
+
+// ---- cgroup v1 ----
+
+TEST(CgroupV1, ThisHostHasNoLimitAndIsHybrid) {
+  // Copied from the development machine: v1 memory beside a cgroup2 tree without memory.
+  FakeSystem system = Host("v1-this-host");
+  const std::string leaf = "/process_api/2a106edfed802ca190451405c218839c";
+  ExpectMemory(DiscoverCgroupMemory(system), {CgroupVersion::kV1,
+                                              kUnlimited,
+                                              "",
+                                              kUnlimited,
+                                              "",
+                                              kUnlimited,
+                                              leaf,
+                                              "/sys/fs/cgroup/memory" + leaf,
+                                              {}});
+}
+
+TEST(CgroupV1, ParentLimitBindsWhenChildSetsNone) {
+  FakeSystem system = Host("v1-nested-parent-limit");
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV1,
+                kGiB,
+                "/sys/fs/cgroup/memory/rlimit-nested/memory.limit_in_bytes",
+                kUnlimited,
+                "",
+                kUnlimited,
+                "/rlimit-nested/job",
+                "/sys/fs/cgroup/memory/rlimit-nested/job",
+                {}});
+}
+
+TEST(CgroupV1, LeafLimitBindsAndMemswIsSwapMax) {
+  FakeSystem system = Host("v1-leaf-limit");
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV1,
+                512 * 1024 * 1024,
+                "/sys/fs/cgroup/memory/rlimit-leaf/job/memory.limit_in_bytes",
+                kUnlimited,
+                "",
+                kGiB,
+                "/rlimit-leaf/job",
+                "/sys/fs/cgroup/memory/rlimit-leaf/job",
+                {}});
+}
+
+TEST(CgroupV1, HierarchicalLimitFromInvisibleAncestorBinds) {
+  FakeSystem system = Host("v1-container");
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV1,
+                kGiB,
+                "/sys/fs/cgroup/memory/memory.stat hierarchical_memory_limit",
+                kUnlimited,
+                "",
+                kUnlimited,
+                std::string("/batch/") + kContainerId,
+                "/sys/fs/cgroup/memory",
+                {"the binding limit is set on an ancestor cgroup above the visible hierarchy"}});
+}
+
+TEST(CgroupV1, SentinelOf64KiBPagesMeansNoLimit) {
+  for (std::uint64_t page_size : {65536u, 4096u}) {
+    SCOPED_TRACE(page_size);
+    FakeSystem system = Host("v1-arm64-64k-pages", page_size);
+    ExpectMemory(DiscoverCgroupMemory(system), {CgroupVersion::kV1,
+                                                kUnlimited,
+                                                "",
+                                                kUnlimited,
+                                                "",
+                                                kUnlimited,
+                                                "/user.slice",
+                                                "/sys/fs/cgroup/memory/user.slice",
+                                                {}});
+  }
+}
+
+TEST(CgroupV1, UnreadableLimitFileIsNotedAndMemoryStatStillBinds) {
+  FakeSystem system = Host("v1-leaf-limit");
+  system.host_errors["/sys/fs/cgroup/memory/rlimit-leaf/job/memory.limit_in_bytes"] = EACCES;
+  const CgroupMemory memory = DiscoverCgroupMemory(system);
+  EXPECT_EQ(memory.limit, 512u * 1024 * 1024);
+  EXPECT_EQ(memory.limit_source,
+            "/sys/fs/cgroup/memory/rlimit-leaf/job/memory.stat hierarchical_memory_limit");
+  EXPECT_TRUE(memory.limit_from_hierarchy_stat);
+  // Not "above the visible hierarchy": the unreadable file may be the one that binds.
+  EXPECT_EQ(memory.notes,
+            Notes{"cannot read /sys/fs/cgroup/memory/rlimit-leaf/job/memory.limit_in_bytes: "
+                  "permission denied"});
+}
+
+TEST(CgroupV1, GarbageInLimitFileIsNoted) {
+  FakeSystem system = Host("v1-nested-parent-limit");
+  system.host_files["/sys/fs/cgroup/memory/rlimit-nested/memory.limit_in_bytes"] = "lots\n";
+  const CgroupMemory memory = DiscoverCgroupMemory(system);
+  EXPECT_EQ(memory.limit, kGiB);
+  EXPECT_EQ(memory.limit_source,
+            "/sys/fs/cgroup/memory/rlimit-nested/job/memory.stat hierarchical_memory_limit");
+  EXPECT_EQ(memory.notes, Notes{"cannot parse /sys/fs/cgroup/memory/rlimit-nested/"
+                                "memory.limit_in_bytes: \"lots\""});
+}
+
+TEST(CgroupV1, MissingMemoryStatIsNotedAndVisibleLimitsStillBind) {
+  FakeSystem system = Host("v1-nested-parent-limit");
+  system.host_files.erase("/sys/fs/cgroup/memory/rlimit-nested/job/memory.stat");
+  const CgroupMemory memory = DiscoverCgroupMemory(system);
+  EXPECT_EQ(memory.limit, kGiB);
+  EXPECT_EQ(memory.limit_source, "/sys/fs/cgroup/memory/rlimit-nested/memory.limit_in_bytes");
+  EXPECT_EQ(memory.notes, Notes{"cannot read /sys/fs/cgroup/memory/rlimit-nested/job/"
+                                "memory.stat: no such file or directory"});
+}
+
+TEST(CgroupV1, ParentWithoutUseHierarchyDoesNotBind) {
+  // What a kernel before 5.11 shows when the parent has memory.use_hierarchy 0.
+  FakeSystem system = Host("v1-nested-parent-limit");
+  system.host_files["/sys/fs/cgroup/memory/rlimit-nested/memory.use_hierarchy"] = "0\n";
+  std::string& stat = system.host_files["/sys/fs/cgroup/memory/rlimit-nested/job/memory.stat"];
+  const std::string line = "hierarchical_memory_limit 1073741824\n";
+  ASSERT_NE(stat.find(line), std::string::npos);
+  stat.replace(stat.find(line), line.size(), "hierarchical_memory_limit 9223372036854771712\n");
+  const CgroupMemory memory = DiscoverCgroupMemory(system);
+  EXPECT_EQ(memory.limit, kUnlimited);
+  EXPECT_EQ(memory.limit_source, "");
+  EXPECT_EQ(memory.notes,
+            Notes{"/sys/fs/cgroup/memory/rlimit-nested/memory.use_hierarchy is 0, so limits on "
+                  "/sys/fs/cgroup/memory/rlimit-nested and above do not apply"});
+}
+
+TEST(CgroupV1, CgroupOutsideMountRootIsUnlimitedWithNote) {
+  FakeSystem system = Host("v1-container");
+  system.host_files["/proc/self/cgroup"] = "10:memory:/batch/other\n";
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV1,
+                kUnlimited,
+                "",
+                kUnlimited,
+                "",
+                kUnlimited,
+                "/batch/other",
+                "",
+                {std::string("cgroup /batch/other is not below the root /batch/") + kContainerId +
+                 " of the cgroup mount at /sys/fs/cgroup/memory"}});
+}
+
+TEST(CgroupHybrid, UsesV1MemoryControllerBesideCgroup2Tree) {
+  FakeSystem system = Host("hybrid-without-v2-memory");
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV1,
+                2 * kGiB,
+                "/sys/fs/cgroup/memory/system.slice/train.service/memory.limit_in_bytes",
+                kUnlimited,
+                "",
+                kUnlimited,
+                "/system.slice/train.service",
+                "/sys/fs/cgroup/memory/system.slice/train.service",
+                {}});
+}
+
+// ---- cgroup v2 ----
+
+TEST(CgroupV2, LeafLimitBindsAndSwapMaxIsRead) {
+  FakeSystem system = Host("v2-systemd-service");
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV2,
+                kGiB,
+                "/sys/fs/cgroup/system.slice/train.service/memory.max",
+                kUnlimited,
+                "",
+                0,
+                "/system.slice/train.service",
+                "/sys/fs/cgroup/system.slice/train.service",
+                {}});
+}
+
+TEST(CgroupV2, ParentLimitBindsWhenLeafSaysMax) {
+  FakeSystem system = Host("v2-nested");
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV2,
+                4 * kGiB,
+                "/sys/fs/cgroup/batch.slice/batch-nightly.slice/memory.max",
+                3 * kGiB,
+                "/sys/fs/cgroup/batch.slice/batch-nightly.slice/memory.high",
+                kUnlimited,
+                "/batch.slice/batch-nightly.slice/job-42.scope",
+                "/sys/fs/cgroup/batch.slice/batch-nightly.slice/job-42.scope",
+                {}});
+}
+
+TEST(CgroupV2, NamespaceRootWithLimitSaysAncestorsAreInvisible) {
+  FakeSystem system = Host("v2-cgroupns-container");
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV2,
+                512 * 1024 * 1024,
+                "/sys/fs/cgroup/memory.max",
+                kUnlimited,
+                "",
+                512 * 1024 * 1024,
+                "/",
+                "/sys/fs/cgroup",
+                {"cgroup namespace: limits set on ancestors above / are not visible"}});
+}
+
+TEST(CgroupV2, RootCgroupIsNotMistakenForNamespace) {
+  FakeSystem system = Host("v2-systemd-service");
+  system.host_files["/proc/self/cgroup"] = "0::/\n";
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV2,
+                kUnlimited,
+                "",
+                kUnlimited,
+                "",
+                kUnlimited,
+                "/",
+                "/sys/fs/cgroup",
+                {"no memory.max file in /sys/fs/cgroup or any visible ancestor"}});
+}
+
+TEST(CgroupV2, EscapedMountPathWithOptionalFieldsIsDecoded) {
+  FakeSystem system = Host("v2-escaped-mount-path");
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV2,
+                2 * kGiB,
+                "/srv/cgroup view/memory.max",
+                1536 * 1024 * 1024,
+                "/srv/cgroup view/step 1/memory.high",
+                kUnlimited,
+                "/jobs/nightly build/step 1",
+                "/srv/cgroup view/step 1",
+                {"cgroup mount shows only /jobs/nightly build and below: limits set on its "
+                 "ancestors are not visible"}});
+}
+
+TEST(CgroupV2, PrefersTheMountThatShowsMostAncestors) {
+  FakeSystem system = Host("v2-nested");
+  system.host_files["/proc/self/mountinfo"] =
+      "50 22 0:27 /batch.slice /mnt/batch rw,relatime - cgroup2 cgroup2 rw\n" +
+      system.host_files["/proc/self/mountinfo"];
+  const CgroupMemory memory = DiscoverCgroupMemory(system);
+  EXPECT_EQ(memory.directory, "/sys/fs/cgroup/batch.slice/batch-nightly.slice/job-42.scope");
+  EXPECT_EQ(memory.limit, 4 * kGiB);
+  EXPECT_EQ(memory.notes, Notes{});
+}
+
+TEST(CgroupV2, DeletedCgroupIsStrippedAndNoted) {
+  FakeSystem system = Host("v2-nested");
+  const std::string leaf = "/batch.slice/batch-nightly.slice/job-42.scope";
+  system.host_files["/proc/self/cgroup"] = "0::" + leaf + " (deleted)\n";
+  for (const char* file : {"cgroup.controllers", "memory.max", "memory.high", "memory.swap.max"}) {
+    system.host_files.erase("/sys/fs/cgroup" + leaf + "/" + file);
+  }
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV2,
+                4 * kGiB,
+                "/sys/fs/cgroup/batch.slice/batch-nightly.slice/memory.max",
+                3 * kGiB,
+                "/sys/fs/cgroup/batch.slice/batch-nightly.slice/memory.high",
+                kUnlimited,
+                leaf,
+                "/sys/fs/cgroup" + leaf,
+                {"cgroup " + leaf + " has been deleted"}});
+}
+
+TEST(CgroupV2, CgroupOutsideNamespaceIsUnlimitedWithNote) {
+  FakeSystem system = Host("v2-cgroupns-container");
+  system.host_files["/proc/self/cgroup"] = "0::/../sibling\n";
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV2,
+                kUnlimited,
+                "",
+                kUnlimited,
+                "",
+                kUnlimited,
+                "/../sibling",
+                "",
+                {"cgroup /../sibling is not below the root / of the cgroup mount at "
+                 "/sys/fs/cgroup"}});
+}
+
+TEST(CgroupV2, NoMemoryControllerIsNoted) {
+  FakeSystem system = Host("v2-systemd-service");
+  for (const char* dir :
+       {"/sys/fs/cgroup/system.slice", "/sys/fs/cgroup/system.slice/train.service"}) {
+    for (const char* file : {"/memory.max", "/memory.high", "/memory.swap.max"}) {
+      system.host_files.erase(std::string(dir) + file);
+    }
+  }
+  ExpectMemory(DiscoverCgroupMemory(system),
+               {CgroupVersion::kV2,
+                kUnlimited,
+                "",
+                kUnlimited,
+                "",
+                kUnlimited,
+                "/system.slice/train.service",
+                "/sys/fs/cgroup/system.slice/train.service",
+                {"no memory.max file in /sys/fs/cgroup/system.slice/train.service or any visible "
+                 "ancestor"}});
+}
+
+TEST(CgroupV2, UnreadableMemoryMaxIsNotedNotTakenForMissingController) {
+  FakeSystem system = Host("v2-systemd-service");
+  system.host_errors["/sys/fs/cgroup/system.slice/train.service/memory.max"] = EACCES;
+  const CgroupMemory memory = DiscoverCgroupMemory(system);
+  EXPECT_EQ(memory.limit, kUnlimited);
+  EXPECT_EQ(memory.limit_source, "");
+  EXPECT_EQ(memory.notes, Notes{"cannot read /sys/fs/cgroup/system.slice/train.service/"
+                                "memory.max: permission denied"});
+}
+
+// ---- no usable cgroup ----
+
+TEST(CgroupNone, NoCgroupFilesystemMeansUnlimited) {
+  FakeSystem system = Host("no-cgroup");
+  ExpectMemory(DiscoverCgroupMemory(system), {CgroupVersion::kNone,
+                                              kUnlimited,
+                                              "",
+                                              kUnlimited,
+                                              "",
+                                              kUnlimited,
+                                              "",
+                                              "",
+                                              {"no cgroup filesystem is mounted"}});
+}
+
+TEST(CgroupNone, UnmountedV1MemoryControllerIsNoted) {
+  FakeSystem system = Host("v1-this-host");
+  std::string& mountinfo = system.host_files["/proc/self/mountinfo"];
+  const std::string line =
+      "34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n";
+  ASSERT_NE(mountinfo.find(line), std::string::npos);
+  mountinfo.erase(mountinfo.find(line), line.size());
+  const CgroupMemory memory = DiscoverCgroupMemory(system);
+  EXPECT_EQ(memory.version, CgroupVersion::kNone);
+  EXPECT_EQ(memory.limit, kUnlimited);
+  EXPECT_EQ(memory.notes, Notes{"the cgroup v1 memory controller is in use but not mounted"});
+}
+
+TEST(CgroupNone, HierarchiesWithoutMemoryControllerAreNoted) {
+  FakeSystem system;
+  system.host_files["/proc/self/cgroup"] = "1:cpu:/\n";
+  system.host_files["/proc/self/mountinfo"] =
+      "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n";
+  const CgroupMemory memory = DiscoverCgroupMemory(system);
+  EXPECT_EQ(memory.version, CgroupVersion::kNone);
+  EXPECT_EQ(memory.notes, Notes{"no mounted cgroup hierarchy has the memory controller"});
+}
+
+TEST(CgroupNone, UnreadableProcFilesAreNoted) {
+  FakeSystem missing;
+  EXPECT_EQ(DiscoverCgroupMemory(missing).notes,
+            Notes{"cannot read /proc/self/cgroup: no such file or directory"});
+  FakeSystem denied = Host("v1-this-host");
+  denied.host_errors["/proc/self/mountinfo"] = EACCES;
+  const CgroupMemory memory = DiscoverCgroupMemory(denied);
+  EXPECT_EQ(memory.version, CgroupVersion::kNone);
+  EXPECT_EQ(memory.limit, kUnlimited);
+  EXPECT_EQ(memory.notes, Notes{"cannot read /proc/self/mountinfo: permission denied"});
+}
+
+}  // namespace
+}  // namespace rlimit_init
