@@ -81,8 +81,9 @@ container, which runs `rlimit-init install /target`).
 {{- end }}
 
 {{/*
-The policy file exactly as mounted; the ConfigMap and the checksum annotation both use this,
-so the checksum changes exactly when the file does.
+The policy file as mounted, less the final newline that the ConfigMap's block scalar adds; the
+ConfigMap and the checksum annotation (which adds the newline back) both use this, so the
+checksum is the sha256 of the mounted file and changes exactly when the file does.
 */}}
 {{- define "rlimit-init.policyYaml" -}}
 {{- toYaml .Values.policy }}
@@ -109,7 +110,7 @@ The pod template of the Job, shared by the Job and the CronJob's jobTemplate.
 {{- /* The chart's own labels and annotations win over podLabels and podAnnotations. */}}
 {{- $labels := include "rlimit-init.labels" . | fromYaml }}
 {{- $_ := set $labels "app.kubernetes.io/component" "workload" }}
-{{- $annotations := dict "checksum/policy" (include "rlimit-init.policyYaml" . | sha256sum) -}}
+{{- $annotations := dict "checksum/policy" (printf "%s\n" (include "rlimit-init.policyYaml" .) | sha256sum) -}}
 metadata:
   labels:
     {{- merge $labels .Values.podLabels | toYaml | nindent 4 }}
