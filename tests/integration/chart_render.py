@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any, Iterable
@@ -72,6 +73,30 @@ def template_text(values_file: str | os.PathLike | None = None, *, release: str 
     if done.returncode != 0:
         raise HelmError(f"helm template failed ({done.returncode}): {done.stderr.strip()}")
     return done.stdout
+
+
+def notes_text(values_file: str | os.PathLike, work_dir: Path, *, release: str = "test",
+               namespace: str = "batch") -> str:
+    """NOTES.txt as `helm install` would print it. helm template leaves NOTES.txt out and
+    helm install needs a cluster, so this renders a copy of the chart in `work_dir` where a
+    template passes NOTES.txt through `tpl`."""
+    chart = Path(work_dir) / CHART.name
+    shutil.copytree(CHART, chart)
+    (chart / "templates" / "NOTES.txt").rename(chart / "notes.tpl")
+    (chart / "templates" / "notes.yaml").write_text(
+        'notes: {{ tpl (.Files.Get "notes.tpl") . | toJson }}\n')
+    done = run_helm("template", release, chart, "--values", values_file,
+                    "--namespace", namespace, "--show-only", "templates/notes.yaml")
+    if done.returncode != 0:
+        raise HelmError(f"rendering NOTES.txt failed ({done.returncode}): {done.stderr.strip()}")
+    return yaml.safe_load(done.stdout)["notes"]
+
+
+def validate(text: str) -> subprocess.CompletedProcess:
+    """Runs tests/chart/validate.mjs over a multi-document YAML stream: exit 0 and a
+    "valid: ..." line per object, or exit 1 and one "validate: ..." line per error on stderr."""
+    return subprocess.run(["node", str(CHART_TESTS / "validate.mjs"), "-"], input=text,
+                          capture_output=True, text=True, check=False)
 
 
 def parse_objects(text: str) -> list[dict[str, Any]]:

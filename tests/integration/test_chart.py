@@ -8,6 +8,7 @@ it, because CI has all of them.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -20,7 +21,8 @@ from chart_render import (CHART, CHART_TESTS, DEPLOY, INIT_CONTAINER, INVALID_VA
                           SETUP_HINT, VALUES_DIR, WORKLOAD_CONTAINER, HelmError, ToolMissing,
                           chart_values, container, find, helm_path, is_test_hook, job_spec,
                           memory_limit_bytes, mounts, only, parse_objects, pod_spec, pod_template,
-                          policy_text, quantity_bytes, render, run_helm, template_text)
+                          notes_text, policy_text, quantity_bytes, render, run_helm, template_text,
+                          validate)
 
 RELEASE = "test"
 FULLNAME = "test-rlimit-init"
@@ -60,11 +62,6 @@ def values(name: str) -> Path:
 
 def workload(objects: list[dict]) -> dict:
     return container(pod_spec(objects), WORKLOAD_CONTAINER)
-
-
-def validate(text: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["node", str(CHART_TESTS / "validate.mjs"), "-"], input=text,
-                          capture_output=True, text=True, check=False)
 
 
 def error_lines(output: str) -> list[str]:
@@ -466,17 +463,7 @@ def test_helm_test_hook_can_be_turned_off() -> None:
 # --- NOTES.txt ---------------------------------------------------------------------------------
 
 def render_notes(tmp_path: Path, values_file: Path) -> list[str]:
-    # helm template leaves NOTES.txt out and helm install needs a cluster, so render it from a
-    # copy of the chart where a template passes it through `tpl`.
-    chart = tmp_path / "rlimit-init"
-    shutil.copytree(CHART, chart)
-    (chart / "templates" / "NOTES.txt").rename(chart / "notes.tpl")
-    (chart / "templates" / "notes.yaml").write_text(
-        'notes: {{ tpl (.Files.Get "notes.tpl") . | toJson }}\n')
-    done = run_helm("template", RELEASE, chart, "--values", values_file, "--namespace", "batch",
-                    "--show-only", "templates/notes.yaml")
-    assert done.returncode == 0, done.stderr
-    return yaml.safe_load(done.stdout)["notes"].splitlines()
+    return notes_text(values_file, tmp_path, release=RELEASE).splitlines()
 
 
 def test_notes_tell_how_to_read_a_refusal(tmp_path: Path) -> None:
@@ -509,7 +496,6 @@ def schema_keys(node: dict, prefix: str = "") -> list[str]:
 
 
 def test_readme_documents_every_value() -> None:
-    import json
     schema = json.loads((CHART / "values.schema.json").read_text())
     documented = {line.split("`")[1] for line in (CHART / "README.md").read_text().splitlines()
                   if line.startswith("| `")}
