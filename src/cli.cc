@@ -159,6 +159,7 @@ exit codes:
   0                    check: the decision grants (raised, unchanged or partial)
   64                   bad command line
   70                   internal error (an unexpected syscall failure)
+  73                   install: DIR/rlimit-init could not be written
   77                   refused by policy
   78                   policy file missing, unreadable or invalid
   126                  workload found but not executable

@@ -41,6 +41,11 @@ std::string MemoryFix(Layer layer, std::uint64_t needed, const CgroupMemory& cgr
       break;
   }
   if (cgroup.limit_source.empty()) return "give the job more memory";
+  if (cgroup.limit_from_hierarchy_stat) {
+    return "the limit is set on an ancestor cgroup this process cannot see (" +
+           cgroup.limit_source + "): raise it to at least " + bytes +
+           " on the host, in whatever created that cgroup";
+  }
   return "as root, write " + bytes + " or more to " + cgroup.limit_source +
          ", or start the job outside that cgroup";
 }

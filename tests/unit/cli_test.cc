@@ -1,0 +1,76 @@
+#include "cli.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace rlimit_init {
+namespace {
+
+Result<Invocation> Parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "rlimit-init");
+  return ParseCommandLine(static_cast<int>(args.size()), args.data());
+}
+
+TEST(CommandLine, FirstNonSubcommandWordStartsTheWorkload) {
+  Invocation i = Parse({"-p", "p.yaml", "python3", "job.py", "--as", "x"}).value();
+  EXPECT_EQ(i.mode, Mode::kRun);
+  EXPECT_EQ(i.policy_path, "p.yaml");
+  EXPECT_FALSE(i.as.has_value());  // the workload's own --as is not ours
+  EXPECT_EQ(i.command, (std::vector<std::string>{"python3", "job.py", "--as", "x"}));
+}
+
+TEST(CommandLine, DoubleDashAlwaysEndsOptions) {
+  Invocation i = Parse({"--as=512Mi", "-q", "--", "check", "-v"}).value();
+  EXPECT_EQ(i.mode, Mode::kRun);
+  EXPECT_EQ(i.as, "512Mi");
+  EXPECT_TRUE(i.quiet);
+  EXPECT_FALSE(i.verbose);
+  EXPECT_EQ(i.command, (std::vector<std::string>{"check", "-v"}));
+}
+
+TEST(CommandLine, SubcommandsTakeOptionsOnEitherSide) {
+  Invocation i = Parse({"check", "--policy", "p.yaml", "-o", "json"}).value();
+  EXPECT_EQ(i.mode, Mode::kCheck);
+  EXPECT_EQ(i.policy_path, "p.yaml");
+  EXPECT_EQ(i.output, OutputFormat::kJson);
+  Invocation j = Parse({"-v", "inspect"}).value();
+  EXPECT_EQ(j.mode, Mode::kInspect);
+  EXPECT_TRUE(j.verbose);
+  Invocation k = Parse({"install", "/target"}).value();
+  EXPECT_EQ(k.mode, Mode::kInstall);
+  EXPECT_EQ(k.install_dir, "/target");
+  EXPECT_EQ(Parse({"--version"}).value().mode, Mode::kVersion);
+  EXPECT_EQ(Parse({"version"}).value().mode, Mode::kVersion);
+  EXPECT_EQ(Parse({"--help"}).value().mode, Mode::kHelp);
+  EXPECT_EQ(Parse({"--host-root", "/fixture", "inspect"}).value().host_root, "/fixture");
+}
+
+TEST(CommandLine, ErrorsSayWhatIsWrong) {
+  EXPECT_EQ(Parse({}).error(),
+            "no workload given; usage: rlimit-init [OPTIONS] [--] COMMAND [ARG...]");
+  EXPECT_EQ(Parse({"--"}).error(), "no workload after \"--\"");
+  EXPECT_EQ(Parse({"--bogus", "true"}).error(), "unrecognised option '--bogus'");
+  EXPECT_EQ(Parse({"-o", "yaml", "true"}).error(), "--output must be text or json, not \"yaml\"");
+  EXPECT_EQ(Parse({"--policy"}).error(),
+            "the required argument for option '--policy' is missing");
+  EXPECT_EQ(Parse({"install"}).error(), "usage: rlimit-init install DIR");
+  EXPECT_EQ(Parse({"check", "extra"}).error(), "unexpected argument \"extra\" after check");
+  EXPECT_EQ(Parse({"check", "--", "true"}).error(), "\"check\" takes no workload");
+  EXPECT_EQ(Parse({"--pol", "p.yaml", "true"}).error(), "unrecognised option '--pol'");
+}
+
+TEST(CommandLine, HelpListsEveryExitCode) {
+  std::string help = HelpText();
+  for (const char* line : {"  64                   bad command line\n",
+                           "  70                   internal error (an unexpected syscall failure)\n",
+                           "  77                   refused by policy\n",
+                           "  78                   policy file missing, unreadable or invalid\n",
+                           "  126                  workload found but not executable\n",
+                           "  127                  workload not found\n"}) {
+    EXPECT_NE(help.find(line), std::string::npos) << line;
+  }
+}
+
+}  // namespace
+}  // namespace rlimit_init

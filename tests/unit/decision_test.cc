@@ -1,0 +1,213 @@
+#include "decision.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace rlimit_init {
+namespace {
+
+constexpr std::uint64_t kMi = 1024 * 1024;
+constexpr std::uint64_t kGi = 1024 * kMi;
+constexpr std::uint64_t kInf = kUnlimited;
+
+AmountSpec Amount(const char* text) { return ParseAmount(text, true).value(); }
+
+struct Case {
+  const char* name;
+  // Policy
+  const char* request = "512Mi";
+  const char* minimum = nullptr;
+  AboveCgroup above = AboveCgroup::kWarn;
+  bool raise_hard = false;
+  std::optional<std::uint64_t> require;
+  // Observed
+  std::uint64_t soft = 256 * kMi;
+  std::uint64_t hard = kInf;
+  bool may_raise_hard = false;
+  std::uint64_t cgroup = kInf;
+  std::optional<std::uint64_t> mem_total = 16 * kGi;
+  // Expected
+  Outcome outcome = Outcome::kRaised;
+  Blocker blocker = Blocker::kNone;
+  std::uint64_t soft_after = 0;
+  std::uint64_t hard_after = 0;
+  std::vector<std::string> warnings = {};
+};
+
+Policy MakePolicy(const Case& c) {
+  Policy p;
+  p.request = Amount(c.request);
+  if (c.minimum) p.minimum = ParseAmount(c.minimum, false).value();
+  p.above_cgroup = c.above;
+  p.raise_hard = c.raise_hard;
+  p.memory_require = c.require;
+  return p;
+}
+
+Observed MakeObserved(const Case& c) {
+  Observed o;
+  o.limit = {c.soft, c.hard};
+  o.may_raise_hard = c.may_raise_hard;
+  if (c.cgroup != kInf) {
+    o.cgroup.version = CgroupVersion::kV1;
+    o.cgroup.limit = c.cgroup;
+    o.cgroup.limit_source = "/sys/fs/cgroup/memory/job/memory.limit_in_bytes";
+  }
+  o.host.mem_total = c.mem_total;
+  return o;
+}
+
+const std::string kOom1GiTail =
+    " is above the cgroup memory limit 1 GiB (/sys/fs/cgroup/memory/job/memory.limit_in_bytes): "
+    "past 1 GiB the kernel OOM-kills the job instead of letting it catch MemoryError";
+
+const std::vector<Case> kCases = {
+    {.name = "RaisesSoftWithinHard", .soft_after = 512 * kMi, .hard_after = kInf},
+    {.name = "LeavesSoftEqualToRequest", .soft = 512 * kMi, .outcome = Outcome::kUnchanged,
+     .soft_after = 512 * kMi, .hard_after = kInf},
+    {.name = "NeverLowersAHigherSoftLimit", .soft = kGi, .hard = 2 * kGi,
+     .outcome = Outcome::kUnchanged, .soft_after = kGi, .hard_after = 2 * kGi},
+    {.name = "LeavesUnlimitedSoftAlone", .soft = kInf, .outcome = Outcome::kUnchanged,
+     .soft_after = kInf, .hard_after = kInf},
+    {.name = "RefusesAboveHardWithoutMinimum", .hard = 384 * kMi, .outcome = Outcome::kRefused,
+     .blocker = Blocker::kHardLimit, .soft_after = 256 * kMi, .hard_after = 384 * kMi},
+    {.name = "RaisesHardWhenAllowedAndPermitted", .raise_hard = true, .hard = 384 * kMi,
+     .may_raise_hard = true, .soft_after = 512 * kMi, .hard_after = 512 * kMi},
+    {.name = "RefusesWhenRaiseHardLacksCapability", .raise_hard = true, .hard = 384 * kMi,
+     .outcome = Outcome::kRefused, .blocker = Blocker::kHardLimit, .soft_after = 256 * kMi,
+     .hard_after = 384 * kMi},
+    {.name = "GrantsHardLimitWhenMinimumIsMet", .minimum = "300Mi", .hard = 384 * kMi,
+     .outcome = Outcome::kPartial, .soft_after = 384 * kMi, .hard_after = 384 * kMi,
+     .warnings = {"granted the hard limit 384 MiB, less than the 512 MiB requested; the "
+                  "minimum 300 MiB is met"}},
+    {.name = "PartialAlsoSaysRaiseHardWasNotPermitted", .minimum = "300Mi", .raise_hard = true,
+     .hard = 384 * kMi, .outcome = Outcome::kPartial, .soft_after = 384 * kMi,
+     .hard_after = 384 * kMi,
+     .warnings = {"granted the hard limit 384 MiB, less than the 512 MiB requested; the "
+                  "minimum 300 MiB is met",
+                  "raiseHard is set but the process lacks CAP_SYS_RESOURCE in the initial user "
+                  "namespace, so the hard limit stays 384 MiB"}},
+    {.name = "RefusesWhenHardIsBelowMinimum", .minimum = "400Mi", .hard = 384 * kMi,
+     .outcome = Outcome::kRefused, .blocker = Blocker::kHardLimit, .soft_after = 256 * kMi,
+     .hard_after = 384 * kMi},
+    {.name = "RefusesWhenCgroupIsBelowRequiredMemory", .require = 2 * kGi, .cgroup = kGi,
+     .outcome = Outcome::kRefused, .blocker = Blocker::kMemoryRequire, .soft_after = 256 * kMi,
+     .hard_after = kInf},
+    {.name = "RefusesWhenMemTotalIsBelowRequiredMemory", .require = 32 * kGi,
+     .outcome = Outcome::kRefused, .blocker = Blocker::kMemoryRequire, .soft_after = 256 * kMi,
+     .hard_after = kInf},
+    {.name = "RequiredMemoryThatFitsLetsTheRequestThrough", .require = kGi, .cgroup = kGi,
+     .soft_after = 512 * kMi, .hard_after = kInf},
+    {.name = "WarnsWhenGrantExceedsCgroup", .request = "2Gi", .cgroup = kGi,
+     .soft_after = 2 * kGi, .hard_after = kInf,
+     .warnings = {"the address space granted, 2 GiB" + kOom1GiTail}},
+    {.name = "RefusesGrantAboveCgroupWhenPolicySaysRefuse", .request = "2Gi",
+     .above = AboveCgroup::kRefuse, .cgroup = kGi, .outcome = Outcome::kRefused,
+     .blocker = Blocker::kAboveCgroup, .soft_after = 256 * kMi, .hard_after = kInf},
+    {.name = "AllowsGrantAboveCgroupSilently", .request = "2Gi", .above = AboveCgroup::kAllow,
+     .cgroup = kGi, .soft_after = 2 * kGi, .hard_after = kInf},
+    {.name = "WarnsThatInheritedSoftAboveCgroupIsNotLowered", .soft = kInf, .cgroup = kGi,
+     .outcome = Outcome::kUnchanged, .soft_after = kInf, .hard_after = kInf,
+     .warnings = {"the inherited soft limit unlimited" + kOom1GiTail +
+                  "; rlimit-init does not lower limits"}},
+    {.name = "InheritedSoftAboveCgroupIsSilentWhenAllowed", .above = AboveCgroup::kAllow,
+     .soft = kInf, .cgroup = kGi, .outcome = Outcome::kUnchanged, .soft_after = kInf,
+     .hard_after = kInf},
+    {.name = "PercentIsOfTheCgroupLimit", .request = "50%", .cgroup = kGi,
+     .soft_after = 512 * kMi, .hard_after = kInf},
+    {.name = "PercentIsOfMemTotalWithoutCgroup", .request = "25%", .soft_after = 4 * kGi,
+     .hard_after = kInf},
+    {.name = "CeilingIsMemTotalWhenCgroupIsLarger", .request = "100%", .cgroup = 64 * kGi,
+     .soft_after = 16 * kGi, .hard_after = kInf},
+    {.name = "RefusesPercentWithoutAnyCeiling", .request = "50%", .mem_total = std::nullopt,
+     .outcome = Outcome::kRefused, .blocker = Blocker::kNoCeiling, .soft_after = 256 * kMi,
+     .hard_after = kInf},
+    {.name = "MinimumAsPercentIsResolved", .request = "2Gi", .minimum = "25%", .hard = kGi,
+     .cgroup = 2 * kGi, .outcome = Outcome::kPartial, .soft_after = kGi, .hard_after = kGi,
+     .warnings = {"granted the hard limit 1 GiB, less than the 2 GiB requested; the minimum "
+                  "512 MiB is met"}},
+    {.name = "HardKeywordRaisesSoftToHard", .request = "hard", .hard = kGi, .soft_after = kGi,
+     .hard_after = kGi},
+    {.name = "HardKeywordWithUnlimitedHardGoesUnlimited", .request = "hard", .cgroup = 4 * kGi,
+     .soft_after = kInf, .hard_after = kInf,
+     .warnings = {"the address space granted, unlimited is above the cgroup memory limit 4 GiB "
+                  "(/sys/fs/cgroup/memory/job/memory.limit_in_bytes): past 4 GiB the kernel "
+                  "OOM-kills the job instead of letting it catch MemoryError"}},
+    {.name = "UnlimitedAboveFiniteHardIsRefused", .request = "unlimited", .hard = kGi,
+     .outcome = Outcome::kRefused, .blocker = Blocker::kHardLimit, .soft_after = 256 * kMi,
+     .hard_after = kGi},
+};
+
+class DecisionTable : public testing::TestWithParam<Case> {};
+
+TEST_P(DecisionTable, DecidesAsTheTableSays) {
+  const Case& c = GetParam();
+  Decision d = Decide(MakePolicy(c), MakeObserved(c));
+  EXPECT_EQ(OutcomeName(d.outcome), std::string(OutcomeName(c.outcome)));
+  EXPECT_EQ(static_cast<int>(d.blocker), static_cast<int>(c.blocker));
+  EXPECT_EQ(d.after.soft, c.soft_after);
+  EXPECT_EQ(d.after.hard, c.hard_after);
+  EXPECT_EQ(d.warnings, c.warnings);
+  EXPECT_EQ(d.before.soft, c.soft);
+  EXPECT_EQ(d.before.hard, c.hard);
+  // Never lower: whatever the outcome, nothing ends up below where it started.
+  EXPECT_GE(d.after.soft, d.before.soft);
+  EXPECT_GE(d.after.hard, d.before.hard);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, DecisionTable, testing::ValuesIn(kCases),
+                         [](const testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+TEST(Decision, ResolvesRequestAndMinimumToBytes) {
+  Policy p;
+  p.request = Amount("75%");
+  p.minimum = ParseAmount("1Gi", false).value();
+  Observed o;
+  o.limit = {256 * kMi, kInf};
+  o.cgroup.limit = 4 * kGi;
+  o.cgroup.limit_source = "/sys/fs/cgroup/job/memory.max";
+  o.host.mem_total = 16 * kGi;
+  Decision d = Decide(p, o);
+  EXPECT_EQ(d.request_bytes, 3 * kGi);
+  EXPECT_EQ(d.minimum_bytes, kGi);
+  EXPECT_EQ(d.ceiling, 4 * kGi);
+  EXPECT_EQ(d.ceiling_source, "/sys/fs/cgroup/job/memory.max");
+}
+
+TEST(Decision, StrictOvercommitIsReportedWithHeadroom) {
+  Policy p;
+  p.request = Amount("512Mi");
+  Observed o;
+  o.limit = {256 * kMi, kInf};
+  o.host.mem_total = 16 * kGi;
+  o.host.overcommit_mode = 2;
+  o.host.commit_limit = 10 * kGi;
+  o.host.committed_as = 9 * kGi;
+  Decision d = Decide(p, o);
+  ASSERT_EQ(d.warnings.size(), 1u);
+  EXPECT_EQ(d.warnings[0],
+            "vm.overcommit_memory is 2 (strict accounting): allocations fail with MemoryError "
+            "once Committed_AS reaches CommitLimit, whatever the address-space limit; 9 GiB of "
+            "10 GiB is committed, 1 GiB left");
+}
+
+TEST(Decision, CgroupNotesAndDataLimitBecomeWarnings) {
+  Policy p;
+  p.request = Amount("512Mi");
+  Observed o;
+  o.limit = {256 * kMi, kInf};
+  o.data_limit = {128 * kMi, kInf};
+  o.cgroup.notes = {"cgroup namespace: limits set on ancestors above / are not visible"};
+  o.host.mem_total = 16 * kGi;
+  Decision d = Decide(p, o);
+  EXPECT_EQ(d.warnings,
+            (std::vector<std::string>{
+                "cgroup namespace: limits set on ancestors above / are not visible",
+                "the data limit (RLIMIT_DATA, ulimit -d) is 128 MiB: allocations past it still "
+                "fail with MemoryError"}));
+}
+
+}  // namespace
+}  // namespace rlimit_init

@@ -1,0 +1,208 @@
+#include "report.h"
+
+#include <gtest/gtest.h>
+
+namespace rlimit_init {
+namespace {
+
+constexpr std::uint64_t kMi = 1024 * 1024;
+constexpr std::uint64_t kGi = 1024 * kMi;
+
+struct Scene {
+  Policy policy;
+  Observed observed;
+};
+
+Scene HardLimitScene(Layer layer, const char* evidence) {
+  Scene s;
+  s.policy.request = ParseAmount("6Gi", true).value();
+  s.policy.request_origin = "addressSpace.request in /etc/rlimit-init/policy.yaml";
+  s.observed.limit = {kGi, 2 * kGi};
+  s.observed.host.mem_total = 16 * kGi;
+  s.observed.layer = {layer, evidence};
+  return s;
+}
+
+std::string Text(const Scene& s, bool quiet = false) {
+  return RenderText(Decide(s.policy, s.observed), s.observed, s.policy, quiet, false);
+}
+
+TEST(Report, HardLimitRefusalOnKubernetesNamesTheRuntimeSetting) {
+  Scene s = HardLimitScene(Layer::kKubernetes, "KUBERNETES_SERVICE_HOST is set");
+  EXPECT_EQ(Text(s),
+            "rlimit-init: refused: the job asks for 6 GiB (6442450944 bytes, ulimit -v 6291456) "
+            "of address space, but the hard limit is 2 GiB (2147483648 bytes, ulimit -v 2097152) "
+            "and raiseHard is not set\n"
+            "  asked:   addressSpace.request in /etc/rlimit-init/policy.yaml = 6Gi (6442450944 "
+            "bytes)\n"
+            "  blocked: hard RLIMIT_AS 2 GiB (2147483648 bytes, ulimit -v 2097152), inherited "
+            "from the parent process\n"
+            "  layer:   Kubernetes (KUBERNETES_SERVICE_HOST is set)\n"
+            "  fix:     Kubernetes has no pod setting for rlimits (kubernetes/kubernetes#3595); "
+            "the hard RLIMIT_AS comes from the node's container runtime: raise it in "
+            "containerd's base_runtime_spec (process.rlimits, type RLIMIT_AS) or CRI-O's "
+            "default_ulimits (\"as=6442450944:6442450944\"), or set securityContext.ulimits "
+            "where the cluster supports it\n"
+            "  or:      lower the request, or set addressSpace.minimum to at most 2Gi to accept "
+            "the hard limit\n");
+}
+
+TEST(Report, HardLimitFixFollowsTheLayer) {
+  struct Row {
+    Layer layer;
+    const char* fix;
+  };
+  const Row rows[] = {
+      {Layer::kDocker,
+       "run the container with docker run --ulimit as=6442450944:6442450944 (-1 means "
+       "unlimited)"},
+      {Layer::kPodman,
+       "run the container with podman run --ulimit as=6442450944:6442450944 (-1 means "
+       "unlimited)"},
+      {Layer::kSystemd,
+       "raise or remove LimitAS= in the unit (LimitAS=6442450944; systemctl show -p LimitAS "
+       "UNIT shows it), then restart the unit"},
+      {Layer::kSlurm,
+       "Slurm propagates the submit shell's limits: submit from a shell whose ulimit -Hv is at "
+       "least 6291456, or set PropagateResourceLimitsExcept=AS in slurm.conf"},
+      {Layer::kShell,
+       "a non-root shell cannot raise its hard limit: start the job from a session without "
+       "ulimit -Hv (look in shell profiles and the \"as\" item of /etc/security/limits.conf), "
+       "or run ulimit -Hv 6291456 as root first"},
+  };
+  for (const Row& row : rows) {
+    Scene s = HardLimitScene(row.layer, "evidence");
+    EXPECT_EQ(Fix(Decide(s.policy, s.observed), s.observed, s.policy), row.fix);
+  }
+}
+
+Scene CgroupScene(Layer layer) {
+  Scene s;
+  s.policy.request = ParseAmount("2Gi", true).value();
+  s.policy.memory_require = 4 * kGi;
+  s.policy.request_origin = "--as";
+  s.observed.limit = {kGi, kUnlimited};
+  s.observed.host.mem_total = 16 * kGi;
+  s.observed.cgroup.version = CgroupVersion::kV2;
+  s.observed.cgroup.limit = kGi;
+  s.observed.cgroup.limit_source = "/sys/fs/cgroup/job/memory.max";
+  s.observed.layer = {layer, "evidence"};
+  return s;
+}
+
+TEST(Report, MemoryRequireRefusalBlock) {
+  Scene s = CgroupScene(Layer::kKubernetes);
+  EXPECT_EQ(Text(s),
+            "rlimit-init: refused: the policy requires 4 GiB (4294967296 bytes, ulimit -v "
+            "4194304) of memory, but the memory ceiling is 1 GiB (1073741824 bytes, ulimit -v "
+            "1048576)\n"
+            "  asked:   --as = 2Gi (2147483648 bytes)\n"
+            "  blocked: memory limit 1 GiB (1073741824 bytes, ulimit -v 1048576) from "
+            "/sys/fs/cgroup/job/memory.max\n"
+            "  layer:   Kubernetes (evidence)\n"
+            "  fix:     raise resources.limits.memory of this container to at least 4Gi (a "
+            "LimitRange or ResourceQuota in the namespace may cap it)\n");
+}
+
+TEST(Report, MemoryFixFollowsTheLayer) {
+  struct Row {
+    Layer layer;
+    const char* fix;
+  };
+  const Row rows[] = {
+      {Layer::kDocker, "run the container with docker run --memory=4294967296 or more"},
+      {Layer::kSystemd,
+       "set MemoryMax=4294967296 or more in the unit's [Service] section (MemoryLimit= on "
+       "cgroup v1), then restart the unit"},
+      {Layer::kSlurm,
+       "request at least --mem=4096M for the job (Slurm enforces it through cgroup.conf "
+       "ConstrainRAMSpace)"},
+      {Layer::kShell,
+       "as root, write 4294967296 or more to /sys/fs/cgroup/job/memory.max, or start the job "
+       "outside that cgroup"},
+  };
+  for (const Row& row : rows) {
+    Scene s = CgroupScene(row.layer);
+    EXPECT_EQ(Fix(Decide(s.policy, s.observed), s.observed, s.policy), row.fix);
+  }
+}
+
+TEST(Report, InvisibleAncestorLimitIsNotAFileToWrite) {
+  Scene s = CgroupScene(Layer::kShell);
+  s.observed.cgroup.version = CgroupVersion::kV1;
+  s.observed.cgroup.limit_source = "/sys/fs/cgroup/memory/memory.stat hierarchical_memory_limit";
+  s.observed.cgroup.limit_from_hierarchy_stat = true;
+  EXPECT_EQ(Fix(Decide(s.policy, s.observed), s.observed, s.policy),
+            "the limit is set on an ancestor cgroup this process cannot see "
+            "(/sys/fs/cgroup/memory/memory.stat hierarchical_memory_limit): raise it to at least "
+            "4294967296 on the host, in whatever created that cgroup");
+}
+
+TEST(Report, AboveCgroupRefusalOffersTheAlternatives) {
+  Scene s = CgroupScene(Layer::kDocker);
+  s.policy.memory_require.reset();
+  s.policy.above_cgroup = AboveCgroup::kRefuse;
+  EXPECT_EQ(Text(s),
+            "rlimit-init: refused: granting 2 GiB (2147483648 bytes, ulimit -v 2097152) of "
+            "address space would exceed the cgroup memory limit 1 GiB (1073741824 bytes, ulimit "
+            "-v 1048576), and addressSpace.aboveCgroup is refuse\n"
+            "  asked:   --as = 2Gi (2147483648 bytes)\n"
+            "  blocked: memory limit 1 GiB (1073741824 bytes, ulimit -v 1048576) from "
+            "/sys/fs/cgroup/job/memory.max\n"
+            "  layer:   Docker (evidence)\n"
+            "  fix:     run the container with docker run --memory=2147483648 or more\n"
+            "  or:      lower the request to at most 1Gi, or set addressSpace.aboveCgroup to "
+            "warn\n");
+}
+
+TEST(Report, SuccessLineAndWarningsAndQuiet) {
+  Scene s = CgroupScene(Layer::kShell);
+  s.policy.memory_require.reset();
+  s.observed.limit = {256 * kMi, kUnlimited};
+  const std::string warning =
+      "rlimit-init: warning: the address space granted, 2 GiB is above the cgroup memory limit "
+      "1 GiB (/sys/fs/cgroup/job/memory.max): past 1 GiB the kernel OOM-kills the job instead "
+      "of letting it catch MemoryError\n";
+  EXPECT_EQ(Text(s),
+            "rlimit-init: raised the soft address-space limit (RLIMIT_AS) from 256 MiB "
+            "(268435456 bytes, ulimit -v 262144) to 2 GiB (2147483648 bytes, ulimit -v 2097152); "
+            "hard limit unlimited; cgroup memory limit 1 GiB from "
+            "/sys/fs/cgroup/job/memory.max\n" + warning);
+  EXPECT_EQ(Text(s, /*quiet=*/true), warning);
+}
+
+TEST(Report, JsonCarriesEveryKey) {
+  Scene s = HardLimitScene(Layer::kShell, "no container, scheduler or service manager detected");
+  s.policy.minimum = ParseAmount("1Gi", false).value();
+  Decision d = Decide(s.policy, s.observed);
+  EXPECT_EQ(RenderJson(d, s.observed, s.policy),
+            "{\"outcome\":\"partial\",\"request_bytes\":6442450944,\"minimum_bytes\":1073741824,"
+            "\"soft_before\":1073741824,\"soft_after\":2147483648,\"hard_before\":2147483648,"
+            "\"hard_after\":2147483648,\"memory_limit_bytes\":\"unlimited\","
+            "\"memory_limit_source\":\"\",\"memory_ceiling_bytes\":17179869184,"
+            "\"memory_ceiling_source\":\"/proc/meminfo MemTotal\",\"cgroup_version\":\"none\","
+            "\"layer\":\"shell\",\"blocker\":null,\"fix\":null,\"warnings\":[\"granted the hard "
+            "limit 2 GiB, less than the 6 GiB requested; the minimum 1 GiB is met\"],"
+            "\"message\":\"raised the soft address-space limit (RLIMIT_AS) from 1 GiB "
+            "(1073741824 bytes, ulimit -v 1048576) to the hard limit 2 GiB (2147483648 bytes, "
+            "ulimit -v 2097152), less than the 6 GiB requested; no cgroup memory limit; host "
+            "MemTotal 16 GiB\"}\n");
+}
+
+TEST(Report, JsonEscapesControlCharacters) {
+  EXPECT_EQ(JsonString("a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
+  EXPECT_EQ(RenderErrorJson(78, "bad \"x\""),
+            "{\"outcome\":\"error\",\"exit_code\":78,\"message\":\"bad \\\"x\\\"\"}\n");
+}
+
+TEST(Report, QuantitiesUseTheLargestExactSuffix) {
+  EXPECT_EQ(ToQuantity(4 * kGi), "4Gi");
+  EXPECT_EQ(ToQuantity(1536 * kMi), "1536Mi");
+  EXPECT_EQ(ToQuantity(1000), "1000");
+  EXPECT_EQ(ToQuantity(0), "0");
+  EXPECT_EQ(ToQuantity(kUnlimited), "unlimited");
+  EXPECT_EQ(ToQuantity(std::uint64_t{1} << 62), "4Ei");
+}
+
+}  // namespace
+}  // namespace rlimit_init
