@@ -159,7 +159,9 @@ fetch_yaml_cpp() {
   fi
   mkdir -p "${YAML_DIR}/download"
   log "apt-get source ${spec}"
-  (cd "${YAML_DIR}/download" && apt-get source -qq "${spec}" >&2)
+  # As root apt would try to drop to _apt, which cannot write here, and warn; stay root.
+  (cd "${YAML_DIR}/download" &&
+    apt-get source -qq -o APT::Sandbox::User=root "${spec}" >&2)
   local dir
   dir="$(find "${YAML_DIR}/download" -mindepth 1 -maxdepth 1 -type d -name 'yaml-cpp-*' | head -n1)"
   [[ -n "${dir}" && -f "${dir}/CMakeLists.txt" ]] || die "apt-get source yaml-cpp left no source tree"
@@ -218,7 +220,8 @@ build_fuzzer() {
     "${CXX}" -std=c++20 ${BIN_FLAGS} -Wall -Wextra \
       -isystem "${YAML_PREFIX}/include" -I "${ROOT}/src" \
       -DRLIMIT_INIT_VERSION='"fuzz"' \
-      "${sources[@]}" "${YAML_PREFIX}/lib/libyaml-cpp.a" -o "${binary}.tmp"
+      "${sources[@]}" "${YAML_PREFIX}/lib/libyaml-cpp.a" -o "${binary}.tmp" ||
+      die "compiling ${name} with ${CXX} failed; the fuzz build compiles ${FUZZER_SOURCES[${name}]} with clang 14, so they must be valid C++20 for clang as well as g++"
     mv "${binary}.tmp" "${binary}"
   fi
   echo "${binary}"
