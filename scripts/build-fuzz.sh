@@ -28,8 +28,8 @@ readonly BIN_FLAGS="${COMMON_FLAGS} -fsanitize=fuzzer,${SANITIZE}"
 
 # The project sources each fuzzer needs beside its harness.
 declare -A FUZZER_SOURCES=(
-  [policy_fuzzer]="src/policy.cc src/quantity.cc"
-  [quantity_fuzzer]="src/quantity.cc src/policy.cc"
+  [policy_fuzzer]="src/policy.cc src/policy_tree.cc src/quantity.cc"
+  [quantity_fuzzer]="src/quantity.cc src/policy.cc src/policy_tree.cc"
 )
 
 log() { echo "build-fuzz: $*" >&2; }

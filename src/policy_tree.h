@@ -1,0 +1,41 @@
+// The YAML layer of the policy loader: text in, a small tree of our own out. The only file
+// that includes yaml-cpp is policy_tree.cc.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace rlimit_init {
+
+struct Position {
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based
+};
+
+/// A YAML node with its position. Sequence items are only counted: a v1 policy has no
+/// sequences, and a value that is one is reported by its kind alone.
+struct Node {
+  enum class Kind { kNull, kScalar, kMap, kSequence };
+  Kind kind = Kind::kNull;
+  Position position;
+  bool plain = true;  // an unquoted scalar
+  std::string value;
+  std::vector<std::pair<Node, Node>> entries;  // kMap
+};
+
+/// "nothing", "a scalar", "a mapping", "a sequence".
+const char* KindName(Node::Kind kind);
+
+struct TreeError {
+  Position position;
+  std::string message;
+};
+
+/// Parses one YAML document into `root`. Refuses NUL bytes, invalid UTF-8, tab indentation,
+/// anchors, aliases, tags, nesting deeper than 8 levels, an empty document and a second one.
+/// A leading UTF-8 byte-order mark is skipped.
+bool ParseYamlTree(std::string_view text, Node* root, TreeError* error);
+
+}  // namespace rlimit_init
