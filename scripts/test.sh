@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what the tests need, builds, and runs every test: the unit tests, the black-box
+# tests of the real static binary under real rlimits and cgroups, the runc container tests,
+# the chart tests and the instruction budget. As root (cgroups, runc, prlimit).
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bash "$repo/scripts/setup.sh" --tests
+bash "$repo/scripts/build.sh"
+export PATH="$repo/.tools/bin:$PATH"
+cd "$repo/build"
+ctest --output-on-failure
