@@ -1,0 +1,149 @@
+#include "run.h"
+
+#include <gtest/gtest.h>
+
+#include "fake_system.h"
+#include "fixture_tree.h"
+
+namespace rlimit_init {
+namespace {
+
+constexpr std::uint64_t kMi = 1024 * 1024;
+
+class RunTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    // This development machine's own /proc and cgroup files: no memory limit anywhere.
+    ASSERT_TRUE(LoadFixtureTree("v1-this-host", &system_));
+    system_.limit = {256 * kMi, 1024 * kMi};
+    system_.writable.insert("/dev/termination-log");
+  }
+  Invocation Workload(std::vector<std::string> command) {
+    Invocation i;
+    i.command = std::move(command);
+    return i;
+  }
+  int RunIt(const Invocation& i) { return rlimit_init::Run(i, system_, system_.limit); }
+
+  FakeSystem system_;
+};
+
+TEST_F(RunTest, RaisesThenExecsWithTheDecidedLimit) {
+  Invocation i = Workload({"python3", "job.py"});
+  i.as = "512Mi";
+  EXPECT_EQ(RunIt(i), 127);  // the fake's exec fails with ENOENT
+  ASSERT_EQ(system_.set_calls.size(), 1u);
+  EXPECT_EQ(system_.set_calls[0].soft, 512 * kMi);
+  EXPECT_EQ(system_.set_calls[0].hard, 1024 * kMi);
+  ASSERT_EQ(system_.exec_calls.size(), 1u);
+  EXPECT_EQ(system_.exec_calls[0], (std::vector<std::string>{"python3", "job.py"}));
+}
+
+TEST_F(RunTest, RefusalExecsNothingAndWritesTheTerminationMessage) {
+  Invocation i = Workload({"true"});
+  i.as = "2Gi";
+  EXPECT_EQ(RunIt(i), kExitRefused);
+  EXPECT_TRUE(system_.exec_calls.empty());
+  EXPECT_TRUE(system_.set_calls.empty());
+  EXPECT_EQ(system_.written["/dev/termination-log"], system_.stderr_text);
+}
+
+TEST_F(RunTest, PolicyErrorsExitSeventyEightWithoutExec) {
+  system_.user_files["/p.yaml"] = "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 4gi\n";
+  Invocation i = Workload({"true"});
+  i.policy_path = "/p.yaml";
+  EXPECT_EQ(RunIt(i), kExitConfig);
+  EXPECT_TRUE(system_.exec_calls.empty());
+  const std::string message =
+      "rlimit-init: invalid policy: /p.yaml:3:12: addressSpace.request: invalid quantity "
+      "\"4gi\": unknown suffix \"gi\" (did you mean \"Gi\"? suffixes are case-sensitive)\n";
+  EXPECT_EQ(system_.stderr_text, message);
+  EXPECT_EQ(system_.written["/dev/termination-log"], message);
+}
+
+TEST_F(RunTest, MissingPolicyFromEnvironmentExitsSeventyEight) {
+  system_.env["RLIMIT_INIT_POLICY"] = "/missing.yaml";
+  EXPECT_EQ(RunIt(Workload({"true"})), kExitConfig);
+  EXPECT_EQ(system_.stderr_text,
+            "rlimit-init: cannot read policy /missing.yaml: No such file or directory\n");
+  EXPECT_TRUE(system_.exec_calls.empty());
+}
+
+TEST_F(RunTest, BadAsFromEnvironmentIsACommandLineError) {
+  system_.env["RLIMIT_INIT_AS"] = "lots";
+  Invocation i = Workload({"true"});
+  EXPECT_EQ(RunIt(i), kExitUsage);
+  EXPECT_EQ(system_.stderr_text,
+            "rlimit-init: bad command line: RLIMIT_INIT_AS: invalid quantity \"lots\": expected "
+            "a number such as 512Mi\n");
+}
+
+TEST_F(RunTest, AsFlagOverridesPolicyAndEnvironment) {
+  system_.user_files["/p.yaml"] = "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 1Gi\n";
+  system_.env["RLIMIT_INIT_AS"] = "768Mi";
+  Invocation i = Workload({"true"});
+  i.policy_path = "/p.yaml";
+  i.as = "300Mi";
+  RunIt(i);
+  ASSERT_EQ(system_.set_calls.size(), 1u);
+  EXPECT_EQ(system_.set_calls[0].soft, 300 * kMi);
+}
+
+TEST_F(RunTest, CheckDecidesButNeitherSetsNorExecs) {
+  Invocation i;
+  i.mode = Mode::kCheck;
+  i.as = "512Mi";
+  EXPECT_EQ(RunIt(i), 0);
+  EXPECT_TRUE(system_.set_calls.empty());
+  EXPECT_TRUE(system_.exec_calls.empty());
+}
+
+TEST_F(RunTest, SetrlimitFailureIsAnInternalError) {
+  system_.set_limit_error = EPERM;
+  Invocation i = Workload({"true"});
+  i.as = "512Mi";
+  EXPECT_EQ(RunIt(i), kExitInternal);
+  EXPECT_TRUE(system_.exec_calls.empty());
+  EXPECT_EQ(system_.stderr_text.substr(system_.stderr_text.find('\n') + 1),
+            "rlimit-init: setrlimit(RLIMIT_AS, soft 536870912, hard 1073741824) failed: "
+            "Operation not permitted\n");
+}
+
+TEST_F(RunTest, ExecFailureCodes) {
+  system_.exec_error = EACCES;
+  Invocation i = Workload({"/bin/x"});
+  i.quiet = true;
+  EXPECT_EQ(RunIt(i), 126);
+  EXPECT_EQ(system_.stderr_text, "rlimit-init: cannot execute /bin/x: Permission denied\n");
+  system_.stderr_text.clear();
+  system_.exec_error = ENOENT;
+  system_.env["PATH"] = "/usr/bin:/bin";
+  EXPECT_EQ(RunIt(Workload({"nosuch"})), 127);
+  EXPECT_EQ(system_.stderr_text.substr(system_.stderr_text.find('\n') + 1),
+            "rlimit-init: cannot execute nosuch: No such file or directory (searched "
+            "PATH=/usr/bin:/bin)\n");
+}
+
+TEST_F(RunTest, UnchangedRestoresTheInheritedSoftLimit) {
+  // main() lifted the soft limit to the hard limit; before exec the inherited one is back.
+  Invocation i = Workload({"true"});
+  i.as = "100Mi";
+  RunIt(i);
+  ASSERT_EQ(system_.set_calls.size(), 1u);
+  EXPECT_EQ(system_.set_calls[0].soft, 256 * kMi);
+  EXPECT_EQ(system_.set_calls[0].hard, 1024 * kMi);
+}
+
+TEST_F(RunTest, JsonErrorObjectWhenAskedForJson) {
+  system_.user_files["/p.yaml"] = "";
+  Invocation i = Workload({"true"});
+  i.policy_path = "/p.yaml";
+  i.output = OutputFormat::kJson;
+  EXPECT_EQ(RunIt(i), kExitConfig);
+  EXPECT_EQ(system_.stderr_text,
+            "{\"outcome\":\"error\",\"exit_code\":78,\"message\":\"invalid policy: /p.yaml: "
+            "policy is empty; it needs at least apiVersion and addressSpace.request\"}\n");
+}
+
+}  // namespace
+}  // namespace rlimit_init
