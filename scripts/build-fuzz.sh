@@ -86,7 +86,9 @@ need_tools() {
 
 # Writes a deb822 deb-src stanza for each enabled Debian archive apt already fetches binaries
 # from (deb822 .sources files and one-line sources.list entries), so the source comes from the
-# same mirror, suite and snapshot as the installed libyaml-cpp-dev.
+# same mirror, suite and snapshot as the installed libyaml-cpp-dev. A Debian archive here is a
+# URI ending in /debian or /debian-security with the main component: third-party repositories
+# (Docker's .../linux/debian has no "main") publish no sources, and apt-get update fails on them.
 write_deb_src_file() {
   [[ "$(id -u)" == 0 ]] || die "no deb-src entry for yaml-cpp: add one for your Debian mirror or run as root"
   local tmp
@@ -98,7 +100,8 @@ write_deb_src_file() {
       [[ -f "${f}" && "${f}" != "${DEB_SRC_FILE}" ]] || continue
       awk -f - "${f}" <<'AWK'
         function flush() {
-          if (types ~ /(^| )deb( |$)/ && enabled != "no" && uris ~ /\/debian(-security)?\/?( |$)/) {
+          if (types ~ /(^| )deb( |$)/ && enabled != "no" && comps ~ /(^| )main( |$)/ &&
+              uris ~ /\/debian(-security)?\/?( |$)/) {
             printf "\nTypes: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\n", uris, suites, comps
             if (signed != "") printf "Signed-By: %s\n", signed
           }
@@ -132,6 +135,7 @@ AWK
              }
              if ($i !~ /\/debian(-security)?\/?$/) next
              comps = $(i + 2); for (j = i + 3; j <= NF; j++) comps = comps " " $j
+             if (comps !~ /(^| )main( |$)/) next
              printf "\nTypes: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\n", $i, $(i + 1), comps
              if (signed != "") printf "Signed-By: %s\n", signed
            }' /etc/apt/sources.list
