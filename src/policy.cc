@@ -7,6 +7,7 @@
 
 #include "policy_tree.h"
 #include "quantity.h"
+#include "user.h"
 
 namespace rlimit_init {
 namespace {
@@ -121,7 +122,8 @@ class PolicyReader {
     }
     if (const Node* user = Find(root, "user")) {
       if (auto e = ExpectScalar(*user, "user", "\"UID[:GID]\" or a user name")) return *e;
-      if (user->value.empty()) return Fail(user->position, "user", "must not be empty");
+      Result<UserSpec> spec = ParseUserSpec(user->value);
+      if (!spec) return Fail(user->position, "user", spec.error());
       policy.user = user->value;
     }
     return policy;

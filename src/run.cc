@@ -11,11 +11,13 @@
 #include "policy.h"
 #include "quantity.h"
 #include "report.h"
+#include "user.h"
 
 namespace rlimit_init {
 namespace {
 
 constexpr std::size_t kTerminationMessageMax = 4096;
+constexpr std::size_t kMaxAccountFileBytes = 4 << 20;
 
 // Says an error, in the chosen format, on stderr and in the termination message file.
 class Reporter {
@@ -117,6 +119,17 @@ int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& i
   OutputFormat format = invocation.output.value_or(policy.format.value_or(OutputFormat::kText));
   reporter.set_format(format);
   reporter.set_termination_path(policy.termination_message_path);
+  std::optional<UserIds> user;
+  if (policy.user) {
+    // The image's own account files, read directly: a static binary must not load NSS.
+    ReadResult passwd = system.ReadUserFile("/etc/passwd", kMaxAccountFileBytes);
+    ReadResult group = system.ReadUserFile("/etc/group", kMaxAccountFileBytes);
+    Result<UserIds> ids = ResolveUser(ParseUserSpec(*policy.user).value(),
+                                      passwd.ok ? passwd.data : "", group.ok ? group.data : "");
+    if (!ids) return reporter.Fail(kExitConfig, "invalid policy: " + policy.source + ": user: " +
+                                                    ids.error());
+    user = std::move(ids).value();
+  }
 
   // 3. Observe and decide.
   Observed observed = Observe(system, inherited);
@@ -140,7 +153,23 @@ int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& i
                                             ") failed: " + std::strerror(error));
   }
 
-  // 6. Become the workload.
+  // 6. What the workload inherits: no signal mask or ignored signals of ours, and the user
+  // the policy names, dropped last because raising a hard limit needs the privileges.
+  if (int error = system.ResetSignals(); error != 0) {
+    return reporter.Fail(kExitInternal, std::string("resetting signals failed: ") +
+                                            std::strerror(error));
+  }
+  if (user) {
+    std::string failed_call;
+    if (int error = system.SwitchUser(user->uid, user->gid, user->groups, &failed_call)) {
+      return reporter.Fail(kExitInternal, "cannot switch to user " + DescribeIds(*user) + ": " +
+                                              failed_call + ": " + std::strerror(error) +
+                                              "; run rlimit-init as root, or remove user: "
+                                              "from the policy");
+    }
+  }
+
+  // 7. Become the workload.
   std::string message;
   int code = ExecWorkload(system, invocation.command, &message);
   return reporter.Fail(code, message);

@@ -65,6 +65,16 @@ class System {
   virtual int InstallSelf(const std::string& dir, const std::string& name, unsigned mode,
                           std::string* failed_call) = 0;
 
+  /// Empties the signal mask and sets every ignored signal back to SIG_DFL: both survive
+  /// execve, and a workload should not inherit what a wrapper above rlimit-init chose.
+  /// Returns 0 or errno.
+  virtual int ResetSignals() = 0;
+
+  /// setgroups, setresgid, setresuid in that order, then checks that the drop holds (setuid(0)
+  /// fails when uid != 0). Returns 0 or errno with `failed_call` naming the call.
+  virtual int SwitchUser(std::uint32_t uid, std::uint32_t gid,
+                         const std::vector<std::uint32_t>& groups, std::string* failed_call) = 0;
+
   /// Writes to standard error (unbuffered, so nothing is lost at exec).
   virtual void WriteStderr(std::string_view text) = 0;
 

@@ -1,6 +1,8 @@
 #include "system_real.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -160,6 +162,48 @@ int RealSystem::InstallSelf(const std::string& dir, const std::string& name, uns
   std::string final_path = base + name;
   if (rename(temporary.c_str(), final_path.c_str()) != 0) {
     return fail("rename(" + temporary + ", " + final_path + ")", errno);
+  }
+  return 0;
+}
+
+int RealSystem::ResetSignals() {
+  sigset_t empty;
+  sigemptyset(&empty);
+  if (sigprocmask(SIG_SETMASK, &empty, nullptr) != 0) return errno;
+  // Handlers are reset by execve itself; only SIG_IGN is inherited, so only it is undone.
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction current;
+    if (sigaction(sig, nullptr, &current) != 0) continue;  // numbers glibc reserves
+    if (current.sa_handler == SIG_IGN && sig != SIGKILL && sig != SIGSTOP) {
+      signal(sig, SIG_DFL);
+    }
+  }
+  return 0;
+}
+
+int RealSystem::SwitchUser(std::uint32_t uid, std::uint32_t gid,
+                           const std::vector<std::uint32_t>& groups, std::string* failed_call) {
+  std::vector<gid_t> list(groups.begin(), groups.end());
+  if (setgroups(list.size(), list.data()) != 0) {
+    *failed_call = "setgroups";
+    return errno;
+  }
+  if (setresgid(gid, gid, gid) != 0) {
+    *failed_call = "setresgid(" + std::to_string(gid) + ")";
+    return errno;
+  }
+  if (setresuid(uid, uid, uid) != 0) {
+    *failed_call = "setresuid(" + std::to_string(uid) + ")";
+    return errno;
+  }
+  // A drop that can be undone is no drop: getting root back must now fail.
+  if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+    *failed_call = "setuid(0) succeeded after the drop";
+    return EPERM;
+  }
+  if (getuid() != uid || geteuid() != uid || getgid() != gid || getegid() != gid) {
+    *failed_call = "verifying the new ids";
+    return EPERM;
   }
   return 0;
 }

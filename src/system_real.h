@@ -23,6 +23,9 @@ class RealSystem : public System {
   int WriteExistingFile(const std::string& path, std::string_view data) override;
   int InstallSelf(const std::string& dir, const std::string& name, unsigned mode,
                   std::string* failed_call) override;
+  int ResetSignals() override;
+  int SwitchUser(std::uint32_t uid, std::uint32_t gid, const std::vector<std::uint32_t>& groups,
+                 std::string* failed_call) override;
   void WriteStderr(std::string_view text) override;
   void WriteStdout(std::string_view text) override;
   int Exec(const std::vector<std::string>& argv) override;

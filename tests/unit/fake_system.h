@@ -26,6 +26,13 @@ class FakeSystem : public System {
   std::set<std::string> writable;              // paths WriteExistingFile accepts
   std::vector<std::vector<std::string>> exec_calls;
   int exec_error = ENOENT;
+  int reset_signals_calls = 0;
+  struct SwitchCall {
+    std::uint32_t uid, gid;
+    std::vector<std::uint32_t> groups;
+  };
+  std::vector<SwitchCall> switch_calls;
+  int switch_error = 0;
   std::string stderr_text;
   std::string stdout_text;
 
@@ -74,6 +81,16 @@ class FakeSystem : public System {
   }
   int InstallSelf(const std::string&, const std::string&, unsigned, std::string*) override {
     return 0;
+  }
+  int ResetSignals() override {
+    ++reset_signals_calls;
+    return 0;
+  }
+  int SwitchUser(std::uint32_t uid, std::uint32_t gid, const std::vector<std::uint32_t>& groups,
+                 std::string* failed_call) override {
+    switch_calls.push_back({uid, gid, groups});
+    if (switch_error != 0) *failed_call = "setgroups";
+    return switch_error;
   }
   void WriteStderr(std::string_view text) override { stderr_text += text; }
   void WriteStdout(std::string_view text) override { stdout_text += text; }

@@ -147,6 +147,17 @@ TEST(Policy, WrongValuesNameTheKey) {
             "(0% would leave no address space)");
 }
 
+TEST(Policy, UserValueIsCheckedWhereItIsWritten) {
+  EXPECT_EQ(ErrorOf(std::string(kHeader) + "  request: 1Gi\nuser: \"-1\"\n"),
+            "policy.yaml:4:7: user: \"-1\" is not a valid user name or number");
+  EXPECT_EQ(ErrorOf(std::string(kHeader) + "  request: 1Gi\nuser: \"\"\n"),
+            "policy.yaml:4:7: user: the user is empty");
+  EXPECT_EQ(ErrorOf(std::string(kHeader) + "  request: 1Gi\nuser: [1]\n"),
+            "policy.yaml:4:7: user: expected \"UID[:GID]\" or a user name, got a sequence");
+  EXPECT_EQ(Parsed(std::string(kHeader) + "  request: 1Gi\nuser: nobody:nogroup\n").user,
+            "nobody:nogroup");
+}
+
 TEST(Policy, YamlFeaturesThatCostMemoryAreRefused) {
   EXPECT_EQ(ErrorOf("apiVersion: rlimit-init/v1\naddressSpace: &a\n  request: 6Gi\nx: *a\n"),
             "policy.yaml:2:15: anchors (&name) are not allowed in a policy");

@@ -145,5 +145,48 @@ TEST_F(RunTest, JsonErrorObjectWhenAskedForJson) {
             "policy is empty; it needs at least apiVersion and addressSpace.request\"}\n");
 }
 
+TEST_F(RunTest, UserIsResolvedAndSwitchedAfterLimitsBeforeExec) {
+  system_.user_files["/p.yaml"] =
+      "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\nuser: app\n";
+  system_.user_files["/etc/passwd"] = "app:x:1000:1000::/home/app:/bin/sh\n";
+  system_.user_files["/etc/group"] = "video:x:44:app\n";
+  Invocation i = Workload({"true"});
+  i.policy_path = "/p.yaml";
+  RunIt(i);
+  ASSERT_EQ(system_.set_calls.size(), 1u);
+  EXPECT_EQ(system_.reset_signals_calls, 1);
+  ASSERT_EQ(system_.switch_calls.size(), 1u);
+  EXPECT_EQ(system_.switch_calls[0].uid, 1000u);
+  EXPECT_EQ(system_.switch_calls[0].gid, 1000u);
+  EXPECT_EQ(system_.switch_calls[0].groups, (std::vector<std::uint32_t>{1000, 44}));
+  EXPECT_EQ(system_.exec_calls.size(), 1u);
+}
+
+TEST_F(RunTest, UnknownUserIsAPolicyErrorBeforeAnythingChanges) {
+  system_.user_files["/p.yaml"] =
+      "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\nuser: ghost\n";
+  Invocation i = Workload({"true"});
+  i.policy_path = "/p.yaml";
+  EXPECT_EQ(RunIt(i), kExitConfig);
+  EXPECT_EQ(system_.stderr_text,
+            "rlimit-init: invalid policy: /p.yaml: user: user \"ghost\" is not in /etc/passwd\n");
+  EXPECT_TRUE(system_.set_calls.empty());
+  EXPECT_TRUE(system_.exec_calls.empty());
+}
+
+TEST_F(RunTest, FailedUserSwitchExecsNothing) {
+  system_.user_files["/p.yaml"] =
+      "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\nuser: \"1000:1000\"\n";
+  system_.switch_error = EPERM;
+  Invocation i = Workload({"true"});
+  i.policy_path = "/p.yaml";
+  i.quiet = true;
+  EXPECT_EQ(RunIt(i), kExitInternal);
+  EXPECT_EQ(system_.stderr_text,
+            "rlimit-init: cannot switch to user 1000:1000 (groups 1000): setgroups: Operation "
+            "not permitted; run rlimit-init as root, or remove user: from the policy\n");
+  EXPECT_TRUE(system_.exec_calls.empty());
+}
+
 }  // namespace
 }  // namespace rlimit_init

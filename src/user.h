@@ -1,0 +1,41 @@
+// The policy's `user:` key: whom the workload runs as. Names are resolved by reading the
+// image's /etc/passwd and /etc/group directly, because a static glibc binary must not load
+// NSS modules.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "result.h"
+
+namespace rlimit_init {
+
+/// "UID[:GID]" or "NAME[:GROUP]" as written; each part is numeric or a name.
+struct UserSpec {
+  std::string user;                 // digits or a name
+  std::optional<std::string> group; // digits or a name
+};
+
+struct UserIds {
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::vector<std::uint32_t> groups;  // supplementary groups, the primary gid first
+};
+
+/// Checks the form of a `user:` value: names are [A-Za-z_][A-Za-z0-9_.-]*, numbers are
+/// decimal below 2^32 - 1 (which is "no id" to the kernel).
+Result<UserSpec> ParseUserSpec(std::string_view text);
+
+/// Resolves a spec against /etc/passwd and /etc/group text. A numeric uid with no passwd
+/// entry and no group gets gid = uid and no other groups (never root's group by default).
+/// A named user gets the gid from passwd and every group in /etc/group that lists it.
+Result<UserIds> ResolveUser(const UserSpec& spec, std::string_view passwd,
+                            std::string_view group);
+
+/// "1000:1000 (groups 1000,27)".
+std::string DescribeIds(const UserIds& ids);
+
+}  // namespace rlimit_init
