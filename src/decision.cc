@@ -23,7 +23,7 @@ std::optional<std::uint64_t> Resolve(const AmountSpec& spec, const Observed& obs
 }
 
 std::string OomWarning(std::uint64_t granted, const CgroupMemory& cgroup, const char* what) {
-  return std::string(what) + " " + HumanBytes(granted) + " is above the cgroup memory limit " +
+  return std::string(what) + " (" + HumanBytes(granted) + ") is above the cgroup memory limit " +
          HumanBytes(cgroup.limit) + " (" + cgroup.limit_source + "): past " +
          HumanBytes(cgroup.limit) +
          " the kernel OOM-kills the job instead of letting it catch MemoryError";
@@ -129,7 +129,7 @@ Decision Decide(const Policy& policy, const Observed& observed) {
       return d;
     }
     if (policy.above_cgroup == AboveCgroup::kWarn) {
-      d.warnings.push_back(OomWarning(d.after.soft, observed.cgroup, "the address space granted,"));
+      d.warnings.push_back(OomWarning(d.after.soft, observed.cgroup, "the address space granted"));
     }
   }
   if (observed.data_limit.soft < d.after.soft) {

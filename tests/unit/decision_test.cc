@@ -102,7 +102,7 @@ const std::vector<Case> kCases = {
      .soft_after = 512 * kMi, .hard_after = kInf},
     {.name = "WarnsWhenGrantExceedsCgroup", .request = "2Gi", .cgroup = kGi,
      .soft_after = 2 * kGi, .hard_after = kInf,
-     .warnings = {"the address space granted, 2 GiB" + kOom1GiTail}},
+     .warnings = {"the address space granted (2 GiB)" + kOom1GiTail}},
     {.name = "RefusesGrantAboveCgroupWhenPolicySaysRefuse", .request = "2Gi",
      .above = AboveCgroup::kRefuse, .cgroup = kGi, .outcome = Outcome::kRefused,
      .blocker = Blocker::kAboveCgroup, .soft_after = 256 * kMi, .hard_after = kInf},
@@ -110,7 +110,7 @@ const std::vector<Case> kCases = {
      .cgroup = kGi, .soft_after = 2 * kGi, .hard_after = kInf},
     {.name = "WarnsThatInheritedSoftAboveCgroupIsNotLowered", .soft = kInf, .cgroup = kGi,
      .outcome = Outcome::kUnchanged, .soft_after = kInf, .hard_after = kInf,
-     .warnings = {"the inherited soft limit unlimited" + kOom1GiTail +
+     .warnings = {"the inherited soft limit (unlimited)" + kOom1GiTail +
                   "; rlimit-init does not lower limits"}},
     {.name = "InheritedSoftAboveCgroupIsSilentWhenAllowed", .above = AboveCgroup::kAllow,
      .soft = kInf, .cgroup = kGi, .outcome = Outcome::kUnchanged, .soft_after = kInf,
@@ -132,7 +132,7 @@ const std::vector<Case> kCases = {
      .hard_after = kGi},
     {.name = "HardKeywordWithUnlimitedHardGoesUnlimited", .request = "hard", .cgroup = 4 * kGi,
      .soft_after = kInf, .hard_after = kInf,
-     .warnings = {"the address space granted, unlimited is above the cgroup memory limit 4 GiB "
+     .warnings = {"the address space granted (unlimited) is above the cgroup memory limit 4 GiB "
                   "(/sys/fs/cgroup/memory/job/memory.limit_in_bytes): past 4 GiB the kernel "
                   "OOM-kills the job instead of letting it catch MemoryError"}},
     {.name = "UnlimitedAboveFiniteHardIsRefused", .request = "unlimited", .hard = kGi,

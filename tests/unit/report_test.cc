@@ -160,7 +160,7 @@ TEST(Report, SuccessLineAndWarningsAndQuiet) {
   s.policy.memory_require.reset();
   s.observed.limit = {256 * kMi, kUnlimited};
   const std::string warning =
-      "rlimit-init: warning: the address space granted, 2 GiB is above the cgroup memory limit "
+      "rlimit-init: warning: the address space granted (2 GiB) is above the cgroup memory limit "
       "1 GiB (/sys/fs/cgroup/job/memory.max): past 1 GiB the kernel OOM-kills the job instead "
       "of letting it catch MemoryError\n";
   EXPECT_EQ(Text(s),
