@@ -121,7 +121,7 @@ class TreeBuilder : public YAML::EventHandler {
     if (!top.pending_key) {
       top.pending_key = std::move(node);
     } else {
-      top.node.entries.emplace_back(std::move(*top.pending_key), std::move(node));
+      top.node.entries.push_back(MapEntry{std::move(*top.pending_key), std::move(node)});
       top.pending_key.reset();
     }
   }

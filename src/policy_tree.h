@@ -4,7 +4,6 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace rlimit_init {
@@ -16,13 +15,22 @@ struct Position {
 
 /// A YAML node with its position. Sequence items are only counted: a v1 policy has no
 /// sequences, and a value that is one is reported by its kind alone.
+struct MapEntry;
+
 struct Node {
   enum class Kind { kNull, kScalar, kMap, kSequence };
   Kind kind = Kind::kNull;
   Position position;
   bool plain = true;  // an unquoted scalar
   std::string value;
-  std::vector<std::pair<Node, Node>> entries;  // kMap
+  // A named entry type rather than std::pair<Node, Node>: a pair may not be instantiated while
+  // Node is still incomplete, which g++ tolerates and clang does not.
+  std::vector<MapEntry> entries;  // kMap
+};
+
+struct MapEntry {
+  Node key;
+  Node value;
 };
 
 /// "nothing", "a scalar", "a mapping", "a sequence".
