@@ -29,6 +29,9 @@ struct MountInfo {
   std::vector<std::string> super_options;  // last field, split on ','
 };
 
+/// `text` without leading and trailing whitespace.
+std::string_view TrimWhitespace(std::string_view text);
+
 /// Parses /proc/self/cgroup text. Malformed lines are skipped.
 std::vector<ProcCgroupEntry> ParseProcCgroup(std::string_view text);
 

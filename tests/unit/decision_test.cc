@@ -158,7 +158,7 @@ TEST_P(DecisionTable, DecidesAsTheTableSays) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, DecisionTable, testing::ValuesIn(kCases),
-                         [](const testing::TestParamInfo<Case>& info) { return info.param.name; });
+                         [](const testing::TestParamInfo<Case>& row) { return row.param.name; });
 
 TEST(Decision, ResolvesRequestAndMinimumToBytes) {
   Policy p;

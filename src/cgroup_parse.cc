@@ -1,0 +1,172 @@
+// The pure parsers of cgroup and mountinfo text; discovery (file reads) is in cgroup.cc.
+#include "cgroup.h"
+
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <limits>
+
+namespace rlimit_init {
+namespace {
+
+constexpr std::string_view kDeletedSuffix = " (deleted)";
+constexpr std::uint64_t kLongMax = std::numeric_limits<long>::max();
+// The largest page size Linux uses for cgroup v1 hosts in practice (arm64, ppc64le). Every
+// smaller page size has a higher "no limit" sentinel, so anything at or above this one's
+// sentinel means "no limit" whatever host a tree came from: no one sets a real limit within
+// 64 KiB of 8 EiB, and a fixture tree or host root may come from a machine whose page size
+// differs from ours.
+constexpr std::uint64_t kLargestCommonPageSize = 64 * 1024;
+
+
+// Calls `fn` for every line of `text`, without the newline.
+template <typename Fn>
+void ForEachLine(std::string_view text, Fn fn) {
+  while (!text.empty()) {
+    const std::size_t end = text.find('\n');
+    fn(text.substr(0, end));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+}
+
+std::vector<std::string_view> Split(std::string_view s, char separator) {
+  std::vector<std::string_view> parts;
+  while (true) {
+    const std::size_t end = s.find(separator);
+    parts.push_back(s.substr(0, end));
+    if (end == std::string_view::npos) return parts;
+    s.remove_prefix(end + 1);
+  }
+}
+
+template <typename Int>
+bool ParseWhole(std::string_view s, Int* out) {
+  if (s.empty()) return false;
+  const auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return error == std::errc() && end == s.data() + s.size();
+}
+
+bool IsOctal(char c) { return c >= '0' && c <= '7'; }
+
+// The kernel's mangle() writes space, tab, newline and backslash in mountinfo paths as a
+// backslash and three octal digits; anything else after a backslash is literal.
+std::string DecodeMountInfoField(std::string_view field) {
+  std::string out;
+  out.reserve(field.size());
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '3' &&
+        IsOctal(field[i + 2]) && IsOctal(field[i + 3])) {
+      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
+                                      (field[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(field[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<ProcCgroupEntry> ParseProcCgroup(std::string_view text) {
+  std::vector<ProcCgroupEntry> entries;
+  ForEachLine(text, [&entries](std::string_view line) {
+    const std::size_t first = line.find(':');
+    if (first == std::string_view::npos) return;
+    const std::size_t second = line.find(':', first + 1);
+    if (second == std::string_view::npos) return;
+    ProcCgroupEntry entry;
+    if (!ParseWhole(line.substr(0, first), &entry.hierarchy_id) || entry.hierarchy_id < 0) {
+      return;
+    }
+    for (std::string_view controller : Split(line.substr(first + 1, second - first - 1), ',')) {
+      if (!controller.empty()) entry.controllers.emplace_back(controller);
+    }
+    // The path is everything after the second colon: cgroup names may contain colons.
+    std::string_view path = line.substr(second + 1);
+    if (path.ends_with(kDeletedSuffix)) {
+      path.remove_suffix(kDeletedSuffix.size());
+      entry.deleted = true;
+    }
+    if (!path.starts_with('/')) return;
+    entry.path = std::string(path);
+    entries.push_back(std::move(entry));
+  });
+  return entries;
+}
+
+std::vector<MountInfo> ParseMountInfo(std::string_view text) {
+  std::vector<MountInfo> mounts;
+  ForEachLine(text, [&mounts](std::string_view line) {
+    // "id parent major:minor root mount-point options [optional...] - type source super-options"
+    const std::vector<std::string_view> fields = Split(line, ' ');
+    std::size_t separator = 6;
+    while (separator < fields.size() && fields[separator] != "-") ++separator;
+    if (separator + 3 >= fields.size()) return;
+    int id = 0;
+    int parent = 0;
+    if (!ParseWhole(fields[0], &id) || !ParseWhole(fields[1], &parent)) return;
+    MountInfo mount;
+    mount.root = DecodeMountInfoField(fields[3]);
+    mount.mount_point = DecodeMountInfoField(fields[4]);
+    mount.fs_type = DecodeMountInfoField(fields[separator + 1]);
+    for (std::string_view option : Split(fields[separator + 3], ',')) {
+      if (!option.empty()) mount.super_options.push_back(DecodeMountInfoField(option));
+    }
+    mounts.push_back(std::move(mount));
+  });
+  return mounts;
+}
+
+std::uint64_t CgroupV1NoLimit(std::uint64_t page_size) {
+  if (page_size == 0) return kLongMax;
+  return kLongMax / page_size * page_size;
+}
+
+std::optional<std::uint64_t> ParseCgroupLimit(std::string_view text, std::uint64_t page_size) {
+  text = TrimWhitespace(text);
+  if (text == "max") return kUnlimited;
+  std::uint64_t value = 0;
+  if (!ParseWhole(text, &value)) return std::nullopt;
+  // cgroup v1 reports "no limit" as PAGE_COUNTER_MAX * page size, PAGE_COUNTER_MAX being
+  // LONG_MAX / page size, so the value depends on the page size of the host that wrote it.
+  if (value >= CgroupV1NoLimit(kLargestCommonPageSize)) return kUnlimited;
+  if (page_size != 0 && value >= CgroupV1NoLimit(page_size)) return kUnlimited;
+  return value;
+}
+
+std::optional<std::string_view> FindFlatKeyedValue(std::string_view text, std::string_view key) {
+  std::optional<std::string_view> found;
+  ForEachLine(text, [&found, key](std::string_view line) {
+    if (!found && line.starts_with(key) && line.size() > key.size() && line[key.size()] == ' ') {
+      found = TrimWhitespace(line.substr(key.size() + 1));
+    }
+  });
+  return found;
+}
+
+std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path,
+                                               std::string_view root) {
+  for (std::string_view component : Split(cgroup_path, '/')) {
+    if (component == "..") return std::nullopt;
+  }
+  if (root.size() > 1 && root.ends_with('/')) root.remove_suffix(1);
+  if (cgroup_path == root) return std::string();
+  if (root == "/") return std::string(cgroup_path);
+  if (cgroup_path.starts_with(root) && cgroup_path.size() > root.size() &&
+      cgroup_path[root.size()] == '/') {
+    return std::string(cgroup_path.substr(root.size()));
+  }
+  return std::nullopt;
+}
+
+std::string_view TrimWhitespace(std::string_view s) {
+  const char* kSpace = " \t\n\r\f\v";
+  const std::size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) return {};
+  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
+}
+
+}  // namespace rlimit_init
