@@ -1,0 +1,415 @@
+"""Shared fixtures for the black-box tests of the real rlimit-init binary.
+
+The binary is $RLIMIT_INIT_BIN (CTest sets it), else build/rlimit-init. Every run gets a clean
+environment, so that a variable of the machine running the tests (KUBERNETES_SERVICE_HOST,
+RLIMIT_INIT_AS, ...) cannot change what the binary decides or says.
+
+Tests that need root or a writable cgroup v1 memory hierarchy skip and say what is missing;
+with RLIMIT_INIT_NO_SKIP=1 (set by .ci/run) every skip is reported as a failure instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Mapping, Sequence
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+POLICIES = REPO / "tests" / "fixtures" / "policies"
+BINARY = Path(os.environ.get("RLIMIT_INIT_BIN") or REPO / "build" / "rlimit-init").absolute()
+NOBODY = 65534
+KIB, MIB, GIB = 1024, 1024**2, 1024**3
+UNLIMITED = "unlimited"
+# A child that outlives its deadline is a hang, which is a failure of its own (a FIFO policy,
+# a stuck read); the deadline is generous because it never decides a passing test.
+TIMEOUT = 60
+CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+CAP_SYS_RESOURCE = 24
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "sets_rlimit_as: runs the binary under an RLIMIT_AS set with prlimit "
+        "(deselected in the AddressSanitizer run, which cannot start under one)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Under RLIMIT_INIT_NO_SKIP=1 a skip is a failure: CI has root and a v1 memory cgroup."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("RLIMIT_INIT_NO_SKIP") != "1":
+        return
+    if report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but RLIMIT_INIT_NO_SKIP=1 makes a skip a failure: {reason}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Byte values as rlimit-init prints them (the README's format): "1.5 GiB", and "1 GiB
+# (1073741824 bytes, ulimit -v 1048576)".
+
+
+def human(value: int | str) -> str:
+    """Two decimals truncated, a trailing zero dropped, the largest unit that keeps >= 1."""
+    if value == UNLIMITED:
+        return UNLIMITED
+    units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+    unit, divisor = 0, 1
+    while unit + 1 < len(units) and value // divisor >= 1024:
+        divisor *= 1024
+        unit += 1
+    text = str(value // divisor)
+    hundredths = value % divisor * 100 // divisor
+    if hundredths:
+        text += f".{hundredths:02d}".rstrip("0")
+    return f"{text} {units[unit]}"
+
+
+def describe(value: int | str) -> str:
+    if value == UNLIMITED:
+        return UNLIMITED
+    return f"{human(value)} ({value} bytes, ulimit -v {value // KIB})"
+
+
+def kib(value: int | str) -> str:
+    """What `ulimit -v` prints for a byte value."""
+    return UNLIMITED if value == UNLIMITED else str(value // KIB)
+
+
+# ---------------------------------------------------------------------------------------------
+# What this host looks like, read without the binary, so that exact messages can be expected.
+
+
+def mem_total() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key == "MemTotal":
+            number, unit = rest.split()
+            assert unit == "kB"
+            return int(number) * KIB
+    raise AssertionError("no MemTotal in /proc/meminfo")
+
+
+def cap_sys_resource() -> bool:
+    """CAP_SYS_RESOURCE in this process's effective set (root here lacks it)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return bool(int(line.split()[1], 16) >> CAP_SYS_RESOURCE & 1)
+    raise AssertionError("no CapEff in /proc/self/status")
+
+
+@dataclass(frozen=True)
+class Mount:
+    root: str
+    mount_point: str
+
+
+def v1_memory_mounts() -> list[Mount]:
+    """cgroup v1 mounts with the memory controller, from /proc/self/mountinfo."""
+    mounts = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split(" ")
+        separator = fields.index("-")
+        fs_type, options = fields[separator + 1], fields[separator + 3].split(",")
+        if fs_type == "cgroup" and "memory" in options:
+            decode = lambda s: s.replace("\\040", " ").replace("\\011", "\t")
+            mounts.append(Mount(decode(fields[3]), decode(fields[4])))
+    return mounts
+
+
+def v1_no_limit() -> int:
+    """cgroup v1's "no limit": PAGE_COUNTER_MAX pages, LONG_MAX rounded down to the page size."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    return (2**63 - 1) // page * page
+
+
+@dataclass(frozen=True)
+class HostMemory:
+    """The cgroup and memory facts rlimit-init should find for a process of this test run."""
+    cgroup_version: str
+    cgroup_path: str
+    directory: str
+    limit: int | str  # bytes or UNLIMITED
+    limit_source: str
+    mem_total: int
+
+    @property
+    def ceiling(self) -> int:
+        if self.limit != UNLIMITED and self.limit <= self.mem_total:
+            return self.limit
+        return self.mem_total
+
+    @property
+    def ceiling_source(self) -> str:
+        if self.limit != UNLIMITED and self.limit <= self.mem_total:
+            return self.limit_source
+        return "/proc/meminfo MemTotal"
+
+    def memory_part(self) -> str:
+        """The tail of every summary line: the cgroup limit, or the host's MemTotal."""
+        if self.limit != UNLIMITED:
+            return f"cgroup memory limit {human(self.limit)} from {self.limit_source}"
+        return f"no cgroup memory limit; host MemTotal {human(self.mem_total)}"
+
+
+def read_v1_limit(directory: str) -> int | str:
+    value = int(Path(directory, "memory.limit_in_bytes").read_text())
+    return UNLIMITED if value >= v1_no_limit() else value
+
+
+def host_memory_of(cgroup_path: str) -> HostMemory:
+    """Walks a v1 memory cgroup and its ancestors up to the mount point, as the kernel sees
+    them: the tightest memory.limit_in_bytes binds."""
+    mounts = [m for m in v1_memory_mounts() if m.root == "/"]
+    assert mounts, "no cgroup v1 memory hierarchy mounted with root /"
+    mount_point = mounts[0].mount_point
+    directory = mount_point + ("" if cgroup_path == "/" else cgroup_path)
+    limit: int | str = UNLIMITED
+    source = ""
+    current = directory
+    while True:
+        value = read_v1_limit(current)
+        if value != UNLIMITED and (limit == UNLIMITED or value < limit):
+            limit, source = value, f"{current}/memory.limit_in_bytes"
+        if current == mount_point:
+            break
+        current = os.path.dirname(current)
+    return HostMemory("v1", cgroup_path, directory, limit, source, mem_total())
+
+
+def own_v1_cgroup() -> str | None:
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def host() -> HostMemory:
+    """This test run's own cgroup memory facts. The development and CI machines are cgroup v1
+    (hybrid) hosts whose memory hierarchy is mounted with root /, which is read directly;
+    elsewhere the binary's own `inspect` is trusted (test_cgroups checks it against real
+    cgroups)."""
+    path = own_v1_cgroup()
+    if path is not None and any(m.root == "/" for m in v1_memory_mounts()):
+        return host_memory_of(path)
+    result = subprocess.run([str(BINARY), "inspect", "-o", "json"], capture_output=True,
+                            text=True, env=clean_env(), timeout=TIMEOUT, check=True)
+    seen = json.loads(result.stdout)
+    return HostMemory(seen["cgroup_version"], seen["cgroup_path"], seen["cgroup_directory"],
+                      seen["memory_limit_bytes"], seen["memory_limit_source"], mem_total())
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the binary.
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {"PATH": CLEAN_PATH, "LC_ALL": "C"}
+    env.update(extra or {})
+    return env
+
+
+def limit_word(value: int | str) -> str:
+    return str(value)
+
+
+def skip_unless(condition: bool, missing: str) -> None:
+    """Skips saying exactly what is missing (a failure under RLIMIT_INIT_NO_SKIP=1)."""
+    if not condition:
+        pytest.skip(missing)
+
+
+def require_root(what: str) -> None:
+    skip_unless(os.geteuid() == 0, f"{what} needs root (running as uid {os.geteuid()})")
+
+
+Runner = Callable[..., subprocess.CompletedProcess]
+
+
+def command_line(args: Sequence[str], as_limit: tuple[int | str, int | str] | None = None,
+                 user: int | None = None, binary: Path | None = None,
+                 prefix: Sequence[str] = ()) -> list[str]:
+    """argv for rlimit-init ARGS, under `prlimit --as=SOFT:HARD` and as uid:gid `user`.
+    `prefix` goes between them and the binary (e.g. a shell that joins a cgroup)."""
+    argv: list[str] = []
+    if user is not None:
+        argv += ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"]
+    if as_limit is not None:
+        argv += ["prlimit", f"--as={limit_word(as_limit[0])}:{limit_word(as_limit[1])}"]
+    return argv + list(prefix) + [str(binary or BINARY)] + list(args)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_binary() -> Path:
+    """Fails, never skips, without a binary: every test here is about it."""
+    if not os.access(BINARY, os.X_OK):
+        pytest.fail(f"{BINARY} is missing or not executable: build it with "
+                    "cmake -S . -B build && cmake --build build, or set RLIMIT_INIT_BIN",
+                    pytrace=False)
+    return BINARY
+
+
+@pytest.fixture
+def run(request: pytest.FixtureRequest) -> Runner:
+    """run(args, as_limit=(soft, hard) or None, env=None, cwd=None, user=None, prefix=(),
+    stderr=PIPE) runs the binary and returns the CompletedProcess (text mode)."""
+
+    def runner(args: Sequence[str], as_limit: tuple[int | str, int | str] | None = None,
+               env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
+               user: int | None = None, prefix: Sequence[str] = (),
+               stderr: int = subprocess.PIPE) -> subprocess.CompletedProcess:
+        if as_limit is not None:
+            assert request.node.get_closest_marker("sets_rlimit_as"), (
+                "a test that sets RLIMIT_AS must be marked @pytest.mark.sets_rlimit_as")
+        return subprocess.run(command_line(args, as_limit, user, prefix=prefix),
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
+                              text=True, env=clean_env(env), cwd=cwd, timeout=TIMEOUT)
+
+    return runner
+
+
+# Prints what the workload sees: the soft and hard `ulimit -v` of the shell, then the
+# "Max address space" line of /proc/self/limits of a process it starts.
+SHOW_LIMITS = ["sh", "-c", 'ulimit -Sv; ulimit -Hv; grep "^Max address space" /proc/self/limits']
+
+
+def limits_seen(soft: int | str, hard: int | str) -> str:
+    """The output of SHOW_LIMITS for a soft and a hard RLIMIT_AS in bytes."""
+    # proc_pid_limits() prints "%-25s %-20s %-20s %-10s" per line.
+    line = f"{'Max address space':<25} {soft:<20} {hard:<20} {'bytes':<10}"
+    return f"{kib(soft)}\n{kib(hard)}\n{line}\n"
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    """A directory that any user may enter (tmp_path's parents are root's own), removed after."""
+    path = Path(tempfile.mkdtemp(prefix="rlimit-init-it-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def write_policy(directory: Path, text: str, name: str = "policy.yaml") -> Path:
+    path = directory / name
+    path.write_text(text)
+    path.chmod(0o644)
+    return path
+
+
+def policy(request: str, **extra: str) -> str:
+    """A policy with addressSpace.request and further addressSpace keys; `memory_require`,
+    `report_path` and `report_format` go into their own sections."""
+    lines = ["apiVersion: rlimit-init/v1", "addressSpace:", f"  request: {request}"]
+    sections: dict[str, list[str]] = {"memory": [], "report": []}
+    for key, value in extra.items():
+        if key == "memory_require":
+            sections["memory"].append(f"  require: {value}")
+        elif key == "report_path":
+            sections["report"].append(f"  terminationMessagePath: {value}")
+        elif key == "report_format":
+            sections["report"].append(f"  format: {value}")
+        else:
+            lines.append(f"  {key}: {value}")
+    for name, entries in sections.items():
+        if entries:
+            lines += [f"{name}:"] + entries
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# /dev/termination-log: where errors go before a policy could name another path.
+
+TERMINATION_LOG = Path("/dev/termination-log")
+
+
+@pytest.fixture
+def termination_log() -> Iterator[Path]:
+    """Makes /dev/termination-log exist and be empty; restores what was there afterwards."""
+    require_root("creating /dev/termination-log")
+    saved = TERMINATION_LOG.read_bytes() if TERMINATION_LOG.exists() else None
+    try:
+        TERMINATION_LOG.write_bytes(b"")
+    except OSError as error:
+        pytest.skip(f"creating /dev/termination-log needs a writable /dev: {error}")
+    yield TERMINATION_LOG
+    if saved is None:
+        TERMINATION_LOG.unlink(missing_ok=True)
+    else:
+        TERMINATION_LOG.write_bytes(saved)
+
+
+# ---------------------------------------------------------------------------------------------
+# Real cgroup v1 memory cgroups.
+
+_cgroup_numbers = itertools.count(1)
+
+
+@dataclass
+class MemoryCgroup:
+    """A parent cgroup with one child, "job", that processes are run in."""
+    mount_point: str
+    parent: Path
+    leaf: Path
+
+    @property
+    def leaf_path(self) -> str:
+        """The cgroup path as /proc/self/cgroup shows it."""
+        return "/" + str(self.leaf.relative_to(self.mount_point))
+
+    def limit_file(self, which: Path) -> str:
+        return str(which / "memory.limit_in_bytes")
+
+    def join_prefix(self) -> list[str]:
+        """A shell that moves itself into the leaf, then execs the rest of the command line."""
+        return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.leaf / "cgroup.procs")]
+
+
+def _set_limit(directory: Path, limit: int | None) -> None:
+    if limit is not None:
+        (directory / "memory.limit_in_bytes").write_text(str(limit))
+
+
+@pytest.fixture
+def memory_cgroup() -> Iterator[Callable[[int | None, int | None], MemoryCgroup]]:
+    """memory_cgroup(parent_limit, leaf_limit) creates
+    <mount>/rlimit-init-test-<pid>-<n>/job with those memory.limit_in_bytes (None: no limit)
+    and removes both afterwards, the child first."""
+    require_root("creating cgroup v1 memory cgroups")
+    mounts = [m for m in v1_memory_mounts() if m.root == "/"]
+    skip_unless(bool(mounts), "needs a cgroup v1 memory hierarchy mounted with root / "
+                              "(none in /proc/self/mountinfo)")
+    mount_point = mounts[0].mount_point
+    skip_unless(os.access(mount_point, os.W_OK), f"needs write access to {mount_point}")
+    created: list[Path] = []
+
+    def make(parent_limit: int | None, leaf_limit: int | None) -> MemoryCgroup:
+        parent = Path(mount_point, f"rlimit-init-test-{os.getpid()}-{next(_cgroup_numbers)}")
+        try:
+            parent.mkdir()
+        except OSError as error:
+            pytest.skip(f"needs a writable cgroup v1 memory hierarchy: mkdir {parent}: {error}")
+        created.append(parent)
+        leaf = parent / "job"
+        leaf.mkdir()
+        created.append(leaf)
+        _set_limit(parent, parent_limit)
+        _set_limit(leaf, leaf_limit)
+        return MemoryCgroup(mount_point, parent, leaf)
+
+    yield make
+    # Every process run inside has exited and been reaped, so the cgroups are empty.
+    for directory in reversed(created):
+        directory.rmdir()
