@@ -56,7 +56,15 @@ void CheckPolicy(std::string_view text) {
   if (text.size() > kMaxPolicyBytes) Fail("accepted a policy above kMaxPolicyBytes", text);
   const Policy& policy = *result;
   CheckAmount(policy.request, /*allow_keywords=*/true, text);
-  if (policy.minimum) CheckAmount(*policy.minimum, /*allow_keywords=*/false, text);
+  if (policy.minimum) {
+    CheckAmount(*policy.minimum, /*allow_keywords=*/false, text);
+    // The least the job can live with cannot exceed what it asks for.
+    if (policy.minimum->kind == AmountSpec::Kind::kBytes &&
+        policy.request.kind == AmountSpec::Kind::kBytes &&
+        policy.minimum->bytes > policy.request.bytes) {
+      Fail("addressSpace.minimum above addressSpace.request", text);
+    }
+  }
   if (policy.memory_require && *policy.memory_require > kMaxQuantity) {
     Fail("memory.require above kMaxQuantity", text);
   }

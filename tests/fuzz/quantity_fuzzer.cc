@@ -127,15 +127,21 @@ void CheckAmount(std::string_view text, bool allow_keywords) {
     if (result.error().empty()) Fail("empty error message", text);
     return;
   }
+  if (result->text != text) Fail("AmountSpec.text is not the text as written", text);
+  // An amount that is a quantity or a percentage must mean what the plain parser says.
   switch (result->kind) {
-    case AmountSpec::Kind::kBytes:
-      if (result->bytes > kMaxQuantity) Fail("accepted amount above kMaxQuantity", text);
+    case AmountSpec::Kind::kBytes: {
+      const Result<std::uint64_t> bytes = ParseQuantity(text);
+      if (!bytes.ok() || *bytes != result->bytes) Fail("amount differs from ParseQuantity", text);
       break;
-    case AmountSpec::Kind::kPercent:
-      if (result->basis_points == 0 || result->basis_points > 10000) {
-        Fail("accepted amount percentage outside (0, 100]", text);
+    }
+    case AmountSpec::Kind::kPercent: {
+      const Result<std::uint32_t> percent = ParsePercent(text);
+      if (!percent.ok() || *percent != result->basis_points) {
+        Fail("amount differs from ParsePercent", text);
       }
       break;
+    }
     default:
       // "unlimited" and "hard": only where keywords are allowed.
       if (!allow_keywords) Fail("keyword accepted with allow_keywords=false", text);
