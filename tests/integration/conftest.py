@@ -109,6 +109,12 @@ def cap_sys_resource() -> bool:
     raise AssertionError("no CapEff in /proc/self/status")
 
 
+def may_raise_hard() -> bool:
+    """What rlimit-init should find: CAP_SYS_RESOURCE in the initial user namespace."""
+    uid_map = Path("/proc/self/uid_map").read_text().split()
+    return cap_sys_resource() and uid_map == ["0", "0", "4294967295"]
+
+
 @dataclass(frozen=True)
 class Mount:
     root: str
@@ -252,9 +258,9 @@ def command_line(args: Sequence[str], as_limit: tuple[int | str, int | str] | No
     return argv + list(prefix) + [str(binary or BINARY)] + list(args)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def built_binary() -> Path:
-    """Fails, never skips, without a binary: every test here is about it."""
+    """Fails, never skips, without a binary: every test that runs it is about it."""
     if not os.access(BINARY, os.X_OK):
         pytest.fail(f"{BINARY} is missing or not executable: build it with "
                     "cmake -S . -B build && cmake --build build, or set RLIMIT_INIT_BIN",
@@ -263,18 +269,21 @@ def built_binary() -> Path:
 
 
 @pytest.fixture
-def run(request: pytest.FixtureRequest) -> Runner:
+def run(request: pytest.FixtureRequest, built_binary: Path) -> Runner:
     """run(args, as_limit=(soft, hard) or None, env=None, cwd=None, user=None, prefix=(),
-    stderr=PIPE) runs the binary and returns the CompletedProcess (text mode)."""
+    stderr=PIPE, binary=None) runs the binary and returns the CompletedProcess (text mode)."""
 
     def runner(args: Sequence[str], as_limit: tuple[int | str, int | str] | None = None,
                env: Mapping[str, str] | None = None, cwd: str | Path | None = None,
                user: int | None = None, prefix: Sequence[str] = (),
-               stderr: int = subprocess.PIPE) -> subprocess.CompletedProcess:
+               stderr: int = subprocess.PIPE,
+               binary: Path | None = None) -> subprocess.CompletedProcess:
         if as_limit is not None:
             assert request.node.get_closest_marker("sets_rlimit_as"), (
                 "a test that sets RLIMIT_AS must be marked @pytest.mark.sets_rlimit_as")
-        return subprocess.run(command_line(args, as_limit, user, prefix=prefix),
+        if user is not None:
+            require_root(f"running the binary as uid {user} with setpriv")
+        return subprocess.run(command_line(args, as_limit, user, binary, prefix),
                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
                               text=True, env=clean_env(env), cwd=cwd, timeout=TIMEOUT)
 
@@ -300,6 +309,16 @@ def workdir() -> Iterator[Path]:
     path.chmod(0o755)
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def nobody_binary(workdir: Path, built_binary: Path) -> Path:
+    """A copy of the binary that uid 65534 can reach (the build directory may sit below a
+    directory only root may enter)."""
+    copy = workdir / "rlimit-init"
+    shutil.copy2(built_binary, copy)
+    copy.chmod(0o755)
+    return copy
 
 
 def write_policy(directory: Path, text: str, name: str = "policy.yaml") -> Path:

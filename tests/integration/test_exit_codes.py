@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import (BINARY, CLEAN_PATH, NOBODY, POLICIES, TIMEOUT, Runner, clean_env,
-                      describe, require_root, write_policy)
+from conftest import CLEAN_PATH, NOBODY, POLICIES, Runner, describe, write_policy
 
 BAD = POLICIES / "bad"
 GOOD = POLICIES / "good"
@@ -137,21 +134,15 @@ def test_dangling_symlink_as_policy_exits_78(run: Runner, workdir: Path) -> None
     assert not marker.exists()
 
 
-def test_policy_without_read_permission_exits_78(run: Runner, workdir: Path) -> None:
-    require_root("running the binary as uid 65534 with setpriv")
+def test_policy_without_read_permission_exits_78(run: Runner, workdir: Path,
+                                                 nobody_binary: Path) -> None:
     path = write_policy(workdir, (GOOD / "request-512mi.yaml").read_text())
     path.chmod(0o600)
     marker_dir = workdir / "out"
     marker_dir.mkdir(mode=0o777)
     marker_dir.chmod(0o777)
     workload, marker = marker_workload(marker_dir)
-    # As nobody the repository's build directory may be out of reach; a copy in workdir is not.
-    binary = workdir / "rlimit-init"
-    shutil.copy2(BINARY, binary)
-    result = subprocess.run(
-        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", str(binary),
-         "-p", str(path)] + workload, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-        env=clean_env(), timeout=TIMEOUT)
+    result = run(["-p", str(path)] + workload, user=NOBODY, binary=nobody_binary)
     assert (result.returncode, result.stderr) == (
         78, f"rlimit-init: cannot read policy {path}: Permission denied\n")
     assert not marker.exists()
@@ -387,21 +378,16 @@ def test_directory_as_workload_exits_126(run: Runner, workdir: Path) -> None:
 
 # --- 70: an unexpected syscall failure ---------------------------------------------------------
 
-def test_failed_user_switch_exits_70_and_execs_nothing(workdir: Path) -> None:
+def test_failed_user_switch_exits_70_and_execs_nothing(run: Runner, workdir: Path,
+                                                       nobody_binary: Path) -> None:
     # Only root may call setgroups, so a policy naming a user fails for an unprivileged caller.
-    require_root("running the binary as uid 65534 with setpriv")
-    binary = workdir / "rlimit-init"
-    shutil.copy2(BINARY, binary)
     path = write_policy(workdir, (GOOD / "request-512mi.yaml").read_text() +
                         'user: "65534:65534"\n')
     marker_dir = workdir / "out"
     marker_dir.mkdir()
     marker_dir.chmod(0o777)
     workload, marker = marker_workload(marker_dir)
-    result = subprocess.run(
-        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", str(binary),
-         "-q", "-p", str(path)] + workload, stdin=subprocess.DEVNULL, capture_output=True,
-        text=True, env=clean_env(), timeout=TIMEOUT)
+    result = run(["-q", "-p", str(path)] + workload, user=NOBODY, binary=nobody_binary)
     assert (result.returncode, result.stderr) == (
         70, "rlimit-init: cannot switch to user 65534:65534 (groups 65534): setgroups: Operation "
             "not permitted; run rlimit-init as root, or remove user: from the policy\n")
