@@ -26,19 +26,23 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] || usage
 
-[ -f "$binary" ] || die "no binary at $binary: build it first (cmake -S . -B build && cmake --build build)"
+[ -f "$binary" ] ||
+  die "no binary at $binary: build it first (cmake -S . -B build && cmake --build build)"
 command -v file >/dev/null || die "file is not installed: apt-get install file"
 command -v strip >/dev/null || die "strip is not installed: apt-get install binutils"
 description="$(file -b "$binary")"
 case "$description" in
   *"statically linked"*) ;;
-  *) die "$binary is not statically linked ($description): configure with -DRLIMIT_INIT_STATIC=ON" ;;
+  *) die "$binary is not statically linked ($description):" \
+         "configure with -DRLIMIT_INIT_STATIC=ON" ;;
 esac
 
 mkdir -p "$out"
 for entry in "$out"/* "$out"/.[!.]* "$out"/..?*; do
   [ -e "$entry" ] || [ -L "$entry" ] || continue
-  [ "$entry" = "$out/rlimit-init" ] || die "$out holds $(basename "$entry"): the image has only /rlimit-init; give an empty or new directory"
+  [ "$entry" = "$out/rlimit-init" ] ||
+    die "$out holds $(basename "$entry"): the image has only /rlimit-init;" \
+        "give an empty or new directory"
 done
 
 # Strip into a temporary file beside the target, then rename, so a reader never sees half a
