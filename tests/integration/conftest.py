@@ -33,6 +33,8 @@ UNLIMITED = "unlimited"
 TIMEOUT = 60
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CAP_SYS_RESOURCE = 24
+# Pins the layer rlimit-init detects, and so the fix it names, whatever the host has.
+KUBERNETES = {"KUBERNETES_SERVICE_HOST": "10.96.0.1"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -319,6 +321,12 @@ def nobody_binary(workdir: Path, built_binary: Path) -> Path:
     shutil.copy2(built_binary, copy)
     copy.chmod(0o755)
     return copy
+
+
+def marker_workload(directory: Path) -> tuple[list[str], Path]:
+    """A workload that leaves a file behind if it ever runs."""
+    marker = directory / "workload-ran"
+    return ["--", "touch", str(marker)], marker
 
 
 def write_policy(directory: Path, text: str, name: str = "policy.yaml") -> Path:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (GIB, MIB, POLICIES, SHOW_LIMITS, UNLIMITED, HostMemory, Runner,
-                      cap_sys_resource, describe, human, limits_seen, policy, write_policy)
+from conftest import (GIB, KUBERNETES, MIB, POLICIES, SHOW_LIMITS, UNLIMITED, HostMemory,
+                      Runner, cap_sys_resource, describe, human, limits_seen, policy,
+                      write_policy)
 
 pytestmark = pytest.mark.sets_rlimit_as
 
-KUBERNETES = {"KUBERNETES_SERVICE_HOST": "10.96.0.1"}
 
 
 def raised(before: int | str, after: int | str, hard: int | str, host: HostMemory) -> str:

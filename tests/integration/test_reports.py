@@ -1,0 +1,321 @@
+"""What rlimit-init says and where: -q and -v, everything flushed before exec, the JSON object
+read with a real JSON parser, and the termination message file Kubernetes shows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import (GIB, KUBERNETES, MIB, NOBODY, UNLIMITED, HostMemory, Runner, describe,
+                      may_raise_hard, policy, write_policy)
+
+JSON_KEYS = ["outcome", "request_bytes", "minimum_bytes", "soft_before", "soft_after",
+             "hard_before", "hard_after", "memory_limit_bytes", "memory_limit_source",
+             "memory_ceiling_bytes", "memory_ceiling_source", "cgroup_version", "layer",
+             "blocker", "fix", "warnings", "message"]
+
+
+def raised_line(before: int, after: int, hard: int | str, host: HostMemory) -> str:
+    return (f"rlimit-init: raised the soft address-space limit (RLIMIT_AS) from "
+            f"{describe(before)} to {describe(after)}; hard limit {describe(hard)}; "
+            f"{host.memory_part()}\n")
+
+
+# --- -q, -v and flushing -----------------------------------------------------------------------
+
+@pytest.mark.sets_rlimit_as
+def test_quiet_prints_nothing_on_success(run: Runner) -> None:
+    result = run(["-q", "--as", "512Mi", "--", "sh", "-c", "ulimit -Sv"],
+                 as_limit=(256 * MIB, GIB))
+    assert (result.returncode, result.stdout, result.stderr) == (0, "524288\n", "")
+
+
+@pytest.mark.sets_rlimit_as
+def test_quiet_still_prints_a_refusal(run: Runner) -> None:
+    result = run(["-q", "--as", "2Gi", "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
+    assert result.returncode == 77
+    assert result.stderr.splitlines()[0] == (
+        f"rlimit-init: refused: the job asks for {describe(2 * GIB)} of address space, but the "
+        f"hard limit is {describe(GIB)} and raiseHard is not set")
+
+
+@pytest.mark.sets_rlimit_as
+def test_verbose_adds_what_was_observed(run: Runner, host: HostMemory) -> None:
+    result = run(["-v", "--as", "512Mi", "--", "true"], as_limit=(256 * MIB, GIB),
+                 env=KUBERNETES)
+    assert (result.returncode, result.stderr) == (0, (
+        f"rlimit-init: observed: RLIMIT_AS soft {describe(256 * MIB)}, hard {describe(GIB)}; "
+        f"may raise hard: {'yes' if may_raise_hard() else 'no'}\n"
+        f"rlimit-init: observed: cgroup {host.cgroup_version} {host.cgroup_path} at "
+        f"{host.directory}; {host.memory_part()}\n"
+        "rlimit-init: observed: layer Kubernetes (KUBERNETES_SERVICE_HOST is set)\n" +
+        raised_line(256 * MIB, 512 * MIB, GIB, host)))
+
+
+@pytest.mark.sets_rlimit_as
+def test_report_is_flushed_before_the_workload_writes(run: Runner, host: HostMemory) -> None:
+    # One pipe for rlimit-init's stderr and the workload's stdout and stderr: anything still
+    # buffered in rlimit-init at exec would be lost or come after the workload's lines.
+    result = run(["--as", "512Mi", "--", "sh", "-c", "echo out; echo err >&2"],
+                 as_limit=(256 * MIB, GIB), stderr=subprocess.STDOUT)
+    assert (result.returncode, result.stdout) == (
+        0, raised_line(256 * MIB, 512 * MIB, GIB, host) + "out\nerr\n")
+
+
+def test_stdout_is_left_to_the_workload(run: Runner) -> None:
+    result = run(["--", "echo", "only the workload writes here"])
+    assert (result.returncode, result.stdout) == (0, "only the workload writes here\n")
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+def memory_fields(host: HostMemory) -> dict:
+    return {"memory_limit_bytes": host.limit, "memory_limit_source": host.limit_source,
+            "memory_ceiling_bytes": host.ceiling, "memory_ceiling_source": host.ceiling_source,
+            "cgroup_version": host.cgroup_version, "layer": "Kubernetes"}
+
+
+def only_json_object(stderr: str) -> dict:
+    """stderr must be exactly one JSON object on one line."""
+    lines = stderr.splitlines()
+    assert len(lines) == 1 and stderr.endswith("\n"), stderr
+    decoded = json.loads(lines[0])
+    assert list(decoded) == JSON_KEYS or list(decoded) == ["outcome", "exit_code", "message"]
+    return decoded
+
+
+@pytest.mark.sets_rlimit_as
+def test_json_for_raised(run: Runner, host: HostMemory) -> None:
+    result = run(["-o", "json", "--as", "512Mi", "--", "true"], as_limit=(256 * MIB, GIB),
+                 env=KUBERNETES)
+    assert result.returncode == 0
+    assert only_json_object(result.stderr) == {
+        "outcome": "raised", "request_bytes": 512 * MIB, "minimum_bytes": None,
+        "soft_before": 256 * MIB, "soft_after": 512 * MIB, "hard_before": GIB, "hard_after": GIB,
+        **memory_fields(host), "blocker": None, "fix": None, "warnings": [],
+        "message": raised_line(256 * MIB, 512 * MIB, GIB, host)[len("rlimit-init: "):-1]}
+
+
+@pytest.mark.sets_rlimit_as
+def test_json_for_unchanged_says_unlimited_as_a_string(run: Runner, host: HostMemory) -> None:
+    result = run(["--output=json", "--as", "512Mi", "check"], as_limit=(GIB, UNLIMITED),
+                 env=KUBERNETES)
+    assert result.returncode == 0
+    assert only_json_object(result.stderr) == {
+        "outcome": "unchanged", "request_bytes": 512 * MIB, "minimum_bytes": None,
+        "soft_before": GIB, "soft_after": GIB, "hard_before": UNLIMITED,
+        "hard_after": UNLIMITED, **memory_fields(host), "blocker": None, "fix": None,
+        "warnings": [],
+        "message": f"left the soft address-space limit (RLIMIT_AS) at {describe(GIB)}: it "
+                   f"already covers the request {describe(512 * MIB)}; hard limit unlimited; "
+                   f"{host.memory_part()}"}
+
+
+@pytest.mark.sets_rlimit_as
+def test_json_for_partial_from_the_policy_format(run: Runner, workdir: Path,
+                                                 host: HostMemory) -> None:
+    path = write_policy(workdir, policy("2Gi", minimum="512Mi", report_format="json"))
+    result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
+    assert result.returncode == 0
+    assert only_json_object(result.stderr) == {
+        "outcome": "partial", "request_bytes": 2 * GIB, "minimum_bytes": 512 * MIB,
+        "soft_before": 256 * MIB, "soft_after": GIB, "hard_before": GIB, "hard_after": GIB,
+        **memory_fields(host), "blocker": None, "fix": None,
+        "warnings": ["granted the hard limit 1 GiB, less than the 2 GiB requested; the minimum "
+                     "512 MiB is met"],
+        "message": f"raised the soft address-space limit (RLIMIT_AS) from {describe(256 * MIB)} "
+                   f"to the hard limit {describe(GIB)}, less than the 2 GiB requested; "
+                   f"{host.memory_part()}"}
+
+
+@pytest.mark.sets_rlimit_as
+def test_json_for_refused(run: Runner, host: HostMemory) -> None:
+    result = run(["-o", "json", "--as", "2Gi", "--", "true"], as_limit=(256 * MIB, GIB),
+                 env=KUBERNETES)
+    assert result.returncode == 77
+    assert only_json_object(result.stderr) == {
+        "outcome": "refused", "request_bytes": 2 * GIB, "minimum_bytes": None,
+        "soft_before": 256 * MIB, "soft_after": 256 * MIB, "hard_before": GIB,
+        "hard_after": GIB, **memory_fields(host), "blocker": "hard_limit",
+        "fix": "Kubernetes has no pod setting for rlimits (kubernetes/kubernetes#3595); the hard "
+               "RLIMIT_AS comes from the node's container runtime: raise it in containerd's "
+               "base_runtime_spec (process.rlimits, type RLIMIT_AS) or CRI-O's default_ulimits "
+               '("as=2147483648:2147483648"), or set securityContext.ulimits where the cluster '
+               "supports it",
+        "warnings": [],
+        "message": f"refused: the job asks for {describe(2 * GIB)} of address space, but the "
+                   f"hard limit is {describe(GIB)} and raiseHard is not set"}
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["-p", "/nonexistent/policy.yaml", "check"], 78,
+     "cannot read policy /nonexistent/policy.yaml: No such file or directory"),
+    (["--as", "lots", "check"], 64,
+     'bad command line: --as: invalid quantity "lots": expected a number such as 512Mi'),
+], ids=["missing-policy", "bad-as"])
+def test_json_error_object(run: Runner, args, code, message) -> None:
+    result = run(["-o", "json"] + args)
+    assert result.returncode == code
+    assert only_json_object(result.stderr) == {"outcome": "error", "exit_code": code,
+                                               "message": message}
+
+
+@pytest.mark.sets_rlimit_as
+def test_json_decision_then_error_when_the_workload_is_not_found(run: Runner) -> None:
+    result = run(["-o", "json", "--as", "512Mi", "--", "no-such-workload-xyz"],
+                 as_limit=(256 * MIB, GIB))
+    decision, error = (json.loads(line) for line in result.stderr.splitlines())
+    assert (result.returncode, decision["outcome"], decision["soft_after"]) == (
+        127, "raised", 512 * MIB)
+    assert error == {"outcome": "error", "exit_code": 127,
+                     "message": "cannot execute no-such-workload-xyz: No such file or directory "
+                                "(searched PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/"
+                                "bin:/sbin:/bin)"}
+
+
+# --- the termination message file --------------------------------------------------------------
+
+@pytest.fixture
+def message_file(workdir: Path) -> Path:
+    path = workdir / "termination-log"
+    path.write_text("")
+    path.chmod(0o666)
+    return path
+
+
+@pytest.mark.sets_rlimit_as
+def test_refusal_is_written_to_the_termination_message_file(run: Runner, workdir: Path,
+                                                            message_file: Path) -> None:
+    path = write_policy(workdir, policy("2Gi", report_path=str(message_file)))
+    result = run(["-p", str(path), "--", "true"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
+    assert result.returncode == 77
+    assert result.stderr.startswith("rlimit-init: refused: ")
+    assert message_file.read_text() == result.stderr
+
+
+@pytest.mark.sets_rlimit_as
+def test_termination_message_is_text_when_stderr_is_json(run: Runner, workdir: Path,
+                                                         message_file: Path) -> None:
+    path = write_policy(workdir, policy("2Gi", report_path=str(message_file)))
+    text = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
+    message_file.write_text("")
+    result = run(["-p", str(path), "-o", "json", "check"], as_limit=(256 * MIB, GIB),
+                 env=KUBERNETES)
+    assert (result.returncode, only_json_object(result.stderr)["outcome"]) == (77, "refused")
+    assert message_file.read_text() == text.stderr
+
+
+@pytest.mark.sets_rlimit_as
+def test_success_leaves_the_termination_message_file_alone(run: Runner, workdir: Path,
+                                                          message_file: Path) -> None:
+    path = write_policy(workdir, policy("512Mi", report_path=str(message_file)))
+    result = run(["-q", "-p", str(path), "--", "true"], as_limit=(256 * MIB, GIB))
+    assert (result.returncode, message_file.read_text()) == (0, "")
+
+
+def test_policy_error_is_written_to_the_termination_message_file(
+        run: Runner, workdir: Path, message_file: Path) -> None:
+    path = write_policy(workdir, policy("512Mi", report_path=str(message_file)) +
+                        "user: no-such-user-here\n")
+    result = run(["-p", str(path), "--", "true"])
+    expected = (f'rlimit-init: invalid policy: {path}: user: user "no-such-user-here" is not in '
+                "/etc/passwd\n")
+    assert (result.returncode, result.stderr, message_file.read_text()) == (78, expected,
+                                                                            expected)
+
+
+def test_workload_not_found_is_written_to_the_termination_message_file(
+        run: Runner, workdir: Path, message_file: Path) -> None:
+    path = write_policy(workdir, policy("512Mi", report_path=str(message_file)))
+    result = run(["-q", "-p", str(path), "--", "/no/such/job"])
+    expected = "rlimit-init: cannot execute /no/such/job: No such file or directory\n"
+    assert (result.returncode, result.stderr, message_file.read_text()) == (127, expected,
+                                                                             expected)
+
+
+def test_unparseable_policy_is_written_to_dev_termination_log(run: Runner, workdir: Path,
+                                                              termination_log: Path) -> None:
+    # The policy that would name another path could not be read, so the default is used.
+    path = write_policy(workdir, "apiVersion: rlimit-init/v1\naddressSpace: [\n")
+    result = run(["-p", str(path), "--", "true"])
+    assert result.returncode == 78
+    assert termination_log.read_text() == result.stderr
+
+
+def test_termination_message_is_cut_at_4096_bytes(run: Runner, termination_log: Path) -> None:
+    long_path = "/" + "p" * 5000
+    result = run(["-p", long_path, "--", "true"])
+    expected = f"rlimit-init: cannot read policy {long_path}: File name too long\n"
+    assert (result.returncode, result.stderr) == (78, expected)
+    assert termination_log.read_text() == expected[:4096]
+
+
+@pytest.mark.sets_rlimit_as
+def test_empty_termination_message_path_disables_it(run: Runner, workdir: Path,
+                                                    termination_log: Path) -> None:
+    path = write_policy(workdir, policy("2Gi", report_path='""'))
+    result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB))
+    assert (result.returncode, termination_log.read_text()) == (77, "")
+
+
+@pytest.mark.sets_rlimit_as
+def test_missing_termination_message_file_is_not_created(run: Runner, workdir: Path) -> None:
+    absent = workdir / "termination-log"
+    path = write_policy(workdir, policy("2Gi", report_path=str(absent)))
+    result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB))
+    assert result.returncode == 77
+    assert not absent.exists()
+
+
+@pytest.mark.sets_rlimit_as
+@pytest.mark.parametrize("target", ["directory", "/dev/full"])
+def test_unwritable_termination_message_path_keeps_the_exit_code(
+        run: Runner, workdir: Path, target: str) -> None:
+    where = str(workdir) if target == "directory" else target
+    path = write_policy(workdir, policy("2Gi", report_path=where))
+    result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
+    reference = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
+    assert (result.returncode, result.stderr) == (77, reference.stderr)
+    assert result.stderr.startswith("rlimit-init: refused: ")
+
+
+@pytest.mark.sets_rlimit_as
+def test_termination_message_file_without_write_permission_keeps_the_exit_code(
+        run: Runner, workdir: Path, nobody_binary: Path) -> None:
+    readonly = workdir / "termination-log"
+    readonly.write_text("")
+    readonly.chmod(0o644)  # root's; uid 65534 may not write it
+    path = write_policy(workdir, policy("2Gi", report_path=str(readonly)))
+    result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), user=NOBODY,
+                 binary=nobody_binary)
+    assert result.returncode == 77
+    assert result.stderr.startswith("rlimit-init: refused: ")
+    assert readonly.read_text() == ""
+
+
+BAD_AS_AFTER_POLICY = "reporter configured from the policy only after --as is parsed"
+
+
+@pytest.mark.xfail(strict=True, reason=f"bug: {BAD_AS_AFTER_POLICY}")
+def test_bad_as_error_goes_to_the_policys_termination_message_file(
+        run: Runner, workdir: Path, message_file: Path) -> None:
+    path = write_policy(workdir, policy("512Mi", report_path=str(message_file)))
+    result = run(["-p", str(path), "--as", "lots", "--", "true"])
+    expected = ('rlimit-init: bad command line: --as: invalid quantity "lots": expected a number '
+                "such as 512Mi\n")
+    assert (result.returncode, result.stderr) == (64, expected)
+    assert message_file.read_text() == expected
+
+
+@pytest.mark.xfail(strict=True, reason=f"bug: {BAD_AS_AFTER_POLICY}")
+def test_bad_as_error_is_json_when_the_policy_says_json(run: Runner, workdir: Path) -> None:
+    path = write_policy(workdir, policy("512Mi", report_format="json"))
+    result = run(["-p", str(path), "--as", "lots", "--", "true"])
+    assert result.returncode == 64
+    assert only_json_object(result.stderr) == {
+        "outcome": "error", "exit_code": 64,
+        "message": 'bad command line: --as: invalid quantity "lots": expected a number such as '
+                   "512Mi"}
