@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -139,6 +140,9 @@ const std::vector<Case> kCases = {
      .outcome = Outcome::kRefused, .blocker = Blocker::kHardLimit, .soft_after = 256 * kMi,
      .hard_after = kGi},
 };
+
+// Names the row in test output instead of dumping its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 class DecisionTable : public testing::TestWithParam<Case> {};
 
