@@ -31,7 +31,8 @@ from typing import Any
 import pytest
 
 from chart_render import (INIT_CONTAINER, REPO, WORKLOAD_CONTAINER, ToolMissing, container, find,
-                          helm_path, memory_limit_bytes, mounts, pod_spec, policy_text, render)
+                          helm_path, memory_limit_bytes, mounts, parse_objects, pod_spec,
+                          policy_text, render)
 from conftest import BINARY, describe, skip_unless
 
 DOCKERFILE = REPO / "Dockerfile"
@@ -39,6 +40,9 @@ BUILD_ROOTFS = REPO / "scripts" / "build-rootfs.sh"
 RUNC_TESTS = REPO / "tests" / "runc"
 VALUES = RUNC_TESTS / "values"
 DOCKERFILE_LINT = RUNC_TESTS / "node_modules" / ".bin" / "dockerfile-utils"
+USER_IMAGE_CONTEXT = RUNC_TESTS / "user-image"
+# The tag the chart's image-mode values give the image built from USER_IMAGE_CONTEXT.
+USER_IMAGE = "registry.example.com/batch/python-job"
 SETUP_HINT = "run scripts/setup-runc.sh as root"
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 MEMORY_CGROUP = CGROUP_ROOT / "memory"
@@ -220,13 +224,41 @@ def render_values(name: str, set_values: tuple[str, ...] = ()) -> list[dict[str,
     return render(VALUES / f"{name}.yaml", set_values=set_values)
 
 
+def repository(reference: str) -> str:
+    """An image reference without its tag: "registry:5000/a/b:1.0" -> "registry:5000/a/b"."""
+    name, _, tag = reference.rpartition(":")
+    return name if name and "/" not in tag else reference
+
+
 @dataclass
 class Image:
-    """An image as the node has it unpacked: a root filesystem to copy into each bundle, host
-    directories that stand in for some of its layers, and its config's user."""
+    """An image as a node has it unpacked: a root filesystem to copy into each bundle, host
+    directories bound read-only in place of some of its layers, and its config."""
     template: Path
     binds: list[str] = field(default_factory=list)
     user: tuple[int, int] = (0, 0)
+    entrypoint: list[str] = field(default_factory=list)
+    cmd: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Launch:
+    """What a runtime is told for one container, in the terms of an OCI config.json."""
+    image: Image
+    args: list[str]
+    env: list[str]
+    user: tuple[int, int]
+    capabilities: list[str]
+    no_new_privileges: bool
+    readonly_root: bool
+    rlimit_as: tuple[int, int]
+    memory_limit: int | None
+    hostname: str
+    cgroups_path: str
+    # (host source, container destination, read-only)
+    binds: list[tuple[Path, str, bool]] = field(default_factory=list)
+    # Empty files the runtime creates in the container's root (Docker's /.dockerenv).
+    marker_files: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -234,10 +266,11 @@ class Finished:
     exit_code: int
     stdout: str
     stderr: str
+    # What the container left in its termination message file ("" when it has none).
     termination_message: str
-    # The pod cgroup's memory.max_usage_in_bytes after the container exited: the peak memory
-    # charged to the pod so far (runc removes the container's own cgroup when it exits).
-    pod_peak_memory: int
+    # The parent cgroup's memory.max_usage_in_bytes after the container exited: for a pod, the
+    # peak memory charged to it so far (runc removes the container's own cgroup on exit).
+    parent_peak_memory: int
 
 
 def populate_busybox(root: Path) -> None:
@@ -253,10 +286,14 @@ def populate_busybox(root: Path) -> None:
 
 
 def populate_host_python(root: Path) -> list[str]:
-    """The host's /usr (with its python3) bound read-only, the merged-/usr links beside it; the
-    directories the host has instead of links are bound too. Returns the bind targets."""
-    binds = ["/usr"]
-    (root / "usr").mkdir(parents=True)
+    """The host's python3: /usr/bin, /usr/lib and their siblings bound read-only, the
+    merged-/usr links beside them (or binds, where the host has directories instead), and an
+    empty /usr/local of the image's own for what a Dockerfile adds. Returns the bind targets."""
+    binds = [f"/usr/{name}" for name in ("bin", "sbin", "lib", "lib64", "libexec")
+             if Path("/usr", name).is_dir() and not Path("/usr", name).is_symlink()]
+    for target in binds:
+        (root / target.lstrip("/")).mkdir(parents=True)
+    (root / "usr" / "local" / "bin").mkdir(parents=True)
     for name in ("bin", "sbin", "lib", "lib64"):
         host = Path("/") / name
         if host.is_symlink():
@@ -270,9 +307,35 @@ def populate_host_python(root: Path) -> list[str]:
     return binds
 
 
+def build_image(context: Path, images: dict[str, Image], out: Path) -> Image:
+    """Builds a single-stage Dockerfile of FROM, COPY (from the context or --from an image),
+    ENTRYPOINT and CMD as an image builder would, on top of the unpacked images."""
+    [stage] = parse_dockerfile((context / "Dockerfile").read_text())
+    base = images[repository(stage[0].arguments)]
+    shutil.copytree(base.template, out, symlinks=True)
+    image = Image(out, binds=list(base.binds), user=base.user)
+    for instruction in stage[1:]:
+        words = instruction.arguments.split()
+        if instruction.keyword == "COPY":
+            source_root = context
+            if words[0].startswith("--from="):
+                source_root = images[repository(words.pop(0).removeprefix("--from="))].template
+            source, destination = words
+            target = out / destination.lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source_root / source.lstrip("/"), target)
+        elif instruction.keyword == "ENTRYPOINT":
+            image.entrypoint = json.loads(instruction.arguments)
+        elif instruction.keyword == "CMD":
+            image.cmd = json.loads(instruction.arguments)
+        else:
+            raise AssertionError(f"build_image does not do {instruction.keyword}")
+    return image
+
+
 class Runtime:
     """runc with its own state directory, and the cgroup parent every test container goes
-    under: /sys/fs/cgroup/<controller>/<parent>/kubepods/..., removed at the end."""
+    under: /sys/fs/cgroup/<controller>/<parent>/{kubepods,docker}/..., removed at the end."""
 
     def __init__(self, work: Path) -> None:
         self.state = work / "runc-state"
@@ -287,6 +350,50 @@ class Runtime:
         return subprocess.run(["runc", "--root", str(self.state), *args], capture_output=True,
                               text=True, stdin=subprocess.DEVNULL, timeout=timeout, check=False)
 
+    def config(self, launch: Launch) -> dict[str, Any]:
+        """`runc spec`'s config.json with the settings of `launch`."""
+        config = copy.deepcopy(self.base_spec)
+        process = config["process"]
+        process["terminal"] = False
+        process["args"] = launch.args
+        process["env"] = launch.env
+        process["cwd"] = "/"
+        process["user"] = {"uid": launch.user[0], "gid": launch.user[1]}
+        process["capabilities"] = {name: list(launch.capabilities)
+                                   for name in ("bounding", "effective", "permitted")}
+        process["noNewPrivileges"] = launch.no_new_privileges
+        soft, hard = launch.rlimit_as
+        process["rlimits"] = [r for r in process.get("rlimits", []) if r["type"] != "RLIMIT_AS"]
+        process["rlimits"].append({"type": "RLIMIT_AS", "soft": soft, "hard": hard})
+        config["root"] = {"path": "rootfs", "readonly": launch.readonly_root}
+        config["hostname"] = launch.hostname
+        binds = [(Path(b), b, True) for b in launch.image.binds] + launch.binds
+        for source, destination, read_only in binds:
+            config["mounts"].append({"destination": destination, "type": "bind",
+                                     "source": str(source),
+                                     "options": ["rbind", "ro" if read_only else "rw"]})
+        if launch.memory_limit is not None:
+            # Both kubelet (cgroup v1) and docker run --memory set memory+swap to the same
+            # value: no swap for the container.
+            config["linux"]["resources"]["memory"] = {"limit": launch.memory_limit,
+                                                      "swap": launch.memory_limit}
+        config["linux"]["cgroupsPath"] = launch.cgroups_path
+        return config
+
+    def run(self, launch: Launch, bundle: Path, container_id: str,
+            termination_log: Path | None = None) -> Finished:
+        """Writes the bundle and runs the container to its end with `runc run`, its stdio
+        captured."""
+        shutil.copytree(launch.image.template, bundle / "rootfs", symlinks=True)
+        for marker in launch.marker_files:
+            (bundle / "rootfs" / marker.lstrip("/")).touch()
+        (bundle / "config.json").write_text(json.dumps(self.config(launch), indent=2))
+        done = self.runc("run", "--bundle", str(bundle), container_id)
+        parent = MEMORY_CGROUP / os.path.dirname(launch.cgroups_path).lstrip("/")
+        peak = int((parent / "memory.max_usage_in_bytes").read_text())
+        message = termination_log.read_text() if termination_log else ""
+        return Finished(done.returncode, done.stdout, done.stderr, message, peak)
+
     def remove_cgroups(self) -> None:
         for hierarchy in CGROUP_ROOT.iterdir():
             top = hierarchy / self.cgroup_parent
@@ -297,118 +404,6 @@ class Runtime:
                     os.rmdir(directory)
                 except OSError:
                     pass
-
-
-class Node:
-    """Runs one rendered pod at a time the way kubelet and containerd would: init containers in
-    order, then the workload container, each in its own runc bundle."""
-
-    def __init__(self, runtime: Runtime, images: dict[str, Image], work: Path) -> None:
-        self.runtime = runtime
-        self.images = images
-        self.work = work
-        self.containers: list[str] = []
-
-    def cleanup(self) -> None:
-        for container_id in self.containers:
-            self.runtime.runc("delete", "--force", container_id, timeout=30)
-
-    def run_pod(self, objects: list[dict[str, Any]], *, rlimit_as: tuple[int, int],
-                without_rlimit_init: bool = False) -> dict[str, Finished]:
-        """Runs the pod of the rendered Job under a node whose containers inherit RLIMIT_AS
-        `rlimit_as` (soft, hard). `without_rlimit_init` runs the workload's own command with
-        neither the init container nor the wrapper: the job as it was before rlimit-init."""
-        spec = pod_spec(objects)
-        job_name = find(objects, "Job")[0]["metadata"]["name"]
-        pod = Pod(name=f"{job_name}-{secrets.token_hex(3)}", uid=str(uuid.uuid4()),
-                  directory=self.work / f"pod-{len(self.containers)}", objects=objects,
-                  spec=spec, rlimit_as=rlimit_as)
-        pod.directory.mkdir()
-        pod.make_volumes()
-        finished: dict[str, Finished] = {}
-        names = [] if without_rlimit_init else [c["name"] for c in spec.get("initContainers", [])]
-        for name in names:
-            finished[name] = self.run_container(pod, name)
-            if finished[name].exit_code != 0:
-                return finished
-        for c in spec["containers"]:
-            command = None
-            if without_rlimit_init:
-                command = c["command"][c["command"].index("--") + 1:]
-            finished[c["name"]] = self.run_container(pod, c["name"], command=command)
-        return finished
-
-    def run_container(self, pod: "Pod", name: str, *,
-                      command: list[str] | None = None) -> Finished:
-        c = container(pod.spec, name)
-        image = self.images[c["image"].split(":")[0]]
-        bundle = pod.directory / name
-        shutil.copytree(image.template, bundle / "rootfs", symlinks=True)
-        termination_log = bundle / "termination-log"
-        termination_log.touch()
-        # kubelet makes the file writable by any user, so a non-root container can report.
-        termination_log.chmod(0o666)
-        container_id = f"{pod.name}-{name}"[:50] + f"-{secrets.token_hex(4)}"
-        config = self.config(pod, c, image, termination_log, container_id, command)
-        (bundle / "config.json").write_text(json.dumps(config, indent=2))
-        self.containers.append(container_id)
-        done = self.runtime.runc("run", "--bundle", str(bundle), container_id)
-        peak = int((MEMORY_CGROUP / self.pod_cgroup(pod).lstrip("/") /
-                    "memory.max_usage_in_bytes").read_text())
-        return Finished(done.returncode, done.stdout, done.stderr, termination_log.read_text(),
-                        peak)
-
-    def pod_cgroup(self, pod: "Pod") -> str:
-        """Where kubelet puts the pod: /kubepods/<qos class>/pod<uid>, under our parent."""
-        return f"/{self.runtime.cgroup_parent}/kubepods/{pod.qos_class}/pod{pod.uid}"
-
-    def config(self, pod: "Pod", c: dict[str, Any], image: Image, termination_log: Path,
-               container_id: str, command: list[str] | None) -> dict[str, Any]:
-        config = copy.deepcopy(self.runtime.base_spec)
-        context = c.get("securityContext", {})
-        pod_context = pod.spec.get("securityContext", {})
-        process = config["process"]
-        process["terminal"] = False
-        process["args"] = (c["command"] if command is None else command) + c.get("args", [])
-        process["cwd"] = c.get("workingDir", "/")
-        process["env"] = [IMAGE_PATH, f"HOSTNAME={pod.name}", *KUBELET_ENV,
-                          *(f"{e['name']}={e['value']}" for e in c.get("env", []))]
-        process["user"] = {
-            "uid": context.get("runAsUser", pod_context.get("runAsUser", image.user[0])),
-            "gid": context.get("runAsGroup", pod_context.get("runAsGroup", image.user[1])),
-        }
-        capabilities = context.get("capabilities", {})
-        kept = [] if "ALL" in capabilities.get("drop", []) else [
-            cap for cap in CONTAINERD_CAPABILITIES
-            if cap.removeprefix("CAP_") not in capabilities.get("drop", [])]
-        kept += [f"CAP_{cap}" for cap in capabilities.get("add", [])]
-        process["capabilities"] = {"bounding": kept, "effective": kept, "permitted": kept}
-        process["noNewPrivileges"] = context.get("allowPrivilegeEscalation", True) is False
-        # What a containerd base_runtime_spec with process.rlimits gives every container.
-        soft, hard = pod.rlimit_as
-        process["rlimits"] = [r for r in process.get("rlimits", []) if r["type"] != "RLIMIT_AS"]
-        process["rlimits"].append({"type": "RLIMIT_AS", "soft": soft, "hard": hard})
-        config["root"] = {"path": "rootfs",
-                          "readonly": context.get("readOnlyRootFilesystem", False)}
-        config["hostname"] = pod.name
-        for source in image.binds:
-            config["mounts"].append({"destination": source, "type": "bind", "source": source,
-                                     "options": ["rbind", "ro"]})
-        for path, mount in mounts(pod.spec, c["name"]).items():
-            options = ["rbind", "ro" if mount.get("readOnly") else "rw"]
-            config["mounts"].append({"destination": path, "type": "bind",
-                                     "source": str(pod.volumes[mount["name"]]),
-                                     "options": options})
-        config["mounts"].append({
-            "destination": c.get("terminationMessagePath", "/dev/termination-log"),
-            "type": "bind", "source": str(termination_log), "options": ["bind", "rw"]})
-        linux = config["linux"]
-        limit = memory_limit_bytes(c)
-        if limit is not None:
-            # kubelet on cgroup v1 sets memory+swap to the same value: no swap for the pod.
-            linux["resources"]["memory"] = {"limit": limit, "swap": limit}
-        linux["cgroupsPath"] = f"{self.pod_cgroup(pod)}/{container_id}"
-        return config
 
 
 @dataclass
@@ -448,12 +443,122 @@ class Pod:
             self.volumes[volume["name"]] = path
 
 
+class Node:
+    """Runs containers the way a node would: a rendered pod as kubelet and containerd run it
+    (init containers in order, then the workload container), or an image as `docker run`
+    does. Each container gets its own runc bundle under `work`."""
+
+    def __init__(self, runtime: Runtime, images: dict[str, Image], work: Path) -> None:
+        self.runtime = runtime
+        self.images = images
+        self.work = work
+        self.containers: list[str] = []
+
+    def cleanup(self) -> None:
+        """`runc delete --force` of every container started, whatever state it is in."""
+        for container_id in self.containers:
+            self.runtime.runc("delete", "--force", container_id, timeout=30)
+
+    def new_id(self, name: str) -> str:
+        container_id = f"{name[:40]}-{secrets.token_hex(6)}"
+        self.containers.append(container_id)
+        return container_id
+
+    def run_pod(self, objects: list[dict[str, Any]], *, rlimit_as: tuple[int, int],
+                without_rlimit_init: bool = False) -> dict[str, Finished]:
+        """Runs the pod of the rendered Job under a node whose containers inherit RLIMIT_AS
+        `rlimit_as` (soft, hard). `without_rlimit_init` runs the workload's own command with
+        neither the init container nor the wrapper: the job as it was before rlimit-init."""
+        spec = pod_spec(objects)
+        job_name = find(objects, "Job")[0]["metadata"]["name"]
+        pod = Pod(name=f"{job_name}-{secrets.token_hex(3)}", uid=str(uuid.uuid4()),
+                  directory=self.work / f"pod-{len(self.containers)}", objects=objects,
+                  spec=spec, rlimit_as=rlimit_as)
+        pod.directory.mkdir()
+        pod.make_volumes()
+        finished: dict[str, Finished] = {}
+        names = [] if without_rlimit_init else [c["name"] for c in spec.get("initContainers", [])]
+        for name in names:
+            finished[name] = self.run_pod_container(pod, name)
+            if finished[name].exit_code != 0:
+                return finished
+        for c in spec["containers"]:
+            command = None
+            if without_rlimit_init:
+                command = c["command"][c["command"].index("--") + 1:]
+            finished[c["name"]] = self.run_pod_container(pod, c["name"], command=command)
+        return finished
+
+    def run_pod_container(self, pod: Pod, name: str, *,
+                          command: list[str] | None = None) -> Finished:
+        """One container of the pod, with what kubelet and containerd put in its spec."""
+        c = container(pod.spec, name)
+        image = self.images[repository(c["image"])]
+        context = c.get("securityContext", {})
+        pod_context = pod.spec.get("securityContext", {})
+        bundle = pod.directory / name
+        bundle.mkdir()
+        termination_log = bundle / "termination-log"
+        termination_log.touch()
+        # kubelet makes the file writable by any user, so a non-root container can report.
+        termination_log.chmod(0o666)
+        # A container's command replaces the image's ENTRYPOINT (and drops its CMD); its args
+        # replace CMD.
+        entrypoint = c.get("command", image.entrypoint) if command is None else command
+        args = c.get("args", image.cmd if "command" not in c else [])
+        dropped = context.get("capabilities", {}).get("drop", [])
+        capabilities = [] if "ALL" in dropped else [
+            cap for cap in CONTAINERD_CAPABILITIES if cap.removeprefix("CAP_") not in dropped]
+        capabilities += [f"CAP_{cap}" for cap in context.get("capabilities", {}).get("add", [])]
+        binds = [(pod.volumes[m["name"]], path, bool(m.get("readOnly")))
+                 for path, m in mounts(pod.spec, name).items()]
+        binds.append((termination_log, c.get("terminationMessagePath", "/dev/termination-log"),
+                      False))
+        container_id = self.new_id(f"{pod.name}-{name}")
+        launch = Launch(
+            image=image,
+            args=entrypoint + args,
+            env=[IMAGE_PATH, f"HOSTNAME={pod.name}", *KUBELET_ENV,
+                 *(f"{e['name']}={e['value']}" for e in c.get("env", []))],
+            user=(context.get("runAsUser", pod_context.get("runAsUser", image.user[0])),
+                  context.get("runAsGroup", pod_context.get("runAsGroup", image.user[1]))),
+            capabilities=capabilities,
+            no_new_privileges=context.get("allowPrivilegeEscalation", True) is False,
+            readonly_root=context.get("readOnlyRootFilesystem", False),
+            # What a containerd base_runtime_spec with process.rlimits gives every container.
+            rlimit_as=pod.rlimit_as,
+            memory_limit=memory_limit_bytes(c),
+            hostname=pod.name,
+            cgroups_path=(f"/{self.runtime.cgroup_parent}/kubepods/{pod.qos_class}/"
+                          f"pod{pod.uid}/{container_id}"),
+            binds=binds)
+        return self.runtime.run(launch, bundle, container_id, termination_log)
+
+    def docker_run(self, image_name: str, *, ulimit_as: tuple[int, int],
+                   memory: int) -> Finished:
+        """`docker run --ulimit as=SOFT:HARD --memory=MEMORY IMAGE`: the image's ENTRYPOINT and
+        CMD, root unless the image says otherwise, Docker's default capabilities (containerd's
+        set) and its /.dockerenv."""
+        image = self.images[repository(image_name)]
+        container_id = self.new_id(repository(image_name).rsplit("/", 1)[-1])
+        bundle = self.work / container_id
+        bundle.mkdir()
+        launch = Launch(
+            image=image, args=image.entrypoint + image.cmd, env=[IMAGE_PATH],
+            user=image.user, capabilities=list(CONTAINERD_CAPABILITIES), no_new_privileges=False,
+            readonly_root=False, rlimit_as=ulimit_as, memory_limit=memory,
+            hostname=container_id[:12],
+            cgroups_path=f"/{self.runtime.cgroup_parent}/docker/{container_id}",
+            marker_files=["/.dockerenv"])
+        return self.runtime.run(launch, bundle, container_id)
+
+
 @pytest.fixture(scope="session")
 def runtime(tmp_path_factory: pytest.TempPathFactory):
     skip_unless(os.geteuid() == 0, f"runc containers need root (running as uid {os.geteuid()})")
     skip_unless(shutil.which("runc") is not None, f"runc is not installed: {SETUP_HINT}")
     skip_unless(os.access(MEMORY_CGROUP, os.W_OK),
-            f"the cgroup v1 memory hierarchy is not writable at {MEMORY_CGROUP}")
+                f"the cgroup v1 memory hierarchy is not writable at {MEMORY_CGROUP}")
     runtime = Runtime(tmp_path_factory.mktemp("runc"))
     yield runtime
     runtime.remove_cgroups()
@@ -462,18 +567,24 @@ def runtime(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def images(runtime: Runtime, built_binary: Path,
            tmp_path_factory: pytest.TempPathFactory) -> dict[str, Image]:
+    """The images the tests run, by repository: the rlimit-init image (build-rootfs.sh), busybox
+    and python for the chart's workloads, and the user image of tests/runc/user-image/."""
     skip_unless(Path("/bin/busybox").is_file(), f"busybox-static is not installed: {SETUP_HINT}")
     skip_unless(Path("/usr/bin/python3").is_file(), f"python3 is not installed: {SETUP_HINT}")
     work = tmp_path_factory.mktemp("images")
     rlimit_init = work / "rlimit-init"
     done = build_rootfs(rlimit_init)
     assert done.returncode == 0, done.stderr
+    final = dockerfile_stages()[-1]
+    entrypoint = json.loads(next(i.arguments for i in final if i.keyword == "ENTRYPOINT"))
     busybox = work / "busybox"
     populate_busybox(busybox)
     python = work / "python"
     binds = populate_host_python(python)
-    return {"rlimit-init": Image(rlimit_init, user=image_user()),
-            "busybox": Image(busybox), "python": Image(python, binds=binds)}
+    images = {"rlimit-init": Image(rlimit_init, user=image_user(), entrypoint=entrypoint),
+              "busybox": Image(busybox), "python": Image(python, binds=binds)}
+    images[USER_IMAGE] = build_image(USER_IMAGE_CONTEXT, images, work / "user-image")
+    return images
 
 
 @pytest.fixture
@@ -607,7 +718,7 @@ def test_touching_memory_past_the_cgroup_limit_is_oom_killed(node: Node) -> None
     # The kernel's SIGKILL: runc reports it as 128 + 9, and so does kubelet (OOMKilled).
     assert (job.exit_code, job.stdout, job.termination_message) == (137, "touching 400 MiB\n", "")
     # The job's memory reached the cgroup limit (reclaim keeps usage a few pages below it).
-    assert job.pod_peak_memory >= 384 * MiB - 4 * MiB
+    assert job.parent_peak_memory >= 384 * MiB - 4 * MiB
     assert job.stderr.splitlines() == [
         f"rlimit-init: raised the soft address-space limit (RLIMIT_AS) from {describe(256 * MiB)}"
         f" to {describe(1 * GiB)}; hard limit unlimited; cgroup memory limit 384 MiB from "
@@ -627,10 +738,75 @@ def test_the_same_job_under_a_grant_below_the_cgroup_limit_gets_memory_error(
     job = finished[WORKLOAD_CONTAINER]
     assert (job.exit_code, job.stdout, job.termination_message) == (1, "touching 400 MiB\n", "")
     # The allocation failed before a page was touched: the pod never came near its limit.
-    assert job.pod_peak_memory < 320 * MiB
+    assert job.parent_peak_memory < 320 * MiB
     lines = job.stderr.splitlines()
     assert lines[0] == (
         f"rlimit-init: raised the soft address-space limit (RLIMIT_AS) from {describe(256 * MiB)}"
         f" to {describe(320 * MiB)}; hard limit unlimited; cgroup memory limit 384 MiB from "
         f"{LIMIT_SOURCE}")
     assert (lines[1], lines[-1]) == ("Traceback (most recent call last):", "MemoryError")
+
+
+# --- rlimit-init as the ENTRYPOINT of a user's image ----------------------------------------
+
+def raised_to_512_mib(limit_text: str) -> str:
+    return (f"rlimit-init: raised the soft address-space limit (RLIMIT_AS) from "
+            f"{describe(256 * MiB)} to {describe(512 * MiB)}; hard limit unlimited; cgroup "
+            f"memory limit {limit_text} from {LIMIT_SOURCE}\n")
+
+
+@pytest.mark.sets_rlimit_as
+def test_user_image_with_rlimit_init_as_entrypoint_runs_the_seed_job(node: Node) -> None:
+    """docs/containers.md, "As the ENTRYPOINT of your image": tests/runc/user-image/ under
+    docker run --ulimit as=268435456:-1 --memory=1g."""
+    job = node.docker_run(USER_IMAGE, ulimit_as=(256 * MiB, RLIM_INFINITY), memory=1 * GiB)
+    assert (job.exit_code, job.stdout, job.stderr) == (
+        0, "allocated_bytes=314572800\n", raised_to_512_mib("1 GiB"))
+
+
+@pytest.mark.sets_rlimit_as
+def test_user_image_refusal_names_the_docker_run_ulimit_to_change(node: Node) -> None:
+    job = node.docker_run(USER_IMAGE, ulimit_as=(256 * MiB, 256 * MiB), memory=1 * GiB)
+    assert (job.exit_code, job.stdout, job.stderr) == (
+        77, "",
+        f"rlimit-init: refused: the job asks for {describe(512 * MiB)} of address space, but "
+        f"the hard limit is {describe(256 * MiB)} and raiseHard is not set\n"
+        "  asked:   --as = 512Mi (536870912 bytes)\n"
+        f"  blocked: hard RLIMIT_AS {describe(256 * MiB)}, inherited from the parent process\n"
+        "  layer:   Docker (/.dockerenv exists)\n"
+        "  fix:     run the container with docker run --ulimit as=536870912:536870912 (-1 means "
+        "unlimited)\n"
+        "  or:      lower the request, or set addressSpace.minimum to at most 256Mi to accept "
+        "the hard limit\n")
+
+
+@pytest.mark.sets_rlimit_as
+def test_chart_image_mode_runs_the_user_image_without_an_init_container(node: Node) -> None:
+    objects = render_values("image-mode")
+    spec = pod_spec(objects)
+    assert "initContainers" not in spec
+    assert repository(container(spec, WORKLOAD_CONTAINER)["image"]) == USER_IMAGE
+    finished = node.run_pod(objects, rlimit_as=(256 * MiB, RLIM_INFINITY))
+    job = finished[WORKLOAD_CONTAINER]
+    assert list(finished) == [WORKLOAD_CONTAINER]
+    assert (job.exit_code, job.stdout, job.stderr, job.termination_message) == (
+        0, "allocated_bytes=314572800\n", raised_to_512_mib("1 GiB"), "")
+
+
+# --- the plain manifests in deploy/ ---------------------------------------------------------
+
+@pytest.mark.sets_rlimit_as
+def test_deploy_manifests_run_the_seed_job_as_kubectl_apply_k_sends_them(node: Node) -> None:
+    """docs/containers.md, "Without Helm": what `kubectl apply -k deploy/` applies, run."""
+    kubectl = shutil.which("kubectl") or str(REPO / ".tools" / "bin" / "kubectl")
+    skip_unless(os.access(kubectl, os.X_OK), "kubectl is not installed: run "
+                                             "scripts/setup-chart-tools.sh as root")
+    text = subprocess.run([kubectl, "kustomize", str(REPO / "deploy")], capture_output=True,
+                          text=True, check=True).stdout
+    objects = parse_objects(text)
+    assert sorted(o["kind"] for o in objects) == ["ConfigMap", "Job"]
+    finished = node.run_pod(objects, rlimit_as=(256 * MiB, RLIM_INFINITY))
+    installed(finished)
+    job = finished[WORKLOAD_CONTAINER]
+    assert (job.exit_code, job.stdout, job.stderr, job.termination_message) == (
+        0, "allocated_bytes=314572800\n", raised_to_512_mib("1 GiB"), "")
