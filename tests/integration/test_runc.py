@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -164,6 +165,39 @@ def test_dockerfile_passes_dockerfile_utils_lint() -> None:
     done = subprocess.run([str(DOCKERFILE_LINT), "lint", "--json", str(DOCKERFILE)],
                           capture_output=True, text=True, check=False)
     assert (done.returncode, json.loads(done.stdout)) == (0, []), done.stdout + done.stderr
+
+
+# --- docs/containers.md ----------------------------------------------------------------------
+
+DOCS = [REPO / "docs" / "containers.md", REPO / "README.md"]
+# Files whose content the docs show as a copy-paste example, each under a "<!-- PATH -->" line.
+DOCUMENTED_FILES = ["tests/runc/user-image/Dockerfile", "tests/runc/user-image/job.py",
+                    "tests/runc/values/image-mode.yaml", "tests/runc/values/raise-soft.yaml"]
+
+
+def documented_examples() -> list[tuple[Path, str, str]]:
+    """(doc, file path, code block) for every fenced block right after a "<!-- PATH -->" line
+    in the docs (docs/containers.md, and README.md once they are folded into it)."""
+    found = []
+    pattern = re.compile(r"^<!-- (\S+) -->\n```[a-z]*\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+    for doc in DOCS:
+        if doc.is_file():
+            found += [(doc, m.group(1), m.group(2)) for m in pattern.finditer(doc.read_text())]
+    return found
+
+
+def test_docs_show_the_tested_files_exactly() -> None:
+    examples = documented_examples()
+    assert sorted({path for _, path, _ in examples}) == DOCUMENTED_FILES
+    for doc, path, block in examples:
+        assert block == (REPO / path).read_text(), f"{doc.name} shows {path} out of date"
+
+
+def test_docs_name_only_tests_that_exist() -> None:
+    text = (REPO / "docs" / "containers.md").read_text()
+    named = set(re.findall(r"`(test_[a-z0-9_]+)`", text))
+    assert len(named) >= 10
+    assert sorted(n for n in named if not callable(globals().get(n))) == []
 
 
 # --- scripts/build-rootfs.sh ----------------------------------------------------------------
