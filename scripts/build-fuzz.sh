@@ -56,15 +56,17 @@ apt_update() {
 # Finds clang++ 14 and its libFuzzer runtime, installing them when missing.
 find_clang() {
   local candidate
+  CXX="" CC=""  # not the caller's: the project's own build may export CXX=g++
   for candidate in clang++-14 clang++; do
+    # grep without -q: exiting early could kill clang with SIGPIPE and fail the pipeline.
     if command -v "${candidate}" >/dev/null &&
-       "${candidate}" --version | grep -q 'clang version 14\.'; then
+       "${candidate}" --version | grep 'clang version 14\.' >/dev/null; then
       CXX="$(command -v "${candidate}")"
       CC="${CXX%++*}${CXX##*++}"  # clang++-14 -> clang-14, clang++ -> clang
       break
     fi
   done
-  if [[ -z "${CXX:-}" ]]; then
+  if [[ -z "${CXX}" ]]; then
     apt_update
     apt_install clang-14 libclang-rt-14-dev
     CXX=/usr/bin/clang++-14 CC=/usr/bin/clang-14
