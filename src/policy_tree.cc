@@ -10,8 +10,9 @@
 
 #include <array>
 #include <cstdint>
+#include <istream>
 #include <optional>
-#include <sstream>
+#include <streambuf>
 
 namespace rlimit_init {
 namespace {
@@ -131,6 +132,17 @@ class TreeBuilder : public YAML::EventHandler {
   bool has_root_ = false;
 };
 
+// A read-only std::streambuf over text the caller keeps alive. yaml-cpp reads through an
+// std::istream; an std::istringstream would first copy the whole policy into a string of its own.
+class TextBuffer : public std::streambuf {
+ public:
+  explicit TextBuffer(std::string_view text) {
+    // The get area is only read (and stepped back over by putback); it is never written.
+    char* begin = const_cast<char*>(text.data());
+    setg(begin, begin, begin + text.size());
+  }
+};
+
 // Checks that bytes are what a YAML policy may contain before yaml-cpp sees them: yaml-cpp
 // accepts NUL bytes and invalid UTF-8 silently, and tab indentation confuses its messages.
 std::optional<Rejection> CheckText(std::string_view text) {
@@ -203,7 +215,8 @@ bool ParseYamlTree(std::string_view text, Node* root, TreeError* error) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
   if (auto rejection = CheckText(text)) return fail(rejection->position, rejection->message);
   try {
-    std::istringstream stream{std::string(text)};
+    TextBuffer buffer(text);
+    std::istream stream(&buffer);
     YAML::Parser parser(stream);
     TreeBuilder builder;
     if (!parser.HandleNextDocument(builder) || !builder.has_root()) return fail({}, empty);
