@@ -1,14 +1,15 @@
-"""The image and the chart's rendered Job, run for real in OCI containers under runc.
+"""The image, the chart's rendered Job and the docs' examples, run for real under runc.
 
-No Kubernetes node or Docker engine runs here, but the OCI runtime that nodes use does. Each
-test renders the chart with a values file from tests/runc/values/ and plays the node: it writes
-a bundle per container whose config.json says what kubelet and containerd would say for the
-rendered pod (the command, args and env of the rendered container, its securityContext, its
-memory limit as linux.resources.memory, the node's RLIMIT_AS as process.rlimits the way a
-containerd base_runtime_spec sets it, the emptyDir and the policy ConfigMap as bind mounts, the
-termination message file), then runs the init container and the workload container in order.
-The rlimit-init image is the filesystem scripts/build-rootfs.sh writes, which is the
-Dockerfile's final stage; the workload images are busybox-static and the host's python3.
+No Kubernetes node or Docker engine runs here, but the OCI runtime that both use does. The
+tests play the node: for the pod that `helm template` renders from a values file in
+tests/runc/values/ (or that `kubectl kustomize deploy/` renders), a bundle per container whose
+config.json says what kubelet and containerd would say (the rendered command, args, env and
+securityContext, resources.limits.memory as linux.resources.memory, the node's RLIMIT_AS as
+process.rlimits the way a containerd base_runtime_spec sets it, the emptyDir and the policy
+ConfigMap as bind mounts, the termination message file), run init container first; for the
+user image of tests/runc/user-image/, what `docker run --ulimit as= --memory=` would say. The
+rlimit-init image is the filesystem scripts/build-rootfs.sh writes, which is the Dockerfile's
+final stage; the workload images are busybox-static and the host's python3.
 
 Needs root, runc, a writable cgroup v1 memory hierarchy at /sys/fs/cgroup/memory and helm
 (scripts/setup-runc.sh and scripts/setup-chart-tools.sh install them); without them the tests
@@ -207,6 +208,7 @@ def build_rootfs(out: Path, binary: Path = BINARY) -> subprocess.CompletedProces
                           capture_output=True, text=True, check=False)
 
 
+@pytest.mark.static_binary
 def test_build_rootfs_writes_only_the_stripped_static_binary(tmp_path: Path,
                                                              built_binary: Path) -> None:
     out = tmp_path / "rootfs"
@@ -239,6 +241,7 @@ def test_build_rootfs_refuses_a_dynamically_linked_binary(tmp_path: Path) -> Non
     assert not (tmp_path / "rootfs" / "rlimit-init").exists()
 
 
+@pytest.mark.static_binary
 def test_build_rootfs_refuses_a_directory_holding_anything_else(tmp_path: Path,
                                                                 built_binary: Path) -> None:
     (tmp_path / "config.json").write_text("{}")
