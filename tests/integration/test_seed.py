@@ -1,0 +1,114 @@
+"""The seed report reproduced end to end: a Python job that allocates 300 MiB dies with
+MemoryError under an inherited 256 MiB soft RLIMIT_AS, and succeeds through rlimit-init with a
+512Mi request; below what python3 needs to start at all, only rlimit-init helps."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import (KUBERNETES, MIB, POLICIES, TIMEOUT, UNLIMITED, HostMemory, Runner,
+                      clean_env, describe, policy, write_policy)
+
+pytestmark = pytest.mark.sets_rlimit_as
+
+POLICY = POLICIES / "good" / "request-512mi.yaml"
+INHERITED = (256 * MIB, UNLIMITED)  # ulimit -Sv 262144, as in the transcript
+# What the transcript's job prints: the limit it runs under, then how the allocation went.
+JOB = """\
+import resource
+soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+print(f"soft={soft} hard={hard}")
+try:
+    data = bytearray(300 * 1024 * 1024)
+except MemoryError:
+    print("allocation_status=memory_error")
+else:
+    print("allocation_status=success")
+    print(f"allocated_bytes={len(data)}")
+"""
+SUCCESS = "allocation_status=success\nallocated_bytes=314572800\n"
+# python3 is dynamically linked; under a few MiB the loader cannot map its libraries.
+LOADER_FAILURE = re.compile(r"python3: error while loading shared libraries: \S+: failed to map "
+                            r"segment from shared object\n")
+
+
+@pytest.fixture
+def job(workdir: Path) -> list[str]:
+    path = workdir / "job.py"
+    path.write_text(JOB)
+    return ["python3", str(path)]
+
+
+def alone(job: list[str], soft: int, hard: int | str = UNLIMITED) -> subprocess.CompletedProcess:
+    """The job without rlimit-init, under prlimit as in the transcript."""
+    return subprocess.run(["prlimit", f"--as={soft}:{hard}"] + job, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, env=clean_env(), timeout=TIMEOUT)
+
+
+def raised(before: int, after: int | str, host: HostMemory) -> str:
+    return (f"rlimit-init: raised the soft address-space limit (RLIMIT_AS) from "
+            f"{describe(before)} to {describe(after)}; hard limit unlimited; "
+            f"{host.memory_part()}\n")
+
+
+def test_job_alone_under_256_mib_fails_with_memory_error(job: list[str]) -> None:
+    result = alone(job, 256 * MIB)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "soft=268435456 hard=-1\nallocation_status=memory_error\n", "")
+
+
+def test_job_through_rlimit_init_with_512mi_policy_succeeds(run: Runner, job: list[str],
+                                                            host: HostMemory) -> None:
+    result = run(["--policy", str(POLICY), "--"] + job, as_limit=INHERITED)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "soft=536870912 hard=-1\n" + SUCCESS, raised(256 * MIB, 512 * MIB, host))
+
+
+def test_job_through_rlimit_init_with_no_configuration_succeeds(run: Runner,
+                                                                job: list[str]) -> None:
+    result = run(["-q", "--"] + job, as_limit=INHERITED)
+    assert (result.returncode, result.stdout) == (0, "soft=-1 hard=-1\n" + SUCCESS)
+
+
+def test_python_alone_cannot_even_start_under_8_mib(job: list[str]) -> None:
+    result = alone(job, 8 * MIB)
+    assert (result.returncode, result.stdout) == (127, "")
+    assert LOADER_FAILURE.fullmatch(result.stderr), result.stderr
+
+
+def test_job_through_rlimit_init_under_8_mib_succeeds(run: Runner, job: list[str],
+                                                      host: HostMemory) -> None:
+    # rlimit-init is static and lifts its own soft limit first, so 8 MiB does not stop it.
+    result = run(["--policy", str(POLICY), "--"] + job, as_limit=(8 * MIB, UNLIMITED))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "soft=536870912 hard=-1\n" + SUCCESS, raised(8 * MIB, 512 * MIB, host))
+
+
+def test_job_under_a_256_mib_hard_limit_is_refused_before_it_starts(
+        run: Runner, job: list[str]) -> None:
+    result = run(["--policy", str(POLICY), "--"] + job, as_limit=(256 * MIB, 256 * MIB),
+                 env=KUBERNETES)
+    assert (result.returncode, result.stdout) == (77, "")
+    assert result.stderr.splitlines()[:3] == [
+        f"rlimit-init: refused: the job asks for {describe(512 * MIB)} of address space, but "
+        f"the hard limit is {describe(256 * MIB)} and raiseHard is not set",
+        f"  asked:   addressSpace.request in {POLICY} = 512Mi (536870912 bytes)",
+        f"  blocked: hard RLIMIT_AS {describe(256 * MIB)}, inherited from the parent process",
+    ]
+
+
+def test_job_that_accepts_less_runs_and_still_meets_memory_error(
+        run: Runner, workdir: Path, job: list[str]) -> None:
+    # A minimum the hard limit meets starts the job; 256 MiB still cannot hold 300 MiB, so the
+    # job sees MemoryError, as it would have, but after a warning that says why.
+    path = write_policy(workdir, policy("512Mi", minimum="128Mi"))
+    result = run(["-q", "--policy", str(path), "--"] + job, as_limit=(128 * MIB, 256 * MIB))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "soft=268435456 hard=268435456\nallocation_status=memory_error\n",
+        "rlimit-init: warning: granted the hard limit 256 MiB, less than the 512 MiB requested; "
+        "the minimum 128 MiB is met\n")
+
