@@ -224,8 +224,13 @@ def host() -> HostMemory:
 # Running the binary.
 
 
+# The sanitizer run's settings must reach the sanitized binary.
+PASSED_THROUGH = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
+
+
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env = {"PATH": CLEAN_PATH, "LC_ALL": "C"}
+    env.update({k: os.environ[k] for k in PASSED_THROUGH if k in os.environ})
     env.update(extra or {})
     return env
 
