@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (GIB, KUBERNETES, MIB, SHOW_LIMITS, UNLIMITED, MemoryCgroup, Runner,
-                      describe, limits_seen, may_raise_hard, mem_total, policy, write_policy)
+from conftest import KUBERNETES, MemoryCgroup, Runner, policy, write_policy
+from expected import (GIB, MIB, SHOW_LIMITS, UNLIMITED, describe, limits_seen, may_raise_hard,
+                      mem_total)
 
 OOM = "the kernel OOM-kills the job instead of letting it catch MemoryError"
 

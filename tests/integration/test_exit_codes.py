@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (CLEAN_PATH, KUBERNETES, NOBODY, POLICIES, Runner, describe,
-                      marker_workload, write_policy)
+from conftest import CLEAN_PATH, KUBERNETES, NOBODY, POLICIES, Runner, marker_workload, write_policy
+from expected import describe
 
 BAD = POLICIES / "bad"
 GOOD = POLICIES / "good"

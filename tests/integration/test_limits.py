@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (GIB, KUBERNETES, MIB, POLICIES, SHOW_LIMITS, UNLIMITED, HostMemory,
-                      Runner, cap_sys_resource, describe, human, limits_seen, policy,
-                      write_policy)
+from conftest import KUBERNETES, POLICIES, Runner, policy, write_policy
+from expected import (GIB, MIB, SHOW_LIMITS, UNLIMITED, HostMemory, cap_sys_resource, describe,
+                      human, limits_seen)
 
 pytestmark = pytest.mark.sets_rlimit_as
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (GIB, KUBERNETES, MIB, NOBODY, UNLIMITED, HostMemory, Runner, describe,
-                      may_raise_hard, policy, write_policy)
+from conftest import KUBERNETES, NOBODY, Runner, policy, write_policy
+from expected import GIB, MIB, UNLIMITED, HostMemory, describe, may_raise_hard
 
 JSON_KEYS = ["outcome", "request_bytes", "minimum_bytes", "soft_before", "soft_after",
              "hard_before", "hard_after", "memory_limit_bytes", "memory_limit_source",

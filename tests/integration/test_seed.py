@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (KUBERNETES, MIB, POLICIES, TIMEOUT, UNLIMITED, HostMemory, Runner,
-                      clean_env, describe, policy, write_policy)
+from conftest import KUBERNETES, POLICIES, TIMEOUT, Runner, clean_env, policy, write_policy
+from expected import MIB, UNLIMITED, HostMemory, describe
 
 pytestmark = pytest.mark.sets_rlimit_as
 

@@ -1,0 +1,172 @@
+"""What rlimit-init should print and find on this host, worked out without the binary: byte
+values in its format, MemTotal, CAP_SYS_RESOURCE, the v1 memory cgroup limits that bind a
+process, and what a workload's `ulimit -v` and /proc/self/limits show."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+KIB, MIB, GIB = 1024, 1024**2, 1024**3
+UNLIMITED = "unlimited"
+CAP_SYS_RESOURCE = 24
+
+# ---------------------------------------------------------------------------------------------
+# Byte values as rlimit-init prints them (the README's format): "1.5 GiB", and "1 GiB
+# (1073741824 bytes, ulimit -v 1048576)".
+
+
+def human(value: int | str) -> str:
+    """Two decimals truncated, a trailing zero dropped, the largest unit that keeps >= 1."""
+    if value == UNLIMITED:
+        return UNLIMITED
+    units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+    unit, divisor = 0, 1
+    while unit + 1 < len(units) and value // divisor >= 1024:
+        divisor *= 1024
+        unit += 1
+    text = str(value // divisor)
+    hundredths = value % divisor * 100 // divisor
+    if hundredths:
+        text += f".{hundredths:02d}".rstrip("0")
+    return f"{text} {units[unit]}"
+
+
+def describe(value: int | str) -> str:
+    if value == UNLIMITED:
+        return UNLIMITED
+    return f"{human(value)} ({value} bytes, ulimit -v {value // KIB})"
+
+
+def kib(value: int | str) -> str:
+    """What `ulimit -v` prints for a byte value."""
+    return UNLIMITED if value == UNLIMITED else str(value // KIB)
+
+
+# ---------------------------------------------------------------------------------------------
+# What this host looks like, read without the binary, so that exact messages can be expected.
+
+
+def mem_total() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key == "MemTotal":
+            number, unit = rest.split()
+            assert unit == "kB"
+            return int(number) * KIB
+    raise AssertionError("no MemTotal in /proc/meminfo")
+
+
+def cap_sys_resource() -> bool:
+    """CAP_SYS_RESOURCE in this process's effective set (root here lacks it)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return bool(int(line.split()[1], 16) >> CAP_SYS_RESOURCE & 1)
+    raise AssertionError("no CapEff in /proc/self/status")
+
+
+def may_raise_hard() -> bool:
+    """What rlimit-init should find: CAP_SYS_RESOURCE in the initial user namespace."""
+    uid_map = Path("/proc/self/uid_map").read_text().split()
+    return cap_sys_resource() and uid_map == ["0", "0", "4294967295"]
+
+
+@dataclass(frozen=True)
+class Mount:
+    root: str
+    mount_point: str
+
+
+def v1_memory_mounts() -> list[Mount]:
+    """cgroup v1 mounts with the memory controller, from /proc/self/mountinfo."""
+    mounts = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        fields = line.split(" ")
+        separator = fields.index("-")
+        fs_type, options = fields[separator + 1], fields[separator + 3].split(",")
+        if fs_type == "cgroup" and "memory" in options:
+            decode = lambda s: s.replace("\\040", " ").replace("\\011", "\t")
+            mounts.append(Mount(decode(fields[3]), decode(fields[4])))
+    return mounts
+
+
+def v1_no_limit() -> int:
+    """cgroup v1's "no limit": PAGE_COUNTER_MAX pages, LONG_MAX rounded down to the page size."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    return (2**63 - 1) // page * page
+
+
+@dataclass(frozen=True)
+class HostMemory:
+    """The cgroup and memory facts rlimit-init should find for a process of this test run."""
+    cgroup_version: str
+    cgroup_path: str
+    directory: str
+    limit: int | str  # bytes or UNLIMITED
+    limit_source: str
+    mem_total: int
+
+    @property
+    def ceiling(self) -> int:
+        if self.limit != UNLIMITED and self.limit <= self.mem_total:
+            return self.limit
+        return self.mem_total
+
+    @property
+    def ceiling_source(self) -> str:
+        if self.limit != UNLIMITED and self.limit <= self.mem_total:
+            return self.limit_source
+        return "/proc/meminfo MemTotal"
+
+    def memory_part(self) -> str:
+        """The tail of every summary line: the cgroup limit, or the host's MemTotal."""
+        if self.limit != UNLIMITED:
+            return f"cgroup memory limit {human(self.limit)} from {self.limit_source}"
+        return f"no cgroup memory limit; host MemTotal {human(self.mem_total)}"
+
+
+def read_v1_limit(directory: str) -> int | str:
+    value = int(Path(directory, "memory.limit_in_bytes").read_text())
+    return UNLIMITED if value >= v1_no_limit() else value
+
+
+def host_memory_of(cgroup_path: str) -> HostMemory:
+    """Walks a v1 memory cgroup and its ancestors up to the mount point, as the kernel sees
+    them: the tightest memory.limit_in_bytes binds."""
+    mounts = [m for m in v1_memory_mounts() if m.root == "/"]
+    assert mounts, "no cgroup v1 memory hierarchy mounted with root /"
+    mount_point = mounts[0].mount_point
+    directory = mount_point + ("" if cgroup_path == "/" else cgroup_path)
+    limit: int | str = UNLIMITED
+    source = ""
+    current = directory
+    while True:
+        value = read_v1_limit(current)
+        if value != UNLIMITED and (limit == UNLIMITED or value < limit):
+            limit, source = value, f"{current}/memory.limit_in_bytes"
+        if current == mount_point:
+            break
+        current = os.path.dirname(current)
+    return HostMemory("v1", cgroup_path, directory, limit, source, mem_total())
+
+
+def own_v1_cgroup() -> str | None:
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if "memory" in controllers.split(","):
+            return path
+    return None
+
+
+# Prints what the workload sees: the soft and hard `ulimit -v` of the shell, then the
+# "Max address space" line of /proc/self/limits of a process it starts.
+SHOW_LIMITS = ["sh", "-c", 'ulimit -Sv; ulimit -Hv; grep "^Max address space" /proc/self/limits']
+
+
+def limits_seen(soft: int | str, hard: int | str) -> str:
+    """The output of SHOW_LIMITS for a soft and a hard RLIMIT_AS in bytes."""
+    # proc_pid_limits() prints "%-25s %-20s %-20s %-10s" per line.
+    line = f"{'Max address space':<25} {soft:<20} {hard:<20} {'bytes':<10}"
+    return f"{kib(soft)}\n{kib(hard)}\n{line}\n"
+
