@@ -93,7 +93,10 @@ Result<Invocation> ParseCommandLine(int argc, const char* const* argv) {
     }
     if (arg.size() > 1 && arg.front() == '-') {
       option_words.emplace_back(arg);
-      if (TakesValue(arg) && i + 1 < argc) option_words.emplace_back(argv[++i]);
+      // "--" is never an option's value: it ends the options, so "-p --" lacks its argument.
+      if (TakesValue(arg) && i + 1 < argc && std::string_view(argv[i + 1]) != "--") {
+        option_words.emplace_back(argv[++i]);
+      }
       continue;
     }
     bool is_subcommand = std::find(kSubcommands.begin(), kSubcommands.end(), arg) !=

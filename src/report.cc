@@ -159,16 +159,23 @@ std::string Summary(const Decision& d, const Observed& observed, const Policy& p
   }
   switch (d.blocker) {
     case Blocker::kHardLimit:
-      return "refused: the job asks for " + DescribeBytes(d.request_bytes) +
-             " of address space, but the hard limit is " + DescribeBytes(d.before.hard) +
+      return "refused: the job asks for " +
+             (d.request_bytes == kUnlimited ? std::string("unlimited address space")
+                                            : DescribeBytes(d.request_bytes) +
+                                                  " of address space") +
+             ", but the hard limit is " + DescribeBytes(d.before.hard) +
              (policy.raise_hard ? " and this process lacks CAP_SYS_RESOURCE to raise it"
                                 : " and raiseHard is not set");
     case Blocker::kMemoryRequire:
       return "refused: the policy requires " + DescribeBytes(*policy.memory_require) +
              " of memory, but the memory ceiling is " + DescribeBytes(d.ceiling);
     case Blocker::kAboveCgroup:
-      return "refused: granting " + DescribeBytes(std::min(d.request_bytes, d.before.hard)) +
-             " of address space would exceed the cgroup memory limit " +
+      return "refused: granting " +
+             (std::min(d.request_bytes, d.before.hard) == kUnlimited
+                  ? std::string("unlimited address space")
+                  : DescribeBytes(std::min(d.request_bytes, d.before.hard)) +
+                        " of address space") +
+             " would exceed the cgroup memory limit " +
              DescribeBytes(observed.cgroup.limit) + ", and addressSpace.aboveCgroup is refuse";
     case Blocker::kNoCeiling:
     case Blocker::kNone:
@@ -189,6 +196,12 @@ std::string Fix(const Decision& d, const Observed& observed, const Policy& polic
     case Blocker::kMemoryRequire:
       return MemoryFix(layer, *policy.memory_require, observed.cgroup);
     case Blocker::kAboveCgroup:
+      if (std::min(d.request_bytes, d.before.hard) == kUnlimited) {
+        // No memory limit is large enough for an unlimited grant; only the request can move.
+        return "an unlimited grant is above any memory limit: give addressSpace.request a "
+               "quantity of at most " + ToQuantity(observed.cgroup.limit) +
+               ", or set addressSpace.aboveCgroup to warn";
+      }
       return MemoryFix(layer, std::min(d.request_bytes, d.before.hard), observed.cgroup);
     case Blocker::kNoCeiling:
       return "give addressSpace.request as a quantity such as 4Gi instead of a percentage";
@@ -242,7 +255,8 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
   if (d.blocker == Blocker::kHardLimit) {
     AppendLine(&out, "or:", "lower the request, or set addressSpace.minimum to at most " +
                                 ToQuantity(d.before.hard) + " to accept the hard limit");
-  } else if (d.blocker == Blocker::kAboveCgroup) {
+  } else if (d.blocker == Blocker::kAboveCgroup &&
+             std::min(d.request_bytes, d.before.hard) != kUnlimited) {
     AppendLine(&out, "or:", "lower the request to at most " + ToQuantity(observed.cgroup.limit) +
                                 ", or set addressSpace.aboveCgroup to warn");
   }

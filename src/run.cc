@@ -101,6 +101,9 @@ int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& i
     if (!parsed) return reporter.Fail(kExitConfig, "invalid policy: " + parsed.error());
     policy = std::move(parsed).value();
   }
+  OutputFormat format = invocation.output.value_or(policy.format.value_or(OutputFormat::kText));
+  reporter.set_format(format);
+  reporter.set_termination_path(policy.termination_message_path);
   std::optional<std::string> as = invocation.as;
   std::string as_origin = "--as";
   if (!as) {
@@ -116,9 +119,6 @@ int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& i
     policy.request = std::move(amount).value();
     policy.request_origin = as_origin;
   }
-  OutputFormat format = invocation.output.value_or(policy.format.value_or(OutputFormat::kText));
-  reporter.set_format(format);
-  reporter.set_termination_path(policy.termination_message_path);
   std::optional<UserIds> user;
   if (policy.user) {
     // The image's own account files, read directly: a static binary must not load NSS.

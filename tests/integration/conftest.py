@@ -42,6 +42,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "sets_rlimit_as: runs the binary under an RLIMIT_AS set with prlimit "
         "(deselected in the AddressSanitizer run, which cannot start under one)")
+    config.addinivalue_line(
+        "markers",
+        "static_binary: needs the statically linked release binary (deselected in the "
+        "AddressSanitizer run, whose binary is dynamic)")
 
 
 @pytest.hookimpl(hookwrapper=True)

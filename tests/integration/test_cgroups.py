@@ -202,18 +202,21 @@ def test_inherited_soft_limit_above_the_cgroup_is_kept_with_a_warning(run: Runne
 
 
 @pytest.mark.sets_rlimit_as
-@pytest.mark.xfail(strict=True, reason="bug: refusing an unlimited grant above the cgroup limit "
-                                       "asks to raise the memory limit to 'at least unlimited'")
 def test_refused_unlimited_grant_names_a_fix_that_exists(run: Runner, memory_cgroup,
                                                          workdir: Path) -> None:
     cgroup = memory_cgroup(None, GIB)
     path = write_policy(workdir, policy("hard", aboveCgroup="refuse"))
     result = run(["-p", str(path), "check"], as_limit=(256 * MIB, UNLIMITED),
                  prefix=cgroup.join_prefix(), env=KUBERNETES)
-    fix = result.stderr.splitlines()[4]
     assert result.returncode == 77
-    assert fix.startswith("  fix:     ")
-    assert "at least unlimited" not in fix and "18446744073709551615" not in fix
+    assert result.stderr.splitlines()[0] == (
+        "rlimit-init: refused: granting unlimited address space would exceed the cgroup memory "
+        "limit 1 GiB (1073741824 bytes, ulimit -v 1048576), and addressSpace.aboveCgroup is "
+        "refuse")
+    # No memory limit is large enough for an unlimited grant: the fix is the request.
+    assert result.stderr.splitlines()[4:] == [
+        "  fix:     an unlimited grant is above any memory limit: give addressSpace.request a "
+        "quantity of at most 1Gi, or set addressSpace.aboveCgroup to warn"]
 
 
 # --- percentages resolve against the cgroup limit ----------------------------------------------

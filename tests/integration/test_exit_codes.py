@@ -66,8 +66,6 @@ def test_bad_rlimit_init_as_exits_64_naming_the_variable(run: Runner, workdir: P
     assert not marker.exists()
 
 
-@pytest.mark.xfail(strict=True, reason='bug: "--" after an option that takes a value is read '
-                                       "as its value instead of ending the options")
 def test_dashes_after_policy_option_is_a_missing_argument(run: Runner, workdir: Path) -> None:
     workload, marker = marker_workload(workdir)
     result = run(["-p"] + workload)

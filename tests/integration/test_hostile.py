@@ -8,20 +8,14 @@ import subprocess
 
 import pytest
 
+from conftest import skip_unless
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BIN = os.environ.get("RLIMIT_INIT_BIN", os.path.join(HERE, "../../build/rlimit-init"))
 HOSTS = os.path.join(HERE, "../fixtures/hosts")
 HEADER = "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\n"
 # A guard against a hang, not a speed assertion: every case here finishes in milliseconds.
 GUARD = 20
-
-
-def require(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if os.environ.get("RLIMIT_INIT_NO_SKIP") == "1":
-        pytest.fail(f"would skip, but RLIMIT_INIT_NO_SKIP=1: {reason}")
-    pytest.skip(reason)
 
 
 def run(args, **kwargs):
@@ -161,7 +155,7 @@ def test_policy_that_is_not_a_small_regular_file(tmp_path, kind):
 
 
 def test_unreadable_policy_as_non_root(open_tmp):
-    require(os.geteuid() == 0, "starting as another user needs root")
+    skip_unless(os.geteuid() == 0, "starting as another user needs root")
     policy = write(open_tmp / "p.yaml", HEADER)
     os.chmod(policy, 0o600)
     done = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
@@ -228,7 +222,7 @@ def test_deleted_cgroup_is_said(tmp_path):
 
 
 def test_unreadable_mountinfo_as_non_root(open_tmp):
-    require(os.geteuid() == 0, "starting as another user needs root")
+    skip_unless(os.geteuid() == 0, "starting as another user needs root")
     root = host_copy(open_tmp, "v2-nested")
     for dirpath, dirnames, filenames in os.walk(open_tmp):
         os.chmod(dirpath, 0o755)
@@ -246,13 +240,13 @@ def test_unreadable_mountinfo_as_non_root(open_tmp):
 
 @pytest.mark.sets_rlimit_as
 def test_raise_hard_as_root_in_a_user_namespace_is_refused_with_the_reason(tmp_path):
-    require(shutil.which("unshare") is not None, "unshare (util-linux) is not installed")
+    skip_unless(shutil.which("unshare") is not None, "unshare (util-linux) is not installed")
     policy = write(tmp_path / "p.yaml", HEADER + "  raiseHard: true\n")
     done = subprocess.run(["prlimit", "--as=268435456:268435456", "unshare", "--user",
                            "--map-root-user", BIN, "check", "-p", policy],
                           capture_output=True, text=True, timeout=GUARD)
     if done.returncode != 77 and "unshare failed" in done.stderr:
-        require(False, "user namespaces are not available here: " + done.stderr.strip())
+        skip_unless(False, "user namespaces are not available here: " + done.stderr.strip())
     assert done.returncode == 77
     assert done.stderr.splitlines()[0] == (
         "rlimit-init: refused: the job asks for 512 MiB (536870912 bytes, ulimit -v 524288) of "
@@ -272,7 +266,7 @@ def test_termination_path_that_cannot_be_written_changes_nothing(open_tmp, kind)
     elif kind == "dev-full":
         target = "/dev/full"  # every write fails with ENOSPC, as on a full filesystem
     else:
-        require(os.geteuid() == 0, "starting as another user needs root")
+        skip_unless(os.geteuid() == 0, "starting as another user needs root")
         write(target, "")
         os.chmod(target, 0o444)
     policy = write(tmp_path / "p.yaml",

@@ -138,7 +138,7 @@ def test_unlimited_request_under_a_hard_limit_is_refused(run: Runner) -> None:
     result = run(["--as", "unlimited", "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
     assert result.returncode == 77
     assert result.stderr.splitlines()[:3] == [
-        "rlimit-init: refused: the job asks for unlimited of address space, but the hard limit "
+        "rlimit-init: refused: the job asks for unlimited address space, but the hard limit "
         f"is {describe(GIB)} and raiseHard is not set",
         "  asked:   --as = unlimited",
         f"  blocked: hard RLIMIT_AS {describe(GIB)}, inherited from the parent process",

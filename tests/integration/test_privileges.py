@@ -8,17 +8,10 @@ import tempfile
 
 import pytest
 
+from conftest import skip_unless
+
 BIN = os.environ.get("RLIMIT_INIT_BIN", os.path.join(os.path.dirname(__file__), "../../build/rlimit-init"))
 BUSYBOX = shutil.which("busybox")
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skips with `reason`, or fails where CI says every test must run."""
-    if condition:
-        return
-    if os.environ.get("RLIMIT_INIT_NO_SKIP") == "1":
-        pytest.fail(f"would skip, but RLIMIT_INIT_NO_SKIP=1: {reason}")
-    pytest.skip(reason)
 
 
 def status_fields(text: str) -> dict:
@@ -45,7 +38,7 @@ def write_policy(directory: str, extra: str) -> str:
 
 
 def test_user_drop_sets_ids_groups_and_clears_capabilities(policy_dir):
-    require(os.geteuid() == 0, "switching users needs root (run the tests as root)")
+    skip_unless(os.geteuid() == 0, "switching users needs root (run the tests as root)")
     policy = write_policy(policy_dir, 'user: "65534:65534"\n')
     done = subprocess.run([BIN, "-q", "-p", policy, "--", "cat", "/proc/self/status"],
                           capture_output=True, text=True)
@@ -60,7 +53,7 @@ def test_user_drop_sets_ids_groups_and_clears_capabilities(policy_dir):
 
 
 def test_named_user_gets_groups_from_etc_group(policy_dir):
-    require(os.geteuid() == 0, "switching users needs root (run the tests as root)")
+    skip_unless(os.geteuid() == 0, "switching users needs root (run the tests as root)")
     # Debian's base passwd has "nobody" (65534) with primary group "nogroup" (65534) and no
     # other memberships; "sync" (4) has gid 65534 as well.
     policy = write_policy(policy_dir, "user: sync\n")
@@ -85,8 +78,8 @@ def test_unknown_user_is_a_policy_error_and_nothing_runs(policy_dir):
 
 
 def test_switch_without_root_fails_with_seventy_and_runs_nothing(policy_dir):
-    require(os.geteuid() == 0, "starting as another user needs root")
-    require(shutil.which("setpriv") is not None, "setpriv (util-linux) is not installed")
+    skip_unless(os.geteuid() == 0, "starting as another user needs root")
+    skip_unless(shutil.which("setpriv") is not None, "setpriv (util-linux) is not installed")
     policy = write_policy(policy_dir, 'user: "1000:1000"\n')
     marker = os.path.join(policy_dir, "ran")
     done = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",

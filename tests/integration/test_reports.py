@@ -296,10 +296,8 @@ def test_termination_message_file_without_write_permission_keeps_the_exit_code(
     assert readonly.read_text() == ""
 
 
-BAD_AS_AFTER_POLICY = "reporter configured from the policy only after --as is parsed"
 
 
-@pytest.mark.xfail(strict=True, reason=f"bug: {BAD_AS_AFTER_POLICY}")
 def test_bad_as_error_goes_to_the_policys_termination_message_file(
         run: Runner, workdir: Path, message_file: Path) -> None:
     path = write_policy(workdir, policy("512Mi", report_path=str(message_file)))
@@ -310,7 +308,6 @@ def test_bad_as_error_goes_to_the_policys_termination_message_file(
     assert message_file.read_text() == expected
 
 
-@pytest.mark.xfail(strict=True, reason=f"bug: {BAD_AS_AFTER_POLICY}")
 def test_bad_as_error_is_json_when_the_policy_says_json(run: Runner, workdir: Path) -> None:
     path = write_policy(workdir, policy("512Mi", report_format="json"))
     result = run(["-p", str(path), "--as", "lots", "--", "true"])

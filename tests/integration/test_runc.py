@@ -35,7 +35,8 @@ import pytest
 from chart_render import (INIT_CONTAINER, REPO, WORKLOAD_CONTAINER, ToolMissing, container, find,
                           helm_path, memory_limit_bytes, mounts, parse_objects, pod_spec,
                           policy_text, render)
-from conftest import BINARY, describe, skip_unless
+from conftest import BINARY, skip_unless
+from expected import describe
 
 DOCKERFILE = REPO / "Dockerfile"
 BUILD_ROOTFS = REPO / "scripts" / "build-rootfs.sh"

@@ -54,6 +54,10 @@ TEST(CommandLine, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(Parse({"-o", "yaml", "true"}).error(), "--output must be text or json, not \"yaml\"");
   EXPECT_EQ(Parse({"--policy"}).error(),
             "the required argument for option '--policy' is missing");
+  EXPECT_EQ(Parse({"-p", "--", "true"}).error(),
+            "the required argument for option '--policy' is missing");
+  EXPECT_EQ(Parse({"--as", "--", "true"}).error(),
+            "the required argument for option '--as' is missing");
   EXPECT_EQ(Parse({"install"}).error(), "usage: rlimit-init install DIR");
   EXPECT_EQ(Parse({"check", "extra"}).error(), "unexpected argument \"extra\" after check");
   EXPECT_EQ(Parse({"check", "--", "true"}).error(), "\"check\" takes no workload");

@@ -155,6 +155,14 @@ TEST(Report, AboveCgroupRefusalOffersTheAlternatives) {
             "warn\n");
 }
 
+TEST(Report, UnlimitedRequestsAreWordedAsSuch) {
+  Scene s = HardLimitScene(Layer::kShell, "evidence");
+  s.policy.request = ParseAmount("unlimited", true).value();
+  EXPECT_EQ(Summary(Decide(s.policy, s.observed), s.observed, s.policy),
+            "refused: the job asks for unlimited address space, but the hard limit is 2 GiB "
+            "(2147483648 bytes, ulimit -v 2097152) and raiseHard is not set");
+}
+
 TEST(Report, SuccessLineAndWarningsAndQuiet) {
   Scene s = CgroupScene(Layer::kShell);
   s.policy.memory_require.reset();
