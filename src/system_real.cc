@@ -133,10 +133,12 @@ int RealSystem::InstallSelf(const std::string& dir, const std::string& name, uns
     return errno;
   }
   std::string base = dir + (dir.empty() || dir.back() != '/' ? "/" : "");
-  std::string temporary = base + "." + name + ".XXXXXX";
+  // Messages name the pattern, not the random name: the file is gone by the time they print.
+  const std::string pattern = base + "." + name + ".XXXXXX";
+  std::string temporary = pattern;
   int raw = mkostemp(temporary.data(), O_CLOEXEC);
   if (raw < 0) {
-    *failed_call = "mkostemp(" + temporary + ")";
+    *failed_call = "mkostemp(" + pattern + ")";
     return errno;
   }
   Fd target(raw);
@@ -153,15 +155,15 @@ int RealSystem::InstallSelf(const std::string& dir, const std::string& name, uns
     if (n < 0) return fail("read(/proc/self/exe)", errno);
     if (n == 0) break;
     if (int error = WriteAll(target.get(), {buffer, static_cast<std::size_t>(n)}); error != 0) {
-      return fail("write(" + temporary + ")", error);
+      return fail("write(" + pattern + ")", error);
     }
   }
-  if (fchmod(target.get(), mode) != 0) return fail("fchmod(" + temporary + ")", errno);
-  if (fsync(target.get()) != 0) return fail("fsync(" + temporary + ")", errno);
-  if (close(target.release()) != 0) return fail("close(" + temporary + ")", errno);
+  if (fchmod(target.get(), mode) != 0) return fail("fchmod(" + pattern + ")", errno);
+  if (fsync(target.get()) != 0) return fail("fsync(" + pattern + ")", errno);
+  if (close(target.release()) != 0) return fail("close(" + pattern + ")", errno);
   std::string final_path = base + name;
   if (rename(temporary.c_str(), final_path.c_str()) != 0) {
-    return fail("rename(" + temporary + ", " + final_path + ")", errno);
+    return fail("rename(" + pattern + ", " + final_path + ")", errno);
   }
   return 0;
 }

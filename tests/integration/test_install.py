@@ -1,0 +1,97 @@
+"""`rlimit-init install DIR`, the init-container step: an atomic copy of the running binary to
+DIR/rlimit-init, mode 0755, and a clear exit 73 when DIR cannot take it. Real filesystems:
+read-only and full ones are tmpfs mounts made for the test (root)."""
+import filecmp
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BINARY, skip_unless
+
+
+def install(directory, *extra):
+    return subprocess.run([str(BINARY), "install", str(directory), *extra], capture_output=True,
+                          text=True, timeout=60)
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """Mounts a tmpfs with the given options; unmounted afterwards."""
+    mounted = []
+
+    def mount(options: str) -> Path:
+        skip_unless(os.geteuid() == 0, "mounting a tmpfs needs root")
+        point = tmp_path / f"mnt{len(mounted)}"
+        point.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)], check=True)
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", str(point)], check=True)
+
+
+def test_installs_an_identical_executable_copy(tmp_path):
+    done = install(tmp_path)
+    target = tmp_path / "rlimit-init"
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, "", f"rlimit-init: installed {target} (mode 0755)\n")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755
+    assert filecmp.cmp(target, BINARY, shallow=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rlimit-init"]
+
+
+def test_installed_copy_runs_for_a_non_root_user(tmp_path):
+    skip_unless(os.geteuid() == 0, "starting as another user needs root")
+    os.chmod(tmp_path, 0o755)
+    install(tmp_path)
+    done = subprocess.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                           str(tmp_path / "rlimit-init"), "--version"], capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "rlimit-init 0.1.0\n")
+
+
+def test_replaces_an_existing_file_and_quiet_says_nothing(tmp_path):
+    target = tmp_path / "rlimit-init"
+    target.write_text("old")
+    os.chmod(target, 0o600)
+    done = install(tmp_path, "-q")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert filecmp.cmp(target, BINARY, shallow=False)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o755
+
+
+def test_missing_directory_is_exit_73():
+    done = install("/nonexistent-rlimit-init-dir")
+    assert done.returncode == 73
+    assert done.stderr == ("rlimit-init: cannot install into /nonexistent-rlimit-init-dir: "
+                           "mkostemp(/nonexistent-rlimit-init-dir/.rlimit-init.XXXXXX): No such "
+                           "file or directory\n")
+
+
+def test_read_only_filesystem_is_exit_73(tmpfs):
+    point = tmpfs("ro,size=1m")
+    done = install(point)
+    assert done.returncode == 73
+    assert done.stderr == (f"rlimit-init: cannot install into {point}: "
+                           f"mkostemp({point}/.rlimit-init.XXXXXX): Read-only file system\n")
+
+
+def test_full_filesystem_is_exit_73_and_leaves_nothing_behind(tmpfs):
+    point = tmpfs("size=64k")
+    done = install(point)
+    assert done.returncode == 73
+    assert done.stderr == (f"rlimit-init: cannot install into {point}: "
+                           f"write({point}/.rlimit-init.XXXXXX): No space left on device\n")
+    assert list(point.iterdir()) == []
+
+
+def test_install_needs_exactly_one_directory():
+    done = subprocess.run([str(BINARY), "install"], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (
+        64, "rlimit-init: bad command line: usage: rlimit-init install DIR; see rlimit-init "
+            "--help\n")
