@@ -6,22 +6,10 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$repo/scripts/setup.sh"
 bash "$repo/scripts/build.sh" >/dev/null
-job='
-import resource
-soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-print(f"soft={soft} hard={hard}")
-try:
-    data = bytearray(300 * 1024 * 1024)
-except MemoryError:
-    print("allocation_status=memory_error")
-    raise SystemExit(1)
-print(f"allocated_bytes={len(data)}")
-'
-policy="$(mktemp)"
-trap 'rm -f "$policy"' EXIT
-printf 'apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\n' >"$policy"
+job="$repo/tests/fixtures/seed/job.py"
+policy="$repo/tests/fixtures/policies/good/request-512mi.yaml"
 echo "\$ prlimit --as=268435456:unlimited python3 job.py"
-prlimit --as=268435456:unlimited python3 -c "$job" 2>&1 || true
+prlimit --as=268435456:unlimited python3 "$job" 2>&1 || true
 echo
 echo "\$ prlimit --as=268435456:unlimited build/rlimit-init --policy policy.yaml -- python3 job.py"
-prlimit --as=268435456:unlimited "$repo/build/rlimit-init" --policy "$policy" -- python3 -c "$job" 2>&1
+prlimit --as=268435456:unlimited "$repo/build/rlimit-init" --policy "$policy" -- python3 "$job" 2>&1

@@ -10,26 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KUBERNETES, POLICIES, TIMEOUT, Runner, clean_env, policy, write_policy
+from conftest import (KUBERNETES, POLICIES, REPO, TIMEOUT, Runner, clean_env, policy,
+                      write_policy)
 from expected import MIB, UNLIMITED, HostMemory, describe
 
 pytestmark = pytest.mark.sets_rlimit_as
 
 POLICY = POLICIES / "good" / "request-512mi.yaml"
 INHERITED = (256 * MIB, UNLIMITED)  # ulimit -Sv 262144, as in the transcript
-# What the transcript's job prints: the limit it runs under, then how the allocation went.
-JOB = """\
-import resource
-soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-print(f"soft={soft} hard={hard}")
-try:
-    data = bytearray(300 * 1024 * 1024)
-except MemoryError:
-    print("allocation_status=memory_error")
-else:
-    print("allocation_status=success")
-    print(f"allocated_bytes={len(data)}")
-"""
+JOB = REPO / "tests" / "fixtures" / "seed" / "job.py"  # scripts/demo.sh runs it too
 SUCCESS = "allocation_status=success\nallocated_bytes=314572800\n"
 # python3 is dynamically linked; under a few MiB the loader cannot map its libraries.
 LOADER_FAILURE = re.compile(r"python3: error while loading shared libraries: \S+: failed to map "
@@ -39,7 +28,7 @@ LOADER_FAILURE = re.compile(r"python3: error while loading shared libraries: \S+
 @pytest.fixture
 def job(workdir: Path) -> list[str]:
     path = workdir / "job.py"
-    path.write_text(JOB)
+    path.write_text(JOB.read_text())
     return ["python3", str(path)]
 
 
