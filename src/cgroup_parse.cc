@@ -31,15 +31,31 @@ void ForEachLine(std::string_view text, Fn fn) {
   }
 }
 
-std::vector<std::string_view> Split(std::string_view s, char separator) {
-  std::vector<std::string_view> parts;
-  while (true) {
-    const std::size_t end = s.find(separator);
-    parts.push_back(s.substr(0, end));
-    if (end == std::string_view::npos) return parts;
-    s.remove_prefix(end + 1);
+// Hands out the parts of `text` between separators one at a time, as views into it: "a,,b"
+// gives "a", "", "b", and an empty text one empty part. A vector of parts per line was most of
+// what parsing mountinfo cost.
+class Parts {
+ public:
+  Parts(std::string_view text, char separator) : rest_(text), separator_(separator) {}
+
+  /// Sets `part` to the next part; false when every part has been handed out.
+  bool Next(std::string_view* part) {
+    if (done_) return false;
+    const std::size_t end = rest_.find(separator_);
+    *part = rest_.substr(0, end);
+    if (end == std::string_view::npos) {
+      done_ = true;
+    } else {
+      rest_.remove_prefix(end + 1);
+    }
+    return true;
   }
-}
+
+ private:
+  std::string_view rest_;
+  char separator_;
+  bool done_ = false;
+};
 
 template <typename Int>
 bool ParseWhole(std::string_view s, Int* out) {
@@ -53,6 +69,8 @@ bool IsOctal(char c) { return c >= '0' && c <= '7'; }
 // The kernel's mangle() writes space, tab, newline and backslash in mountinfo paths as a
 // backslash and three octal digits; anything else after a backslash is literal.
 std::string DecodeMountInfoField(std::string_view field) {
+  // Most fields hold no escape: copy them whole instead of character by character.
+  if (field.find('\\') == std::string_view::npos) return std::string(field);
   std::string out;
   out.reserve(field.size());
   for (std::size_t i = 0; i < field.size(); ++i) {
@@ -68,6 +86,52 @@ std::string DecodeMountInfoField(std::string_view field) {
   return out;
 }
 
+// The fields of a mountinfo line that rlimit-init reads, still escaped and viewing the line.
+struct RawMount {
+  std::string_view root;
+  std::string_view mount_point;
+  std::string_view fs_type;
+  std::string_view super_options;
+};
+
+// "id parent major:minor root mount-point options [optional...] - type source super-options";
+// nullopt for a line without the separator, the three fields after it or numeric ids.
+std::optional<RawMount> SplitMountLine(std::string_view line) {
+  Parts fields(line, ' ');
+  std::string_view leading[6];  // id to options
+  for (std::string_view& field : leading) {
+    if (!fields.Next(&field)) return std::nullopt;
+  }
+  // The optional fields end at the first lone "-" after the sixth field.
+  std::string_view field;
+  do {
+    if (!fields.Next(&field)) return std::nullopt;
+  } while (field != "-");
+  RawMount raw;
+  std::string_view source;
+  int id = 0;
+  int parent = 0;
+  if (!fields.Next(&raw.fs_type) || !fields.Next(&source) || !fields.Next(&raw.super_options) ||
+      !ParseWhole(leading[0], &id) || !ParseWhole(leading[1], &parent)) {
+    return std::nullopt;
+  }
+  raw.root = leading[3];
+  raw.mount_point = leading[4];
+  return raw;
+}
+
+MountInfo Decode(const RawMount& raw) {
+  MountInfo mount;
+  mount.root = DecodeMountInfoField(raw.root);
+  mount.mount_point = DecodeMountInfoField(raw.mount_point);
+  mount.fs_type = DecodeMountInfoField(raw.fs_type);
+  Parts options(raw.super_options, ',');
+  for (std::string_view option; options.Next(&option);) {
+    if (!option.empty()) mount.super_options.push_back(DecodeMountInfoField(option));
+  }
+  return mount;
+}
+
 }  // namespace
 
 std::vector<ProcCgroupEntry> ParseProcCgroup(std::string_view text) {
@@ -81,7 +145,8 @@ std::vector<ProcCgroupEntry> ParseProcCgroup(std::string_view text) {
     if (!ParseWhole(line.substr(0, first), &entry.hierarchy_id) || entry.hierarchy_id < 0) {
       return;
     }
-    for (std::string_view controller : Split(line.substr(first + 1, second - first - 1), ',')) {
+    Parts names(line.substr(first + 1, second - first - 1), ',');
+    for (std::string_view controller; names.Next(&controller);) {
       if (!controller.empty()) entry.controllers.emplace_back(controller);
     }
     // The path is everything after the second colon: cgroup names may contain colons.
@@ -100,22 +165,7 @@ std::vector<ProcCgroupEntry> ParseProcCgroup(std::string_view text) {
 std::vector<MountInfo> ParseMountInfo(std::string_view text) {
   std::vector<MountInfo> mounts;
   ForEachLine(text, [&mounts](std::string_view line) {
-    // "id parent major:minor root mount-point options [optional...] - type source super-options"
-    const std::vector<std::string_view> fields = Split(line, ' ');
-    std::size_t separator = 6;
-    while (separator < fields.size() && fields[separator] != "-") ++separator;
-    if (separator + 3 >= fields.size()) return;
-    int id = 0;
-    int parent = 0;
-    if (!ParseWhole(fields[0], &id) || !ParseWhole(fields[1], &parent)) return;
-    MountInfo mount;
-    mount.root = DecodeMountInfoField(fields[3]);
-    mount.mount_point = DecodeMountInfoField(fields[4]);
-    mount.fs_type = DecodeMountInfoField(fields[separator + 1]);
-    for (std::string_view option : Split(fields[separator + 3], ',')) {
-      if (!option.empty()) mount.super_options.push_back(DecodeMountInfoField(option));
-    }
-    mounts.push_back(std::move(mount));
+    if (const std::optional<RawMount> raw = SplitMountLine(line)) mounts.push_back(Decode(*raw));
   });
   return mounts;
 }
@@ -149,7 +199,8 @@ std::optional<std::string_view> FindFlatKeyedValue(std::string_view text, std::s
 
 std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path,
                                                std::string_view root) {
-  for (std::string_view component : Split(cgroup_path, '/')) {
+  Parts components(cgroup_path, '/');
+  for (std::string_view component; components.Next(&component);) {
     if (component == "..") return std::nullopt;
   }
   if (root.size() > 1 && root.ends_with('/')) root.remove_suffix(1);
