@@ -82,26 +82,18 @@ class Reader {
   bool had_problem_ = false;
 };
 
-bool IsV1MemoryMount(const MountInfo& mount) {
-  return mount.fs_type == "cgroup" && Contains(mount.super_options, "memory");
-}
-bool IsV2Mount(const MountInfo& mount) { return mount.fs_type == "cgroup2"; }
-
 // Of the mounts of one hierarchy, the one whose root lies above the cgroup and is shortest, so
 // that the most ancestors are visible. Falls back to the first mount, to say why it fails.
-const MountInfo* ChooseMount(const std::vector<MountInfo>& mounts, const ProcCgroupEntry& entry,
-                             bool (*is_hierarchy)(const MountInfo&)) {
-  const MountInfo* first = nullptr;
+const MountInfo* ChooseMount(const std::vector<MountInfo>& mounts, const ProcCgroupEntry& entry) {
+  if (mounts.empty()) return nullptr;
   const MountInfo* best = nullptr;
   for (const MountInfo& mount : mounts) {
-    if (!is_hierarchy(mount)) continue;
-    if (first == nullptr) first = &mount;
     if (CgroupPathBelowRoot(entry.path, mount.root) &&
         (best == nullptr || mount.root.size() < best->root.size())) {
       best = &mount;
     }
   }
-  return best != nullptr ? best : first;
+  return best != nullptr ? best : &mounts.front();
 }
 
 // Translates the cgroup path against the mount and returns the directories from the cgroup up
@@ -226,7 +218,7 @@ CgroupMemory DiscoverCgroupMemory(System& system) {
   const std::optional<std::string> mountinfo_text = reader.Read("/proc/self/mountinfo", false);
   if (!mountinfo_text) return result;
   const std::vector<ProcCgroupEntry> entries = ParseProcCgroup(*cgroup_text);
-  const std::vector<MountInfo> mounts = ParseMountInfo(*mountinfo_text);
+  const CgroupMounts mounts = ParseCgroupMounts(*mountinfo_text);
 
   const ProcCgroupEntry* v1_entry = nullptr;
   const ProcCgroupEntry* v2_entry = nullptr;
@@ -237,7 +229,7 @@ CgroupMemory DiscoverCgroupMemory(System& system) {
   // A controller is bound to one hierarchy at a time: where v1 has the memory controller, the
   // cgroup2 tree beside it (hybrid hosts) has none, so v1 decides.
   if (v1_entry != nullptr) {
-    const MountInfo* mount = ChooseMount(mounts, *v1_entry, IsV1MemoryMount);
+    const MountInfo* mount = ChooseMount(mounts.v1_memory, *v1_entry);
     if (mount == nullptr) {
       reader.Note("the cgroup v1 memory controller is in use but not mounted");
       return result;
@@ -247,15 +239,10 @@ CgroupMemory DiscoverCgroupMemory(System& system) {
     if (!directories.empty()) DiscoverV1(directories, reader, result);
     return result;
   }
-  const MountInfo* v2_mount =
-      v2_entry != nullptr ? ChooseMount(mounts, *v2_entry, IsV2Mount) : nullptr;
+  const MountInfo* v2_mount = v2_entry != nullptr ? ChooseMount(mounts.v2, *v2_entry) : nullptr;
   if (v2_mount == nullptr) {
-    bool any_cgroup_mount = false;
-    for (const MountInfo& mount : mounts) {
-      any_cgroup_mount = any_cgroup_mount || mount.fs_type == "cgroup" || IsV2Mount(mount);
-    }
-    reader.Note(any_cgroup_mount ? "no mounted cgroup hierarchy has the memory controller"
-                                 : "no cgroup filesystem is mounted");
+    reader.Note(mounts.any ? "no mounted cgroup hierarchy has the memory controller"
+                           : "no cgroup filesystem is mounted");
     return result;
   }
   result.version = CgroupVersion::kV2;

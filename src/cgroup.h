@@ -38,6 +38,18 @@ std::vector<ProcCgroupEntry> ParseProcCgroup(std::string_view text);
 /// Parses /proc/self/mountinfo text. Malformed lines are skipped.
 std::vector<MountInfo> ParseMountInfo(std::string_view text);
 
+/// The mounts cgroup discovery can use, in mountinfo order.
+struct CgroupMounts {
+  std::vector<MountInfo> v1_memory;  // fs type "cgroup" with the memory controller
+  std::vector<MountInfo> v2;         // fs type "cgroup2"
+  bool any = false;                  // whether any cgroup or cgroup2 filesystem is mounted
+};
+
+/// Parses /proc/self/mountinfo text as ParseMountInfo does, keeping only the mounts above: a
+/// host has dozens of others, and skipping them without copying their fields is most of what
+/// reading mountinfo costs.
+CgroupMounts ParseCgroupMounts(std::string_view text);
+
 /// Parses a cgroup limit file value: "max" (v2) or a decimal byte count (v1). cgroup v1 reports
 /// "no limit" as PAGE_COUNTER_MAX * page size, which depends on the page size; that sentinel
 /// (and anything above it) returns kUnlimited. Garbage returns nullopt.

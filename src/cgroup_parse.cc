@@ -132,6 +132,20 @@ MountInfo Decode(const RawMount& raw) {
   return mount;
 }
 
+// Whether an escaped field decodes to `expected`, decoding only a field that holds an escape.
+bool Means(std::string_view field, std::string_view expected) {
+  if (field.find('\\') == std::string_view::npos) return field == expected;
+  return DecodeMountInfoField(field) == expected;
+}
+
+bool HasOption(std::string_view options, std::string_view wanted) {
+  Parts parts(options, ',');
+  for (std::string_view option; parts.Next(&option);) {
+    if (Means(option, wanted)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<ProcCgroupEntry> ParseProcCgroup(std::string_view text) {
@@ -166,6 +180,22 @@ std::vector<MountInfo> ParseMountInfo(std::string_view text) {
   std::vector<MountInfo> mounts;
   ForEachLine(text, [&mounts](std::string_view line) {
     if (const std::optional<RawMount> raw = SplitMountLine(line)) mounts.push_back(Decode(*raw));
+  });
+  return mounts;
+}
+
+CgroupMounts ParseCgroupMounts(std::string_view text) {
+  CgroupMounts mounts;
+  ForEachLine(text, [&mounts](std::string_view line) {
+    const std::optional<RawMount> raw = SplitMountLine(line);
+    if (!raw) return;
+    if (Means(raw->fs_type, "cgroup2")) {
+      mounts.any = true;
+      mounts.v2.push_back(Decode(*raw));
+    } else if (Means(raw->fs_type, "cgroup")) {
+      mounts.any = true;
+      if (HasOption(raw->super_options, "memory")) mounts.v1_memory.push_back(Decode(*raw));
+    }
   });
   return mounts;
 }

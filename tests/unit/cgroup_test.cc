@@ -137,6 +137,47 @@ TEST(MountInfo, SkipsLinesWithoutSeparatorOrFields) {
   EXPECT_TRUE(mounts.empty());
 }
 
+TEST(CgroupMounts, KeepsV1MemoryAndCgroup2MountsInOrder) {
+  const CgroupMounts mounts = ParseCgroupMounts(
+      "21 26 0:20 / /proc rw,relatime - proc proc rw\n"
+      "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+      "34 30 0:31 /job /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+      "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw\n"
+      "41 28 0:27 /a\\040b /srv/cgroup\\040view rw - cgroup2 cgroup2 rw,nsdelegate\n"
+      "42 28 0:27 / /srv/broken rw cgroup2 cgroup2 rw\n");
+  ASSERT_EQ(mounts.v1_memory.size(), 1u);
+  EXPECT_EQ(mounts.v1_memory[0].root, "/job");
+  EXPECT_EQ(mounts.v1_memory[0].mount_point, "/sys/fs/cgroup/memory");
+  EXPECT_EQ(mounts.v1_memory[0].fs_type, "cgroup");
+  EXPECT_EQ(mounts.v1_memory[0].super_options, (std::vector<std::string>{"rw", "memory"}));
+  ASSERT_EQ(mounts.v2.size(), 2u);
+  EXPECT_EQ(mounts.v2[0].mount_point, "/sys/fs/cgroup/unified");
+  EXPECT_EQ(mounts.v2[1].root, "/a b");
+  EXPECT_EQ(mounts.v2[1].mount_point, "/srv/cgroup view");
+  EXPECT_EQ(mounts.v2[1].super_options, (std::vector<std::string>{"rw", "nsdelegate"}));
+  EXPECT_TRUE(mounts.any);
+}
+
+TEST(CgroupMounts, MatchesEscapedTypesAndOptionsAsDecoded) {
+  // The kernel never escapes these, but the fields are compared as ParseMountInfo decodes them.
+  const CgroupMounts mounts =
+      ParseCgroupMounts(R"(34 30 0:31 / /m rw - \143group cgroup rw,\155emory)");
+  ASSERT_EQ(mounts.v1_memory.size(), 1u);
+  EXPECT_EQ(mounts.v1_memory[0].super_options, (std::vector<std::string>{"rw", "memory"}));
+}
+
+TEST(CgroupMounts, SaysWhetherAnyCgroupIsMountedWithoutMemory) {
+  const CgroupMounts v1_cpu_only =
+      ParseCgroupMounts("31 30 0:28 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu,memory_x\n");
+  EXPECT_TRUE(v1_cpu_only.v1_memory.empty());
+  EXPECT_TRUE(v1_cpu_only.v2.empty());
+  EXPECT_TRUE(v1_cpu_only.any);
+  const CgroupMounts none = ParseCgroupMounts("21 26 0:20 / /proc rw - proc proc rw\n");
+  EXPECT_TRUE(none.v1_memory.empty());
+  EXPECT_TRUE(none.v2.empty());
+  EXPECT_FALSE(none.any);
+}
+
 TEST(CgroupLimit, MaxMeansUnlimited) { EXPECT_EQ(ParseCgroupLimit("max\n", 4096), kUnlimited); }
 
 TEST(CgroupLimit, DecimalIsBytes) {
