@@ -13,8 +13,15 @@ std::string ErrnoText(int error) {
   return text;
 }
 
+// One allocation instead of the temporaries of `directory + "/" + name`: discovery builds a
+// path for every file it reads.
 std::string FilePath(const std::string& directory, std::string_view name) {
-  return directory == "/" ? "/" + std::string(name) : directory + "/" + std::string(name);
+  std::string path;
+  path.reserve(directory.size() + 1 + name.size());
+  if (directory != "/") path += directory;
+  path += '/';
+  path += name;
+  return path;
 }
 
 bool Contains(const std::vector<std::string>& values, std::string_view value) {
@@ -111,7 +118,11 @@ std::vector<std::string> VisibleDirectories(const ProcCgroupEntry& entry, const 
   auto join = [&mount](std::string_view relative) {
     if (mount.mount_point == "/")
       return relative.empty() ? std::string("/") : std::string(relative);
-    return mount.mount_point + std::string(relative);
+    std::string directory;
+    directory.reserve(mount.mount_point.size() + relative.size());
+    directory += mount.mount_point;
+    directory += relative;
+    return directory;
   };
   std::vector<std::string> directories;
   std::string_view relative = *below;
