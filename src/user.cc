@@ -44,26 +44,39 @@ Result<std::string> CheckPart(std::string_view part, const char* what) {
   return std::string(part);
 }
 
-// Splits one /etc/passwd or /etc/group line into its colon-separated fields.
-std::vector<std::string_view> Fields(std::string_view line) {
-  std::vector<std::string_view> fields;
-  std::size_t start = 0;
-  for (std::size_t i = 0; i <= line.size(); ++i) {
-    if (i == line.size() || line[i] == ':') {
-      fields.push_back(line.substr(start, i - start));
-      start = i + 1;
-    }
+// Splits one /etc/passwd or /etc/group line on ':' into `fields`, as views into the line, and
+// returns how many fields it has, which may be more than `fields` holds. No allocation: a
+// vector per line was most of what resolving a user cost.
+template <std::size_t N>
+std::size_t SplitFields(std::string_view line, std::string_view (&fields)[N]) {
+  std::size_t count = 0;
+  while (true) {
+    const std::size_t colon = line.find(':');
+    if (count < N) fields[count] = line.substr(0, colon);
+    ++count;
+    if (colon == std::string_view::npos) return count;
+    line.remove_prefix(colon + 1);
   }
-  return fields;
 }
 
+// Whether the comma-separated member list of a group line names `user`.
+bool ListsMember(std::string_view members, std::string_view user) {
+  while (!members.empty()) {
+    const std::size_t comma = members.find(',');
+    if (members.substr(0, comma) == user) return true;
+    members = comma == std::string_view::npos ? "" : members.substr(comma + 1);
+  }
+  return false;
+}
+
+// Calls `visit` with every line that is neither empty nor a comment, until it returns false.
 template <typename Visit>
 void ForEachLine(std::string_view text, Visit visit) {
   while (!text.empty()) {
     std::size_t newline = text.find('\n');
     std::string_view line = text.substr(0, newline);
     text = newline == std::string_view::npos ? "" : text.substr(newline + 1);
-    if (!line.empty() && line.front() != '#') visit(line);
+    if (!line.empty() && line.front() != '#' && !visit(line)) return;
   }
 }
 
@@ -86,21 +99,20 @@ Result<UserSpec> ParseUserSpec(std::string_view text) {
 Result<UserIds> ResolveUser(const UserSpec& spec, std::string_view passwd,
                             std::string_view group) {
   UserIds ids;
-  std::optional<std::string> name;
+  std::optional<std::string_view> name;  // views into `passwd`
   std::optional<std::uint32_t> passwd_gid;
   std::optional<std::uint32_t> numeric = ParseId(spec.user);
+  // The first entry that matches is the user, so the rest of the file need not be read.
   ForEachLine(passwd, [&](std::string_view line) {
-    if (name) return;
-    std::vector<std::string_view> f = Fields(line);
-    if (f.size() < 7) return;
+    std::string_view f[4];
+    if (SplitFields(line, f) < 7 || (!numeric && f[0] != spec.user)) return true;
     std::optional<std::uint32_t> uid = ParseId(f[2]);
     std::optional<std::uint32_t> gid = ParseId(f[3]);
-    if (!uid || !gid) return;
-    if ((numeric && *uid == *numeric) || (!numeric && f[0] == spec.user)) {
-      name = std::string(f[0]);
-      ids.uid = *uid;
-      passwd_gid = gid;
-    }
+    if (!uid || !gid || (numeric && *uid != *numeric)) return true;
+    name = f[0];
+    ids.uid = *uid;
+    passwd_gid = gid;
+    return false;
   });
   if (!numeric && !name) {
     return Error{"user \"" + spec.user + "\" is not in /etc/passwd"};
@@ -111,14 +123,16 @@ Result<UserIds> ResolveUser(const UserSpec& spec, std::string_view passwd,
     if (std::optional<std::uint32_t> gid = ParseId(*spec.group)) {
       ids.gid = *gid;
     } else {
+      // The first entry with that name and a valid gid is the group.
       bool found = false;
       ForEachLine(group, [&](std::string_view line) {
-        std::vector<std::string_view> f = Fields(line);
-        if (found || f.size() < 4 || f[0] != *spec.group) return;
+        std::string_view f[4];
+        if (SplitFields(line, f) < 4 || f[0] != *spec.group) return true;
         if (std::optional<std::uint32_t> group_id = ParseId(f[2])) {
           ids.gid = *group_id;
           found = true;
         }
+        return !found;
       });
       if (!found) return Error{"group \"" + *spec.group + "\" is not in /etc/group"};
     }
@@ -128,21 +142,15 @@ Result<UserIds> ResolveUser(const UserSpec& spec, std::string_view passwd,
 
   ids.groups.push_back(ids.gid);
   if (name) {
+    // Every group that lists the user counts, so this reads the whole file.
     ForEachLine(group, [&](std::string_view line) {
-      std::vector<std::string_view> f = Fields(line);
-      if (f.size() < 4) return;
+      std::string_view f[4];
+      if (SplitFields(line, f) < 4 || !ListsMember(f[3], *name)) return true;
       std::optional<std::uint32_t> gid = ParseId(f[2]);
-      if (!gid) return;
-      std::string_view members = f[3];
-      while (!members.empty()) {
-        std::size_t comma = members.find(',');
-        std::string_view member = members.substr(0, comma);
-        members = comma == std::string_view::npos ? "" : members.substr(comma + 1);
-        if (member == *name &&
-            std::find(ids.groups.begin(), ids.groups.end(), *gid) == ids.groups.end()) {
-          ids.groups.push_back(*gid);
-        }
+      if (gid && std::find(ids.groups.begin(), ids.groups.end(), *gid) == ids.groups.end()) {
+        ids.groups.push_back(*gid);
       }
+      return true;
     });
   }
   return ids;

@@ -64,6 +64,26 @@ TEST(User, UnknownNamesAreErrors) {
             "user \"app\" is not in /etc/passwd");
 }
 
+TEST(User, FirstMatchingEntryWinsAndBrokenEntriesAreSkipped) {
+  const char* passwd =
+      "app:x:1000:bad:App:/home/app:/bin/sh\n"
+      "app:x:1001:1001:App:/home/app:/bin/sh\n"
+      "app:x:1002:1002:App:/home/app:/bin/sh\n";
+  const char* group =
+      "staff:x:bad:\n"
+      "staff:x:50:\n"
+      "staff:x:51:\n"
+      "one:x:60:,app\n"
+      "two:x:61:app,app\n"
+      "bad:x:none:app\n"
+      "short:x:62\n";
+  Result<UserIds> ids = ResolveUser(ParseUserSpec("app:staff").value(), passwd, group);
+  ASSERT_TRUE(ids.ok()) << ids.error();
+  EXPECT_EQ(ids.value().uid, 1001u);
+  EXPECT_EQ(ids.value().gid, 50u);
+  EXPECT_EQ(ids.value().groups, (std::vector<std::uint32_t>{50, 60, 61}));
+}
+
 TEST(User, SpecFormIsChecked) {
   EXPECT_EQ(ParseUserSpec("").error(), "the user is empty");
   EXPECT_EQ(ParseUserSpec("1000:").error(), "the group is empty");
