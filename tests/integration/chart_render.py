@@ -10,6 +10,10 @@ into the test.
     memory_limit_bytes(workload)          # 268435456 for limits.memory: 256Mi
 
 helm comes from $HELM, else .tools/bin/helm as scripts/setup-chart-tools.sh installs it.
+
+The chart test files (test_chart_*.py, test_deploy.py) also share the release they render, the
+values files they render it with, and `chart_tools`, which each imports so that it runs for
+every test in it.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Iterable
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -211,3 +216,41 @@ def memory_limit_bytes(c: dict[str, Any]) -> int | None:
     """A container's resources.limits.memory in bytes, or None when it has none."""
     limit = c.get("resources", {}).get("limits", {}).get("memory")
     return None if limit is None else quantity_bytes(limit)
+
+
+# --- what the chart test files share ---------------------------------------------------------
+
+RELEASE = "test"
+FULLNAME = "test-rlimit-init"
+POLICY_FILE = "/etc/rlimit-init/policy.yaml"
+VALID = ["defaults", "cronjob", "indexed", "image-mode", "full-policy"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def chart_tools() -> None:
+    """Fails (never skips) when a tool is missing, saying how to install it."""
+    missing = []
+    try:
+        helm_path()
+    except ToolMissing as error:
+        missing.append(str(error))
+    for package in ("kubernetes-models", "yaml"):
+        if not (CHART_TESTS / "node_modules" / package / "package.json").is_file():
+            missing.append(f"tests/chart/node_modules/{package} is missing: {SETUP_HINT}")
+    for tool in ("node", "kubectl"):
+        if shutil.which(tool) is None:
+            missing.append(f"{tool} is not on PATH")
+    if missing:
+        pytest.fail("chart test tools missing:\n" + "\n".join(missing), pytrace=False)
+
+
+def values(name: str) -> Path:
+    return VALUES_DIR / f"{name}.yaml"
+
+
+def workload(objects: list[dict]) -> dict:
+    return container(pod_spec(objects), WORKLOAD_CONTAINER)
+
+
+def checksum(objects: list[dict]) -> str:
+    return pod_template(objects)["metadata"]["annotations"]["checksum/policy"]

@@ -1,0 +1,339 @@
+"""Plays a Kubernetes node or a Docker engine with runc, the OCI runtime that both use.
+
+For the pod that `helm template` renders from a values file in tests/runc/values/ (or that
+`kubectl kustomize deploy/` renders), a bundle per container whose config.json says what kubelet
+and containerd would say (the rendered command, args, env and securityContext,
+resources.limits.memory as linux.resources.memory, the node's RLIMIT_AS as process.rlimits the
+way a containerd base_runtime_spec sets it, the emptyDir and the policy ConfigMap as bind
+mounts, the termination message file), run init container first; for the user image of
+tests/runc/user-image/, what `docker run --ulimit as= --memory=` would say. The rlimit-init
+image is the filesystem scripts/build-rootfs.sh writes, which is the Dockerfile's final stage;
+the workload images are busybox-static and the host's python3.
+
+    finished = node.run_pod(render_values("raise-soft"), rlimit_as=(256 * MiB, RLIM_INFINITY))
+    finished[WORKLOAD_CONTAINER].stderr     # what the workload container wrote
+    node.docker_run(USER_IMAGE, ulimit_as=(256 * MiB, RLIM_INFINITY), memory=1 * GiB)
+
+No tests here, and no fixtures: runc_fixtures.py makes a Runtime, the images and a Node.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chart_render import (INIT_CONTAINER, REPO, ToolMissing, container, find, helm_path,
+                          memory_limit_bytes, mounts, pod_spec, render)
+from conftest import skip_unless
+from expected import describe
+from oci_image import Image, repository
+
+RUNC_TESTS = REPO / "tests" / "runc"
+VALUES = RUNC_TESTS / "values"
+USER_IMAGE_CONTEXT = RUNC_TESTS / "user-image"
+# The tag the chart's image-mode values give the image built from USER_IMAGE_CONTEXT.
+USER_IMAGE = "registry.example.com/batch/python-job"
+SETUP_HINT = "run scripts/setup-runc.sh as root"
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+MEMORY_CGROUP = CGROUP_ROOT / "memory"
+
+MiB = 1 << 20
+GiB = 1 << 30
+RLIM_INFINITY = (1 << 64) - 1
+
+# What the workload sees: the policy and the memory limit inside the container.
+POLICY_FILE = "/etc/rlimit-init/policy.yaml"
+LIMIT_SOURCE = "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+KUBERNETES_LAYER = "Kubernetes (KUBERNETES_SERVICE_HOST is set)"
+
+# containerd's default capability set for a container without privileged: true.
+CONTAINERD_CAPABILITIES = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+]
+# The variables kubelet gives every container for the API server's Service.
+KUBELET_ENV = ["KUBERNETES_SERVICE_HOST=10.96.0.1", "KUBERNETES_SERVICE_PORT=443",
+               "KUBERNETES_SERVICE_PORT_HTTPS=443", "KUBERNETES_PORT=tcp://10.96.0.1:443"]
+IMAGE_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def render_values(name: str, set_values: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    try:
+        helm_path()
+    except ToolMissing as error:
+        skip_unless(False, str(error))
+    return render(VALUES / f"{name}.yaml", set_values=set_values)
+
+
+@dataclass
+class Launch:
+    """What a runtime is told for one container, in the terms of an OCI config.json."""
+    image: Image
+    args: list[str]
+    env: list[str]
+    user: tuple[int, int]
+    capabilities: list[str]
+    no_new_privileges: bool
+    readonly_root: bool
+    rlimit_as: tuple[int, int]
+    memory_limit: int | None
+    hostname: str
+    cgroups_path: str
+    # (host source, container destination, read-only)
+    binds: list[tuple[Path, str, bool]] = field(default_factory=list)
+    # Empty files the runtime creates in the container's root (Docker's /.dockerenv).
+    marker_files: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Finished:
+    exit_code: int
+    stdout: str
+    stderr: str
+    # What the container left in its termination message file ("" when it has none).
+    termination_message: str
+    # The parent cgroup's memory.max_usage_in_bytes after the container exited: for a pod, the
+    # peak memory charged to it so far (runc removes the container's own cgroup on exit).
+    parent_peak_memory: int
+
+
+class Runtime:
+    """runc with its own state directory, and the cgroup parent every test container goes
+    under: /sys/fs/cgroup/<controller>/<parent>/{kubepods,docker}/..., removed at the end."""
+
+    def __init__(self, work: Path) -> None:
+        self.state = work / "runc-state"
+        self.state.mkdir()
+        self.cgroup_parent = f"rlimit-init-runc-test-{os.getpid()}-{secrets.token_hex(3)}"
+        spec_dir = work / "spec"
+        spec_dir.mkdir()
+        subprocess.run(["runc", "spec", "--bundle", str(spec_dir)], check=True)
+        self.base_spec = json.loads((spec_dir / "config.json").read_text())
+
+    def runc(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return subprocess.run(["runc", "--root", str(self.state), *args], capture_output=True,
+                              text=True, stdin=subprocess.DEVNULL, timeout=timeout, check=False)
+
+    def config(self, launch: Launch) -> dict[str, Any]:
+        """`runc spec`'s config.json with the settings of `launch`."""
+        config = copy.deepcopy(self.base_spec)
+        process = config["process"]
+        process["terminal"] = False
+        process["args"] = launch.args
+        process["env"] = launch.env
+        process["cwd"] = "/"
+        process["user"] = {"uid": launch.user[0], "gid": launch.user[1]}
+        process["capabilities"] = {name: list(launch.capabilities)
+                                   for name in ("bounding", "effective", "permitted")}
+        process["noNewPrivileges"] = launch.no_new_privileges
+        soft, hard = launch.rlimit_as
+        process["rlimits"] = [r for r in process.get("rlimits", []) if r["type"] != "RLIMIT_AS"]
+        process["rlimits"].append({"type": "RLIMIT_AS", "soft": soft, "hard": hard})
+        config["root"] = {"path": "rootfs", "readonly": launch.readonly_root}
+        config["hostname"] = launch.hostname
+        binds = [(Path(b), b, True) for b in launch.image.binds] + launch.binds
+        for source, destination, read_only in binds:
+            config["mounts"].append({"destination": destination, "type": "bind",
+                                     "source": str(source),
+                                     "options": ["rbind", "ro" if read_only else "rw"]})
+        if launch.memory_limit is not None:
+            # Both kubelet (cgroup v1) and docker run --memory set memory+swap to the same
+            # value: no swap for the container.
+            config["linux"]["resources"]["memory"] = {"limit": launch.memory_limit,
+                                                      "swap": launch.memory_limit}
+        config["linux"]["cgroupsPath"] = launch.cgroups_path
+        return config
+
+    def run(self, launch: Launch, bundle: Path, container_id: str,
+            termination_log: Path | None = None) -> Finished:
+        """Writes the bundle and runs the container to its end with `runc run`, its stdio
+        captured."""
+        shutil.copytree(launch.image.template, bundle / "rootfs", symlinks=True)
+        for marker in launch.marker_files:
+            (bundle / "rootfs" / marker.lstrip("/")).touch()
+        (bundle / "config.json").write_text(json.dumps(self.config(launch), indent=2))
+        done = self.runc("run", "--bundle", str(bundle), container_id)
+        parent = MEMORY_CGROUP / os.path.dirname(launch.cgroups_path).lstrip("/")
+        peak = int((parent / "memory.max_usage_in_bytes").read_text())
+        message = termination_log.read_text() if termination_log else ""
+        return Finished(done.returncode, done.stdout, done.stderr, message, peak)
+
+    def remove_cgroups(self) -> None:
+        for hierarchy in CGROUP_ROOT.iterdir():
+            top = hierarchy / self.cgroup_parent
+            if not top.is_dir():
+                continue
+            for directory, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
+                try:
+                    os.rmdir(directory)
+                except OSError:
+                    pass
+
+
+@dataclass
+class Pod:
+    name: str
+    uid: str
+    directory: Path
+    objects: list[dict[str, Any]]
+    spec: dict[str, Any]
+    rlimit_as: tuple[int, int]
+    volumes: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def qos_class(self) -> str:
+        every = [*self.spec.get("initContainers", []), *self.spec["containers"]]
+        if not any(c.get("resources") for c in every):
+            return "besteffort"
+        return "burstable"
+
+    def make_volumes(self) -> None:
+        """The pod's volumes on the node's disk: an emptyDir is an empty directory any user may
+        write to; a configMap volume is a directory with a file per key of the rendered
+        ConfigMap."""
+        for volume in self.spec.get("volumes", []):
+            path = self.directory / "volumes" / volume["name"]
+            path.mkdir(parents=True)
+            if "emptyDir" in volume:
+                path.chmod(0o777)
+            elif "configMap" in volume:
+                config_map = find(self.objects, "ConfigMap", volume["configMap"]["name"])
+                assert len(config_map) == 1, f"no rendered ConfigMap for volume {volume['name']}"
+                for key, text in config_map[0]["data"].items():
+                    (path / key).write_text(text)
+            else:
+                raise AssertionError(f"volume {volume['name']}: only emptyDir and configMap "
+                                     "volumes are played by these tests")
+            self.volumes[volume["name"]] = path
+
+
+class Node:
+    """Runs containers the way a node would: a rendered pod as kubelet and containerd run it
+    (init containers in order, then the workload container), or an image as `docker run`
+    does. Each container gets its own runc bundle under `work`."""
+
+    def __init__(self, runtime: Runtime, images: dict[str, Image], work: Path) -> None:
+        self.runtime = runtime
+        self.images = images
+        self.work = work
+        self.containers: list[str] = []
+
+    def cleanup(self) -> None:
+        """`runc delete --force` of every container started, whatever state it is in."""
+        for container_id in self.containers:
+            self.runtime.runc("delete", "--force", container_id, timeout=30)
+
+    def new_id(self, name: str) -> str:
+        container_id = f"{name[:40]}-{secrets.token_hex(6)}"
+        self.containers.append(container_id)
+        return container_id
+
+    def run_pod(self, objects: list[dict[str, Any]], *, rlimit_as: tuple[int, int],
+                without_rlimit_init: bool = False) -> dict[str, Finished]:
+        """Runs the pod of the rendered Job under a node whose containers inherit RLIMIT_AS
+        `rlimit_as` (soft, hard). `without_rlimit_init` runs the workload's own command with
+        neither the init container nor the wrapper: the job as it was before rlimit-init."""
+        spec = pod_spec(objects)
+        job_name = find(objects, "Job")[0]["metadata"]["name"]
+        pod = Pod(name=f"{job_name}-{secrets.token_hex(3)}", uid=str(uuid.uuid4()),
+                  directory=self.work / f"pod-{len(self.containers)}", objects=objects,
+                  spec=spec, rlimit_as=rlimit_as)
+        pod.directory.mkdir()
+        pod.make_volumes()
+        finished: dict[str, Finished] = {}
+        names = [] if without_rlimit_init else [c["name"] for c in spec.get("initContainers", [])]
+        for name in names:
+            finished[name] = self.run_pod_container(pod, name)
+            if finished[name].exit_code != 0:
+                return finished
+        for c in spec["containers"]:
+            command = None
+            if without_rlimit_init:
+                command = c["command"][c["command"].index("--") + 1:]
+            finished[c["name"]] = self.run_pod_container(pod, c["name"], command=command)
+        return finished
+
+    def run_pod_container(self, pod: Pod, name: str, *,
+                          command: list[str] | None = None) -> Finished:
+        """One container of the pod, with what kubelet and containerd put in its spec."""
+        c = container(pod.spec, name)
+        image = self.images[repository(c["image"])]
+        context = c.get("securityContext", {})
+        pod_context = pod.spec.get("securityContext", {})
+        bundle = pod.directory / name
+        bundle.mkdir()
+        termination_log = bundle / "termination-log"
+        termination_log.touch()
+        # kubelet makes the file writable by any user, so a non-root container can report.
+        termination_log.chmod(0o666)
+        # A container's command replaces the image's ENTRYPOINT (and drops its CMD); its args
+        # replace CMD.
+        entrypoint = c.get("command", image.entrypoint) if command is None else command
+        args = c.get("args", image.cmd if "command" not in c else [])
+        dropped = context.get("capabilities", {}).get("drop", [])
+        capabilities = [] if "ALL" in dropped else [
+            cap for cap in CONTAINERD_CAPABILITIES if cap.removeprefix("CAP_") not in dropped]
+        capabilities += [f"CAP_{cap}" for cap in context.get("capabilities", {}).get("add", [])]
+        binds = [(pod.volumes[m["name"]], path, bool(m.get("readOnly")))
+                 for path, m in mounts(pod.spec, name).items()]
+        binds.append((termination_log, c.get("terminationMessagePath", "/dev/termination-log"),
+                      False))
+        container_id = self.new_id(f"{pod.name}-{name}")
+        launch = Launch(
+            image=image,
+            args=entrypoint + args,
+            env=[IMAGE_PATH, f"HOSTNAME={pod.name}", *KUBELET_ENV,
+                 *(f"{e['name']}={e['value']}" for e in c.get("env", []))],
+            user=(context.get("runAsUser", pod_context.get("runAsUser", image.user[0])),
+                  context.get("runAsGroup", pod_context.get("runAsGroup", image.user[1]))),
+            capabilities=capabilities,
+            no_new_privileges=context.get("allowPrivilegeEscalation", True) is False,
+            readonly_root=context.get("readOnlyRootFilesystem", False),
+            # What a containerd base_runtime_spec with process.rlimits gives every container.
+            rlimit_as=pod.rlimit_as,
+            memory_limit=memory_limit_bytes(c),
+            hostname=pod.name,
+            cgroups_path=(f"/{self.runtime.cgroup_parent}/kubepods/{pod.qos_class}/"
+                          f"pod{pod.uid}/{container_id}"),
+            binds=binds)
+        return self.runtime.run(launch, bundle, container_id, termination_log)
+
+    def docker_run(self, image_name: str, *, ulimit_as: tuple[int, int],
+                   memory: int) -> Finished:
+        """`docker run --ulimit as=SOFT:HARD --memory=MEMORY IMAGE`: the image's ENTRYPOINT and
+        CMD, root unless the image says otherwise, Docker's default capabilities (containerd's
+        set) and its /.dockerenv."""
+        image = self.images[repository(image_name)]
+        container_id = self.new_id(repository(image_name).rsplit("/", 1)[-1])
+        bundle = self.work / container_id
+        bundle.mkdir()
+        launch = Launch(
+            image=image, args=image.entrypoint + image.cmd, env=[IMAGE_PATH],
+            user=image.user, capabilities=list(CONTAINERD_CAPABILITIES), no_new_privileges=False,
+            readonly_root=False, rlimit_as=ulimit_as, memory_limit=memory,
+            hostname=container_id[:12],
+            cgroups_path=f"/{self.runtime.cgroup_parent}/docker/{container_id}",
+            marker_files=["/.dockerenv"])
+        return self.runtime.run(launch, bundle, container_id)
+
+
+def installed(finished: dict[str, Finished]) -> None:
+    """The init container copied the binary into the emptyDir."""
+    init = finished[INIT_CONTAINER]
+    assert (init.exit_code, init.stdout, init.stderr) == (
+        0, "", "rlimit-init: installed /target/rlimit-init (mode 0755)\n"), init
+
+
+def raised_to_512_mib(limit_text: str) -> str:
+    return (f"rlimit-init: raised the soft address-space limit (RLIMIT_AS) from "
+            f"{describe(256 * MiB)} to {describe(512 * MiB)}; hard limit unlimited; cgroup "
+            f"memory limit {limit_text} from {LIMIT_SOURCE}\n")

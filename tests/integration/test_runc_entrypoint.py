@@ -1,0 +1,59 @@
+"""rlimit-init as the ENTRYPOINT of a user's image, under runc: tests/runc/user-image/ as
+`docker run --ulimit as= --memory=` runs it, and as the chart runs it in image mode, without an
+init container.
+
+runc_node.py plays the node. Needs root, runc, a writable cgroup v1 memory hierarchy at
+/sys/fs/cgroup/memory and helm (scripts/setup-runc.sh and scripts/setup-chart-tools.sh install
+them); without them the tests skip saying why, and fail instead where RLIMIT_INIT_NO_SKIP=1 (CI).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from chart_render import WORKLOAD_CONTAINER, container, pod_spec
+from expected import describe
+from oci_image import repository
+from runc_node import (GiB, MiB, RLIM_INFINITY, USER_IMAGE, Node, raised_to_512_mib,
+                       render_values)
+
+# The runtime, images and node fixtures.
+pytest_plugins = ["runc_fixtures"]
+
+
+@pytest.mark.sets_rlimit_as
+def test_user_image_with_rlimit_init_as_entrypoint_runs_the_seed_job(node: Node) -> None:
+    """docs/containers.md, "As the ENTRYPOINT of your image": tests/runc/user-image/ under
+    docker run --ulimit as=268435456:-1 --memory=1g."""
+    job = node.docker_run(USER_IMAGE, ulimit_as=(256 * MiB, RLIM_INFINITY), memory=1 * GiB)
+    assert (job.exit_code, job.stdout, job.stderr) == (
+        0, "allocated_bytes=314572800\n", raised_to_512_mib("1 GiB"))
+
+
+@pytest.mark.sets_rlimit_as
+def test_user_image_refusal_names_the_docker_run_ulimit_to_change(node: Node) -> None:
+    job = node.docker_run(USER_IMAGE, ulimit_as=(256 * MiB, 256 * MiB), memory=1 * GiB)
+    assert (job.exit_code, job.stdout, job.stderr) == (
+        77, "",
+        f"rlimit-init: refused: the job asks for {describe(512 * MiB)} of address space, but "
+        f"the hard limit is {describe(256 * MiB)} and raiseHard is not set\n"
+        "  asked:   --as = 512Mi (536870912 bytes)\n"
+        f"  blocked: hard RLIMIT_AS {describe(256 * MiB)}, inherited from the parent process\n"
+        "  layer:   Docker (/.dockerenv exists)\n"
+        "  fix:     run the container with docker run --ulimit as=536870912:536870912 (-1 means "
+        "unlimited)\n"
+        "  or:      lower the request, or set addressSpace.minimum to at most 256Mi to accept "
+        "the hard limit\n")
+
+
+@pytest.mark.sets_rlimit_as
+def test_chart_image_mode_runs_the_user_image_without_an_init_container(node: Node) -> None:
+    objects = render_values("image-mode")
+    spec = pod_spec(objects)
+    assert "initContainers" not in spec
+    assert repository(container(spec, WORKLOAD_CONTAINER)["image"]) == USER_IMAGE
+    finished = node.run_pod(objects, rlimit_as=(256 * MiB, RLIM_INFINITY))
+    job = finished[WORKLOAD_CONTAINER]
+    assert list(finished) == [WORKLOAD_CONTAINER]
+    assert (job.exit_code, job.stdout, job.stderr, job.termination_message) == (
+        0, "allocated_bytes=314572800\n", raised_to_512_mib("1 GiB"), "")
