@@ -6,7 +6,7 @@
 # the init container image of charts/rlimit-init; docs/containers.md shows both.
 #
 # The final stage is the filesystem that scripts/build-rootfs.sh writes, because the build
-# stage runs that same script; tests/integration/test_runc.py checks this file's final stage
+# stage runs that same script; tests/integration/test_runc_image.py checks this file's final stage
 # and runs the script's output under runc.
 
 FROM debian:bookworm AS build

@@ -4,7 +4,7 @@
 #
 #   scripts/render-deploy.sh [OUTDIR]     (default: deploy/)
 #
-# tests/integration/test_chart.py renders into a temporary directory and fails when deploy/
+# tests/integration/test_deploy.py renders into a temporary directory and fails when deploy/
 # differs, so run this after every change to the chart or to deploy/values.yaml.
 # helm is taken from $HELM, else .tools/bin/helm (scripts/setup-chart-tools.sh), else PATH.
 set -euo pipefail

