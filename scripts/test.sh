@@ -5,7 +5,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$repo/scripts/setup.sh" --tests
-bash "$repo/scripts/build.sh"
+bash "$repo/scripts/build.sh" -DRLIMIT_INIT_BENCH=ON
 export PATH="$repo/.tools/bin:$PATH"
 cd "$repo/build"
 ctest --output-on-failure
