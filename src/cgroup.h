@@ -70,6 +70,9 @@ std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path, std
 
 enum class CgroupVersion { kNone, kV1, kV2 };
 
+/// "none", "v1" or "v2", as reports and JSON show it.
+const char* CgroupVersionName(CgroupVersion version);
+
 struct CgroupMemory {
   CgroupVersion version = CgroupVersion::kNone;
   /// Effective limit: the minimum over the process's cgroup and its visible ancestors (v1 also

@@ -250,4 +250,16 @@ std::string_view TrimWhitespace(std::string_view s) {
   return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
 }
 
+const char* CgroupVersionName(CgroupVersion version) {
+  switch (version) {
+    case CgroupVersion::kNone:
+      return "none";
+    case CgroupVersion::kV1:
+      return "v1";
+    case CgroupVersion::kV2:
+      return "v2";
+  }
+  return "";
+}
+
 }  // namespace rlimit_init

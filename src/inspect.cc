@@ -14,10 +14,6 @@ std::string JsonOptional(const std::optional<std::uint64_t>& bytes) {
   return bytes ? JsonBytes(*bytes) : "null";
 }
 
-const char* VersionText(CgroupVersion version) {
-  return version == CgroupVersion::kV1 ? "v1" : version == CgroupVersion::kV2 ? "v2" : "none";
-}
-
 }  // namespace
 
 std::string RenderInspectText(const Observed& o) {
@@ -33,7 +29,7 @@ std::string RenderInspectText(const Observed& o) {
          (o.may_raise_hard ? "yes (CAP_SYS_RESOURCE in the initial user namespace)"
                            : "no (needs CAP_SYS_RESOURCE in the initial user namespace)") +
          "\n";
-  out += std::string("cgroup:                    ") + VersionText(c.version) + " " +
+  out += std::string("cgroup:                    ") + CgroupVersionName(c.version) + " " +
          (c.cgroup_path.empty() ? "-" : c.cgroup_path) + " at " +
          (c.directory.empty() ? "-" : c.directory) + "\n";
   out += "cgroup memory limit:       " + DescribeBytes(c.limit) +
@@ -66,7 +62,7 @@ std::string RenderInspectJson(const Observed& o) {
          ",\"data_soft\":" + JsonBytes(o.data_limit.soft) + ",\"data_hard\":" +
          JsonBytes(o.data_limit.hard) + ",\"may_raise_hard\":" +
          (o.may_raise_hard ? "true" : "false") + ",\"cgroup_version\":" +
-         JsonString(VersionText(c.version)) + ",\"cgroup_path\":" + JsonString(c.cgroup_path) +
+         JsonString(CgroupVersionName(c.version)) + ",\"cgroup_path\":" + JsonString(c.cgroup_path) +
          ",\"cgroup_directory\":" + JsonString(c.directory) + ",\"memory_limit_bytes\":" +
          JsonBytes(c.limit) + ",\"memory_limit_source\":" + JsonString(c.limit_source) +
          ",\"memory_high_bytes\":" + JsonBytes(c.high) + ",\"memory_high_source\":" +

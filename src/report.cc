@@ -106,18 +106,6 @@ const char* BlockerName(Blocker blocker) {
   return "";
 }
 
-const char* VersionName(CgroupVersion version) {
-  switch (version) {
-    case CgroupVersion::kNone:
-      return "none";
-    case CgroupVersion::kV1:
-      return "v1";
-    case CgroupVersion::kV2:
-      return "v2";
-  }
-  return "";
-}
-
 }  // namespace
 
 std::string ToQuantity(std::uint64_t bytes) {
@@ -217,7 +205,7 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
     out += std::string(kPrefix) + "observed: RLIMIT_AS soft " + DescribeBytes(d.before.soft) +
            ", hard " + DescribeBytes(d.before.hard) + "; may raise hard: " +
            (observed.may_raise_hard ? "yes" : "no") + "\n";
-    out += std::string(kPrefix) + "observed: cgroup " + VersionName(cgroup.version) + " " +
+    out += std::string(kPrefix) + "observed: cgroup " + CgroupVersionName(cgroup.version) + " " +
            (cgroup.cgroup_path.empty() ? "-" : cgroup.cgroup_path) + " at " +
            (cgroup.directory.empty() ? "-" : cgroup.directory) + "; " + MemoryPart(observed) +
            "\n";
@@ -305,7 +293,7 @@ std::string RenderJson(const Decision& d, const Observed& observed, const Policy
          JsonBytes(observed.cgroup.limit) + ",\"memory_limit_source\":" +
          JsonString(observed.cgroup.limit_source) + ",\"memory_ceiling_bytes\":" +
          JsonBytes(d.ceiling) + ",\"memory_ceiling_source\":" + JsonString(d.ceiling_source) +
-         ",\"cgroup_version\":" + JsonString(VersionName(observed.cgroup.version)) +
+         ",\"cgroup_version\":" + JsonString(CgroupVersionName(observed.cgroup.version)) +
          ",\"layer\":" + JsonString(LayerName(observed.layer.layer)) + ",\"blocker\":" +
          (d.blocker == Blocker::kNone ? "null" : JsonString(BlockerName(d.blocker))) +
          ",\"fix\":" + (d.blocker == Blocker::kNone ? "null" : JsonString(Fix(d, observed, policy))) +
