@@ -87,6 +87,7 @@ Decision Decide(const Policy& policy, const Observed& observed) {
   // 1. Never lower: a soft limit already at or above the request stays.
   if (before.soft >= d.request_bytes) {
     d.outcome = Outcome::kUnchanged;
+    d.grant = before.soft;
     if (before.soft > observed.cgroup.limit && policy.above_cgroup != AboveCgroup::kAllow) {
       d.warnings.push_back(OomWarning(before.soft, observed.cgroup, "the inherited soft limit") +
                            "; rlimit-init does not lower limits");
@@ -121,7 +122,8 @@ Decision Decide(const Policy& policy, const Observed& observed) {
   }
 
   // 5. Address space past the cgroup limit turns a MemoryError into an OOM kill.
-  if (d.after.soft > observed.cgroup.limit) {
+  d.grant = d.after.soft;
+  if (d.grant > observed.cgroup.limit) {
     if (policy.above_cgroup == AboveCgroup::kRefuse) {
       d.outcome = Outcome::kRefused;
       d.blocker = Blocker::kAboveCgroup;
@@ -129,7 +131,7 @@ Decision Decide(const Policy& policy, const Observed& observed) {
       return d;
     }
     if (policy.above_cgroup == AboveCgroup::kWarn) {
-      d.warnings.push_back(OomWarning(d.after.soft, observed.cgroup, "the address space granted"));
+      d.warnings.push_back(OomWarning(d.grant, observed.cgroup, "the address space granted"));
     }
   }
   if (observed.data_limit.soft < d.after.soft) {

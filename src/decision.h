@@ -43,6 +43,9 @@ struct Decision {
   std::optional<std::uint64_t> minimum_bytes;        // the minimum resolved to bytes
   AddressSpaceLimit before;                          // as inherited
   AddressSpaceLimit after;                           // what the workload gets
+  /// The soft limit granted, or that would have been granted had aboveCgroup not refused it;
+  /// kUnlimited after the refusals that grant nothing (hard limit, memory.require, no ceiling).
+  std::uint64_t grant = kUnlimited;
   std::uint64_t ceiling = kUnlimited;                // memory ceiling
   std::string ceiling_source;                        // where the ceiling was read
   std::vector<std::string> warnings;                 // lowercase fragments, no prefix

@@ -159,9 +159,9 @@ std::string Summary(const Decision& d, const Observed& observed, const Policy& p
              " of memory, but the memory ceiling is " + DescribeBytes(d.ceiling);
     case Blocker::kAboveCgroup:
       return "refused: granting " +
-             (std::min(d.request_bytes, d.before.hard) == kUnlimited
+             (d.grant == kUnlimited
                   ? std::string("unlimited address space")
-                  : DescribeBytes(std::min(d.request_bytes, d.before.hard)) +
+                  : DescribeBytes(d.grant) +
                         " of address space") +
              " would exceed the cgroup memory limit " +
              DescribeBytes(observed.cgroup.limit) + ", and addressSpace.aboveCgroup is refuse";
@@ -184,13 +184,13 @@ std::string Fix(const Decision& d, const Observed& observed, const Policy& polic
     case Blocker::kMemoryRequire:
       return MemoryFix(layer, *policy.memory_require, observed.cgroup);
     case Blocker::kAboveCgroup:
-      if (std::min(d.request_bytes, d.before.hard) == kUnlimited) {
+      if (d.grant == kUnlimited) {
         // No memory limit is large enough for an unlimited grant; only the request can move.
         return "an unlimited grant is above any memory limit: give addressSpace.request a "
                "quantity of at most " + ToQuantity(observed.cgroup.limit) +
                ", or set addressSpace.aboveCgroup to warn";
       }
-      return MemoryFix(layer, std::min(d.request_bytes, d.before.hard), observed.cgroup);
+      return MemoryFix(layer, d.grant, observed.cgroup);
     case Blocker::kNoCeiling:
       return "give addressSpace.request as a quantity such as 4Gi instead of a percentage";
   }
@@ -244,7 +244,7 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
     AppendLine(&out, "or:", "lower the request, or set addressSpace.minimum to at most " +
                                 ToQuantity(d.before.hard) + " to accept the hard limit");
   } else if (d.blocker == Blocker::kAboveCgroup &&
-             std::min(d.request_bytes, d.before.hard) != kUnlimited) {
+             d.grant != kUnlimited) {
     AppendLine(&out, "or:", "lower the request to at most " + ToQuantity(observed.cgroup.limit) +
                                 ", or set addressSpace.aboveCgroup to warn");
   }

@@ -163,6 +163,26 @@ TEST(Report, UnlimitedRequestsAreWordedAsSuch) {
             "(2147483648 bytes, ulimit -v 2097152) and raiseHard is not set");
 }
 
+TEST(Report, AboveCgroupRefusalNamesTheGrantRaiseHardWouldHaveMade) {
+  // Raising the hard limit would grant the whole request, not the old hard limit.
+  Scene s = CgroupScene(Layer::kShell);
+  s.policy.memory_require.reset();
+  s.policy.request = ParseAmount("6Gi", true).value();
+  s.policy.raise_hard = true;
+  s.policy.above_cgroup = AboveCgroup::kRefuse;
+  s.observed.limit = {256 * kMi, 512 * kMi};
+  s.observed.may_raise_hard = true;
+  Decision d = Decide(s.policy, s.observed);
+  EXPECT_EQ(d.grant, 6 * kGi);
+  EXPECT_EQ(Summary(d, s.observed, s.policy),
+            "refused: granting 6 GiB (6442450944 bytes, ulimit -v 6291456) of address space "
+            "would exceed the cgroup memory limit 1 GiB (1073741824 bytes, ulimit -v 1048576), "
+            "and addressSpace.aboveCgroup is refuse");
+  EXPECT_EQ(Fix(d, s.observed, s.policy),
+            "as root, write 6442450944 or more to /sys/fs/cgroup/job/memory.max, or start the "
+            "job outside that cgroup");
+}
+
 TEST(Report, SuccessLineAndWarningsAndQuiet) {
   Scene s = CgroupScene(Layer::kShell);
   s.policy.memory_require.reset();
