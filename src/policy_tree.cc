@@ -14,6 +14,8 @@
 #include <optional>
 #include <streambuf>
 
+#include "yaml_subset.h"
+
 namespace rlimit_init {
 namespace {
 
@@ -205,6 +207,10 @@ const char* KindName(Node::Kind kind) {
 }
 
 bool ParseYamlTree(std::string_view text, Node* root, TreeError* error) {
+  return ReadYamlSubset(text, root) || ParseYamlTreeWithYamlCpp(text, root, error);
+}
+
+bool ParseYamlTreeWithYamlCpp(std::string_view text, Node* root, TreeError* error) {
   auto fail = [error](Position at, std::string message) {
     *error = {at, std::move(message)};
     return false;

@@ -43,7 +43,12 @@ struct TreeError {
 
 /// Parses one YAML document into `root`. Refuses NUL bytes, invalid UTF-8, tab indentation,
 /// anchors, aliases, tags, nesting deeper than 8 levels, an empty document and a second one.
-/// A leading UTF-8 byte-order mark is skipped.
+/// A leading UTF-8 byte-order mark is skipped. Text in the plain subset of yaml_subset.h is read
+/// by ReadYamlSubset; everything else, and every error, by yaml-cpp.
 bool ParseYamlTree(std::string_view text, Node* root, TreeError* error);
+
+/// ParseYamlTree without the subset reader: yaml-cpp reads every text. The reference the
+/// subset reader is tested against.
+bool ParseYamlTreeWithYamlCpp(std::string_view text, Node* root, TreeError* error);
 
 }  // namespace rlimit_init

@@ -1,0 +1,45 @@
+// libFuzzer target that holds the subset reader to its promise: whatever text ReadYamlSubset
+// accepts, yaml-cpp accepts too and reads into the same tree (kinds, values, quoting, the line
+// and column of every node, the order of entries). Built by scripts/build-fuzz.sh against an
+// instrumented yaml-cpp, so the fuzzer steers both readers.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "../unit/tree_difference.h"
+#include "policy_tree.h"
+#include "yaml_subset.h"
+
+namespace rlimit_init {
+namespace {
+
+[[noreturn]] void Fail(const std::string& what, std::string_view text) {
+  std::fprintf(stderr, "subset_fuzzer: property violated: %s (input %zu bytes)\n", what.c_str(),
+               text.size());
+  std::abort();
+}
+
+void CheckSubset(std::string_view text) {
+  Node subset;
+  if (!ReadYamlSubset(text, &subset)) return;
+  Node reference;
+  TreeError error;
+  if (!ParseYamlTreeWithYamlCpp(text, &reference, &error)) {
+    Fail("subset accepted text yaml-cpp refuses at " + std::to_string(error.position.line) + ":" +
+             std::to_string(error.position.column) + ": " + error.message,
+         text);
+  }
+  const std::string difference = TreeDifference(subset, reference);
+  if (!difference.empty()) Fail(difference, text);
+}
+
+}  // namespace
+}  // namespace rlimit_init
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  rlimit_init::CheckSubset(std::string_view(reinterpret_cast<const char*>(data), size));
+  return 0;
+}
