@@ -23,6 +23,8 @@ namespace {
 // which bounds stack use no matter how deep the input nests.
 constexpr int kMaxDepth = 8;
 
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
 // Thrown inside the event handler to abort parsing; caught in ParsePolicy.
 struct Rejection {
   Position position;
@@ -207,7 +209,10 @@ const char* KindName(Node::Kind kind) {
 }
 
 bool ParseYamlTree(std::string_view text, Node* root, TreeError* error) {
-  return ReadYamlSubset(text, root) || ParseYamlTreeWithYamlCpp(text, root, error);
+  // Both readers skip one byte-order mark, so positions count from after it either way.
+  std::string_view body = text;
+  if (body.starts_with(kByteOrderMark)) body.remove_prefix(kByteOrderMark.size());
+  return ReadYamlSubset(body, root) || ParseYamlTreeWithYamlCpp(text, root, error);
 }
 
 bool ParseYamlTreeWithYamlCpp(std::string_view text, Node* root, TreeError* error) {
@@ -218,7 +223,7 @@ bool ParseYamlTreeWithYamlCpp(std::string_view text, Node* root, TreeError* erro
   const std::string empty = "policy is empty; it needs at least apiVersion and "
                             "addressSpace.request";
   // A UTF-8 byte-order mark is what some editors write first; it carries no meaning.
-  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
+  if (text.starts_with(kByteOrderMark)) text.remove_prefix(kByteOrderMark.size());
   if (auto rejection = CheckText(text)) return fail(rejection->position, rejection->message);
   try {
     TextBuffer buffer(text);

@@ -21,7 +21,8 @@ namespace rlimit_init {
 /// the first entry starts in column 1, a key without a value opens a more deeply indented
 /// mapping on the next entry line, and every other entry lines up with an open mapping.
 /// Returns false, leaving `root` as it was, for anything else, including `null` and `~`
-/// values, CR line ends, a byte-order mark and documents nested more than 8 mappings deep.
+/// values, CR line ends, a byte-order mark (ParseYamlTree skips one before calling this) and
+/// documents nested more than 8 mappings deep.
 /// The tree it builds is the one ParseYamlTreeWithYamlCpp builds for the same text.
 bool ReadYamlSubset(std::string_view text, Node* root);
 

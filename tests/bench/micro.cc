@@ -18,6 +18,7 @@
 #include "fixture_tree.h"
 #include "observe.h"
 #include "policy.h"
+#include "policy_tree.h"
 #include "quantity.h"
 
 namespace rlimit_init {
@@ -51,6 +52,21 @@ void BM_ParsePolicy(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
 }
 BENCHMARK(BM_ParsePolicy);
+
+// The YAML layer alone, by each reader: the subset reader a run takes for the bench policy, and
+// yaml-cpp, which reads whatever the subset declines.
+void BM_PolicyTree(benchmark::State& state, bool (*parse)(std::string_view, Node*, TreeError*)) {
+  const std::string text = BenchPolicy();
+  for (auto _ : state) {
+    Node root;
+    TreeError error;
+    if (!parse(text, &root, &error)) state.SkipWithError(error.message.c_str());
+    benchmark::DoNotOptimize(root);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK_CAPTURE(BM_PolicyTree, subset, ParseYamlTree);
+BENCHMARK_CAPTURE(BM_PolicyTree, yaml_cpp, ParseYamlTreeWithYamlCpp);
 
 void BM_ParseQuantity(benchmark::State& state) {
   const std::vector<std::string> inputs = {"512Mi", "64Gi", "1.5Gi", "4G", "1073741824",
