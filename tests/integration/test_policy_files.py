@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import POLICIES, Runner, marker_workload, write_policy
+from conftest import POLICIES, REPO, Runner, marker_workload, write_policy
 
 BAD = POLICIES / "bad"
 GOOD = POLICIES / "good"
@@ -146,3 +146,38 @@ def test_deep_nesting_is_refused_with_a_small_stack(run: Runner, workdir: Path) 
 def test_good_policy_files_are_accepted(run: Runner, name: str) -> None:
     result = run(["-q", "-p", name, "check"], cwd=GOOD)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+# The same policies with LF line ends, read by rlimit-init's plain-subset reader, and with CRLF,
+# which the subset leaves to yaml-cpp: both readers must give the same report and the same error
+# at the same line and column (docs/performance.md, "the subset reader").
+@pytest.mark.parametrize("text, code, outcome", [
+    ((REPO / "tests" / "bench" / "policy.yaml").read_text().replace('user: "65534:65534"\n', ""),
+     0, None),
+    ("apiVersion: rlimit-init/v1\naddressSpace:\n  request: 1Gi\n  minimum: 2Gi  # too much\n",
+     78, "policy.yaml:4:12: addressSpace.minimum: 2Gi is more than addressSpace.request 1Gi"),
+    ("apiVersion: rlimit-init/v1\n\n# a comment\naddressSpace:\n    request: 64Gi\n    raiseHard: "
+     "'true'\n",
+     78, 'policy.yaml:6:16: addressSpace.raiseHard: expected true or false, got "true" (quoted)'),
+    ("apiVersion: rlimit-init/v1\naddressSpace:\n  request: 1Gi\nreport:\n  format: yaml\n",
+     78, 'policy.yaml:5:11: report.format: expected text or json, got "yaml"'),
+], ids=["bench-policy", "minimum-above-request", "quoted-boolean", "unknown-format"])
+def test_subset_reader_and_yaml_cpp_read_a_policy_alike(run: Runner, workdir: Path, text: str,
+                                                        code: int, outcome: str | None) -> None:
+    results = []
+    for line_end in ["\n", "\r\n"]:
+        directory = workdir / ("lf" if line_end == "\n" else "crlf")
+        directory.mkdir()
+        write_policy(directory, text.replace("\n", line_end))
+        results.append(run(["-o", "json", "-p", "policy.yaml", "check"], cwd=directory))
+    lf, crlf = results
+    assert (lf.returncode, lf.stdout, lf.stderr) == (crlf.returncode, crlf.stdout, crlf.stderr)
+    report = json.loads(lf.stderr)
+    assert lf.returncode == code
+    if outcome is None:
+        # 64Gi, and 75% of the memory ceiling rounded up to a whole byte.
+        assert (report["request_bytes"], report["minimum_bytes"]) == (
+            64 * 1024**3, -(-report["memory_ceiling_bytes"] * 3 // 4))
+    else:
+        assert report == {"outcome": "error", "exit_code": 78,
+                          "message": f"invalid policy: {outcome}"}
