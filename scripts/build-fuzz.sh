@@ -13,6 +13,8 @@
 set -euo pipefail
 
 readonly ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib.sh
+source "${ROOT}/scripts/lib.sh"
 readonly OUT="${BUILD_FUZZ_DIR:-${ROOT}/build-fuzz}"
 readonly YAML_DIR="${OUT}/yaml-cpp"
 readonly YAML_PREFIX="${YAML_DIR}/install"
@@ -39,55 +41,17 @@ declare -A FUZZER_SOURCES=(
 log() { echo "build-fuzz: $*" >&2; }
 die() { echo "build-fuzz: $*" >&2; exit 1; }
 
-apt_install() {
-  [[ "$(id -u)" == 0 ]] || die "missing $*: install it (apt-get install $*) or run as root"
-  log "installing $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >&2
-}
-
-apt_updated=0
-apt_update() {
-  if [[ "${apt_updated}" == 0 ]]; then
-    log "apt-get update"
-    apt-get update -qq >&2
-    apt_updated=1
-  fi
-}
-
-# Finds clang++ 14 and its libFuzzer runtime, installing them when missing.
-find_clang() {
-  local candidate
-  CXX="" CC=""  # not the caller's: the project's own build may export CXX=g++
-  for candidate in clang++-14 clang++; do
-    # grep without -q: exiting early could kill clang with SIGPIPE and fail the pipeline.
-    if command -v "${candidate}" >/dev/null &&
-       "${candidate}" --version | grep 'clang version 14\.' >/dev/null; then
-      CXX="$(command -v "${candidate}")"
-      CC="${CXX%++*}${CXX##*++}"  # clang++-14 -> clang-14, clang++ -> clang
-      break
-    fi
-  done
-  if [[ -z "${CXX}" ]]; then
-    apt_update
-    apt_install clang-14 libclang-rt-14-dev
-    CXX=/usr/bin/clang++-14 CC=/usr/bin/clang-14
-  fi
-  if [[ ! -f "$("${CXX}" -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]]; then
-    apt_update
-    apt_install libclang-rt-14-dev
-  fi
+# clang++ 14 with its libFuzzer runtime, dpkg-source for Debian's yaml-cpp source, cmake and
+# make, from Debian. ensure_packages reports on stdout, which carries the fuzzer paths to
+# run-fuzz.sh, so it speaks on stderr here.
+install_tools() {
+  ensure_packages build-fuzz clang-14 libclang-rt-14-dev dpkg-dev cmake make >&2 ||
+    die "cannot install clang-14, libclang-rt-14-dev, dpkg-dev, cmake and make"
+  # Not the caller's CXX: the project's own build may export CXX=g++.
+  CXX=/usr/bin/clang++-14 CC=/usr/bin/clang-14
+  [[ -f "$("${CXX}" -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]] ||
+    die "clang 14 has no libFuzzer runtime (libclang_rt.fuzzer-x86_64.a)"
   readonly CC CXX
-}
-
-need_tools() {
-  local missing=()
-  command -v dpkg-source >/dev/null || missing+=(dpkg-dev)
-  command -v cmake >/dev/null || missing+=(cmake)
-  command -v make >/dev/null || missing+=(make)
-  if ((${#missing[@]})); then
-    apt_update
-    apt_install "${missing[@]}"
-  fi
 }
 
 # Writes a deb822 deb-src stanza for each enabled Debian archive apt already fetches binaries
@@ -164,8 +128,8 @@ fetch_yaml_cpp() {
   [[ -n "${version}" ]] && spec="yaml-cpp=${version}"
   if ! apt-cache showsrc yaml-cpp 2>/dev/null | grep -q '^Package: yaml-cpp'; then
     [[ -f "${DEB_SRC_FILE}" ]] || write_deb_src_file
-    apt_updated=0
-    apt_update
+    log "apt-get update"
+    apt-get update -qq >&2
   fi
   mkdir -p "${YAML_DIR}/download"
   log "apt-get source ${spec}"
@@ -271,8 +235,7 @@ main() {
   # Engineers and CI share one working tree; one build at a time in it.
   exec 9>"${OUT}/.build.lock"
   flock 9
-  find_clang
-  need_tools
+  install_tools
   fetch_yaml_cpp
   build_yaml_cpp
   build_fuzzers
