@@ -19,12 +19,6 @@
 namespace rlimit_init {
 namespace {
 
-// A v1 policy is three levels deep; anything deeper is refused as soon as the parser descends,
-// which bounds stack use no matter how deep the input nests.
-constexpr int kMaxDepth = 8;
-
-constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
-
 // Thrown inside the event handler to abort parsing; caught in ParsePolicy.
 struct Rejection {
   Position position;
@@ -98,9 +92,9 @@ class TreeBuilder : public YAML::EventHandler {
             Node::Kind kind) {
     CheckAnchor(mark, anchor);
     CheckTag(mark, tag);
-    if (static_cast<int>(stack_.size()) >= kMaxDepth) {
+    if (static_cast<int>(stack_.size()) >= kMaxNesting) {
       throw Rejection{ToPosition(mark), "nested too deeply (a policy is at most " +
-                                            std::to_string(kMaxDepth) + " levels deep)"};
+                                            std::to_string(kMaxNesting) + " levels deep)"};
     }
     Frame frame;
     frame.node.kind = kind;
@@ -222,7 +216,6 @@ bool ParseYamlTreeWithYamlCpp(std::string_view text, Node* root, TreeError* erro
   };
   const std::string empty = "policy is empty; it needs at least apiVersion and "
                             "addressSpace.request";
-  // A UTF-8 byte-order mark is what some editors write first; it carries no meaning.
   if (text.starts_with(kByteOrderMark)) text.remove_prefix(kByteOrderMark.size());
   if (auto rejection = CheckText(text)) return fail(rejection->position, rejection->message);
   try {

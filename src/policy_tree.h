@@ -36,6 +36,14 @@ struct MapEntry {
 /// "nothing", "a scalar", "a mapping", "a sequence".
 const char* KindName(Node::Kind kind);
 
+/// How many mappings and sequences a policy may nest; a v1 policy needs three. Both readers
+/// hold to it: yaml-cpp's refuses a deeper document while parsing, before it can cost memory or
+/// stack, and the subset reader leaves one to it.
+inline constexpr int kMaxNesting = 8;
+
+/// The UTF-8 byte-order mark some editors write first; it carries no meaning, and one is skipped.
+inline constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
 struct TreeError {
   Position position;
   std::string message;

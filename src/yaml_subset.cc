@@ -9,8 +9,6 @@
 namespace rlimit_init {
 namespace {
 
-// The same bound ParseYamlTreeWithYamlCpp sets; a deeper document goes there to be refused.
-constexpr std::size_t kMaxDepth = 8;
 // YAML limits an implicit key to 1024 characters; far below that, a longer one is not ours.
 constexpr std::size_t kMaxKey = 128;
 
@@ -118,14 +116,16 @@ class SubsetReader {
     value.position = Here();
     valued_indent_ = indent;
     bool ok = first == '"' || first == '\'' ? ReadQuoted(&value) : ReadPlain(&value);
-    return ok && EndLine(spaced_);
+    return ok && EndLine(SkipSpaces() > 0);
   }
 
   // Finds the open mapping a new entry at `indent` belongs to, opening one under a key that
   // was left without a value.
   bool PlaceEntry(std::size_t indent) {
     if (pending_ != nullptr) {
-      if (indent <= pending_indent_ || stack_.size() >= kMaxDepth) return false;
+      if (indent <= pending_indent_ || stack_.size() >= static_cast<std::size_t>(kMaxNesting)) {
+        return false;
+      }
       pending_->kind = Node::Kind::kMap;
       pending_->position = Here();
       stack_.push_back({indent, pending_});
@@ -139,10 +139,8 @@ class SubsetReader {
       stack_.push_back({0, &root_});
       return true;
     }
-    while (stack_.back().indent > indent) {
-      stack_.pop_back();
-      if (stack_.empty()) return false;
-    }
+    // The root mapping's indent is 0, so it is never popped.
+    while (stack_.back().indent > indent) stack_.pop_back();
     return stack_.back().indent == indent;
   }
 
@@ -158,34 +156,30 @@ class SubsetReader {
     value->plain = false;
     value->value = text_.substr(start, at_ - start);
     ++at_;
-    spaced_ = SkipSpaces() > 0;
     return true;
   }
 
+  // Stops before the spaces that end the value, so that they count for a comment after it.
   bool ReadPlain(Node* value) {
     if (!IsValueStart(Peek())) return false;
-    std::size_t start = at_;
-    std::size_t end = at_;
-    spaced_ = false;
+    const std::size_t start = at_;
     while (at_ < text_.size() && text_[at_] != '\n') {
-      char c = text_[at_];
-      if (IsValueChar(c)) {
-        end = ++at_;
-      } else if (c == ':') {
-        // "a:b" is one scalar; ": " would start a mapping inside it.
-        if (at_ + 1 >= text_.size() || !IsValueChar(text_[at_ + 1])) return false;
-        end = ++at_;
+      const char c = text_[at_];
+      if (IsValueChar(c) ||
+          // "a:b" is one scalar; ": " would start a mapping inside it.
+          (c == ':' && at_ + 1 < text_.size() && IsValueChar(text_[at_ + 1]))) {
+        ++at_;
       } else if (c == ' ') {
-        SkipSpaces();
-        spaced_ = true;
-        if (Peek() == '\n' || Peek() == '#') break;
-        if (!IsValueChar(Peek())) return false;
-        spaced_ = false;
+        std::size_t next = at_;
+        while (next < text_.size() && text_[next] == ' ') ++next;
+        if (next == text_.size() || text_[next] == '\n' || text_[next] == '#') break;
+        if (!IsValueChar(text_[next])) return false;
+        at_ = next;  // inner spaces are part of the value
       } else {
         return false;
       }
     }
-    value->value = text_.substr(start, end - start);
+    value->value = text_.substr(start, at_ - start);
     return !IsNullWord(value->value);
   }
 
@@ -198,7 +192,6 @@ class SubsetReader {
   Node* pending_ = nullptr;  // the value of a key that had none on its own line
   std::size_t pending_indent_ = 0;
   std::optional<std::size_t> valued_indent_;  // the indent of the last entry with a value
-  bool spaced_ = false;                       // a value was followed by at least one space
 };
 
 }  // namespace

@@ -31,7 +31,7 @@ std::string Where(const TreeError& error) {
 void CheckSubset(std::string_view text) {
   // What ParseYamlTree hands the subset: the text after one byte-order mark.
   std::string_view body = text;
-  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
+  if (body.starts_with(kByteOrderMark)) body.remove_prefix(kByteOrderMark.size());
   Node subset;
   // Declined text goes to yaml-cpp unchanged, so only accepted text can read differently.
   if (!ReadYamlSubset(body, &subset)) return;
