@@ -6,8 +6,6 @@
 // what tests/bench/run.sh measures.
 #include <benchmark/benchmark.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,12 +24,8 @@ namespace {
 
 constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
 
-std::string BenchPolicy() {
-  std::ifstream in(RLIMIT_INIT_BENCH_POLICY, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+// "" when the file cannot be read; each benchmark then stops with an error.
+std::string BenchPolicy() { return ReadTestFile(RLIMIT_INIT_BENCH_POLICY).value_or(""); }
 
 // A host tree loaded into a FakeSystem; aborts the benchmark when the tree is missing, so that
 // an empty tree is never timed as a fast one.

@@ -4,24 +4,17 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "fixture_tree.h"
 #include "tree_difference.h"
 
 namespace rlimit_init {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 // Reads `text` with both readers and returns the subset's tree after checking it is yaml-cpp's.
 Node ReadBoth(const std::string& text) {
@@ -158,13 +151,14 @@ TEST(YamlSubset, AgreesWithYamlCppOnEveryFixtureAndSeed) {
   for (const fs::path& dir : {fixtures / "policies" / "good", fixtures / "policies" / "bad",
                               fixtures / ".." / "fuzz" / "corpus" / "subset"}) {
     for (const fs::directory_entry& entry : fs::directory_iterator(dir)) {
-      const std::string text = Slurp(entry.path());
+      const std::optional<std::string> text = ReadTestFile(entry.path());
+      ASSERT_TRUE(text) << entry.path();
       Node subset;
-      if (!ReadYamlSubset(text, &subset)) continue;
+      if (!ReadYamlSubset(*text, &subset)) continue;
       read.push_back(dir.filename().string() + "/" + entry.path().filename().string());
       Node reference;
       TreeError error;
-      ASSERT_TRUE(ParseYamlTreeWithYamlCpp(text, &reference, &error))
+      ASSERT_TRUE(ParseYamlTreeWithYamlCpp(*text, &reference, &error))
           << entry.path() << ": " << error.message;
       EXPECT_EQ(TreeDifference(subset, reference), "") << entry.path();
     }
