@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # rlimit-init image: a static binary alone in an otherwise empty filesystem.
 #
 #   docker build -t rlimit-init .

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the libFuzzer targets in tests/fuzz/ into build-fuzz/ (or $BUILD_FUZZ_DIR).
 #
 # The fuzzers link a yaml-cpp built from Debian's own source package with the same

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Writes the rlimit-init image's filesystem to a directory: the binary alone, as /rlimit-init,
 # stripped and mode 0755, exactly what the Dockerfile's final stage holds (its build stage runs
 # this script). Where no Docker engine runs, the directory is the root of an OCI bundle.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Configures and builds rlimit-init and its unit tests in build/ (Release, static); extra
 # arguments go to cmake, e.g. -DRLIMIT_INIT_BENCH=ON.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The seed scenario end to end: a Python job that allocates 300 MiB under an inherited 256 MiB
 # soft address-space limit dies with MemoryError on its own, and succeeds through rlimit-init
 # with a 512Mi request. Installs the build dependencies and builds first.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Shared by the setup scripts (sourced, not run).
 
 # ensure_packages NAME PACKAGE...: installs with apt-get whichever packages dpkg does not have

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Renders deploy/ (plain manifests for users without Helm) from charts/rlimit-init with
 # deploy/values.yaml: one file per chart template, plus a kustomization.yaml listing them.
 #

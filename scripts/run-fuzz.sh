@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the fuzzers (scripts/build-fuzz.sh) and runs each for a bounded time, on a copy of its
 # seed corpus under build-fuzz/work/, never on tests/fuzz/corpus/ itself.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds rlimit-init and its unit tests with AddressSanitizer and UndefinedBehaviorSanitizer in
 # build-asan/ (or $BUILD_ASAN_DIR) and runs the unit tests, then the black-box tests that do not
 # set RLIMIT_AS against the sanitized binary.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what tests/integration/test_chart_*.py and test_deploy.py need, on Debian bookworm as root:
 #   - unzip (Debian package), to open the layer archive below;
 #   - helm 3.17 at .tools/bin/helm (gitignored);

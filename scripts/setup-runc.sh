@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what tests/integration/test_runc_*.py need, on Debian bookworm as root:
 #   - runc, the OCI runtime Kubernetes nodes use (crun refuses hybrid cgroup hosts);
 #   - busybox-static and python3, the workload images' contents;

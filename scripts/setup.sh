@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs everything rlimit-init's build and tests need on Debian bookworm, as root:
 # the toolchain and static libraries, the black-box test tools (pytest, prlimit, runc,
 # busybox-static), and the chart test tools (helm, kubectl, node packages). Idempotent.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs what the tests need, builds, and runs every test: the unit tests, the black-box
 # tests of the real static binary under real rlimits and cgroups, the runc container tests,
 # the chart tests and the instruction budget. As root (cgroups, runc, prlimit).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Finds the effective cgroup memory limit of this process: /proc/self/cgroup names the cgroup,
 // /proc/self/mountinfo says where each hierarchy is mounted and from which root, and the limit
 // is the tightest one over the cgroup and every ancestor that is visible.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pure parsers of cgroup and mountinfo text; discovery (file reads) is in cgroup.cc.
 #include "cgroup.h"
 

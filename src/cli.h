@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The command line. The only file that includes Boost.Program_options is cli.cc.
 #pragma once
 

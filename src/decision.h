@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The decision: a pure function of the policy and what was observed. No I/O happens here, so
 // every branch is covered by the table in tests/unit/decision_test.cc.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Replacing rlimit-init with the workload.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `rlimit-init inspect`: every limit that applies to this process, as text or JSON.
 #pragma once
 

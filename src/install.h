@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // `rlimit-init install DIR`: the init-container step that copies the binary into a shared
 // volume for the workload container.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Which layer of the stack most likely set the limits rlimit-init finds, so that a refusal can
 // lead with the setting to change there.
 #pragma once

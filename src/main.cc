@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rlimit-init: grant a workload the address space its policy asks for, then exec it.
 #include "cli.h"
 #include "run.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Host memory facts from /proc/meminfo and /proc/sys/vm/overcommit_memory.
 #pragma once
 

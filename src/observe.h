@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Gathers every observation Decide needs, through the System seam.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reads the policy tree into a Policy, checking every key and value against schema v1.
 #include "policy.h"
 

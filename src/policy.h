@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The YAML policy, version rlimit-init/v1. The only file that includes yaml-cpp is policy.cc.
 #pragma once
 

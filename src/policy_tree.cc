@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // yaml-cpp's event parser feeds a small tree of our own so that every value keeps its line and
 // column, aliases and deep nesting are refused while parsing (before they can cost memory or
 // stack), and no yaml-cpp exception escapes this file.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The YAML layer of the policy loader: text in, a small tree of our own out. The only file
 // that includes yaml-cpp is policy_tree.cc.
 #pragma once

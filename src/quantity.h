@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Byte quantities as Kubernetes writes them ("512Mi", "1.5Gi", "4G", "1073741824"), percentages
 // of the memory ceiling ("75%"), and how rlimit-init prints byte values.
 #pragma once

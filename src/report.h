@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Everything rlimit-init says about a decision: the one-line summary, the refusal block with
 // the setting to change in the layer that set the limit, and the JSON object.
 #pragma once

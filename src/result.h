@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Value-or-error return type used by every parser: they never throw into the core.
 #pragma once
 

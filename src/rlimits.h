@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whether this process may raise its hard RLIMIT_AS, read from /proc like `capsh` does.
 #pragma once
 

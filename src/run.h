@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What rlimit-init does once its command line is parsed: the numbered steps of main().
 #pragma once
 

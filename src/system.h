@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one seam between rlimit-init and the operating system. Everything that makes a syscall
 // or reads a file goes through System; RealSystem (system_real.cc) is the only implementation
 // that touches the OS, tests use tests/unit/fake_system.h.

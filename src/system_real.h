@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The System that makes real syscalls. The only implementation that touches the OS.
 #pragma once
 

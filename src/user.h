@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The policy's `user:` key: whom the workload runs as. Names are resolved by reading the
 // image's /etc/passwd and /etc/group directly, because a static glibc binary must not load
 // NSS modules.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Line by line: each line is blank, a comment or one map entry. Anything the grammar in
 // yaml_subset.h does not name makes ReadYamlSubset return false; it never reports an error of
 // its own, so every message a user sees still comes from yaml-cpp.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A reader for the plain subset of YAML that nearly every policy is written in: block mappings
 // indented with spaces, one `key: value` a line, comments and blank lines. It exists because
 // yaml-cpp's scanner costs about 1,700 instructions per character of a policy, more than the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Measures rlimit-init and the programs it is compared with, and prints one markdown table.
 
 tests/bench/run.sh builds what this needs and calls it; see docs/performance.md for what each

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Micro-benchmarks of the pure functions a run passes through: the policy parser, the quantity
 // parser, cgroup discovery over the host trees of tests/fixtures/hosts, and the decision.
 // Build with -DRLIMIT_INIT_BENCH=ON and run build/micro_bench. These time in-process loops,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // peak_rss PROGRAM [ARG...]: runs PROGRAM and prints "MAXRSS_KIB EXIT_CODE" for it.
 //
 // Run it with a workload that does not exist, so that the program ends at its failed exec and

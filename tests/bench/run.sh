@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Measures rlimit-init against a 5-line static C program (setrlimit, then execv), tini-static,
 # dumb-init and prlimit: instructions to exec, least soft RLIMIT_AS, stripped size, peak RSS and
 # wall time. Prints one markdown table and writes it to $BUILD/bench.md (default build-perf).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Validates every object of a multi-document Kubernetes YAML stream (a file, or stdin for "-")
 // against the Kubernetes API schemas that kubernetes-models generates from the OpenAPI
 // definitions, then applies a few rules the API server enforces that no schema expresses.

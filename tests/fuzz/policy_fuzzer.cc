@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target over the whole policy loader: yaml-cpp plus every field parser behind
 // ParsePolicy. Built by scripts/build-fuzz.sh against an instrumented yaml-cpp.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target over the quantity and amount parsers and the byte formatters.
 //
 // Input layout: byte 0 picks the parser and allow_keywords, bytes 1-8 are a byte value for the

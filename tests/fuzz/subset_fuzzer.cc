@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target that holds the subset reader to its promise: whatever text ReadYamlSubset
 // accepts, yaml-cpp accepts too and reads into the same tree (kinds, values, quoting, the line
 // and column of every node, the order of entries). ParseYamlTree tries the subset first and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libFuzzer target over the `user:` value and its resolution against the image's /etc/passwd
 // and /etc/group, which the image's author, not rlimit-init's user, controls.
 //

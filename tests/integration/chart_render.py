@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Renders charts/rlimit-init with helm and picks the rendered objects apart.
 
 Shared by the chart tests and by tests that run the rendered Job for real (OCI bundles under

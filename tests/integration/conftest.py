@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared fixtures for the black-box tests of the real rlimit-init binary.
 
 The binary is $RLIMIT_INIT_BIN (CTest sets it), else build/rlimit-init. Every run gets a clean

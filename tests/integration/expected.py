@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What rlimit-init should print and find on this host, worked out without the binary: byte
 values in its format, MemTotal, CAP_SYS_RESOURCE, the v1 memory cgroup limits that bind a
 process, and what a workload's `ulimit -v` and /proc/self/limits show."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Images as the runc tests have them: the Dockerfile read as a builder reads it, and images
 unpacked on the node's disk the way a container runtime unpacks them.
 

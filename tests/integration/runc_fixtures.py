@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The fixtures of the test_runc_*.py files that run containers: `runtime` (runc and a cgroup
 parent, one per session), `images` (unpacked once per session) and `node` (one per test).
 

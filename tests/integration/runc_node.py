@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Plays a Kubernetes node or a Docker engine with runc, the OCI runtime that both use.
 
 For the pod that `helm template` renders from a values file in tests/runc/values/ (or that

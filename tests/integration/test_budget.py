@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What rlimit-init costs before it execs, held to the figures of docs/performance.md.
 
 Every assertion here is deterministic: an instruction count, a size, a limit the binary runs

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The real binary inside real cgroup v1 memory cgroups with real limits (root, writable v1
 memory hierarchy): where it finds the limit, what it decides against it, and what it says."""
 

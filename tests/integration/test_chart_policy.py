@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The policy the chart writes: the ConfigMap mounted where the wrapped command points, the file
 exactly as the policy value says, and the checksum annotation, which changes exactly when the
 policy does.

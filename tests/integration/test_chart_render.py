@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the Helm chart charts/rlimit-init renders: the init container injection and the wrapped
 command, failure handling, Job, CronJob and Indexed Job, the pod settings, names and labels,
 the helm test hook and NOTES.txt; and chart_render's own quantity parser.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Helm chart charts/rlimit-init against its schemas: helm lint, the Kubernetes API schemas
 of every rendered object, values.schema.json refusing bad values, and the chart README
 documenting every value the schema allows.

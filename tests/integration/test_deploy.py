@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The plain manifests in deploy/: rendered from the chart by scripts/render-deploy.sh and never
 edited by hand, what `kubectl kustomize deploy/` renders, and the Job injecting rlimit-init with
 an init container.

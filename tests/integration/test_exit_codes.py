@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The documented exit codes of the real binary, the exact message for each, and that nothing is
 exec'd after any error: 64 bad command line, 70 internal error, 77 refused, 78 bad policy,
 126/127 workload not runnable, and the workload's own status once exec'd."""

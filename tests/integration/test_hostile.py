@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Hostile policies and broken hosts against the real binary: each gets a clear message or a
 documented fallback, the right exit code, bounded time, and nothing is exec'd after an error.
 The README's "Bad inputs and faults" table is this file's summary."""

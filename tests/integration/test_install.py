@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`rlimit-init install DIR`, the init-container step: an atomic copy of the running binary to
 DIR/rlimit-init, mode 0755, and a clear exit 73 when DIR cannot take it. Real filesystems:
 read-only and full ones are tmpfs mounts made for the test (root)."""

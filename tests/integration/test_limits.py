@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the exec'd workload sees: its `ulimit -Sv`/`ulimit -Hv` and the "Max address space" line
 of /proc/self/limits, after rlimit-init ran under a real RLIMIT_AS set with prlimit, and the
 exact line rlimit-init said about it on stderr."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Policy file contents: every bad file in tests/fixtures/policies/bad and every odd value gets
 exit 78 with the exact message naming file, line and column, and nothing is exec'd; the files in
 tests/fixtures/policies/good are accepted."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the workload inherits from rlimit-init: the user the policy names (with its groups and
 no capabilities), no file descriptors of rlimit-init's own, an empty signal mask, default
 signal dispositions, and the environment unchanged. Runs the real static binary."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What rlimit-init says and where: -q and -v, everything flushed before exec, the JSON object
 read with a real JSON parser, and the termination message file Kubernetes shows."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The chart's Job under runc, the rlimit-init binary injected by its init container: the seed
 job raised, the refusals and the warning, as docs/containers.md shows them; and the same Job as
 the plain manifests in deploy/.

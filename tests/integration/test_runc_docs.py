@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """docs/containers.md and README.md: the files they show are the files the runc tests run, and
 every test they name exists in a tests/integration/test_runc*.py file."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """rlimit-init as the ENTRYPOINT of a user's image, under runc: tests/runc/user-image/ as
 `docker run --ulimit as= --memory=` runs it, and as the chart runs it in image mode, without an
 init container.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The rlimit-init image: the Dockerfile, and scripts/build-rootfs.sh, which writes its final
 stage's filesystem (the one the runc tests run).
 

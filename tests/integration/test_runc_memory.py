@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Why addressSpace.aboveCgroup exists, under runc: the same job OOM-killed by the kernel when
 its grant is above the cgroup memory limit, and failing with a MemoryError it can catch when the
 grant is below it.

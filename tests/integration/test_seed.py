@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The seed report reproduced end to end: a Python job that allocates 300 MiB dies with
 MemoryError under an inherited 256 MiB soft RLIMIT_AS, and succeeds through rlimit-init with a
 512Mi request; below what python3 needs to start at all, only rlimit-init helps."""

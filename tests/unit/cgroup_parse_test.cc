@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pure parsers of cgroup and mountinfo text (src/cgroup_parse.cc).
 #include <gtest/gtest.h>
 

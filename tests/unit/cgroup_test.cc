@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cgroup discovery through System over host trees (src/cgroup.cc).
 #include "cgroup.h"
 

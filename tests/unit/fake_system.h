@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // In-memory System for unit tests: files are a map, every change is recorded.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Loads a host tree under tests/fixtures/hosts/NAME/ into FakeSystem::host_files, keyed by the
 // path below that root ("/proc/self/cgroup"), so discovery reads the trees exactly as the kernel
 // wrote them (see tests/fixtures/hosts/README.md for where each tree came from); and reads the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Compares two policy trees node by node; shared by yaml_subset_test.cc and
 // tests/fuzz/subset_fuzzer.cc, which hold ReadYamlSubset to yaml-cpp's reading.
 #pragma once

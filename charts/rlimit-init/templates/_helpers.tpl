@@ -1,3 +1,4 @@
+{{/* SPDX-License-Identifier: Apache-2.0 */}}
 {{/*
 Names, labels, image references, paths and the policy text, shared by every template.
 */}}

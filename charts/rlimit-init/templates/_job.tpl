@@ -1,3 +1,4 @@
+{{/* SPDX-License-Identifier: Apache-2.0 */}}
 {{/*
 The Job's pod template and JobSpec, shared by job.yaml and cronjob.yaml.
 */}}
