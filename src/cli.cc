@@ -195,10 +195,11 @@ options:
   -p, --policy FILE      YAML policy (default: $RLIMIT_INIT_POLICY, else none)
       --as QUANTITY      address space to request: 6Gi, 75%, unlimited or hard; overrides
                          addressSpace.request (env: RLIMIT_INIT_AS); default: hard
-  -o, --output FORMAT    text or json (report on stderr)
+  -o, --output FORMAT    text or json (a run reports on stderr, check on stdout)
   -q, --quiet            no line on success; warnings, refusals and errors still print
   -v, --verbose          also print what was observed
-      --host-root DIR    read /proc and /sys below DIR (env: RLIMIT_INIT_HOST_ROOT)
+      --host-root DIR    read /proc, /sys, /.dockerenv and /run/.containerenv below DIR
+                         (env: RLIMIT_INIT_HOST_ROOT)
   -h, --help             this text
       --version          print the version
 

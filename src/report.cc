@@ -123,24 +123,28 @@ std::string ToQuantity(std::uint64_t bytes) {
   return best;
 }
 
-std::string Summary(const Decision& d, const Observed& observed, const Policy& policy) {
+std::string Summary(const Decision& d, const Observed& observed, const Policy& policy,
+                    bool would) {
   const std::string memory = MemoryPart(observed);
+  // `check` says what a run would do; a run says what it did.
+  const std::string raised = would ? "would raise" : "raised";
   switch (d.outcome) {
     case Outcome::kRaised:
       if (d.after.hard != d.before.hard) {
-        return "raised the soft and hard address-space limits (RLIMIT_AS) from " +
+        return raised + " the soft and hard address-space limits (RLIMIT_AS) from " +
                DescribeBytes(d.before.soft) + " and " + DescribeBytes(d.before.hard) + " to " +
                DescribeBytes(d.after.soft) + "; " + memory;
       }
-      return "raised the soft address-space limit (RLIMIT_AS) from " +
+      return raised + " the soft address-space limit (RLIMIT_AS) from " +
              DescribeBytes(d.before.soft) + " to " + DescribeBytes(d.after.soft) +
              "; hard limit " + DescribeBytes(d.after.hard) + "; " + memory;
     case Outcome::kUnchanged:
-      return "left the soft address-space limit (RLIMIT_AS) at " + DescribeBytes(d.before.soft) +
+      return (would ? "would leave" : "left") +
+             std::string(" the soft address-space limit (RLIMIT_AS) at ") + DescribeBytes(d.before.soft) +
              ": it already covers the request " + DescribeBytes(d.request_bytes) +
              "; hard limit " + DescribeBytes(d.after.hard) + "; " + memory;
     case Outcome::kPartial:
-      return "raised the soft address-space limit (RLIMIT_AS) from " +
+      return raised + " the soft address-space limit (RLIMIT_AS) from " +
              DescribeBytes(d.before.soft) + " to the hard limit " + DescribeBytes(d.after.soft) +
              ", less than the " + HumanBytes(d.request_bytes) + " requested; " + memory;
     case Outcome::kRefused:
@@ -199,7 +203,7 @@ std::string Fix(const Decision& d, const Observed& observed, const Policy& polic
 }
 
 std::string RenderText(const Decision& d, const Observed& observed, const Policy& policy,
-                       bool quiet, bool verbose) {
+                       bool quiet, bool verbose, bool would) {
   std::string out;
   if (verbose) {
     const CgroupMemory& cgroup = observed.cgroup;
@@ -214,7 +218,7 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
            observed.layer.evidence + ")\n";
   }
   if (d.outcome != Outcome::kRefused) {
-    if (!quiet) out += kPrefix + Summary(d, observed, policy) + "\n";
+    if (!quiet) out += kPrefix + Summary(d, observed, policy, would) + "\n";
     for (const std::string& w : d.warnings) out += std::string(kPrefix) + "warning: " + w + "\n";
     return out;
   }
@@ -279,7 +283,8 @@ std::string JsonBytes(std::uint64_t bytes) {
   return bytes == kUnlimited ? "\"unlimited\"" : std::to_string(bytes);
 }
 
-std::string RenderJson(const Decision& d, const Observed& observed, const Policy& policy) {
+std::string RenderJson(const Decision& d, const Observed& observed, const Policy& policy,
+                       bool would) {
   std::string warnings = "[";
   for (const std::string& w : d.warnings) {
     warnings += (warnings.size() > 1 ? "," : "") + JsonString(w);
@@ -299,7 +304,7 @@ std::string RenderJson(const Decision& d, const Observed& observed, const Policy
          (d.blocker == Blocker::kNone ? "null" : JsonString(BlockerName(d.blocker))) +
          ",\"fix\":" + (d.blocker == Blocker::kNone ? "null" : JsonString(Fix(d, observed, policy))) +
          ",\"warnings\":" + warnings + ",\"message\":" +
-         JsonString(Summary(d, observed, policy)) + "}\n";
+         JsonString(Summary(d, observed, policy, would)) + "}\n";
 }
 
 std::string RenderErrorJson(int exit_code, std::string_view message) {

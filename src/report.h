@@ -12,8 +12,10 @@
 namespace rlimit_init {
 
 /// The one-line summary without the "rlimit-init: " prefix, e.g. "raised the soft
-/// address-space limit (RLIMIT_AS) from ... to ...". Also the JSON "message".
-std::string Summary(const Decision& decision, const Observed& observed, const Policy& policy);
+/// address-space limit (RLIMIT_AS) from ... to ...". Also the JSON "message". With `would`
+/// (for `check`, which sets nothing) it says what a run would do: "would raise ...".
+std::string Summary(const Decision& decision, const Observed& observed, const Policy& policy,
+                    bool would = false);
 
 /// The setting to change, in the detected layer, for a refusal; "" when not refused.
 std::string Fix(const Decision& decision, const Observed& observed, const Policy& policy);
@@ -22,10 +24,11 @@ std::string Fix(const Decision& decision, const Observed& observed, const Policy
 /// "rlimit-init: warning: ..." line per warning, and for a refusal the block naming what was
 /// asked, what blocks it, the layer and the fix. With `verbose`, the observations too.
 std::string RenderText(const Decision& decision, const Observed& observed, const Policy& policy,
-                       bool quiet, bool verbose);
+                       bool quiet, bool verbose, bool would = false);
 
 /// One JSON object on one line, ending in a newline.
-std::string RenderJson(const Decision& decision, const Observed& observed, const Policy& policy);
+std::string RenderJson(const Decision& decision, const Observed& observed, const Policy& policy,
+                       bool would = false);
 
 /// A JSON object for an error that stopped rlimit-init before any decision.
 std::string RenderErrorJson(int exit_code, std::string_view message);

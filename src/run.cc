@@ -20,20 +20,36 @@ namespace {
 constexpr std::size_t kTerminationMessageMax = 4096;
 constexpr std::size_t kMaxAccountFileBytes = 4 << 20;
 
-// Says an error, in the chosen format, on stderr and in the termination message file.
+// Says an error, in the chosen format, on stderr and in the termination message file. For
+// `check`, whose answer is its product, everything but a bad command line goes to stdout.
 class Reporter {
  public:
-  Reporter(System& system, OutputFormat format) : system_(system), format_(format) {}
+  Reporter(System& system, OutputFormat format, bool to_stdout)
+      : system_(system), format_(format), to_stdout_(to_stdout) {}
 
   void set_format(OutputFormat format) { format_ = format; }
   void set_termination_path(const std::string& path) { termination_path_ = path; }
 
   int Fail(int exit_code, const std::string& message) {
     std::string text = "rlimit-init: " + message + "\n";
-    system_.WriteStderr(format_ == OutputFormat::kJson ? RenderErrorJson(exit_code, message)
-                                                       : text);
+    std::string said = format_ == OutputFormat::kJson ? RenderErrorJson(exit_code, message) : text;
+    if (exit_code == kExitUsage) {
+      system_.WriteStderr(said);  // as every bad command line, whatever the subcommand
+    } else {
+      Say(said);
+    }
     Terminate(text);
     return exit_code;
+  }
+
+  // A run's stdout belongs to the workload; `check` execs nothing and answers on stdout, so
+  // that `check -o json | jq` reads it as `inspect -o json | jq` does.
+  void Say(const std::string& text) {
+    if (to_stdout_) {
+      system_.WriteStdout(text);
+    } else {
+      system_.WriteStderr(text);
+    }
   }
 
   // Kubernetes shows this file in `kubectl describe pod`; it is written only when it exists,
@@ -46,6 +62,7 @@ class Reporter {
  private:
   System& system_;
   OutputFormat format_;
+  bool to_stdout_;
   std::string termination_path_ = "/dev/termination-log";
 };
 
@@ -66,7 +83,8 @@ std::string FileError(const std::string& path, int error) {
 }  // namespace
 
 int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& inherited) {
-  Reporter reporter(system, invocation.output.value_or(OutputFormat::kText));
+  const bool check = invocation.mode == Mode::kCheck;
+  Reporter reporter(system, invocation.output.value_or(OutputFormat::kText), check);
 
   // 1. The subcommands that decide nothing.
   switch (invocation.mode) {
@@ -137,13 +155,15 @@ int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& i
   Decision decision = Decide(policy, observed);
 
   // 4. Report.
-  std::string text = RenderText(decision, observed, policy, invocation.quiet, invocation.verbose);
-  system.WriteStderr(format == OutputFormat::kJson ? RenderJson(decision, observed, policy) : text);
+  std::string text =
+      RenderText(decision, observed, policy, invocation.quiet, invocation.verbose, check);
+  reporter.Say(format == OutputFormat::kJson ? RenderJson(decision, observed, policy, check)
+                                             : text);
   if (decision.outcome == Outcome::kRefused) {
     reporter.Terminate(text);
     return kExitRefused;
   }
-  if (invocation.mode == Mode::kCheck) return 0;
+  if (check) return 0;
 
   // 5. Set the decided limits just before exec: until now rlimit-init ran under its own lifted
   // soft limit, so the limit it was asked to lift never stopped it.

@@ -18,8 +18,8 @@ OOM = "the kernel OOM-kills the job instead of letting it catch MemoryError"
 
 def decision(run: Runner, cgroup: MemoryCgroup, args: list[str], **kwargs) -> dict:
     result = run(["-o", "json"] + args + ["check"], prefix=cgroup.join_prefix(), **kwargs)
-    assert result.returncode in (0, 77), result.stderr
-    return json.loads(result.stderr)
+    assert result.returncode in (0, 77), result.stdout
+    return json.loads(result.stdout)
 
 
 def where_limit(seen: dict) -> dict:
@@ -210,12 +210,12 @@ def test_refused_unlimited_grant_names_a_fix_that_exists(run: Runner, memory_cgr
     result = run(["-p", str(path), "check"], as_limit=(256 * MIB, UNLIMITED),
                  prefix=cgroup.join_prefix(), env=KUBERNETES)
     assert result.returncode == 77
-    assert result.stderr.splitlines()[0] == (
+    assert result.stdout.splitlines()[0] == (
         "rlimit-init: refused: granting unlimited address space would exceed the cgroup memory "
         "limit 1 GiB (1073741824 bytes, ulimit -v 1048576), and addressSpace.aboveCgroup is "
         "refuse")
     # No memory limit is large enough for an unlimited grant: the fix is the request.
-    assert result.stderr.splitlines()[4:] == [
+    assert result.stdout.splitlines()[4:] == [
         "  fix:     an unlimited grant is above any memory limit: give addressSpace.request a "
         "quantity of at most 1Gi, or set addressSpace.aboveCgroup to warn"]
 

@@ -117,8 +117,8 @@ def test_bad_policy_exits_78_with_position_and_runs_nothing(tmp_path, name, text
 def test_quoted_number_and_bom_are_accepted(tmp_path):
     policy = write(tmp_path / "p.yaml", "\ufeff" + HEADER.replace("512Mi", '"536870912"'))
     done = run(["check", "-q", "-o", "json", "-p", policy])
-    assert done.returncode == 0, done.stderr
-    assert '"request_bytes":536870912' in done.stderr.split(",")[1]
+    assert done.returncode == 0, done.stdout
+    assert '"request_bytes":536870912' in done.stdout.split(",")[1]
 
 
 def test_deep_nesting_is_refused_even_with_a_small_stack(tmp_path):
@@ -126,7 +126,7 @@ def test_deep_nesting_is_refused_even_with_a_small_stack(tmp_path):
     done = subprocess.run(["prlimit", "--stack=131072", BIN, "check", "-p", policy],
                           capture_output=True, text=True, timeout=GUARD)
     assert done.returncode == 78
-    assert done.stderr == (f"rlimit-init: invalid policy: {policy}:1:5: nested too deeply (a "
+    assert done.stdout == (f"rlimit-init: invalid policy: {policy}:1:5: nested too deeply (a "
                            "policy is at most 8 levels deep)\n")
 
 
@@ -152,7 +152,7 @@ def test_policy_that_is_not_a_small_regular_file(tmp_path, kind):
         path.write_text(HEADER + "#" * (256 * 1024))
     done = run(["check", "-p", str(path)])
     assert done.returncode == 78
-    assert done.stderr == f"rlimit-init: cannot read policy {path}: {expected}\n"
+    assert done.stdout == f"rlimit-init: cannot read policy {path}: {expected}\n"
 
 
 def test_unreadable_policy_as_non_root(open_tmp):
@@ -163,7 +163,7 @@ def test_unreadable_policy_as_non_root(open_tmp):
                            BIN, "check", "-p", policy], capture_output=True, text=True,
                           timeout=GUARD)
     assert done.returncode == 78
-    assert done.stderr == f"rlimit-init: cannot read policy {policy}: Permission denied\n"
+    assert done.stdout == f"rlimit-init: cannot read policy {policy}: Permission denied\n"
 
 
 # --- broken hosts -----------------------------------------------------------------------------
@@ -177,8 +177,8 @@ def host_copy(tmp_path, name):
 def check_json(root, *extra):
     import json
     done = run(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root), *extra])
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stderr)
+    assert done.returncode == 0, done.stdout
+    return json.loads(done.stdout)
 
 
 def test_no_proc_at_all_falls_back_to_no_limit(tmp_path):
@@ -234,7 +234,7 @@ def test_unreadable_mountinfo_as_non_root(open_tmp):
                            BIN, "check", "-q", "--as", "512Mi", "--host-root", str(root)],
                           capture_output=True, text=True, timeout=GUARD)
     assert done.returncode == 0
-    assert done.stderr == "rlimit-init: warning: cannot read /proc/self/mountinfo: permission denied\n"
+    assert done.stdout == "rlimit-init: warning: cannot read /proc/self/mountinfo: permission denied\n"
 
 
 # --- rlimits and capabilities -----------------------------------------------------------------
@@ -249,7 +249,7 @@ def test_raise_hard_as_root_in_a_user_namespace_is_refused_with_the_reason(tmp_p
     if done.returncode != 77 and "unshare failed" in done.stderr:
         skip_unless(False, "user namespaces are not available here: " + done.stderr.strip())
     assert done.returncode == 77
-    assert done.stderr.splitlines()[0] == (
+    assert done.stdout.splitlines()[0] == (
         "rlimit-init: refused: the job asks for 512 MiB (536870912 bytes, ulimit -v 524288) of "
         "address space, but the hard limit is 256 MiB (268435456 bytes, ulimit -v 262144) and "
         "this process lacks CAP_SYS_RESOURCE to raise it")

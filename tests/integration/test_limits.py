@@ -105,7 +105,7 @@ def test_request_above_hard_limit_is_refused_naming_the_runtime_setting(
 def test_refusal_under_slurm_names_limit_propagation(run: Runner) -> None:
     result = run(["--as", "2Gi", "check"], as_limit=(256 * MIB, GIB), env={"SLURM_JOB_ID": "7"})
     assert result.returncode == 77
-    assert result.stderr.splitlines()[3:] == [
+    assert result.stdout.splitlines()[3:] == [
         "  layer:   Slurm (SLURM_JOB_ID is set)",
         "  fix:     Slurm propagates the submit shell's limits: submit from a shell whose "
         "ulimit -Hv is at least 2097152, or set PropagateResourceLimitsExcept=AS in slurm.conf",
@@ -138,7 +138,7 @@ def test_unlimited_request_lifts_soft_limit(run: Runner, host: HostMemory) -> No
 def test_unlimited_request_under_a_hard_limit_is_refused(run: Runner) -> None:
     result = run(["--as", "unlimited", "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
     assert result.returncode == 77
-    assert result.stderr.splitlines()[:3] == [
+    assert result.stdout.splitlines()[:3] == [
         "rlimit-init: refused: the job asks for unlimited address space, but the hard limit "
         f"is {describe(GIB)} and raiseHard is not set",
         "  asked:   --as = unlimited",
@@ -167,13 +167,13 @@ def test_as_option_wins_over_rlimit_init_as(run: Runner) -> None:
     result = run(["--as", "2Gi", "check"], as_limit=(256 * MIB, GIB),
                  env={"RLIMIT_INIT_AS": "768Mi"})
     assert result.returncode == 77
-    assert result.stderr.splitlines()[1] == "  asked:   --as = 2Gi (2147483648 bytes)"
+    assert result.stdout.splitlines()[1] == "  asked:   --as = 2Gi (2147483648 bytes)"
 
 
 def test_rlimit_init_as_is_named_when_it_is_refused(run: Runner) -> None:
     result = run(["check"], as_limit=(256 * MIB, GIB), env={"RLIMIT_INIT_AS": "2Gi"})
     assert result.returncode == 77
-    assert result.stderr.splitlines()[1] == "  asked:   RLIMIT_INIT_AS = 2Gi (2147483648 bytes)"
+    assert result.stdout.splitlines()[1] == "  asked:   RLIMIT_INIT_AS = 2Gi (2147483648 bytes)"
 
 
 def test_rlimit_init_policy_names_the_policy_file(run: Runner, host: HostMemory) -> None:
@@ -227,7 +227,7 @@ def test_raise_hard_without_the_capability_is_refused_saying_so(run: Runner,
     result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES,
                  prefix=without_cap_sys_resource())
     assert result.returncode == 77
-    assert result.stderr.splitlines()[0] == (
+    assert result.stdout.splitlines()[0] == (
         f"rlimit-init: refused: the job asks for {describe(2 * GIB)} of address space, but the "
         f"hard limit is {describe(GIB)} and this process lacks CAP_SYS_RESOURCE to raise it")
 

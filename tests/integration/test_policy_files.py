@@ -117,7 +117,7 @@ def test_odd_request_values_exit_78(run: Runner, workdir: Path, value, at, reaso
     path = write_policy(workdir, f"apiVersion: rlimit-init/v1\naddressSpace:\n  request: "
                                  f"{value}\n")
     result = run(["-p", str(path), "check"])
-    assert (result.returncode, result.stderr) == (
+    assert (result.returncode, result.stdout) == (
         78, f"rlimit-init: invalid policy: {path}:{at}: addressSpace.request: {reason}\n")
 
 
@@ -131,14 +131,14 @@ def test_quoted_fractional_and_largest_requests_are_accepted(run: Runner, workdi
                                  f"{value}\n")
     result = run(["-q", "-p", str(path), "-o", "json", "check"])
     assert result.returncode == 0
-    assert json.loads(result.stderr)["request_bytes"] == request_bytes
+    assert json.loads(result.stdout)["request_bytes"] == request_bytes
 
 
 def test_deep_nesting_is_refused_with_a_small_stack(run: Runner, workdir: Path) -> None:
     path = write_policy(workdir, "[" * 100_000 + "\n")
     result = run(["-p", str(path), "check"], prefix=["sh", "-c", 'ulimit -s 256 && exec "$@"',
                                                     "sh"])
-    assert (result.returncode, result.stderr) == (
+    assert (result.returncode, result.stdout) == (
         78, f"rlimit-init: invalid policy: {path}:1:5: nested too deeply (a policy is at most 8 "
             "levels deep)\n")
 
@@ -172,8 +172,8 @@ def test_subset_reader_and_yaml_cpp_read_a_policy_alike(run: Runner, workdir: Pa
         write_policy(directory, text.replace("\n", line_end))
         results.append(run(["-o", "json", "-p", "policy.yaml", "check"], cwd=directory))
     lf, crlf = results
-    assert (lf.returncode, lf.stdout, lf.stderr) == (crlf.returncode, crlf.stdout, crlf.stderr)
-    report = json.loads(lf.stderr)
+    assert (lf.returncode, lf.stderr, lf.stdout) == (crlf.returncode, crlf.stderr, crlf.stdout)
+    report = json.loads(lf.stdout)
     assert lf.returncode == code
     if outcome is None:
         # 64Gi, and 75% of the memory ceiling rounded up to a whole byte.

@@ -38,7 +38,7 @@ def test_quiet_prints_nothing_on_success(run: Runner) -> None:
 def test_quiet_still_prints_a_refusal(run: Runner) -> None:
     result = run(["-q", "--as", "2Gi", "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
     assert result.returncode == 77
-    assert result.stderr.splitlines()[0] == (
+    assert result.stdout.splitlines()[0] == (
         f"rlimit-init: refused: the job asks for {describe(2 * GIB)} of address space, but the "
         f"hard limit is {describe(GIB)} and raiseHard is not set")
 
@@ -105,12 +105,12 @@ def test_json_for_unchanged_says_unlimited_as_a_string(run: Runner, host: HostMe
     result = run(["--output=json", "--as", "512Mi", "check"], as_limit=(GIB, UNLIMITED),
                  env=KUBERNETES)
     assert result.returncode == 0
-    assert only_json_object(result.stderr) == {
+    assert only_json_object(result.stdout) == {
         "outcome": "unchanged", "request_bytes": 512 * MIB, "minimum_bytes": None,
         "soft_before": GIB, "soft_after": GIB, "hard_before": UNLIMITED,
         "hard_after": UNLIMITED, **memory_fields(host), "blocker": None, "fix": None,
         "warnings": [],
-        "message": f"left the soft address-space limit (RLIMIT_AS) at {describe(GIB)}: it "
+        "message": f"would leave the soft address-space limit (RLIMIT_AS) at {describe(GIB)}: it "
                    f"already covers the request {describe(512 * MIB)}; hard limit unlimited; "
                    f"{host.memory_part()}"}
 
@@ -121,14 +121,14 @@ def test_json_for_partial_from_the_policy_format(run: Runner, workdir: Path,
     path = write_policy(workdir, policy("2Gi", minimum="512Mi", report_format="json"))
     result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
     assert result.returncode == 0
-    assert only_json_object(result.stderr) == {
+    assert only_json_object(result.stdout) == {
         "outcome": "partial", "request_bytes": 2 * GIB, "minimum_bytes": 512 * MIB,
         "soft_before": 256 * MIB, "soft_after": GIB, "hard_before": GIB, "hard_after": GIB,
         **memory_fields(host), "blocker": None, "fix": None,
         "warnings": ["granted the hard limit 1 GiB, less than the 2 GiB requested; the minimum "
                      "512 MiB is met"],
-        "message": f"raised the soft address-space limit (RLIMIT_AS) from {describe(256 * MIB)} "
-                   f"to the hard limit {describe(GIB)}, less than the 2 GiB requested; "
+        "message": f"would raise the soft address-space limit (RLIMIT_AS) from "
+                   f"{describe(256 * MIB)} to the hard limit {describe(GIB)}, less than the 2 GiB requested; "
                    f"{host.memory_part()}"}
 
 
@@ -151,17 +151,19 @@ def test_json_for_refused(run: Runner, host: HostMemory) -> None:
                    f"hard limit is {describe(GIB)} and raiseHard is not set"}
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["-p", "/nonexistent/policy.yaml", "check"], 78,
+# check answers on stdout, a bad command line is said on stderr whatever the subcommand.
+@pytest.mark.parametrize("args, code, stream, message", [
+    (["-p", "/nonexistent/policy.yaml", "check"], 78, "stdout",
      "cannot read policy /nonexistent/policy.yaml: No such file or directory"),
-    (["--as", "lots", "check"], 64,
+    (["--as", "lots", "check"], 64, "stderr",
      'bad command line: --as: invalid quantity "lots": expected a number such as 512Mi'),
 ], ids=["missing-policy", "bad-as"])
-def test_json_error_object(run: Runner, args, code, message) -> None:
+def test_json_error_object(run: Runner, args, code, stream, message) -> None:
     result = run(["-o", "json"] + args)
-    assert result.returncode == code
-    assert only_json_object(result.stderr) == {"outcome": "error", "exit_code": code,
-                                               "message": message}
+    other = "stderr" if stream == "stdout" else "stdout"
+    assert (result.returncode, getattr(result, other)) == (code, "")
+    assert only_json_object(getattr(result, stream)) == {"outcome": "error", "exit_code": code,
+                                                         "message": message}
 
 
 @pytest.mark.sets_rlimit_as
@@ -205,8 +207,8 @@ def test_termination_message_is_text_when_stderr_is_json(run: Runner, workdir: P
     message_file.write_text("")
     result = run(["-p", str(path), "-o", "json", "check"], as_limit=(256 * MIB, GIB),
                  env=KUBERNETES)
-    assert (result.returncode, only_json_object(result.stderr)["outcome"]) == (77, "refused")
-    assert message_file.read_text() == text.stderr
+    assert (result.returncode, only_json_object(result.stdout)["outcome"]) == (77, "refused")
+    assert message_file.read_text() == text.stdout
 
 
 @pytest.mark.sets_rlimit_as
@@ -279,8 +281,8 @@ def test_unwritable_termination_message_path_keeps_the_exit_code(
     path = write_policy(workdir, policy("2Gi", report_path=where))
     result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
     reference = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
-    assert (result.returncode, result.stderr) == (77, reference.stderr)
-    assert result.stderr.startswith("rlimit-init: refused: ")
+    assert (result.returncode, result.stdout) == (77, reference.stdout)
+    assert result.stdout.startswith("rlimit-init: refused: ")
 
 
 @pytest.mark.sets_rlimit_as
@@ -293,7 +295,7 @@ def test_termination_message_file_without_write_permission_keeps_the_exit_code(
     result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), user=NOBODY,
                  binary=nobody_binary)
     assert result.returncode == 77
-    assert result.stderr.startswith("rlimit-init: refused: ")
+    assert result.stdout.startswith("rlimit-init: refused: ")
     assert readonly.read_text() == ""
 
 

@@ -99,6 +99,28 @@ TEST_F(RunTest, CheckDecidesButNeitherSetsNorExecs) {
   EXPECT_TRUE(system_.exec_calls.empty());
 }
 
+TEST_F(RunTest, CheckSaysWhatItWouldDoOnStdout) {
+  Invocation i;
+  i.mode = Mode::kCheck;
+  i.as = "512Mi";
+  EXPECT_EQ(RunIt(i), 0);
+  EXPECT_EQ(system_.stderr_text, "");
+  EXPECT_EQ(system_.stdout_text.substr(0, 80),
+            "rlimit-init: would raise the soft address-space limit (RLIMIT_AS) from 256 MiB (");
+}
+
+TEST_F(RunTest, CheckErrorsAreOnStdoutToo) {
+  Invocation i;
+  i.mode = Mode::kCheck;
+  i.policy_path = "/missing.yaml";
+  i.output = OutputFormat::kJson;
+  EXPECT_EQ(RunIt(i), kExitConfig);
+  EXPECT_EQ(system_.stderr_text, "");
+  EXPECT_EQ(system_.stdout_text,
+            "{\"outcome\":\"error\",\"exit_code\":78,\"message\":\"cannot read policy "
+            "/missing.yaml: No such file or directory\"}\n");
+}
+
 TEST_F(RunTest, SetrlimitFailureIsAnInternalError) {
   system_.set_limit_error = EPERM;
   Invocation i = Workload({"true"});
