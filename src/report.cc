@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdio>
 
+#include "advice.h"
 #include "quantity.h"
 
 namespace rlimit_init {
@@ -19,68 +20,6 @@ std::string MemoryPart(const Observed& observed) {
   std::string part = "no cgroup memory limit";
   if (observed.host.mem_total) part += "; host MemTotal " + HumanBytes(*observed.host.mem_total);
   return part;
-}
-
-std::string MemoryFix(Layer layer, std::uint64_t needed, const CgroupMemory& cgroup) {
-  std::string bytes = std::to_string(needed);
-  switch (layer) {
-    case Layer::kKubernetes:
-      return "raise resources.limits.memory of this container to at least " + ToQuantity(needed) +
-             " (a LimitRange or ResourceQuota in the namespace may cap it)";
-    case Layer::kDocker:
-    case Layer::kPodman:
-      return std::string("run the container with ") +
-             (layer == Layer::kDocker ? "docker" : "podman") + " run --memory=" + bytes +
-             " or more";
-    case Layer::kSystemd:
-      return "set MemoryMax=" + bytes + " or more in the unit's [Service] section (MemoryLimit= "
-             "on cgroup v1), then restart the unit";
-    case Layer::kSlurm:
-      return "request at least --mem=" + std::to_string((needed + (1 << 20) - 1) >> 20) +
-             "M for the job (Slurm enforces it through cgroup.conf ConstrainRAMSpace)";
-    case Layer::kShell:
-      break;
-  }
-  if (cgroup.limit_source.empty()) return "give the job more memory";
-  if (cgroup.limit_from_hierarchy_stat) {
-    return "the limit is set on an ancestor cgroup this process cannot see (" +
-           cgroup.limit_source + "): raise it to at least " + bytes +
-           " on the host, in whatever created that cgroup";
-  }
-  return "as root, write " + bytes + " or more to " + cgroup.limit_source +
-         ", or start the job outside that cgroup";
-}
-
-std::string HardLimitFix(Layer layer, std::uint64_t needed) {
-  std::string bytes = needed == kUnlimited ? "-1" : std::to_string(needed);
-  switch (layer) {
-    case Layer::kKubernetes:
-      return "Kubernetes has no pod setting for rlimits (kubernetes/kubernetes#3595); the hard "
-             "RLIMIT_AS comes from the node's container runtime: raise it in containerd's "
-             "base_runtime_spec (process.rlimits, type RLIMIT_AS) or CRI-O's default_ulimits "
-             "(\"as=" + bytes + ":" + bytes + "\"), or set securityContext.ulimits where the "
-             "cluster supports it";
-    case Layer::kDocker:
-      return "run the container with docker run --ulimit as=" + bytes + ":" + bytes +
-             " (-1 means unlimited)";
-    case Layer::kPodman:
-      return "run the container with podman run --ulimit as=" + bytes + ":" + bytes +
-             " (-1 means unlimited)";
-    case Layer::kSystemd:
-      return "raise or remove LimitAS= in the unit (LimitAS=" +
-             (needed == kUnlimited ? std::string("infinity") : std::to_string(needed)) +
-             "; systemctl show -p LimitAS UNIT shows it), then restart the unit";
-    case Layer::kSlurm:
-      return "Slurm propagates the submit shell's limits: submit from a shell whose ulimit -Hv "
-             "is at least " + UlimitKiB(needed) +
-             ", or set PropagateResourceLimitsExcept=AS in slurm.conf";
-    case Layer::kShell:
-      break;
-  }
-  return "a non-root shell cannot raise its hard limit: start the job from a session without "
-         "ulimit -Hv (look in shell profiles and the \"as\" item of "
-         "/etc/security/limits.conf), or run ulimit -Hv " + UlimitKiB(needed) +
-         " as root first";
 }
 
 void AppendLine(std::string* out, std::string_view label, const std::string& text) {
@@ -179,27 +118,39 @@ std::string Summary(const Decision& d, const Observed& observed, const Policy& p
          "could be read";
 }
 
-std::string Fix(const Decision& d, const Observed& observed, const Policy& policy) {
-  Layer layer = observed.layer.layer;
+Advice Remedies(const Decision& d, const Observed& observed, const Policy& policy) {
+  AdviceInput input{observed.layer, observed.may_raise_hard, policy.raise_hard};
+  Advice advice;
   switch (d.blocker) {
     case Blocker::kNone:
-      return "";
+      return {};
     case Blocker::kHardLimit:
-      return HardLimitFix(layer, d.request_bytes);
+      advice = HardLimitAdvice(kAddressSpaceNames, input, d.request_bytes);
+      advice.push_back("lower the request, or set addressSpace.minimum to at most " +
+                       ToQuantity(d.before.hard) + " to accept the hard limit");
+      return advice;
     case Blocker::kMemoryRequire:
-      return MemoryFix(layer, *policy.memory_require, observed.cgroup);
+      return MemoryLimitAdvice(input, *policy.memory_require, observed.cgroup);
     case Blocker::kAboveCgroup:
       if (d.grant == kUnlimited) {
         // No memory limit is large enough for an unlimited grant; only the request can move.
-        return "an unlimited grant is above any memory limit: give addressSpace.request a "
-               "quantity of at most " + ToQuantity(observed.cgroup.limit) +
-               ", or set addressSpace.aboveCgroup to warn";
+        return {"an unlimited grant is above any memory limit: give addressSpace.request a "
+                "quantity of at most " + ToQuantity(observed.cgroup.limit) +
+                ", or set addressSpace.aboveCgroup to warn"};
       }
-      return MemoryFix(layer, d.grant, observed.cgroup);
+      advice = MemoryLimitAdvice(input, d.grant, observed.cgroup);
+      advice.push_back("lower the request to at most " + ToQuantity(observed.cgroup.limit) +
+                       ", or set addressSpace.aboveCgroup to warn");
+      return advice;
     case Blocker::kNoCeiling:
-      return "give addressSpace.request as a quantity such as 4Gi instead of a percentage";
+      return {"give addressSpace.request as a quantity such as 4Gi instead of a percentage"};
   }
-  return "";
+  return {};
+}
+
+std::string Fix(const Decision& d, const Observed& observed, const Policy& policy) {
+  Advice advice = Remedies(d, observed, policy);
+  return advice.empty() ? "" : advice.front();
 }
 
 std::string RenderText(const Decision& d, const Observed& observed, const Policy& policy,
@@ -244,14 +195,9 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
   }
   AppendLine(&out, "layer:", std::string(LayerName(observed.layer.layer)) + " (" +
                                  observed.layer.evidence + ")");
-  AppendLine(&out, "fix:", Fix(d, observed, policy));
-  if (d.blocker == Blocker::kHardLimit) {
-    AppendLine(&out, "or:", "lower the request, or set addressSpace.minimum to at most " +
-                                ToQuantity(d.before.hard) + " to accept the hard limit");
-  } else if (d.blocker == Blocker::kAboveCgroup &&
-             d.grant != kUnlimited) {
-    AppendLine(&out, "or:", "lower the request to at most " + ToQuantity(observed.cgroup.limit) +
-                                ", or set addressSpace.aboveCgroup to warn");
+  Advice advice = Remedies(d, observed, policy);
+  for (std::size_t i = 0; i < advice.size(); ++i) {
+    AppendLine(&out, i == 0 ? "fix:" : "or:", advice[i]);
   }
   for (const std::string& w : d.warnings) out += std::string(kPrefix) + "warning: " + w + "\n";
   return out;
@@ -290,6 +236,12 @@ std::string RenderJson(const Decision& d, const Observed& observed, const Policy
     warnings += (warnings.size() > 1 ? "," : "") + JsonString(w);
   }
   warnings += "]";
+  Advice advice = Remedies(d, observed, policy);
+  std::string alternatives = "[";
+  for (std::size_t i = 1; i < advice.size(); ++i) {
+    alternatives += (alternatives.size() > 1 ? "," : "") + JsonString(advice[i]);
+  }
+  alternatives += "]";
   return std::string("{\"outcome\":") + JsonString(OutcomeName(d.outcome)) +
          ",\"request_bytes\":" + JsonBytes(d.request_bytes) + ",\"minimum_bytes\":" +
          (d.minimum_bytes ? JsonBytes(*d.minimum_bytes) : "null") +
@@ -302,7 +254,8 @@ std::string RenderJson(const Decision& d, const Observed& observed, const Policy
          ",\"cgroup_version\":" + JsonString(CgroupVersionName(observed.cgroup.version)) +
          ",\"layer\":" + JsonString(LayerName(observed.layer.layer)) + ",\"blocker\":" +
          (d.blocker == Blocker::kNone ? "null" : JsonString(BlockerName(d.blocker))) +
-         ",\"fix\":" + (d.blocker == Blocker::kNone ? "null" : JsonString(Fix(d, observed, policy))) +
+         ",\"fix\":" + (advice.empty() ? "null" : JsonString(advice.front())) +
+         ",\"alternatives\":" + alternatives +
          ",\"warnings\":" + warnings + ",\"message\":" +
          JsonString(Summary(d, observed, policy, would)) + "}\n";
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "advice.h"
 #include "decision.h"
 
 namespace rlimit_init {
@@ -17,7 +18,12 @@ namespace rlimit_init {
 std::string Summary(const Decision& decision, const Observed& observed, const Policy& policy,
                     bool would = false);
 
-/// The setting to change, in the detected layer, for a refusal; "" when not refused.
+/// For a refusal, the setting to change in the detected layer first, then the alternatives
+/// (other settings of that layer, then what the policy itself could accept); empty when not
+/// refused.
+Advice Remedies(const Decision& decision, const Observed& observed, const Policy& policy);
+
+/// The first of Remedies: the setting to change, in the detected layer; "" when not refused.
 std::string Fix(const Decision& decision, const Observed& observed, const Policy& policy);
 
 /// The full text report: the summary line (left out when `quiet` and not refused), one

@@ -16,7 +16,7 @@ from expected import GIB, MIB, UNLIMITED, HostMemory, describe, may_raise_hard
 JSON_KEYS = ["outcome", "request_bytes", "minimum_bytes", "soft_before", "soft_after",
              "hard_before", "hard_after", "memory_limit_bytes", "memory_limit_source",
              "memory_ceiling_bytes", "memory_ceiling_source", "cgroup_version", "layer",
-             "blocker", "fix", "warnings", "message"]
+             "blocker", "fix", "alternatives", "warnings", "message"]
 
 
 def raised_line(before: int, after: int, hard: int | str, host: HostMemory) -> str:
@@ -96,7 +96,8 @@ def test_json_for_raised(run: Runner, host: HostMemory) -> None:
     assert only_json_object(result.stderr) == {
         "outcome": "raised", "request_bytes": 512 * MIB, "minimum_bytes": None,
         "soft_before": 256 * MIB, "soft_after": 512 * MIB, "hard_before": GIB, "hard_after": GIB,
-        **memory_fields(host), "blocker": None, "fix": None, "warnings": [],
+        **memory_fields(host), "blocker": None, "fix": None, "alternatives": [],
+        "warnings": [],
         "message": raised_line(256 * MIB, 512 * MIB, GIB, host)[len("rlimit-init: "):-1]}
 
 
@@ -109,7 +110,7 @@ def test_json_for_unchanged_says_unlimited_as_a_string(run: Runner, host: HostMe
         "outcome": "unchanged", "request_bytes": 512 * MIB, "minimum_bytes": None,
         "soft_before": GIB, "soft_after": GIB, "hard_before": UNLIMITED,
         "hard_after": UNLIMITED, **memory_fields(host), "blocker": None, "fix": None,
-        "warnings": [],
+        "alternatives": [], "warnings": [],
         "message": f"would leave the soft address-space limit (RLIMIT_AS) at {describe(GIB)}: it "
                    f"already covers the request {describe(512 * MIB)}; hard limit unlimited; "
                    f"{host.memory_part()}"}
@@ -124,7 +125,7 @@ def test_json_for_partial_from_the_policy_format(run: Runner, workdir: Path,
     assert only_json_object(result.stdout) == {
         "outcome": "partial", "request_bytes": 2 * GIB, "minimum_bytes": 512 * MIB,
         "soft_before": 256 * MIB, "soft_after": GIB, "hard_before": GIB, "hard_after": GIB,
-        **memory_fields(host), "blocker": None, "fix": None,
+        **memory_fields(host), "blocker": None, "fix": None, "alternatives": [],
         "warnings": ["granted the hard limit 1 GiB, less than the 2 GiB requested; the minimum "
                      "512 MiB is met"],
         "message": f"would raise the soft address-space limit (RLIMIT_AS) from "
@@ -146,6 +147,8 @@ def test_json_for_refused(run: Runner, host: HostMemory) -> None:
                "base_runtime_spec (process.rlimits, type RLIMIT_AS) or CRI-O's default_ulimits "
                '("as=2147483648:2147483648"), or set securityContext.ulimits where the cluster '
                "supports it",
+        "alternatives": ["lower the request, or set addressSpace.minimum to at most 1Gi to "
+                         "accept the hard limit"],
         "warnings": [],
         "message": f"refused: the job asks for {describe(2 * GIB)} of address space, but the "
                    f"hard limit is {describe(GIB)} and raiseHard is not set"}
