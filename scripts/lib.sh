@@ -18,8 +18,9 @@ ensure_packages() {
   fi
   printf '%s: installing %s with apt-get\n' "$name" "${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-    >/dev/null
+  # One line per package as dpkg sets it up, so that a long install shows its progress.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    -o Dpkg::Use-Pty=0 "${missing[@]}" | sed -u -n "s/^Setting up \([^ ]*\) .*/  $name: \1/p"
 }
 
 # npm_ci_once DIR: `npm ci` in DIR unless node_modules already matches package-lock.json (a

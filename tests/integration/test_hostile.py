@@ -259,7 +259,7 @@ def test_raise_hard_as_root_in_a_user_namespace_is_refused_with_the_reason(tmp_p
 
 @pytest.mark.sets_rlimit_as
 @pytest.mark.parametrize("kind", ["directory", "dev-full", "read-only"])
-def test_termination_path_that_cannot_be_written_changes_nothing(open_tmp, kind):
+def test_termination_path_that_cannot_be_written_changes_nothing(open_tmp, nobody_binary, kind):
     tmp_path = open_tmp
     target = tmp_path / "term"
     if kind == "directory":
@@ -275,7 +275,10 @@ def test_termination_path_that_cannot_be_written_changes_nothing(open_tmp, kind)
     os.chmod(policy, 0o644)
     prefix = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"] \
         if kind == "read-only" else []
-    done = subprocess.run(prefix + ["prlimit", "--as=268435456:268435456", BIN, "-p", policy,
+    # prlimit, not setpriv, execs the binary, without root's CAP_DAC_OVERRIDE: as uid 65534 it
+    # needs a copy it can reach, since a clone under /root (mode 0700) is root's alone.
+    binary = nobody_binary if kind == "read-only" else BIN
+    done = subprocess.run(prefix + ["prlimit", "--as=268435456:268435456", binary, "-p", policy,
                                     "--", "true"],
                           capture_output=True, text=True, timeout=GUARD)
     assert done.returncode == 77
