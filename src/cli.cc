@@ -1,183 +1,269 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli.h"
 
-#include <boost/program_options.hpp>
-
 #include <algorithm>
 #include <array>
+#include <bitset>
 #include <string_view>
+
+#include "version.h"
 
 namespace rlimit_init {
 namespace {
 
-namespace po = boost::program_options;
+enum class Id { kPolicy, kAs, kOutput, kQuiet, kVerbose, kHostRoot, kHelp, kVersion };
+
+// The one list of options: the parser reads it and --help prints it (a test holds the README's
+// usage block to that text). Boost.Program_options, used before, needed the options described
+// a second time, could not tell which words before the workload take a value without a third
+// list, rejected "-qp FILE" and took 15 s over 100,000 repeated options.
+struct OptionSpec {
+  Id id;
+  std::string_view long_name;
+  char short_name;              // '\0' for none
+  std::string_view value_name;  // empty for a switch
+  std::string_view help;        // lines after the first are indented under it
+};
+
+constexpr std::array<OptionSpec, 8> kOptions = {{
+    {Id::kPolicy, "policy", 'p', "FILE", "YAML policy (default: $RLIMIT_INIT_POLICY, else none)"},
+    {Id::kAs, "as", '\0', "QUANTITY",
+     "address space to request: 6Gi, 75%, unlimited or hard; overrides\n"
+     "addressSpace.request (env: RLIMIT_INIT_AS); default: hard"},
+    {Id::kOutput, "output", 'o', "FORMAT", "text or json (a run reports on stderr, check on stdout)"},
+    {Id::kQuiet, "quiet", 'q', "", "no line on success; warnings, refusals and errors still print"},
+    {Id::kVerbose, "verbose", 'v', "", "also print what was observed"},
+    {Id::kHostRoot, "host-root", '\0', "DIR",
+     "read /proc, /sys, /.dockerenv and /run/.containerenv below DIR\n"
+     "(env: RLIMIT_INIT_HOST_ROOT)"},
+    {Id::kHelp, "help", 'h', "", "print this text"},
+    {Id::kVersion, "version", '\0', "", "print the version and the commit it was built from"},
+}};
 
 constexpr std::array<std::string_view, 5> kSubcommands = {"check", "inspect", "install",
                                                           "version", "help"};
 
-// Options that take their value as the next word when not written "--opt=value".
-bool TakesValue(std::string_view arg) {
-  return arg == "-p" || arg == "--policy" || arg == "--as" || arg == "-o" || arg == "--output" ||
-         arg == "--host-root";
+const OptionSpec* FindLong(std::string_view name) {
+  for (const OptionSpec& o : kOptions) {
+    if (o.long_name == name) return &o;
+  }
+  return nullptr;
 }
 
-struct OptionSpec {
-  const char* names;  // as Boost.PO takes them: "long,s"
-  std::string_view long_name;
-  char short_name;    // '\0' for none
-  bool is_switch;     // a bool_switch, else one string value
+const OptionSpec* FindShort(char name) {
+  for (const OptionSpec& o : kOptions) {
+    if (o.short_name != '\0' && o.short_name == name) return &o;
+  }
+  return nullptr;
+}
+
+std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+// Reads rlimit-init's own words. After the first error it keeps reading, so that a well-formed
+// --output anywhere on the line still decides the format the error is given in; each word is
+// looked at once, so even 100,000 repeated options cost microseconds.
+class Parser {
+ public:
+  Parser(int argc, const char* const* argv) : argc_(argc), argv_(argv) {}
+
+  Result<Invocation> Run(OutputFormat* error_format) {
+    ReadWords();
+    if (error_.empty()) CheckPositional();
+    if (error_.empty()) return invocation_;
+    if (error_format != nullptr) *error_format = invocation_.output.value_or(OutputFormat::kText);
+    return Error{error_};
+  }
+
+ private:
+  void Fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+  }
+
+  // The value of an option that takes one: what follows in the same word, else the next word,
+  // which must not be "--" (it ends the options, so "-p --" lacks its argument).
+  std::optional<std::string_view> TakeValue(std::string_view attached, bool has_attached,
+                                            int* i) {
+    if (has_attached) return attached;
+    if (*i + 1 < argc_ && std::string_view(argv_[*i + 1]) != "--") return argv_[++*i];
+    return std::nullopt;
+  }
+
+  void Apply(const OptionSpec& option, std::string_view value) {
+    const std::size_t bit = static_cast<std::size_t>(option.id);
+    if (seen_.test(bit)) {
+      // Which of two values would win is a guess a user should not have to make.
+      return Fail("option " + Quoted("--" + std::string(option.long_name)) +
+                  " cannot be given more than once");
+    }
+    seen_.set(bit);
+    switch (option.id) {
+      case Id::kPolicy: invocation_.policy_path = std::string(value); break;
+      case Id::kAs: invocation_.as = std::string(value); break;
+      case Id::kHostRoot: invocation_.host_root = std::string(value); break;
+      case Id::kQuiet: invocation_.quiet = true; break;
+      case Id::kVerbose: invocation_.verbose = true; break;
+      case Id::kHelp: help_ = true; break;
+      case Id::kVersion: version_ = true; break;
+      case Id::kOutput:
+        if (value == "text") {
+          invocation_.output = OutputFormat::kText;
+        } else if (value == "json") {
+          invocation_.output = OutputFormat::kJson;
+        } else {
+          Fail("--output must be text or json, not \"" + std::string(value) + "\"");
+        }
+        break;
+    }
+  }
+
+  void LongOption(std::string_view word, int* i) {
+    const std::size_t equals = word.find('=');
+    const std::string_view name = word.substr(2, equals == word.npos ? word.npos : equals - 2);
+    const OptionSpec* option = FindLong(name);
+    if (option == nullptr) {
+      return Fail("unrecognised option " + Quoted(word.substr(0, equals)));
+    }
+    if (option->value_name.empty()) {
+      if (equals != word.npos) {
+        return Fail("option " + Quoted(word.substr(0, equals)) + " takes no value");
+      }
+      return Apply(*option, "");
+    }
+    std::optional<std::string_view> value =
+        TakeValue(equals == word.npos ? "" : word.substr(equals + 1), equals != word.npos, i);
+    if (!value) {
+      return Fail("the required argument for option " + Quoted(word) + " is missing");
+    }
+    Apply(*option, *value);
+  }
+
+  // "-qv", "-qp FILE", "-qpFILE": switches bundled, the first option that takes a value ends
+  // the word and takes the rest of it, or else the next word.
+  void ShortOptions(std::string_view word, int* i) {
+    for (std::size_t at = 1; at < word.size(); ++at) {
+      const OptionSpec* option = FindShort(word[at]);
+      if (option == nullptr) {
+        return Fail("unrecognised option " + Quoted(std::string("-") + word[at]));
+      }
+      if (option->value_name.empty()) {
+        Apply(*option, "");
+        continue;
+      }
+      const std::string_view rest = word.substr(at + 1);
+      std::optional<std::string_view> value = TakeValue(rest, !rest.empty(), i);
+      if (!value) {
+        return Fail("the required argument for option " +
+                    Quoted("--" + std::string(option->long_name)) + " is missing");
+      }
+      return Apply(*option, *value);
+    }
+  }
+
+  void ReadWords() {
+    for (int i = 1; i < argc_; ++i) {
+      const std::string_view word = argv_[i];
+      if (word == "--") {
+        invocation_.command.assign(argv_ + i + 1, argv_ + argc_);
+        if (invocation_.command.empty()) Fail("no workload after \"--\"");
+        return;
+      }
+      if (word.starts_with("--")) {
+        LongOption(word, &i);
+        continue;
+      }
+      if (word.size() > 1 && word.front() == '-') {
+        ShortOptions(word, &i);
+        continue;
+      }
+      const bool is_subcommand =
+          std::find(kSubcommands.begin(), kSubcommands.end(), word) != kSubcommands.end();
+      if (positional_.empty() && is_subcommand) {
+        positional_.emplace_back(word);
+        continue;
+      }
+      if (!positional_.empty()) {
+        // A subcommand's arguments: only install takes one. Reading goes on after a stray
+        // word, for an --output further on.
+        const std::string& sub = positional_.front();
+        if (sub == "install" && positional_.size() == 1) {
+          positional_.emplace_back(word);
+        } else if (sub == "install") {
+          Fail("usage: rlimit-init install DIR");
+        } else {
+          Fail("unexpected argument \"" + std::string(word) + "\" after " + sub);
+        }
+        continue;
+      }
+      invocation_.command.assign(argv_ + i, argv_ + argc_);  // the workload starts here
+      return;
+    }
+  }
+
+  void CheckPositional() {
+    if (help_) {
+      invocation_.mode = Mode::kHelp;
+      return;
+    }
+    if (version_) {
+      invocation_.mode = Mode::kVersion;
+      return;
+    }
+    if (positional_.empty()) {
+      if (invocation_.command.empty()) {
+        Fail("no workload given; usage: rlimit-init [OPTIONS] [--] COMMAND [ARG...]");
+      }
+      return;
+    }
+    const std::string& sub = positional_.front();
+    if (!invocation_.command.empty() && sub != "help") {
+      return Fail("\"" + sub + "\" takes no workload");
+    }
+    if (sub == "install") {
+      if (positional_.size() != 2) return Fail("usage: rlimit-init install DIR");
+      invocation_.mode = Mode::kInstall;
+      invocation_.install_dir = positional_[1];
+      return;
+    }
+    if (sub == "check") invocation_.mode = Mode::kCheck;
+    if (sub == "inspect") invocation_.mode = Mode::kInspect;
+    if (sub == "version") invocation_.mode = Mode::kVersion;
+    if (sub == "help") invocation_.mode = Mode::kHelp;
+  }
+
+  const int argc_;
+  const char* const* const argv_;
+  Invocation invocation_;
+  std::vector<std::string> positional_;  // a subcommand and its arguments
+  std::bitset<kOptions.size()> seen_;
+  bool help_ = false;
+  bool version_ = false;
+  std::string error_;
 };
 
-constexpr std::array<OptionSpec, 8> kOptions = {{
-    {"policy,p", "policy", 'p', false},
-    {"as", "as", '\0', false},
-    {"output,o", "output", 'o', false},
-    {"quiet,q", "quiet", 'q', true},
-    {"verbose,v", "verbose", 'v', true},
-    {"host-root", "host-root", '\0', false},
-    {"help,h", "help", 'h', true},
-    {"version", "version", '\0', true},
-}};
-
-// Whether some option word could name `option`: "--NAME" or "--NAME=VALUE" exactly (guessing
-// is off), or the short letter anywhere after a single dash, which covers stuck-together
-// switches ("-qv") and values ("-pfile"). This errs towards yes.
-bool Mentioned(const OptionSpec& option, const std::vector<std::string>& words) {
-  for (std::string_view word : words) {
-    if (word.starts_with("--")) {
-      if (word.substr(2, word.find('=') - 2) == option.long_name) return true;
-    } else if (word.starts_with("-") && option.short_name != '\0' &&
-               word.find(option.short_name, 1) != std::string_view::npos) {
-      return true;
+// "  -p, --policy FILE      YAML policy ...": names in a column 25 wide, then the help.
+std::string OptionLines() {
+  constexpr std::size_t kColumn = 25;
+  std::string out;
+  for (const OptionSpec& o : kOptions) {
+    std::string names = o.short_name != '\0' ? std::string("  -") + o.short_name + ", " : "      ";
+    names += "--" + std::string(o.long_name);
+    if (!o.value_name.empty()) names += " " + std::string(o.value_name);
+    names.resize(std::max(kColumn, names.size() + 1), ' ');
+    std::string_view help = o.help;
+    for (bool first = true; !help.empty(); first = false) {
+      const std::size_t newline = help.find('\n');
+      out += (first ? names : std::string(kColumn, ' ')) + std::string(help.substr(0, newline)) +
+             "\n";
+      help = newline == help.npos ? "" : help.substr(newline + 1);
     }
   }
-  return false;
-}
-
-// Describes only the options the words can mention. Boost.PO 1.74 splits every option's
-// "long,s" names through its own std::istringstream, about 3,000 instructions each, and all
-// eight cost more than the rest of the command line. Leaving out options no word names changes
-// no parse: without guessing, a word matches only the option it spells, and an option that is
-// left out is one no word could have matched, so its errors and values stay as they were.
-po::options_description Options(const std::vector<std::string>& words) {
-  po::options_description options;
-  for (const OptionSpec& option : kOptions) {
-    if (!Mentioned(option, words)) continue;
-    if (option.is_switch) {
-      options.add_options()(option.names, po::bool_switch(), "");
-    } else {
-      options.add_options()(option.names, po::value<std::string>(), "");
-    }
-  }
-  return options;
-}
-
-// A switch no word mentioned was not described, so it has no default in `values`.
-bool Switch(const po::variables_map& values, const char* name) {
-  return values.count(name) != 0 && values[name].as<bool>();
+  return out;
 }
 
 }  // namespace
 
-Result<Invocation> ParseCommandLine(int argc, const char* const* argv) {
-  Invocation invocation;
-  // Split argv by hand first: Boost would otherwise try to read the workload's own options.
-  std::vector<std::string> option_words;
-  std::vector<std::string> positional;
-  bool subcommand_seen = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    if (arg == "--") {
-      invocation.command.assign(argv + i + 1, argv + argc);
-      if (invocation.command.empty()) return Error{"no workload after \"--\""};
-      break;
-    }
-    if (arg.size() > 1 && arg.front() == '-') {
-      option_words.emplace_back(arg);
-      // "--" is never an option's value: it ends the options, so "-p --" lacks its argument.
-      if (TakesValue(arg) && i + 1 < argc && std::string_view(argv[i + 1]) != "--") {
-        option_words.emplace_back(argv[++i]);
-      }
-      continue;
-    }
-    bool is_subcommand = std::find(kSubcommands.begin(), kSubcommands.end(), arg) !=
-                         kSubcommands.end();
-    if (!subcommand_seen && positional.empty() && is_subcommand) {
-      subcommand_seen = true;
-      positional.emplace_back(arg);
-      continue;
-    }
-    if (subcommand_seen) {
-      positional.emplace_back(arg);
-      continue;
-    }
-    invocation.command.assign(argv + i, argv + argc);  // the workload starts here
-    break;
-  }
-
-  po::variables_map values;
-  if (!option_words.empty()) {  // nothing for Boost to parse otherwise
-    try {
-      std::vector<const char*> words = {"rlimit-init"};
-      for (const std::string& w : option_words) words.push_back(w.c_str());
-      po::store(po::command_line_parser(static_cast<int>(words.size()), words.data())
-                    .options(Options(option_words))
-                    .style(po::command_line_style::default_style &
-                           ~po::command_line_style::allow_guessing)
-                    .run(),
-                values);
-      po::notify(values);
-    } catch (const po::error& e) {
-      return Error{e.what()};
-    }
-  }
-  if (values.count("policy")) invocation.policy_path = values["policy"].as<std::string>();
-  if (values.count("as")) invocation.as = values["as"].as<std::string>();
-  if (values.count("host-root")) invocation.host_root = values["host-root"].as<std::string>();
-  if (values.count("output")) {
-    const std::string& output = values["output"].as<std::string>();
-    if (output == "text") {
-      invocation.output = OutputFormat::kText;
-    } else if (output == "json") {
-      invocation.output = OutputFormat::kJson;
-    } else {
-      return Error{"--output must be text or json, not \"" + output + "\""};
-    }
-  }
-  invocation.quiet = Switch(values, "quiet");
-  invocation.verbose = Switch(values, "verbose");
-  if (Switch(values, "help")) {
-    invocation.mode = Mode::kHelp;
-    return invocation;
-  }
-  if (Switch(values, "version")) {
-    invocation.mode = Mode::kVersion;
-    return invocation;
-  }
-
-  if (positional.empty()) {
-    if (invocation.command.empty()) {
-      return Error{"no workload given; usage: rlimit-init [OPTIONS] [--] COMMAND [ARG...]"};
-    }
-    return invocation;
-  }
-  const std::string& sub = positional.front();
-  std::size_t extra = positional.size() - 1;
-  if (!invocation.command.empty() && sub != "help") {
-    return Error{"\"" + sub + "\" takes no workload"};
-  }
-  if (sub == "install") {
-    if (extra != 1) return Error{"usage: rlimit-init install DIR"};
-    invocation.mode = Mode::kInstall;
-    invocation.install_dir = positional[1];
-    return invocation;
-  }
-  if (extra != 0) return Error{"unexpected argument \"" + positional[1] + "\" after " + sub};
-  if (sub == "check") invocation.mode = Mode::kCheck;
-  if (sub == "inspect") invocation.mode = Mode::kInspect;
-  if (sub == "version") invocation.mode = Mode::kVersion;
-  if (sub == "help") invocation.mode = Mode::kHelp;
-  return invocation;
+Result<Invocation> ParseCommandLine(int argc, const char* const* argv, OutputFormat* error_format) {
+  return Parser(argc, argv).Run(error_format);
 }
 
 std::string HelpText() {
@@ -185,24 +271,16 @@ std::string HelpText() {
        rlimit-init check   [OPTIONS]                 decide and report, exec nothing
        rlimit-init inspect [--output text|json]      show every limit that applies here
        rlimit-init install DIR                       copy this binary to DIR/rlimit-init
-       rlimit-init version | --version | --help
+       rlimit-init version | --version               print the version and the commit
+       rlimit-init help | -h | --help                print this text
 
 Raises the soft address-space limit (RLIMIT_AS, ulimit -v) to what the policy asks for, within
 the hard limit and with the cgroup memory limit in view, then execs COMMAND. Where a cap set
 by the orchestration layer blocks the request, it refuses and names the setting to change.
 
 options:
-  -p, --policy FILE      YAML policy (default: $RLIMIT_INIT_POLICY, else none)
-      --as QUANTITY      address space to request: 6Gi, 75%, unlimited or hard; overrides
-                         addressSpace.request (env: RLIMIT_INIT_AS); default: hard
-  -o, --output FORMAT    text or json (a run reports on stderr, check on stdout)
-  -q, --quiet            no line on success; warnings, refusals and errors still print
-  -v, --verbose          also print what was observed
-      --host-root DIR    read /proc, /sys, /.dockerenv and /run/.containerenv below DIR
-                         (env: RLIMIT_INIT_HOST_ROOT)
-  -h, --help             this text
-      --version          print the version
-
+)" + OptionLines() +
+         R"(
 exit codes:
   the workload's own   once it has been exec'd
   0                    check: the decision grants (raised, unchanged or partial)
@@ -214,6 +292,10 @@ exit codes:
   126                  workload found but not executable
   127                  workload not found
 )";
+}
+
+std::string VersionText() {
+  return std::string("rlimit-init ") + kVersion + " (commit " + kCommit + ")\n";
 }
 
 }  // namespace rlimit_init

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The command line. The only file that includes Boost.Program_options is cli.cc.
+// The command line: one table of options drives both the parser and --help.
 #pragma once
 
 #include <optional>
@@ -26,10 +26,17 @@ struct Invocation {
 };
 
 /// Parses argv. A first word that is not a subcommand starts the workload, and "--" always
-/// ends the options. Errors are worded for "rlimit-init: bad command line: <error>".
-Result<Invocation> ParseCommandLine(int argc, const char* const* argv);
+/// ends the options. Short options may be bundled ("-qp FILE", "-qpFILE"); every option may
+/// be given at most once. Errors are worded for "rlimit-init: bad command line: <error>".
+/// On an error, `*error_format` (when given) is set to the format a well-formed -o/--output
+/// on the same command line asked for, so that the error can answer in it.
+Result<Invocation> ParseCommandLine(int argc, const char* const* argv,
+                                    OutputFormat* error_format = nullptr);
 
-/// The --help text, with the exit-code table.
+/// The --help text: usage, the options from the same table the parser uses, exit codes.
 std::string HelpText();
+
+/// "rlimit-init VERSION (commit HASH)\n", the commit being the one the binary was built from.
+std::string VersionText();
 
 }  // namespace rlimit_init

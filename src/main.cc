@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // rlimit-init: grant a workload the address space its policy asks for, then exec it.
 #include "cli.h"
+#include "report.h"
 #include "run.h"
 #include "system_real.h"
 
@@ -20,11 +21,16 @@ int main(int argc, char** argv) {
   }
 
   // 2. Parse the command line.
+  //    An error answers in JSON when a well-formed --output json is on the same line.
+  rlimit_init::OutputFormat error_format = rlimit_init::OutputFormat::kText;
   rlimit_init::Result<rlimit_init::Invocation> invocation =
-      rlimit_init::ParseCommandLine(argc, argv);
+      rlimit_init::ParseCommandLine(argc, argv, &error_format);
   if (!invocation) {
-    system.WriteStderr("rlimit-init: bad command line: " + invocation.error() +
-                       "; see rlimit-init --help\n");
+    const std::string message =
+        "bad command line: " + invocation.error() + "; see rlimit-init --help";
+    system.WriteStderr(error_format == rlimit_init::OutputFormat::kJson
+                           ? rlimit_init::RenderErrorJson(rlimit_init::kExitUsage, message)
+                           : "rlimit-init: " + message + "\n");
     return rlimit_init::kExitUsage;
   }
   const char* root = invocation->host_root ? invocation->host_root->c_str()

@@ -92,7 +92,7 @@ int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& i
       system.WriteStdout(HelpText());
       return 0;
     case Mode::kVersion:
-      system.WriteStdout("rlimit-init " RLIMIT_INIT_VERSION "\n");
+      system.WriteStdout(VersionText());
       return 0;
     case Mode::kInstall:
       return InstallTo(system, invocation.install_dir, invocation.quiet);

@@ -306,12 +306,3 @@ def test_help_ends_with_the_exit_code_table(run: Runner, args) -> None:
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith("usage: rlimit-init [OPTIONS] [--] COMMAND [ARG...]")
     assert result.stdout.endswith("\n\n" + HELP_EXIT_CODES)
-
-
-@pytest.mark.parametrize("args", [["version"], ["--version"]])
-def test_version_prints_name_and_version(run: Runner, args) -> None:
-    version = (Path(__file__).parents[2] / "CMakeLists.txt").read_text()
-    number = version.split("project(rlimit-init VERSION ", 1)[1].split()[0]
-    result = run(args)
-    assert (result.returncode, result.stdout, result.stderr) == (0, f"rlimit-init {number}\n",
-                                                                 "")

@@ -60,9 +60,53 @@ TEST(CommandLine, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(Parse({"--as", "--", "true"}).error(),
             "the required argument for option '--as' is missing");
   EXPECT_EQ(Parse({"install"}).error(), "usage: rlimit-init install DIR");
+  EXPECT_EQ(Parse({"install", "a", "b"}).error(), "usage: rlimit-init install DIR");
+  EXPECT_EQ(Parse({"-x", "true"}).error(), "unrecognised option '-x'");
+  EXPECT_EQ(Parse({"-qx", "true"}).error(), "unrecognised option '-x'");
+  EXPECT_EQ(Parse({"--quiet=yes", "true"}).error(), "option '--quiet' takes no value");
+  EXPECT_EQ(Parse({"-qp"}).error(), "the required argument for option '--policy' is missing");
   EXPECT_EQ(Parse({"check", "extra"}).error(), "unexpected argument \"extra\" after check");
   EXPECT_EQ(Parse({"check", "--", "true"}).error(), "\"check\" takes no workload");
   EXPECT_EQ(Parse({"--pol", "p.yaml", "true"}).error(), "unrecognised option '--pol'");
+}
+
+TEST(CommandLine, ShortOptionsBundleWithTheirValue) {
+  Invocation i = Parse({"-qp", "g.yaml", "--", "echo"}).value();
+  EXPECT_TRUE(i.quiet);
+  EXPECT_EQ(i.policy_path, "g.yaml");
+  EXPECT_EQ(i.command, (std::vector<std::string>{"echo"}));
+  Invocation j = Parse({"-vqpg.yaml", "-ojson", "check"}).value();
+  EXPECT_TRUE(j.verbose);
+  EXPECT_TRUE(j.quiet);
+  EXPECT_EQ(j.policy_path, "g.yaml");
+  EXPECT_EQ(j.output, OutputFormat::kJson);
+  EXPECT_EQ(j.mode, Mode::kCheck);
+  EXPECT_EQ(Parse({"-h"}).value().mode, Mode::kHelp);
+  EXPECT_EQ(Parse({"help"}).value().mode, Mode::kHelp);
+}
+
+TEST(CommandLine, AnOptionGivenTwiceIsRefused) {
+  EXPECT_EQ(Parse({"-p", "a", "--policy=b", "true"}).error(),
+            "option '--policy' cannot be given more than once");
+  EXPECT_EQ(Parse({"-qq", "true"}).error(), "option '--quiet' cannot be given more than once");
+  std::vector<const char*> many(100000, "-q");
+  many.push_back("true");
+  EXPECT_EQ(Parse(many).error(), "option '--quiet' cannot be given more than once");
+}
+
+TEST(CommandLine, AnErrorKeepsTheOutputFormatItWasAskedFor) {
+  auto format_of = [](std::vector<const char*> args) {
+    args.insert(args.begin(), "rlimit-init");
+    OutputFormat format = OutputFormat::kText;
+    EXPECT_FALSE(ParseCommandLine(static_cast<int>(args.size()), args.data(), &format).ok());
+    return format;
+  };
+  EXPECT_EQ(format_of({"--bogus", "-o", "json", "--", "true"}), OutputFormat::kJson);
+  EXPECT_EQ(format_of({"check", "extra", "--output=json"}), OutputFormat::kJson);
+  EXPECT_EQ(format_of({"-ojson"}), OutputFormat::kJson);
+  EXPECT_EQ(format_of({"-o", "yaml", "true"}), OutputFormat::kText);
+  EXPECT_EQ(format_of({"-o"}), OutputFormat::kText);
+  EXPECT_EQ(format_of({"--bogus", "--", "-o", "json"}), OutputFormat::kText);  // the workload's
 }
 
 TEST(CommandLine, HelpListsEveryExitCode) {

@@ -1,0 +1,129 @@
+# SPDX-License-Identifier: Apache-2.0
+"""rlimit-init's own command line, run through the real binary: bundled short options, an
+option given twice, a bad command line under -o json, --version with the commit it was built
+from, and the README's usage block against --help."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, TIMEOUT, Runner, clean_env, marker_workload, policy, write_policy
+
+HELP = "; see rlimit-init --help"
+
+
+def test_bundled_short_options_take_their_value(run: Runner, workdir: Path) -> None:
+    write_policy(workdir, policy("512Mi"), "g.yaml")
+    for args in (["-qp", "g.yaml"], ["-qpg.yaml"], ["-vqpg.yaml"]):
+        result = run(args + ["--", "echo", "ran"], cwd=workdir)
+        assert (result.returncode, result.stdout) == (0, "ran\n"), args
+    assert run(["-qp", "g.yaml", "--", "echo"], cwd=workdir).stderr == ""
+
+
+@pytest.mark.parametrize("args, option", [
+    (["-p", "a.yaml", "--policy=b.yaml"], "--policy"),
+    (["-q", "--quiet"], "--quiet"),
+    (["-qq"], "--quiet"),
+    (["-o", "text", "-otext"], "--output"),
+    (["-q"] * 100_000, "--quiet"),
+    (["-" + "q" * 100_000], "--quiet"),
+    (["--as", "1Gi"] * 50_000, "--as"),
+], ids=["policy", "quiet", "quiet-bundled", "output", "100000-words", "100000-letters",
+        "as-50000-times"])
+def test_an_option_given_twice_is_a_bad_command_line(run: Runner, workdir: Path, args,
+                                                    option) -> None:
+    # Refusing the second occurrence also bounds the work: rlimit-init reads each word once.
+    workload, marker = marker_workload(workdir)
+    result = run(args + workload)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        64, "", f"rlimit-init: bad command line: option '{option}' cannot be given more than "
+                f"once{HELP}\n")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--frobnicate", "-o", "json", "--", "true"], "unrecognised option '--frobnicate'"),
+    (["-o", "json"], "no workload given; usage: rlimit-init [OPTIONS] [--] COMMAND [ARG...]"),
+    (["check", "extra", "--output=json"], 'unexpected argument "extra" after check'),
+    (["-qojson", "-x", "true"], "unrecognised option '-x'"),
+    (["-o", "json", "-o", "text", "check"], "option '--output' cannot be given more than once"),
+    (["-ojson", "--policy"], "the required argument for option '--policy' is missing"),
+], ids=["unknown-option", "no-workload", "check-extra", "bundled", "output-twice",
+        "missing-value"])
+def test_bad_command_line_under_json_answers_in_json(run: Runner, args, message) -> None:
+    result = run(args)
+    assert (result.returncode, result.stdout) == (64, "")
+    assert result.stderr.endswith("\n") and result.stderr.count("\n") == 1
+    assert json.loads(result.stderr) == {"outcome": "error", "exit_code": 64,
+                                         "message": f"bad command line: {message}{HELP}"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["-o", "yaml", "--", "true"], '--output must be text or json, not "yaml"'),
+    (["check", "-o"], "the required argument for option '--output' is missing"),
+    (["-o", "--", "true"], "the required argument for option '--output' is missing"),
+    (["--frobnicate", "--", "-o", "json"], "unrecognised option '--frobnicate'"),
+], ids=["bad-format", "no-format", "dashes-as-format", "workloads-own-o"])
+def test_when_output_itself_is_bad_the_answer_is_text(run: Runner, args, message) -> None:
+    result = run(args)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        64, "", f"rlimit-init: bad command line: {message}{HELP}\n")
+
+
+def project_version() -> str:
+    text = (REPO / "CMakeLists.txt").read_text()
+    return text.split("project(rlimit-init VERSION ", 1)[1].split()[0]
+
+
+def source_commit() -> str:
+    done = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--verify", "HEAD"],
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
+@pytest.mark.parametrize("args", [["version"], ["--version"]])
+def test_version_prints_the_version_and_the_commit_built_from(run: Runner, args) -> None:
+    result = run(args)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, f"rlimit-init {project_version()} (commit {source_commit()})\n", "")
+
+
+@pytest.mark.parametrize("given, expected", [(None, "unknown"), ("0123abc", "0123abc")])
+def test_commit_outside_a_git_checkout_is_unknown_unless_given(tmp_path: Path, given,
+                                                               expected) -> None:
+    # A source tree without .git, as in a release tarball: configure it (no build needed) and
+    # read the generated version.cc.
+    shutil.copy2(REPO / "CMakeLists.txt", tmp_path / "CMakeLists.txt")
+    shutil.copytree(REPO / "src", tmp_path / "src")
+    command = ["cmake", "-S", str(tmp_path), "-B", str(tmp_path / "build"),
+               "-DRLIMIT_INIT_TESTS=OFF"]
+    if given:
+        command.append(f"-DRLIMIT_INIT_COMMIT={given}")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          env=clean_env({"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}))
+    assert done.returncode == 0, done.stderr
+    generated = (tmp_path / "build" / "version.cc").read_text()
+    assert f'const char kCommit[] = "{expected}";' in generated.splitlines()
+    assert f'const char kVersion[] = "{project_version()}";' in generated.splitlines()
+
+
+def readme_usage() -> list[str]:
+    """The fenced block right under the README's "## Usage" heading."""
+    text = (REPO / "README.md").read_text()
+    section = text.split("\n## Usage\n", 1)[1]
+    return section.split("```\n", 2)[1].splitlines()
+
+
+def test_readme_usage_block_is_the_help_text(run: Runner) -> None:
+    help_text = run(["--help"]).stdout
+    usage = help_text.split("\n\n", 1)[0].splitlines()
+    options = help_text.split("\noptions:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    # --help indents the usage lines under "usage: "; the README leaves that prefix out.
+    assert all(re.match(r"(usage: |       )rlimit-init ", line) for line in usage)
+    assert readme_usage() == [line[7:] for line in usage] + [""] + options
