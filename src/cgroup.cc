@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "system.h"
+
 namespace rlimit_init {
 
 namespace {

@@ -10,9 +10,11 @@
 #include <string_view>
 #include <vector>
 
-#include "system.h"
+#include "limit.h"
 
 namespace rlimit_init {
+
+class System;
 
 /// One line of /proc/self/cgroup: "hierarchy-ID:controller-list:cgroup-path".
 struct ProcCgroupEntry {

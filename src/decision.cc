@@ -84,7 +84,7 @@ Decision Decide(const Policy& policy, const Observed& observed) {
     return d;
   }
 
-  const AddressSpaceLimit& before = observed.limit;
+  const LimitPair& before = observed.limit;
   // 1. Never lower: a soft limit already at or above the request stays.
   if (before.soft >= d.request_bytes) {
     d.outcome = Outcome::kUnchanged;

@@ -12,14 +12,14 @@
 #include "layer.h"
 #include "meminfo.h"
 #include "policy.h"
-#include "system.h"
+#include "limit.h"
 
 namespace rlimit_init {
 
 /// Everything Decide needs to know about the process and its host.
 struct Observed {
-  AddressSpaceLimit limit;      // RLIMIT_AS as inherited
-  AddressSpaceLimit data_limit;  // RLIMIT_DATA
+  LimitPair limit;      // RLIMIT_AS as inherited
+  LimitPair data_limit;  // RLIMIT_DATA
   bool may_raise_hard = false;  // CAP_SYS_RESOURCE in the initial user namespace
   CgroupMemory cgroup;
   HostMemory host;
@@ -42,8 +42,8 @@ struct Decision {
   Blocker blocker = Blocker::kNone;
   std::uint64_t request_bytes = kUnlimited;          // the request resolved to bytes
   std::optional<std::uint64_t> minimum_bytes;        // the minimum resolved to bytes
-  AddressSpaceLimit before;                          // as inherited
-  AddressSpaceLimit after;                           // what the workload gets
+  LimitPair before;                          // as inherited
+  LimitPair after;                           // what the workload gets
   /// The soft limit granted, or that would have been granted had aboveCgroup not refused it;
   /// kUnlimited after the refusals that grant nothing (hard limit, memory.require, no ceiling).
   std::uint64_t grant = kUnlimited;

@@ -11,13 +11,13 @@ int main(int argc, char** argv) {
   // 1. Read RLIMIT_AS as inherited, then lift our own soft limit to the hard limit, so that the
   //    limit rlimit-init was asked to lift can never stop rlimit-init itself. The decided
   //    value is set just before exec.
-  rlimit_init::AddressSpaceLimit inherited;
-  if (int error = system.GetAddressSpaceLimit(&inherited); error != 0) {
+  rlimit_init::LimitPair inherited;
+  if (int error = system.GetLimit(rlimit_init::Resource::kAs, &inherited); error != 0) {
     system.WriteStderr("rlimit-init: getrlimit(RLIMIT_AS) failed\n");
     return rlimit_init::kExitInternal;
   }
   if (inherited.soft < inherited.hard) {
-    system.SetAddressSpaceLimit({inherited.hard, inherited.hard});
+    system.SetLimit(rlimit_init::Resource::kAs, {inherited.hard, inherited.hard});
   }
 
   // 2. Parse the command line.

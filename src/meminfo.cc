@@ -5,6 +5,8 @@
 #include <limits>
 #include <string>
 
+#include "system.h"
+
 namespace rlimit_init {
 namespace {
 

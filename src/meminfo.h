@@ -6,9 +6,11 @@
 #include <optional>
 #include <string_view>
 
-#include "system.h"
+#include "limit.h"
 
 namespace rlimit_init {
+
+class System;
 
 struct HostMemory {
   std::optional<std::uint64_t> mem_total;      // bytes

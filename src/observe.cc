@@ -6,10 +6,10 @@
 
 namespace rlimit_init {
 
-Observed Observe(System& system, const AddressSpaceLimit& inherited) {
+Observed Observe(System& system, const LimitPair& inherited) {
   Observed observed;
   observed.limit = inherited;
-  if (system.GetDataLimit(&observed.data_limit) != 0) observed.data_limit = {};
+  if (system.GetLimit(Resource::kData, &observed.data_limit) != 0) observed.data_limit = {};
   observed.may_raise_hard = MayRaiseHardLimit(system);
   observed.cgroup = DiscoverCgroupMemory(system);
   observed.host = ReadHostMemory(system);

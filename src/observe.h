@@ -10,6 +10,6 @@ class System;
 
 /// `inherited` is RLIMIT_AS as the process started with it, read before rlimit-init lifted
 /// its own soft limit. Never fails; what cannot be read becomes a note or stays unknown.
-Observed Observe(System& system, const AddressSpaceLimit& inherited);
+Observed Observe(System& system, const LimitPair& inherited);
 
 }  // namespace rlimit_init

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cstdio>
 
-#include "system.h"
+#include "limit.h"
 
 namespace rlimit_init {
 namespace {

@@ -82,7 +82,7 @@ std::string FileError(const std::string& path, int error) {
 
 }  // namespace
 
-int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& inherited) {
+int Run(const Invocation& invocation, System& system, const LimitPair& inherited) {
   const bool check = invocation.mode == Mode::kCheck;
   Reporter reporter(system, invocation.output.value_or(OutputFormat::kText), check);
 
@@ -167,7 +167,7 @@ int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& i
 
   // 5. Set the decided limits just before exec: until now rlimit-init ran under its own lifted
   // soft limit, so the limit it was asked to lift never stopped it.
-  if (int error = system.SetAddressSpaceLimit(decision.after); error != 0) {
+  if (int error = system.SetLimit(Resource::kAs, decision.after); error != 0) {
     return reporter.Fail(kExitInternal, "setrlimit(RLIMIT_AS, soft " +
                                             BytesOrUnlimited(decision.after.soft) + ", hard " +
                                             BytesOrUnlimited(decision.after.hard) +

@@ -15,6 +15,6 @@ inline constexpr int kExitConfig = 78;
 
 /// Runs the invocation; returns the exit code, or does not return when the workload is exec'd.
 /// `inherited` is RLIMIT_AS as the process started with it.
-int Run(const Invocation& invocation, System& system, const AddressSpaceLimit& inherited);
+int Run(const Invocation& invocation, System& system, const LimitPair& inherited);
 
 }  // namespace rlimit_init

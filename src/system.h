@@ -5,26 +5,19 @@
 #pragma once
 
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace rlimit_init {
+#include "limit.h"
 
-/// RLIM_INFINITY on Linux; every byte value uses it for "no limit".
-inline constexpr std::uint64_t kUnlimited = std::numeric_limits<std::uint64_t>::max();
+namespace rlimit_init {
 
 struct ReadResult {
   bool ok = false;
   std::string data;  // file contents when ok
   int error = 0;     // errno when !ok (EISDIR, EFBIG and ENODEV are also used for "not a
                      // regular file" and "too large", see ReadUserFile)
-};
-
-struct AddressSpaceLimit {
-  std::uint64_t soft = kUnlimited;
-  std::uint64_t hard = kUnlimited;
 };
 
 class System {
@@ -42,15 +35,11 @@ class System {
   /// anything that is not a regular file (error EINVAL) and files over max_bytes (EFBIG).
   virtual ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) = 0;
 
-  /// getrlimit(RLIMIT_AS). Returns 0 or errno.
-  virtual int GetAddressSpaceLimit(AddressSpaceLimit* limit) = 0;
+  /// getrlimit(2) of one resource. Returns 0 or errno.
+  virtual int GetLimit(Resource resource, LimitPair* limit) = 0;
 
-  /// setrlimit(RLIMIT_AS). Returns 0 or errno.
-  virtual int SetAddressSpaceLimit(const AddressSpaceLimit& limit) = 0;
-
-  /// getrlimit(RLIMIT_DATA): since Linux 4.7 it also caps private anonymous mappings, so it
-  /// is a second source of MemoryError. Returns 0 or errno.
-  virtual int GetDataLimit(AddressSpaceLimit* limit) = 0;
+  /// setrlimit(2) of one resource. Returns 0 or errno.
+  virtual int SetLimit(Resource resource, const LimitPair& limit) = 0;
 
   /// sysconf(_SC_PAGESIZE).
   virtual std::uint64_t PageSize() = 0;

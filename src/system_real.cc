@@ -65,11 +65,15 @@ int WriteAll(int fd, std::string_view data) {
 rlim_t ToRlim(std::uint64_t value) { return value == kUnlimited ? RLIM_INFINITY : value; }
 std::uint64_t FromRlim(rlim_t value) { return value == RLIM_INFINITY ? kUnlimited : value; }
 
-int GetLimit(int resource, AddressSpaceLimit* limit) {
-  struct rlimit r;
-  if (getrlimit(resource, &r) != 0) return errno;
-  *limit = {FromRlim(r.rlim_cur), FromRlim(r.rlim_max)};
-  return 0;
+// The kernel's number for each Resource, in the table's order.
+constexpr int kKernelResource[kResourceCount] = {
+    RLIMIT_AS,     RLIMIT_CORE,  RLIMIT_CPU,    RLIMIT_DATA,   RLIMIT_FSIZE,      RLIMIT_LOCKS,
+    RLIMIT_MEMLOCK, RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_NOFILE, RLIMIT_NPROC,   RLIMIT_RSS,
+    RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIMIT_SIGPENDING, RLIMIT_STACK,
+};
+
+__rlimit_resource_t KernelResource(Resource resource) {
+  return static_cast<__rlimit_resource_t>(kKernelResource[static_cast<std::size_t>(resource)]);
 }
 
 }  // namespace
@@ -107,13 +111,16 @@ ReadResult RealSystem::ReadUserFile(const std::string& path, std::size_t max_byt
   return result;
 }
 
-int RealSystem::GetAddressSpaceLimit(AddressSpaceLimit* limit) { return GetLimit(RLIMIT_AS, limit); }
+int RealSystem::GetLimit(Resource resource, LimitPair* limit) {
+  struct rlimit r;
+  if (getrlimit(KernelResource(resource), &r) != 0) return errno;
+  *limit = {FromRlim(r.rlim_cur), FromRlim(r.rlim_max)};
+  return 0;
+}
 
-int RealSystem::GetDataLimit(AddressSpaceLimit* limit) { return GetLimit(RLIMIT_DATA, limit); }
-
-int RealSystem::SetAddressSpaceLimit(const AddressSpaceLimit& limit) {
+int RealSystem::SetLimit(Resource resource, const LimitPair& limit) {
   struct rlimit r = {ToRlim(limit.soft), ToRlim(limit.hard)};
-  return setrlimit(RLIMIT_AS, &r) == 0 ? 0 : errno;
+  return setrlimit(KernelResource(resource), &r) == 0 ? 0 : errno;
 }
 
 std::uint64_t RealSystem::PageSize() { return static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)); }

@@ -16,9 +16,8 @@ class RealSystem : public System {
   ReadResult ReadHostFile(const std::string& path) override;
   bool HostPathExists(const std::string& path) override;
   ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) override;
-  int GetAddressSpaceLimit(AddressSpaceLimit* limit) override;
-  int SetAddressSpaceLimit(const AddressSpaceLimit& limit) override;
-  int GetDataLimit(AddressSpaceLimit* limit) override;
+  int GetLimit(Resource resource, LimitPair* limit) override;
+  int SetLimit(Resource resource, const LimitPair& limit) override;
   std::uint64_t PageSize() override;
   const char* GetEnv(const char* name) override;
   int WriteExistingFile(const std::string& path, std::string_view data) override;

@@ -2,6 +2,7 @@
 // In-memory System for unit tests: files are a map, every change is recorded.
 #pragma once
 
+#include <array>
 #include <cerrno>
 #include <map>
 #include <set>
@@ -18,11 +19,14 @@ class FakeSystem : public System {
   std::map<std::string, int> host_errors;          // path -> errno returned when read
   std::map<std::string, std::string> user_files;
   std::map<std::string, std::string> env;
-  AddressSpaceLimit limit;
-  AddressSpaceLimit data_limit;  // RLIMIT_DATA, unlimited unless a test sets it
-  int set_limit_error = 0;  // errno SetAddressSpaceLimit returns, 0 = succeed
+  std::array<LimitPair, kResourceCount> limits;  // all unlimited unless a test sets one
+  int set_limit_error = 0;  // errno SetLimit returns, 0 = succeed
   std::uint64_t page_size = 4096;
-  std::vector<AddressSpaceLimit> set_calls;
+  struct SetCall {
+    Resource resource;
+    LimitPair limit;
+  };
+  std::vector<SetCall> set_calls;
   std::map<std::string, std::string> written;  // WriteExistingFile calls that succeeded
   std::set<std::string> writable;              // paths WriteExistingFile accepts
   std::vector<std::vector<std::string>> exec_calls;
@@ -56,18 +60,15 @@ class FakeSystem : public System {
     if (it->second.size() > max_bytes) return {false, "", EFBIG};
     return {true, it->second, 0};
   }
-  int GetAddressSpaceLimit(AddressSpaceLimit* out) override {
-    *out = limit;
+  LimitPair& limit(Resource resource) { return limits[static_cast<std::size_t>(resource)]; }
+  int GetLimit(Resource resource, LimitPair* out) override {
+    *out = limit(resource);
     return 0;
   }
-  int SetAddressSpaceLimit(const AddressSpaceLimit& l) override {
-    set_calls.push_back(l);
+  int SetLimit(Resource resource, const LimitPair& l) override {
+    set_calls.push_back({resource, l});
     if (set_limit_error != 0) return set_limit_error;
-    limit = l;
-    return 0;
-  }
-  int GetDataLimit(AddressSpaceLimit* out) override {
-    *out = data_limit;
+    limit(resource) = l;
     return 0;
   }
   std::uint64_t PageSize() override { return page_size; }

@@ -16,7 +16,7 @@ class RunTest : public testing::Test {
   void SetUp() override {
     // This development machine's own /proc and cgroup files: no memory limit anywhere.
     ASSERT_TRUE(LoadFixtureTree("v1-this-host", &system_));
-    system_.limit = {256 * kMi, 1024 * kMi};
+    system_.limit(Resource::kAs) = {256 * kMi, 1024 * kMi};
     system_.writable.insert("/dev/termination-log");
   }
   Invocation Workload(std::vector<std::string> command) {
@@ -24,7 +24,7 @@ class RunTest : public testing::Test {
     i.command = std::move(command);
     return i;
   }
-  int RunIt(const Invocation& i) { return rlimit_init::Run(i, system_, system_.limit); }
+  int RunIt(const Invocation& i) { return rlimit_init::Run(i, system_, system_.limit(Resource::kAs)); }
 
   FakeSystem system_;
 };
@@ -34,8 +34,8 @@ TEST_F(RunTest, RaisesThenExecsWithTheDecidedLimit) {
   i.as = "512Mi";
   EXPECT_EQ(RunIt(i), 127);  // the fake's exec fails with ENOENT
   ASSERT_EQ(system_.set_calls.size(), 1u);
-  EXPECT_EQ(system_.set_calls[0].soft, 512 * kMi);
-  EXPECT_EQ(system_.set_calls[0].hard, 1024 * kMi);
+  EXPECT_EQ(system_.set_calls[0].limit.soft, 512 * kMi);
+  EXPECT_EQ(system_.set_calls[0].limit.hard, 1024 * kMi);
   ASSERT_EQ(system_.exec_calls.size(), 1u);
   EXPECT_EQ(system_.exec_calls[0], (std::vector<std::string>{"python3", "job.py"}));
 }
@@ -87,7 +87,7 @@ TEST_F(RunTest, AsFlagOverridesPolicyAndEnvironment) {
   i.as = "300Mi";
   RunIt(i);
   ASSERT_EQ(system_.set_calls.size(), 1u);
-  EXPECT_EQ(system_.set_calls[0].soft, 300 * kMi);
+  EXPECT_EQ(system_.set_calls[0].limit.soft, 300 * kMi);
 }
 
 TEST_F(RunTest, CheckDecidesButNeitherSetsNorExecs) {
@@ -153,8 +153,8 @@ TEST_F(RunTest, UnchangedRestoresTheInheritedSoftLimit) {
   i.as = "100Mi";
   RunIt(i);
   ASSERT_EQ(system_.set_calls.size(), 1u);
-  EXPECT_EQ(system_.set_calls[0].soft, 256 * kMi);
-  EXPECT_EQ(system_.set_calls[0].hard, 1024 * kMi);
+  EXPECT_EQ(system_.set_calls[0].limit.soft, 256 * kMi);
+  EXPECT_EQ(system_.set_calls[0].limit.hard, 1024 * kMi);
 }
 
 TEST_F(RunTest, JsonErrorObjectWhenAskedForJson) {
