@@ -10,7 +10,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 build_packages=(g++ cmake make file libyaml-cpp-dev libboost-program-options-dev python3)
 test_packages=(googletest libgtest-dev python3-pytest python3-yaml util-linux runc
-  busybox-static valgrind hyperfine procps libbenchmark-dev jq man-db)
+  busybox-static valgrind hyperfine procps libbenchmark-dev jq man-db qemu-system-x86)
 
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"
@@ -20,4 +20,5 @@ ensure_packages setup "${wanted[@]}"
 if [ "${1:-}" = "--tests" ]; then
   bash "$repo/scripts/setup-chart-tools.sh"
   bash "$repo/scripts/setup-runc.sh"
+  bash "$repo/scripts/vm/kernel.sh" >/dev/null  # the VM tests' kernel, cached once
 fi

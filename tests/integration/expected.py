@@ -171,3 +171,39 @@ def limits_seen(soft: int | str, hard: int | str) -> str:
     line = f"{'Max address space':<25} {soft:<20} {hard:<20} {'bytes':<10}"
     return f"{kib(soft)}\n{kib(hard)}\n{line}\n"
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Decision summaries and warnings, as a run says them on stderr (after "rlimit-init: ") and
+# `check` on stdout ("would raise ..."). `memory_part` is HostMemory.memory_part() of the
+# process's cgroup.
+
+
+def raised_summary(before: int | str, after: int | str, hard: int | str, memory_part: str,
+                   would: bool = False) -> str:
+    verb = "would raise" if would else "raised"
+    return (f"{verb} the soft address-space limit (RLIMIT_AS) from {describe(before)} to "
+            f"{describe(after)}; hard limit {describe(hard)}; {memory_part}")
+
+
+def raised_both_summary(soft: int | str, hard: int | str, after: int | str, memory_part: str,
+                        would: bool = False) -> str:
+    """raiseHard's success: soft and hard both raised to `after`."""
+    verb = "would raise" if would else "raised"
+    return (f"{verb} the soft and hard address-space limits (RLIMIT_AS) from {describe(soft)} "
+            f"and {describe(hard)} to {describe(after)}; {memory_part}")
+
+
+def refused_hard_summary(request: int | str, hard: int | str, raise_hard_set: bool) -> str:
+    asked = ("unlimited address space" if request == UNLIMITED
+             else f"{describe(request)} of address space")
+    why = ("this process lacks CAP_SYS_RESOURCE to raise it" if raise_hard_set
+           else "raiseHard is not set")
+    return f"refused: the job asks for {asked}, but the hard limit is {describe(hard)} and {why}"
+
+
+def oom_warning(granted: int | str, limit: int, limit_source: str,
+                what: str = "the address space granted") -> str:
+    return (f"{what} ({human(granted)}) is above the cgroup memory limit {human(limit)} "
+            f"({limit_source}): past {human(limit)} the kernel OOM-kills the job instead of "
+            f"letting it catch MemoryError")

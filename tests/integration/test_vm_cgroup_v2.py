@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: Apache-2.0
+"""cgroup v2 for real: rlimit-init in a VM whose only cgroup hierarchy is cgroup2 with the
+memory controller (this host is hybrid, memory on v1), in cgroups its cases create. Each test
+reads back what `rlimit-init check -o json` said in one case and compares the whole object
+with what the case set up."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from expected import MIB, UNLIMITED, raised_summary
+from vm_expected import (CGROUP_ROOT, FACTS, MEMINFO_SOURCE, check_json, facts_of, memory)
+from vm_machine import VM_BINARY, VmCase, VmRun, vm  # noqa: F401 (vm is a fixture)
+
+pytestmark = pytest.mark.static_binary
+
+CAP_SYS_RESOURCE = 24
+SOFT = 64 * MIB  # every case inherits this soft RLIMIT_AS (hard unlimited)
+REQUEST = 128 * MIB
+LEAF_MAX = 256 * MIB
+PARENT_MAX = 192 * MIB
+NAMESPACE_PARENT_MAX = 160 * MIB
+
+
+def check(cgroup: str, request: str = "128Mi", prefix: str = "") -> str:
+    """Runs `check --as REQUEST -o json` in CGROUP under the inherited soft limit."""
+    return (f"ulimit -Sv {SOFT // 1024}\n"
+            f"cg_run {cgroup} {prefix}{VM_BINARY} check --as {request} -o json\n")
+
+
+CASES = [
+    VmCase("v2-leaf-memory-max", f"cg_make /v2-leaf memory.max={LEAF_MAX}\n" + check("/v2-leaf")),
+    VmCase("v2-parent-binds", f"cg_make /v2-parent memory.max={PARENT_MAX}\n"
+                              "cg_make /v2-parent/job memory.max=max\n"
+                              + check("/v2-parent/job", request="50%")),
+    VmCase("v2-max-everywhere", "cg_make /v2-max memory.max=max\n"
+                                "cg_make /v2-max/job memory.max=max\n" + check("/v2-max/job")),
+    # A container's view: its own cgroup namespace (vmhelper cgroupns is `unshare -C`) and its
+    # own cgroup2 mount, which shows the namespace's root, the job's cgroup, as /.
+    VmCase("v2-cgroupns-own-mount",
+           f"cg_make /v2-ns memory.max={NAMESPACE_PARENT_MAX}\n"
+           "cg_make /v2-ns/job memory.max=max\n"
+           + check("/v2-ns/job", prefix="unshare -m vmhelper cgroupns sh -c "
+                   "'umount /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup && "
+                   "exec \"$@\"' sh ")),
+    # `unshare -C` alone: the host's mount stays, and its root lies outside the namespace.
+    VmCase("v2-cgroupns-host-mount",
+           f"cg_make /v2-ns2 memory.max={NAMESPACE_PARENT_MAX}\n"
+           "cg_make /v2-ns2/job memory.max=max\n"
+           + check("/v2-ns2/job", prefix="vmhelper cgroupns ")),
+]
+
+
+def seen(vm: VmRun, name: str) -> dict:
+    result = vm.case(name)
+    assert (result.status, result.stderr) == (0, ""), result
+    return json.loads(result.stdout)
+
+
+def test_the_vm_is_pure_cgroup_v2_with_memory_and_real_root(vm: VmRun) -> None:
+    facts = facts_of(vm.case(FACTS.name))
+    assert facts.cgroup == "0::/\n"  # no v1 hierarchy at all
+    assert facts.cgroup_mounts == f"/ {CGROUP_ROOT} cgroup2\n"
+    assert "memory" in facts.controllers and facts.subtree_control == ["memory"]
+    assert facts.cap_eff >> CAP_SYS_RESOURCE & 1 == 1
+    assert facts.uid_map == "0 0 4294967295"  # the initial user namespace
+    assert facts.release.endswith("-cloud-amd64")
+
+
+def test_leaf_memory_max_binds(vm: VmRun) -> None:
+    facts = facts_of(vm.case(FACTS.name))
+    found = memory(facts, "/v2-leaf", LEAF_MAX, "/v2-leaf")
+    assert seen(vm, "v2-leaf-memory-max") == check_json(
+        found, "raised", REQUEST, (SOFT, UNLIMITED), (REQUEST, UNLIMITED),
+        raised_summary(SOFT, REQUEST, UNLIMITED, found.memory_part(), would=True))
+
+
+def test_parent_limit_binds_when_the_leaf_says_max_and_percentages_use_it(vm: VmRun) -> None:
+    facts = facts_of(vm.case(FACTS.name))
+    found = memory(facts, "/v2-parent/job", PARENT_MAX, "/v2-parent")
+    half = PARENT_MAX // 2
+    assert seen(vm, "v2-parent-binds") == check_json(
+        found, "raised", half, (SOFT, UNLIMITED), (half, UNLIMITED),
+        raised_summary(SOFT, half, UNLIMITED, found.memory_part(), would=True))
+
+
+def test_max_everywhere_is_no_limit_and_memtotal_is_the_ceiling(vm: VmRun) -> None:
+    facts = facts_of(vm.case(FACTS.name))
+    found = memory(facts, "/v2-max/job")
+    assert found.ceiling_source == MEMINFO_SOURCE
+    assert seen(vm, "v2-max-everywhere") == check_json(
+        found, "raised", REQUEST, (SOFT, UNLIMITED), (REQUEST, UNLIMITED),
+        raised_summary(SOFT, REQUEST, UNLIMITED, found.memory_part(), would=True))
+
+
+def test_cgroup_namespace_hides_the_parents_limit_and_says_so(vm: VmRun) -> None:
+    facts = facts_of(vm.case(FACTS.name))
+    # Outside the namespace the parent's 160 MiB would bind; inside, / is the job's cgroup.
+    found = memory(facts, "/", directory=CGROUP_ROOT)
+    note = "cgroup namespace: limits set on ancestors above / are not visible"
+    assert seen(vm, "v2-cgroupns-own-mount") == check_json(
+        found, "raised", REQUEST, (SOFT, UNLIMITED), (REQUEST, UNLIMITED),
+        raised_summary(SOFT, REQUEST, UNLIMITED, found.memory_part(), would=True),
+        warnings=(note,))
+
+
+def test_cgroup_namespace_under_the_hosts_mount_finds_no_directory(vm: VmRun) -> None:
+    facts = facts_of(vm.case(FACTS.name))
+    # /proc/self/mountinfo gives the mount's root relative to the namespace, "/../..": two
+    # levels up, by names the namespace does not show, so no directory can be found.
+    found = memory(facts, "/", directory="")
+    note = f"cgroup / is not below the root /../.. of the cgroup mount at {CGROUP_ROOT}"
+    assert seen(vm, "v2-cgroupns-host-mount") == check_json(
+        found, "raised", REQUEST, (SOFT, UNLIMITED), (REQUEST, UNLIMITED),
+        raised_summary(SOFT, REQUEST, UNLIMITED, found.memory_part(), would=True),
+        warnings=(note,))
