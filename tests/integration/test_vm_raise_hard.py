@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: Apache-2.0
+"""raiseHard for real: in the VM rlimit-init runs as root with CAP_SYS_RESOURCE in the initial
+user namespace (this host's root lacks it), so the hard RLIMIT_AS really is raised and the
+workload really sees both limits; then the same after a drop to another user, a refusal when
+raiseHard is not set, and a root in a user namespace, which may not raise it."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+
+from expected import (MIB, SHOW_LIMITS, describe, limits_seen, raised_both_summary,
+                      raised_summary, refused_hard_summary)
+from vm_expected import FACTS, check_json, facts_of, memory
+from vm_machine import VM_BINARY, VmCase, VmRun, vm  # noqa: F401 (vm is a fixture)
+
+pytestmark = pytest.mark.static_binary
+
+SOFT, HARD = 64 * MIB, 128 * MIB  # inherited by every case
+REQUEST = 256 * MIB
+CGROUP_MAX = 384 * MIB
+NOBODY = 65534
+# The workload: what it sees of its limits, who it is, and whether it could raise them again.
+WORKLOAD = shlex.join(SHOW_LIMITS) + (
+    " && grep -E '^(Uid|Gid|Groups|CapEff):' /proc/self/status"
+    " && { ulimit -Hv unlimited 2>/dev/null; echo \"raise hard again: $?\"; }")
+
+
+# The refusal's fix for a shell (the VM's layer), and the command in it that a root follows.
+FIX_COMMAND = f"ulimit -Hv {REQUEST // 1024}"
+FIX = ("a non-root shell cannot raise its hard limit: start the job from a session without "
+       "ulimit -Hv (look in shell profiles and the \"as\" item of /etc/security/limits.conf), "
+       f"or run {FIX_COMMAND} as root first")
+
+
+def case(name: str, policy_lines: str, body: str) -> VmCase:
+    """Writes policy.yaml (request 256Mi plus POLICY_LINES), makes the cgroup /NAME with
+    memory.max 384 MiB, sets soft 64 MiB and hard 128 MiB, then runs BODY, in which %IN% runs a
+    command in that cgroup and %BIN% is rlimit-init."""
+    return VmCase(name, f"cg_make /{name} memory.max={CGROUP_MAX}\n"
+                        "cat >policy.yaml <<'EOF'\n"
+                        "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 256Mi\n"
+                        f"{policy_lines}EOF\n"
+                        f"ulimit -Sv {SOFT // 1024} && ulimit -Hv {HARD // 1024}\n"
+                        + body.replace("%IN%", f"cg_run /{name}").replace("%BIN%", VM_BINARY))
+
+
+SHOW = f"sh -c {shlex.quote(WORKLOAD)}"
+CASES = [
+    case("raise-hard", "  raiseHard: true\n", f"%IN% %BIN% -p policy.yaml -- {SHOW}\n"),
+    case("raise-hard-check", "  raiseHard: true\n", "%IN% %BIN% check -p policy.yaml -o json\n"),
+    case("raise-hard-then-user", f"  raiseHard: true\nuser: \"{NOBODY}:{NOBODY}\"\n",
+         f"%IN% %BIN% -p policy.yaml -- {SHOW}\n"),
+    case("raise-hard-unset", "", "%IN% %BIN% -p policy.yaml -- touch \"$OUT/workload-ran\"\n"),
+    # Follows the refusal's fix, as root, and runs again.
+    case("raise-hard-fix-followed", "",
+         "%IN% %BIN% -p policy.yaml -- true 2>refusal\n"
+         "cat refusal >&2\n"
+         "fix=$(sed -n 's/^  fix: .*, or run \\(ulimit -Hv [0-9]*\\) as root first$/\\1/p' refusal)\n"
+         "echo \"following: $fix\"\n"
+         "eval \"$fix\"\n"
+         f"%IN% %BIN% -p policy.yaml -- {shlex.join(SHOW_LIMITS)}\n"),
+    # Root of a new user namespace has every capability, but only in that namespace.
+    case("raise-hard-user-namespace", "  raiseHard: true\n",
+         "%IN% unshare -r %BIN% -p policy.yaml -- touch \"$OUT/workload-ran\"\n"),
+]
+
+
+def memory_part(vm: VmRun, name: str) -> str:
+    return memory(facts_of(vm.case(FACTS.name)), f"/{name}", CGROUP_MAX, f"/{name}").memory_part()
+
+
+def status_lines(uid: int, cap_eff: str) -> str:
+    """/proc/self/status of a process with uid and gid UID, only group UID (none for root)."""
+    # The kernel ends the Groups list with a space, even an empty one.
+    groups = f"{uid} " if uid else " "
+    return (f"Uid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{uid}\t{uid}\t{uid}\t{uid}\n"
+            f"Groups:\t{groups}\nCapEff:\t{cap_eff}\n")
+
+
+def test_hard_limit_is_raised_and_the_workload_sees_both(vm: VmRun) -> None:
+    result = vm.case("raise-hard")
+    assert (result.status, result.stderr, result.stdout) == (
+        0,
+        "rlimit-init: " + raised_both_summary(SOFT, HARD, REQUEST, memory_part(vm, "raise-hard"))
+        + "\n",
+        # Root keeps CAP_SYS_RESOURCE, so it could raise the hard limit again itself.
+        limits_seen(REQUEST, REQUEST) + status_lines(0, "000001ffffffffff")
+        + "raise hard again: 0\n")
+
+
+def test_check_says_it_would_raise_both(vm: VmRun) -> None:
+    result = vm.case("raise-hard-check")
+    found = memory(facts_of(vm.case(FACTS.name)), "/raise-hard-check", CGROUP_MAX,
+                   "/raise-hard-check")
+    assert (result.status, result.stderr) == (0, "")
+    assert json.loads(result.stdout) == check_json(
+        found, "raised", REQUEST, (SOFT, HARD), (REQUEST, REQUEST),
+        raised_both_summary(SOFT, HARD, REQUEST, found.memory_part(), would=True))
+
+
+def test_user_drop_after_the_raise_keeps_both_limits_and_no_way_back(vm: VmRun) -> None:
+    result = vm.case("raise-hard-then-user")
+    assert (result.status, result.stderr, result.stdout) == (
+        0,
+        "rlimit-init: " + raised_both_summary(SOFT, HARD, REQUEST,
+                                              memory_part(vm, "raise-hard-then-user")) + "\n",
+        # uid 65534 without capabilities: raising the hard limit fails (ulimit's status 1).
+        limits_seen(REQUEST, REQUEST) + status_lines(NOBODY, "0000000000000000")
+        + "raise hard again: 1\n")
+
+
+def refusal(raise_hard_set: bool) -> str:
+    """The whole refusal: 256 MiB asked, 128 MiB hard, from a shell (the VM's layer)."""
+    return (
+        f"rlimit-init: {refused_hard_summary(REQUEST, HARD, raise_hard_set)}\n"
+        f"  asked:   addressSpace.request in policy.yaml = 256Mi ({REQUEST} bytes)\n"
+        f"  blocked: hard RLIMIT_AS {describe(HARD)}, inherited from the parent process\n"
+        "  layer:   shell (no container, scheduler or service manager detected)\n"
+        f"  fix:     {FIX}\n"
+        "  or:      lower the request, or set addressSpace.minimum to at most 128Mi to accept "
+        "the hard limit\n")
+
+
+def test_without_raise_hard_it_refuses_and_runs_nothing(vm: VmRun) -> None:
+    result = vm.case("raise-hard-unset")
+    assert (result.status, result.stdout, result.stderr, result.files) == (
+        77, "", refusal(raise_hard_set=False), {})
+
+
+def test_the_fix_it_names_works_when_followed_as_root(vm: VmRun) -> None:
+    result = vm.case("raise-hard-fix-followed")
+    assert (result.status, result.stdout) == (
+        0, f"following: {FIX_COMMAND}\n" + limits_seen(REQUEST, REQUEST))
+    assert result.stderr == refusal(raise_hard_set=False) + (
+        f"rlimit-init: {raised_summary(SOFT, REQUEST, REQUEST, memory_part(vm, 'raise-hard-fix-followed'))}\n")
+
+
+def test_root_in_a_user_namespace_may_not_raise_it(vm: VmRun) -> None:
+    result = vm.case("raise-hard-user-namespace")
+    assert (result.status, result.stdout, result.stderr, result.files) == (
+        77, "", refusal(raise_hard_set=True), {})
