@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`inspect` on a real cgroup v2 kernel, compared whole, in text and JSON: the binding
+memory.max, memory.high (the lowest over the hierarchy, here the parent's), the leaf's
+memory.swap.max, the inherited RLIMIT_AS and RLIMIT_DATA, CAP_SYS_RESOURCE, and the VM's
+/proc/meminfo."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from expected import GIB, MIB, UNLIMITED
+from vm_expected import (CGROUP_ROOT, FACTS, Inspected, facts_of, inspect_json, inspect_text,
+                         memory, within_snapshots)
+from vm_machine import VM_BINARY, CaseResult, VmCase, VmRun, vm  # noqa: F401 (vm is a fixture)
+
+pytestmark = pytest.mark.static_binary
+
+AS_LIMIT = (64 * MIB, GIB)
+DATA_LIMIT = (512 * MIB, UNLIMITED)
+PARENT_MAX, PARENT_HIGH = 320 * MIB, 96 * MIB
+LEAF_MAX, LEAF_HIGH, LEAF_SWAP = 256 * MIB, 160 * MIB, 32 * MIB
+
+
+def case(name: str, output: str) -> VmCase:
+    """inspect OUTPUT in <name>/job, between two snapshots of /proc/meminfo."""
+    return VmCase(name, f"cg_make /{name} memory.max={PARENT_MAX} memory.high={PARENT_HIGH}\n"
+                        f"cg_make /{name}/job memory.max={LEAF_MAX} memory.high={LEAF_HIGH} "
+                        f"memory.swap.max={LEAF_SWAP}\n"
+                        f"ulimit -Sv {AS_LIMIT[0] // 1024} && ulimit -Hv {AS_LIMIT[1] // 1024}"
+                        f" && ulimit -Sd {DATA_LIMIT[0] // 1024}\n"
+                        "cat /proc/meminfo >\"$OUT/before\"\n"
+                        f"cg_run /{name}/job {VM_BINARY} inspect -o {output}\n"
+                        "cat /proc/meminfo >\"$OUT/after\"\n")
+
+
+CASES = [case("inspect-json", "json"), case("inspect-text", "text")]
+
+
+def expected(vm: VmRun, name: str, mem_available: int, committed_as: int) -> Inspected:
+    facts = facts_of(vm.case(FACTS.name))
+    return Inspected(memory(facts, f"/{name}/job", LEAF_MAX, f"/{name}/job"), facts, AS_LIMIT,
+                     DATA_LIMIT, PARENT_HIGH, f"{CGROUP_ROOT}/{name}/memory.high", LEAF_SWAP,
+                     mem_available, committed_as)
+
+
+def check_volatile(result: CaseResult, key: str, value: int) -> None:
+    assert within_snapshots(key, value, result.files["before"], result.files["after"]), (
+        key, value, result.files)
+
+
+def test_inspect_json_whole(vm: VmRun) -> None:
+    result = vm.case("inspect-json")
+    assert (result.status, result.stderr) == (0, "")
+    seen = json.loads(result.stdout)
+    check_volatile(result, "MemAvailable", seen["mem_available_bytes"])
+    check_volatile(result, "Committed_AS", seen["committed_as_bytes"])
+    assert seen == inspect_json(expected(vm, "inspect-json", seen["mem_available_bytes"],
+                                         seen["committed_as_bytes"]))
+
+
+def test_inspect_text_whole(vm: VmRun) -> None:
+    result = vm.case("inspect-text")
+    assert (result.status, result.stderr) == (0, "")
+    volatile = {key: int(value) for key, value in re.findall(
+        r"^(MemAvailable|Committed_AS): .*\((\d+) bytes", result.stdout, re.MULTILINE)}
+    assert set(volatile) == {"MemAvailable", "Committed_AS"}, result.stdout
+    for key, value in volatile.items():
+        check_volatile(result, key, value)
+    assert result.stdout == inspect_text(expected(vm, "inspect-text", volatile["MemAvailable"],
+                                                  volatile["Committed_AS"]))
