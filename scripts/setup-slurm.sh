@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs what tests/integration/test_slurm.py needs, on Debian bookworm as root: Slurm 22.05
+# (slurmctld, slurmd, srun, sbatch from slurm-wlm) and munge, its authentication daemon. Only
+# the packages: the test fixture (tests/integration/slurm_cluster.py) writes its own slurm.conf
+# and munge key into a temporary directory and starts and stops munged, slurmctld and slurmd
+# itself, so neither CI nor a developer machine needs systemd or a running service.
+# Running it again does nothing when everything is already in place.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# shellcheck source=scripts/lib.sh
+. "$repo/scripts/lib.sh"
+ensure_packages setup-slurm slurm-wlm slurm-client munge util-linux
