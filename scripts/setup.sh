@@ -21,4 +21,5 @@ if [ "${1:-}" = "--tests" ]; then
   bash "$repo/scripts/setup-chart-tools.sh"
   bash "$repo/scripts/setup-runc.sh"
   bash "$repo/scripts/vm/kernel.sh" >/dev/null  # the VM tests' kernel, cached once
+  bash "$repo/scripts/setup-slurm.sh"
 fi

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import KUBERNETES, POLICIES, Runner, policy, write_policy
 from expected import (GIB, MIB, SHOW_LIMITS, UNLIMITED, HostMemory, cap_sys_resource, describe,
-                      human, limits_seen)
+                      human, limits_seen, refusal_advice_lines, slurm_hard_limit_advice)
 
 pytestmark = pytest.mark.sets_rlimit_as
 
@@ -102,16 +102,15 @@ def test_request_above_hard_limit_is_refused_naming_the_runtime_setting(
     assert not marker.exists()
 
 
-def test_refusal_under_slurm_names_limit_propagation(run: Runner) -> None:
+def test_refusal_under_slurm_names_slurmds_limit(run: Runner) -> None:
+    """SLURM_JOB_ID alone picks the Slurm advice; test_slurm.py follows it on a real slurmd."""
     result = run(["--as", "2Gi", "check"], as_limit=(256 * MIB, GIB), env={"SLURM_JOB_ID": "7"})
     assert result.returncode == 77
-    assert result.stdout.splitlines()[3:] == [
-        "  layer:   Slurm (SLURM_JOB_ID is set)",
-        "  fix:     Slurm propagates the submit shell's limits: submit from a shell whose "
-        "ulimit -Hv is at least 2097152, or set PropagateResourceLimitsExcept=AS in slurm.conf",
-        "  or:      lower the request, or set addressSpace.minimum to at most 1Gi to accept the "
-        "hard limit",
-    ]
+    assert "".join(line + "\n" for line in result.stdout.splitlines()[3:]) == (
+        "  layer:   Slurm (SLURM_JOB_ID is set)\n" + refusal_advice_lines(
+            slurm_hard_limit_advice(2 * GIB) + [
+                "lower the request, or set addressSpace.minimum to at most 1Gi to accept the "
+                "hard limit"]))
 
 
 def test_no_policy_gives_the_workload_its_hard_limit(run: Runner, host: HostMemory) -> None:

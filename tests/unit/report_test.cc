@@ -64,8 +64,10 @@ TEST(Report, HardLimitFixFollowsTheLayer) {
        "raise or remove LimitAS= in the unit (LimitAS=6442450944; systemctl show -p LimitAS "
        "UNIT shows it), then restart the unit"},
       {Layer::kSlurm,
-       "Slurm propagates the submit shell's limits: submit from a shell whose ulimit -Hv is at "
-       "least 6291456, or set PropagateResourceLimitsExcept=AS in slurm.conf"},
+       "the job's hard RLIMIT_AS is slurmd's own, not the submit shell's (PropagateResourceLimits "
+       "passes on only the soft limit, lowered to that hard limit): give slurmd a hard limit of "
+       "at least 6 GiB and restart it: LimitAS=6442450944 in a drop-in for slurmd.service "
+       "(systemctl edit slurmd), or ulimit -v 6291456 in the shell that starts slurmd"},
       {Layer::kShell,
        "a non-root shell cannot raise its hard limit: start the job from a session without "
        "ulimit -Hv (look in shell profiles and the \"as\" item of /etc/security/limits.conf), "
@@ -116,8 +118,8 @@ TEST(Report, MemoryFixFollowsTheLayer) {
        "set MemoryMax=4294967296 or more in the unit's [Service] section (MemoryLimit= on "
        "cgroup v1), then restart the unit"},
       {Layer::kSlurm,
-       "request at least --mem=4096M for the job (Slurm enforces it through cgroup.conf "
-       "ConstrainRAMSpace)"},
+       "submit with --mem=4096M or more: with ConstrainRAMSpace=yes in cgroup.conf, Slurm makes "
+       "--mem the job's cgroup memory limit (times AllowedRAMSpace/100)"},
       {Layer::kShell,
        "as root, write 4294967296 or more to /sys/fs/cgroup/job/memory.max, or start the job "
        "outside that cgroup"},

@@ -1,0 +1,249 @@
+# SPDX-License-Identifier: Apache-2.0
+"""rlimit-init in real Slurm jobs, and its Slurm advice followed on a real single-node Slurm
+22.05 (slurm_cluster.py; scripts/setup-slurm.sh installs it).
+
+What the experiments here establish, and Slurm's own source says (SchedMD/slurm, tag
+slurm-22-05-8-1, src/slurmd/slurmstepd/ulimits.c): slurmstepd, forked by slurmd, sets each
+propagated limit with `r.rlim_cur = env_value` and keeps `r.rlim_max`, its own hard limit
+(`_set_limit`); under the default PropagateResourceLimits a soft limit above that hard limit
+is lowered to it with a `verbose()` line only ("reducing req"), and under `--propagate=AS`
+setrlimit fails and slurmstepd prints "Can't propagate RLIMIT_AS of ... from submit host".
+So the job's hard RLIMIT_AS is slurmd's, never the submit shell's. The one other setter is
+VSizeFactor: `set_user_limits` sets soft and hard RLIMIT_AS to the step's memory (--mem) times
+VSizeFactor/100 whenever slurmd's hard limit is above --mem.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pytest
+
+from conftest import BINARY, require_root, skip_unless
+from expected import (GIB, MIB, SHOW_LIMITS, UNLIMITED, describe, human, limits_seen,
+                      refusal_advice_lines, slurm_hard_limit_advice, slurm_mem,
+                      slurm_memory_advice)
+from slurm_cluster import CGROUP_V1_MEMORY, SlurmCluster, missing_tools
+
+# The jobs run under RLIMIT_AS limits that the AddressSanitizer build cannot start under.
+pytestmark = pytest.mark.sets_rlimit_as
+
+# Every job is submitted from a shell with a 1 GiB soft RLIMIT_AS and no hard limit, so that a
+# grant shows the soft limit Slurm propagated being raised.
+SUBMIT = f"{GIB}:unlimited"
+MEM = ["--mem=4096"]  # 4 GiB: the job's cgroup memory limit unless a test says otherwise
+REQUEST = 3 * GIB
+
+
+@pytest.fixture(scope="module")
+def slurm(built_binary: Path) -> Iterator[SlurmCluster]:
+    require_root("starting slurmctld, slurmd and munged")
+    missing = missing_tools()
+    skip_unless(not missing, f"Slurm is not installed ({', '.join(missing)} missing): run "
+                "scripts/setup-slurm.sh")
+    skip_unless(CGROUP_V1_MEMORY.is_dir() and (CGROUP_V1_MEMORY / "memory.limit_in_bytes")
+                .exists(), "slurmd's task/cgroup needs a cgroup v1 memory hierarchy at "
+                f"{CGROUP_V1_MEMORY}")
+    cluster = SlurmCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def slurmd_2gib(slurm: SlurmCluster) -> Iterator[SlurmCluster]:
+    """slurmd started by an administrator's shell that ran `ulimit -v 2097152` (2 GiB)."""
+    slurm.restart_slurmd("ulimit -v 2097152")
+    assert slurm.slurmd_limits() == limits_seen(2 * GIB, 2 * GIB).splitlines()[2]
+    yield slurm
+    slurm.restart_slurmd()
+
+
+def job(slurm: SlurmCluster, args: Sequence[str], options: Sequence[str] = MEM,
+        submit_limit: str = SUBMIT) -> tuple[str, subprocess.CompletedProcess]:
+    """srun OPTIONS rlimit-init ARGS; returns the job id (the job prints it first) and srun's
+    result, whose stdout is everything the job wrote (its stderr too, in order) and whose
+    stderr is srun's own."""
+    result = slurm.srun(["sh", "-c", 'echo "$SLURM_JOB_ID"; exec "$@" 2>&1', "sh",
+                         str(BINARY), *args], options, submit_limit)
+    job_id, _, rest = result.stdout.partition("\n")
+    assert re.fullmatch(r"\d+", job_id), result
+    result.stdout = rest
+    return job_id, result
+
+
+def memory_part(slurm: SlurmCluster, job_id: str, limit: int, step: str = "0") -> str:
+    return f"cgroup memory limit {human(limit)} from {slurm.job_cgroup(job_id, step)}/" \
+           "memory.limit_in_bytes"
+
+
+def hard_refusal(slurm: SlurmCluster, hard: int, hard_quantity: str) -> str:
+    return (f"rlimit-init: refused: the job asks for {describe(REQUEST)} of address space, but "
+            f"the hard limit is {describe(hard)} and raiseHard is not set\n"
+            f"  asked:   --as = 3Gi ({REQUEST} bytes)\n"
+            f"  blocked: hard RLIMIT_AS {describe(hard)}, inherited from the parent process\n"
+            "  layer:   Slurm (SLURM_JOB_ID is set)\n" +
+            refusal_advice_lines(slurm_hard_limit_advice(REQUEST) + [
+                f"lower the request, or set addressSpace.minimum to at most {hard_quantity} to "
+                "accept the hard limit"]) +
+            "")
+
+
+def srun_exit(slurm: SlurmCluster, code: int) -> str:
+    return f"srun: error: {slurm.node}: task 0: Exited with exit code {code}\n"
+
+
+def raised(slurm: SlurmCluster, job_id: str, hard: int) -> str:
+    return (f"rlimit-init: raised the soft address-space limit (RLIMIT_AS) from {describe(GIB)} "
+            f"to {describe(REQUEST)}; hard limit {describe(hard)}; "
+            f"{memory_part(slurm, job_id, 4 * GIB)}\n")
+
+
+def the_fix(output: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith("  fix:"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the job's RLIMIT_AS comes from.
+
+
+def test_the_submit_shells_hard_limit_does_not_reach_the_job(slurm: SlurmCluster) -> None:
+    """sbatch from a shell with soft = hard = 1 GiB: the job gets the soft limit only; its hard
+    limit is slurmd's (unlimited here), so rlimit-init raises the soft limit to 3 GiB."""
+    script = f"#!/bin/sh\n{BINARY} --as 3Gi -- {' '.join(SHOW_LIMITS[:2])} '{SHOW_LIMITS[2]}'\n"
+    result, output = slurm.sbatch(script, MEM, submit_limit=f"{GIB}:{GIB}")
+    assert result.returncode == 0, (result, output)
+    job_id = result.stdout.strip()
+    assert output == (f"rlimit-init: raised the soft address-space limit (RLIMIT_AS) from "
+                      f"{describe(GIB)} to {describe(REQUEST)}; hard limit unlimited; "
+                      f"{memory_part(slurm, job_id, 4 * GIB, 'batch')}\n" +
+                      limits_seen(REQUEST, UNLIMITED))
+
+
+def test_default_propagation_clamps_silently_and_propagate_as_complains(
+        slurmd_2gib: SlurmCluster) -> None:
+    slurm = slurmd_2gib
+    show = ["sh", "-c", SHOW_LIMITS[2]]
+    quiet = slurm.srun(show, MEM, submit_limit="unlimited:unlimited")
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (
+        0, limits_seen(2 * GIB, 2 * GIB), "")
+    loud = slurm.srun(show, ["--propagate=AS", *MEM], submit_limit="unlimited:unlimited")
+    assert (loud.returncode, loud.stdout, loud.stderr) == (
+        0, limits_seen(2 * GIB, 2 * GIB),
+        f"slurmstepd-{slurm.node}: error: Can't propagate RLIMIT_AS of 'unlimited' from submit "
+        "host: Invalid argument\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# The advice, followed.
+
+
+def test_refusal_names_slurmds_limit_and_following_it_grants(slurmd_2gib: SlurmCluster) -> None:
+    slurm = slurmd_2gib
+    _, refused = job(slurm, ["--as", "3Gi", "check"])
+    assert (refused.returncode, refused.stderr) == (77, srun_exit(slurm, 77))
+    assert refused.stdout == hard_refusal(slurm, 2 * GIB, "2Gi")
+
+    # What rlimit-init used to say, submitting from a shell whose hard limit covers the
+    # request, changes nothing: the job's hard limit is still slurmd's 2 GiB.
+    _, again = job(slurm, ["--as", "3Gi", "check"], submit_limit=f"{GIB}:{REQUEST}")
+    assert again.returncode == 77
+    assert again.stdout == refused.stdout
+
+    # Follow the fix: restart slurmd from a shell that runs the `ulimit` the message names.
+    ulimit = re.search(r"or (ulimit -v \d+) in the shell that starts slurmd", the_fix(
+        refused.stdout))
+    assert ulimit, refused.stdout
+    slurm.restart_slurmd(ulimit.group(1))
+    job_id, granted = job(slurm, ["--as", "3Gi", "--", *SHOW_LIMITS])
+    assert (granted.returncode, granted.stderr, granted.stdout) == (
+        0, "", raised(slurm, job_id, REQUEST) + limits_seen(REQUEST, REQUEST))
+
+
+def test_vsizefactor_sets_the_hard_limit_from_mem_and_more_mem_grants(
+        slurm: SlurmCluster) -> None:
+    slurm.reconfigure(VSizeFactor="150")
+    try:
+        _, refused = job(slurm, ["--as", "3Gi", "check"], ["--mem=1024"])
+        vsize = 1024 * MIB * 150 // 100  # 1.5 GiB: --mem times VSizeFactor/100, soft and hard
+        assert (refused.returncode, refused.stderr) == (77, srun_exit(slurm, 77))
+        assert refused.stdout == hard_refusal(slurm, vsize, "1536Mi")
+
+        # Follow the alternative: --mem of at least 3072M * 100 / VSizeFactor.
+        alternative = re.search(r"--mem of at least (\d+)M \* 100 / VSizeFactor",
+                                refused.stdout)
+        assert alternative, refused.stdout
+        mem = -(-int(alternative.group(1)) * 100 // 150)
+        assert mem == 2048
+        job_id, granted = job(slurm, ["--as", "3Gi", "--", *SHOW_LIMITS], [f"--mem={mem}M"])
+        assert (granted.returncode, granted.stderr) == (0, "")
+        assert granted.stdout == (
+            f"rlimit-init: left the soft address-space limit (RLIMIT_AS) at {describe(REQUEST)}: "
+            f"it already covers the request {describe(REQUEST)}; hard limit {describe(REQUEST)}; "
+            f"{memory_part(slurm, job_id, 2 * GIB)}\n"
+            f"rlimit-init: warning: the inherited soft limit ({human(REQUEST)}) is above the "
+            f"cgroup memory limit {human(2 * GIB)} "
+            f"({slurm.job_cgroup(job_id, '0')}/memory.limit_in_bytes): past {human(2 * GIB)} "
+            "the kernel OOM-kills the job instead of letting it catch MemoryError; rlimit-init "
+            "does not lower limits\n" + limits_seen(REQUEST, REQUEST))
+    finally:
+        slurm.reconfigure()
+
+
+def test_memory_fix_names_a_mem_that_gives_the_job_its_memory(slurm: SlurmCluster) -> None:
+    policy = slurm.root / "require-1gi.yaml"
+    policy.write_text("apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\n"
+                      "memory:\n  require: 1Gi\n")
+    job_id, refused = job(slurm, ["-p", str(policy), "check"], ["--mem=512"])
+    assert (refused.returncode, refused.stderr) == (77, srun_exit(slurm, 77))
+    source = f"{slurm.job_cgroup(job_id, '0')}/memory.limit_in_bytes"
+    assert refused.stdout == (
+        f"rlimit-init: refused: the policy requires {describe(GIB)} of memory, but the memory "
+        f"ceiling is {describe(512 * MIB)}\n"
+        f"  asked:   addressSpace.request in {policy} = 512Mi ({512 * MIB} bytes)\n"
+        f"  blocked: memory limit {describe(512 * MIB)} from {source}\n"
+        "  layer:   Slurm (SLURM_JOB_ID is set)\n" +
+        refusal_advice_lines(slurm_memory_advice(GIB)))
+
+    mem = re.search(r"submit with (--mem=\S+) or more", refused.stdout)
+    assert mem and mem.group(1) == "--mem=1024M", refused.stdout
+    job_id, granted = job(slurm, ["-p", str(policy), "check"], [mem.group(1)])
+    assert (granted.returncode, granted.stderr) == (0, "")
+    assert granted.stdout == (
+        f"rlimit-init: would leave the soft address-space limit (RLIMIT_AS) at {describe(GIB)}: "
+        f"it already covers the request {describe(512 * MIB)}; hard limit unlimited; "
+        f"{memory_part(slurm, job_id, GIB)}\n")
+
+
+def test_memory_fix_near_2_64_is_a_mem_srun_parses(slurm: SlurmCluster) -> None:
+    """slurmd with a hard (and so the job's soft) RLIMIT_AS of 2^64 - 2 bytes, a policy that
+    asks for the hard limit and refuses above the cgroup limit: the --mem rlimit-init names is
+    2^44 MiB (it once wrapped around to --mem=0M, which Slurm reads as "all the node's
+    memory"), and srun's parser takes it; only the node cannot satisfy it."""
+    near = 2**64 - 2
+    slurm.restart_slurmd(f"prlimit --pid $$ --as={near}:{near}")
+    try:
+        policy = slurm.root / "hard-refuse.yaml"
+        policy.write_text("apiVersion: rlimit-init/v1\naddressSpace:\n  request: hard\n"
+                          "  aboveCgroup: refuse\n")
+        _, refused = job(slurm, ["-p", str(policy), "check"], ["--mem=512"])
+        assert refused.returncode == 77, refused
+        fix = the_fix(refused.stdout)
+        assert fix == "  fix:     " + slurm_memory_advice(near)[0]
+        assert slurm_mem(near) == "17592186044416M"
+        mem = re.search(r"submit with (--mem=\S+) or more", fix)
+        assert mem and mem.group(1) == "--mem=17592186044416M"
+    finally:
+        slurm.restart_slurmd()
+    parsed = slurm.srun(["true"], ["--test-only", mem.group(1)])
+    assert (parsed.returncode, parsed.stderr) == (
+        1, "allocation failure: Requested node configuration is not available\n")
+    # The control: a --mem srun's parser rejects fails differently.
+    rejected = slurm.srun(["true"], ["--test-only", "--mem=18446744073709551615"])
+    assert (rejected.returncode, rejected.stderr) == (
+        255, "srun: error: Invalid --mem specification\n")
