@@ -1,16 +1,39 @@
 // SPDX-License-Identifier: Apache-2.0
 // What to change when Podman started the container.
+//
+// Podman has no daemon: conmon and runc are its children, so a container inherits every rlimit
+// its OCI spec does not set from the podman process. `podman run --ulimit` and containers.conf
+// default_ulimits go through docker/go-units ParseUlimit (containers/podman v4.3.1,
+// pkg/specgenutil/specgen.go), which has "as" commented out: podman 4.3 answers
+// `ulimit option "as=...:..." requires name=SOFT:HARD, failed to be parsed: invalid ulimit
+// type: as` (test_podman.py runs it). So RLIMIT_AS always comes from the process that runs
+// podman, `--ulimit host` or not; Quadlet arrived in podman 4.4, after Debian bookworm's 4.3.
 #include "advice_layers.h"
 
 namespace rlimit_init {
+namespace {
 
-// TODO(slurm, issue 9): podman parses --ulimit with docker/go-units, which rejects "as"
-// (names.go_units is nullptr for RLIMIT_AS); this line is the one issue 9 reports as wrong.
-Advice PodmanHardLimit(const RlimitNames& /*names*/, const AdviceInput& /*input*/,
+/// `ulimit` units that cover `value` bytes: rounded up, since the advice is "at least".
+std::string UlimitAtLeast(const RlimitNames& names, std::uint64_t value) {
+  if (value == kUnlimited) return "unlimited";
+  return std::to_string(value / names.ulimit_unit + (value % names.ulimit_unit != 0));
+}
+
+}  // namespace
+
+Advice PodmanHardLimit(const RlimitNames& names, const AdviceInput& /*input*/,
                        std::uint64_t needed) {
-  std::string value = GoUnitsValue(needed);
-  return {"run the container with podman run --ulimit as=" + value + ":" + value +
-          " (-1 means unlimited)"};
+  if (names.go_units != nullptr) {
+    std::string value = GoUnitsValue(needed);
+    return {std::string("run the container with podman run --ulimit ") + names.go_units + "=" +
+            value + ":" + value + " (-1 means unlimited)"};
+  }
+  return {std::string("the container inherits ") + names.oci_type +
+          " from the podman process (podman run --ulimit cannot set it): run podman from a "
+          "shell that has run ulimit " +
+          names.ulimit_option + " " + UlimitAtLeast(names, needed) +
+          " (raising a hard limit needs root), or from a systemd unit with " + names.systemd +
+          "=" + SystemdValue(needed)};
 }
 
 Advice PodmanMemoryLimit(const AdviceInput& /*input*/, std::uint64_t needed,

@@ -256,9 +256,8 @@ def podman_hard_limit_advice(needed: int | str) -> list[str]:
     value = "infinity" if needed == UNLIMITED else str(needed)
     return [
         "the container inherits RLIMIT_AS from the podman process (podman run --ulimit cannot "
-        f"set it: \"invalid ulimit type: as\"): run podman from a shell that has run "
-        f"ulimit -v {ulimit_at_least(needed)} (raising a hard limit needs root), or from a "
-        f"systemd unit with LimitAS={value}"]
+        f"set it): run podman from a shell that has run ulimit -v {ulimit_at_least(needed)} "
+        f"(raising a hard limit needs root), or from a systemd unit with LimitAS={value}"]
 
 
 def podman_memory_advice(needed: int) -> list[str]:

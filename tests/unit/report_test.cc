@@ -58,8 +58,9 @@ TEST(Report, HardLimitFixFollowsTheLayer) {
        "run the container with docker run --ulimit as=6442450944:6442450944 (-1 means "
        "unlimited)"},
       {Layer::kPodman,
-       "run the container with podman run --ulimit as=6442450944:6442450944 (-1 means "
-       "unlimited)"},
+       "the container inherits RLIMIT_AS from the podman process (podman run --ulimit cannot set "
+       "it): run podman from a shell that has run ulimit -v 6291456 (raising a hard limit needs "
+       "root), or from a systemd unit with LimitAS=6442450944"},
       {Layer::kSystemd,
        "raise or remove LimitAS= in the unit (LimitAS=6442450944; systemctl show -p LimitAS "
        "UNIT shows it), then restart the unit"},

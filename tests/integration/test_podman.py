@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: Apache-2.0
+"""rlimit-init in real Podman containers, and its Podman advice followed for real.
+
+Podman 4.3 from Debian, configured by scripts/setup-podman.sh (vfs storage, runc, cgroupfs, no
+network). The image is imported from a tiny root filesystem: the static binary and
+busybox-static. Podman has no daemon, so the container inherits RLIMIT_AS from the podman
+process (podman's `--ulimit` cannot name "as": docker/go-units has it commented out, and podman
+v4.3.1 pkg/specgenutil/specgen.go parses --ulimit with it); the tests start podman under the
+limit the message names and check what rlimit-init then sees and grants inside.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import pytest
+
+from conftest import REPO, TIMEOUT, clean_env, require_root, skip_unless
+from expected import (GIB, MIB, SHOW_LIMITS, describe, limits_seen, podman_hard_limit_advice,
+                      podman_memory_advice, refusal_advice_lines)
+
+# The container runs under RLIMIT_AS limits, and from the static binary.
+pytestmark = [pytest.mark.sets_rlimit_as, pytest.mark.static_binary]
+
+SETUP = REPO / "scripts" / "setup-podman.sh"
+REQUEST = 3 * GIB
+BUSYBOX = Path("/bin/busybox")
+# Inside the container's private cgroup namespace its own v1 memory cgroup is the mount's root.
+CONTAINER_LIMIT = "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+
+
+def podman_env() -> dict[str, str]:
+    """The variables `scripts/setup-podman.sh --env` prints, on a clean environment."""
+    out = subprocess.run(["bash", str(SETUP), "--env"], capture_output=True, text=True,
+                         check=True, timeout=TIMEOUT).stdout
+    env = clean_env()
+    for name, value in re.findall(r"^export (\w+)=(.*)$", out, re.M):
+        env[name] = value
+    return env
+
+
+@pytest.fixture(scope="module")
+def image(built_binary: Path) -> Iterator[str]:
+    """A local image holding /rlimit-init and busybox (as /bin/sh), imported with podman."""
+    require_root("running podman with runc")
+    skip_unless(shutil.which("podman") is not None, "podman is not installed: run "
+                "scripts/setup-podman.sh")
+    env = podman_env()
+    skip_unless(Path(env["CONTAINERS_CONF"]).is_file(),
+                f"{env['CONTAINERS_CONF']} is missing: run scripts/setup-podman.sh")
+    skip_unless(BUSYBOX.is_file(), "busybox-static is not installed: run scripts/setup.sh --tests")
+    tag = f"localhost/rlimit-init-podman-test:{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="rlimit-init-podman.") as work:
+        layer = Path(work) / "rootfs.tar"
+        with tarfile.open(layer, "w") as tar:
+            for directory in ("bin", "dev", "proc", "sys", "run", "tmp", "etc"):
+                info = tarfile.TarInfo(directory)
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            tar.add(BUSYBOX, "bin/busybox")
+            link = tarfile.TarInfo("bin/sh")
+            link.type, link.linkname = tarfile.SYMTYPE, "busybox"
+            tar.addfile(link)
+            tar.add(built_binary, "rlimit-init")
+        subprocess.run(["podman", "import", "--quiet", str(layer), tag], check=True,
+                       capture_output=True, env=env, timeout=TIMEOUT)
+    try:
+        yield tag
+    finally:
+        subprocess.run(["podman", "rmi", "--force", tag], capture_output=True, env=env,
+                       timeout=TIMEOUT)
+
+
+def podman_run(image: str, args: Sequence[str], options: Sequence[str] = (),
+               shell: str | None = None) -> subprocess.CompletedProcess:
+    """podman run --rm OPTIONS IMAGE ARGS, started from `bash -c "SHELL; exec podman ..."`
+    when `shell` is given (e.g. the `ulimit` a message names)."""
+    argv = ["podman", "run", "--rm", "--network", "none", *options, image, *args]
+    if shell is not None:
+        argv = ["bash", "-ec", f'{shell}\nexec "$@"', "bash", *argv]
+    return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          env=podman_env(), timeout=TIMEOUT)
+
+
+def test_podman_rejects_ulimit_as(image: str) -> None:
+    """Why the advice never prints `podman run --ulimit as=...`."""
+    result = podman_run(image, ["/bin/sh", "-c", "true"], [f"--ulimit=as={REQUEST}:{REQUEST}"])
+    assert (result.returncode, result.stdout, result.stderr) == (
+        125, "", f'Error: ulimit option "as={REQUEST}:{REQUEST}" requires name=SOFT:HARD, failed '
+        "to be parsed: invalid ulimit type: as\n")
+
+
+def test_refusal_in_podman_names_the_podman_process_and_following_it_grants(
+        image: str) -> None:
+    # Podman started from a shell whose limit is 2 GiB: the container inherits it.
+    refused = podman_run(image, ["/rlimit-init", "--as", "3Gi", "check"],
+                         shell="ulimit -v 2097152")
+    assert (refused.returncode, refused.stderr) == (77, "")
+    assert refused.stdout == (
+        f"rlimit-init: refused: the job asks for {describe(REQUEST)} of address space, but the "
+        f"hard limit is {describe(2 * GIB)} and raiseHard is not set\n"
+        f"  asked:   --as = 3Gi ({REQUEST} bytes)\n"
+        f"  blocked: hard RLIMIT_AS {describe(2 * GIB)}, inherited from the parent process\n"
+        "  layer:   Podman (/run/.containerenv exists)\n" +
+        refusal_advice_lines(podman_hard_limit_advice(REQUEST) + [
+            "lower the request, or set addressSpace.minimum to at most 2Gi to accept the hard "
+            "limit"]))
+
+    # Follow it: run podman from a shell that ran the `ulimit` the message names, with no
+    # --ulimit of any kind, and the workload gets exactly that, soft and hard.
+    ulimit = re.search(r"a shell that has run (ulimit -v \d+) ", refused.stdout)
+    assert ulimit, refused.stdout
+    granted = podman_run(image, ["/rlimit-init", "--as", "3Gi", "--", *SHOW_LIMITS],
+                         [f"--memory={4 * GIB}"], shell=ulimit.group(1))
+    assert (granted.returncode, granted.stdout) == (0, limits_seen(REQUEST, REQUEST))
+    assert granted.stderr == (
+        f"rlimit-init: left the soft address-space limit (RLIMIT_AS) at {describe(REQUEST)}: it "
+        f"already covers the request {describe(REQUEST)}; hard limit {describe(REQUEST)}; "
+        f"cgroup memory limit 4 GiB from {CONTAINER_LIMIT}\n")
+
+
+def test_the_systemd_unit_the_advice_names_is_valid(tmp_path: Path, image: str) -> None:
+    """The other way the message names, LimitAS= on a unit that runs podman, checked by
+    systemd-analyze verify (no systemd runs here to start it)."""
+    skip_unless(shutil.which("systemd-analyze") is not None, "systemd-analyze is not installed")
+    directive = re.search(r"a systemd unit with (LimitAS=\d+)$",
+                          podman_hard_limit_advice(REQUEST)[0])
+    assert directive
+    unit = tmp_path / "rlimit-init-job.service"
+    unit.write_text("[Unit]\nDescription=rlimit-init job in podman\n\n[Service]\n"
+                    f"ExecStart={shutil.which('podman')} run --rm --network none {image} "
+                    "/rlimit-init --as 3Gi -- /bin/sh -c true\n"
+                    f"{directive.group(1)}\n")
+    result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True,
+                            text=True, timeout=TIMEOUT, env=clean_env())
+    assert (result.returncode, result.stderr) == (0, ""), result
+    broken = tmp_path / "broken.service"
+    broken.write_text(unit.read_text().replace(directive.group(1), "LimitAS=3Gibibytes"))
+    result = subprocess.run(["systemd-analyze", "verify", str(broken)], capture_output=True,
+                            text=True, timeout=TIMEOUT, env=clean_env())
+    assert "Failed to parse resource value" in result.stderr, result
+
+
+def test_memory_refusal_in_podman_and_following_it_passes(image: str, tmp_path: Path) -> None:
+    policy = ["/bin/sh", "-c", "printf 'apiVersion: rlimit-init/v1\\naddressSpace:\\n  request: "
+              "256Mi\\nmemory:\\n  require: 1Gi\\n' > /tmp/p.yaml && exec /rlimit-init "
+              "-p /tmp/p.yaml check"]
+    refused = podman_run(image, policy, [f"--memory={512 * MIB}"])
+    assert (refused.returncode, refused.stderr) == (77, "")
+    assert refused.stdout == (
+        f"rlimit-init: refused: the policy requires {describe(GIB)} of memory, but the memory "
+        f"ceiling is {describe(512 * MIB)}\n"
+        f"  asked:   addressSpace.request in /tmp/p.yaml = 256Mi ({256 * MIB} bytes)\n"
+        f"  blocked: memory limit {describe(512 * MIB)} from {CONTAINER_LIMIT}\n"
+        "  layer:   Podman (/run/.containerenv exists)\n" +
+        refusal_advice_lines(podman_memory_advice(GIB)))
+    option = re.search(r"podman run (--memory=\d+) or more", refused.stdout)
+    assert option and option.group(1) == f"--memory={GIB}"
+    passed = podman_run(image, policy, [option.group(1)])
+    assert (passed.returncode, passed.stderr) == (0, "")
+    assert passed.stdout == (
+        "rlimit-init: would leave the soft address-space limit (RLIMIT_AS) at unlimited: it "
+        f"already covers the request {describe(256 * MIB)}; hard limit unlimited; cgroup memory "
+        f"limit 1 GiB from {CONTAINER_LIMIT}\n"
+        "rlimit-init: warning: the inherited soft limit (unlimited) is above the cgroup memory "
+        f"limit 1 GiB ({CONTAINER_LIMIT}): past 1 GiB the kernel OOM-kills the job instead of "
+        "letting it catch MemoryError; rlimit-init does not lower limits\n")
