@@ -5,7 +5,7 @@ Shared by the chart tests and by tests that run the rendered Job for real (OCI b
 runc): they take the command, args, mounts and memory limit from here, never from a copy typed
 into the test.
 
-    objects = render("tests/chart/values/defaults.yaml")
+    objects = render("charts/rlimit-init/ci/defaults-values.yaml")
     pod = pod_spec(objects)
     workload = container(pod, "workload")
     memory_limit_bytes(workload)          # 268435456 for limits.memory: 256Mi
@@ -32,7 +32,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "rlimit-init"
 CHART_TESTS = REPO / "tests" / "chart"
-VALUES_DIR = CHART_TESTS / "values"
+# Test values live where chart-testing (ct) looks for them: charts/rlimit-init/ci/*-values.yaml.
+VALUES_DIR = CHART / "ci"
 INVALID_VALUES_DIR = CHART_TESTS / "invalid"
 DEPLOY = REPO / "deploy"
 SETUP_HINT = "run scripts/setup-chart-tools.sh (as root, once) to install it"
@@ -246,7 +247,7 @@ def chart_tools() -> None:
 
 
 def values(name: str) -> Path:
-    return VALUES_DIR / f"{name}.yaml"
+    return VALUES_DIR / f"{name}-values.yaml"
 
 
 def workload(objects: list[dict]) -> dict:

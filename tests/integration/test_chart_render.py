@@ -26,7 +26,7 @@ RLIMIT_INIT_IMAGE = "rlimit-init:0.1.0"
 FAIL_JOB_ON_RLIMIT_INIT_EXITS = {
     "rules": [{
         "action": "FailJob",
-        "onExitCodes": {"containerName": "workload", "operator": "In", "values": [64, 77, 78]},
+        "onExitCodes": {"containerName": "workload", "operator": "In", "values": [64, 77, 78, 126, 127]},
     }]
 }
 
@@ -218,22 +218,52 @@ def test_long_release_names_leave_room_for_cronjob_suffixes() -> None:
 
 # --- the helm test hook ----------------------------------------------------------------------
 
-def test_helm_test_hook_checks_the_policy_with_the_workload_resources() -> None:
-    objects = render(values("full-policy"), release=RELEASE)
+@pytest.mark.parametrize("name", ["defaults", "cronjob", "indexed", "full-policy"])
+def test_helm_test_hook_is_the_workload_pod_running_check(name: str) -> None:
+    """The test Pod is the workload's pod with `check` in place of the workload's command: the
+    same image (a named user: resolves in its /etc/passwd), securityContext (raiseHard sees
+    its capabilities), resources, env, injection and placement."""
+    objects = render(values(name), release=RELEASE)
     hooks = [o for o in objects if is_test_hook(o)]
     assert [(o["kind"], o["metadata"]["name"]) for o in hooks] == [("Pod", f"{FULLNAME}-check")]
     pod = hooks[0]
     assert pod["metadata"]["annotations"]["helm.sh/hook-delete-policy"] == (
         "before-hook-creation,hook-succeeded")
-    spec = pod["spec"]
-    assert spec["restartPolicy"] == "Never"
+    assert pod["metadata"]["labels"]["app.kubernetes.io/component"] == "check"
+    spec, job_pod = pod["spec"], pod_spec(objects)
     check = container(spec, "check")
-    assert check["image"] == RLIMIT_INIT_IMAGE
-    assert check["command"] == ["/rlimit-init", "check", "--policy", POLICY_FILE]
-    assert mounts(spec, "check")[POLICY_DIR]["volume"] == {
-        "name": "policy", "configMap": {"name": FULLNAME}}
-    assert check["resources"] == workload(objects)["resources"]
+    main = workload(objects)
+    assert check["command"] == [main["command"][0], "check", "--policy", POLICY_FILE]
+    assert "args" not in check
+    # Everything else of the container is the workload's, and the pod around it too, apart
+    # from the workload's own volumes, which a check does not read.
+    assert {k: v for k, v in check.items() if k not in ("name", "command")} == {
+        k: v for k, v in main.items() if k not in ("name", "command", "args")
+        and not (k == "volumeMounts")} | {"volumeMounts": [
+            m for m in main["volumeMounts"] if m["mountPath"] in (POLICY_DIR, "/rlimit-init")]}
+    user_volumes = {v["name"] for v in chart_values(values(name)).get("volumes", [])}
+    assert {k: v for k, v in spec.items() if k not in ("containers", "volumes")} == {
+        k: v for k, v in job_pod.items() if k not in ("containers", "volumes")}
+    assert spec["volumes"] == [v for v in job_pod["volumes"] if v["name"] not in user_volumes]
+
+
+def test_helm_test_hook_runs_the_workload_image_with_the_workload_security_context() -> None:
+    objects = render(values("full-policy"), release=RELEASE)
+    check = container([o for o in objects if is_test_hook(o)][0]["spec"], "check")
+    assert check["image"] == "python:3.12-slim"
+    assert check["securityContext"] == {"capabilities": {"add": ["SYS_RESOURCE"]}}
     assert check["terminationMessagePath"] == "/tmp/rlimit-init-report"
+
+
+def test_helm_test_hook_in_image_mode_uses_the_images_own_binary() -> None:
+    objects = render(values("image-mode"), set_values=["test.enabled=true"])
+    spec = [o for o in objects if is_test_hook(o)][0]["spec"]
+    assert "initContainers" not in spec
+    check = container(spec, "check")
+    assert (check["image"], check["command"]) == (
+        "registry.example.com/jvm-batch:17",
+        ["/opt/tools/rlimit-init", "check", "--policy", POLICY_FILE])
+    assert check["securityContext"] == chart_values(values("image-mode"))["securityContext"]
 
 
 def test_helm_test_hook_can_be_turned_off() -> None:

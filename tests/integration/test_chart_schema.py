@@ -20,6 +20,9 @@ from chart_render import (CHART, FULLNAME, INVALID_VALUES_DIR, RELEASE, VALID, H
                           run_helm, template_text, validate, values)
 
 
+SCHEMA = json.loads((CHART / "values.schema.json").read_text())
+
+
 def error_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if line.startswith("[ERROR]")]
 
@@ -94,8 +97,7 @@ SCHEMA_ERRORS = {
     "missing-command": "- workload.command: Array must have at least 1 items",
     "unknown-key": "- (root): Additional property memoryLimit is not allowed",
     "bad-quantity": "- policy.addressSpace.request: Does not match pattern "
-                    r"'^(unlimited|hard|(0|[1-9][0-9]*)(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?"
-                    r"|(0\.[0-9]{1,2}|[1-9][0-9]?(\.[0-9]{1,2})?|100(\.0{1,2})?)%)$'",
+                    f"'{SCHEMA['definitions']['amount']['pattern']}'",
 }
 
 
@@ -111,20 +113,23 @@ def test_helm_lint_rejects_values_that_break_the_schema(name: str) -> None:
     assert done.stderr == "Error: 1 chart(s) linted, 1 chart(s) failed\n"
 
 
-def test_install_without_a_command_is_refused() -> None:
-    # The chart's own defaults leave the workload image and command empty: helm template (and
-    # install) refuse until they are given.
+def test_chart_defaults_lint_and_render_the_demo_job() -> None:
+    # `helm install demo charts/rlimit-init` with no values runs the seed job.
+    done = run_helm("lint", "--strict", CHART)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == "1 chart(s) linted, 0 chart(s) failed"
+    done = validate(template_text(None, release="demo"))
+    assert (done.returncode, done.stdout.splitlines()) == (0, [
+        "valid: v1 ConfigMap demo-rlimit-init", "valid: batch/v1 Job demo-rlimit-init",
+        "valid: v1 Pod demo-rlimit-init-check"]), done.stderr
+
+
+def test_removing_the_command_is_refused() -> None:
     with pytest.raises(HelmError) as raised:
-        template_text(None)
-    lines = str(raised.value).splitlines()
-    assert lines[:2] == [
-        "helm template failed (1): Error: values don't meet the specifications of the schema(s) "
-        "in the following chart(s):",
-        "rlimit-init:"]
-    # The schema library reports errors in no fixed order.
-    assert sorted(lines[2:]) == [
-        "- workload.command: Array must have at least 1 items",
-        "- workload.image.repository: String length must be greater than or equal to 1"]
+        template_text(None, set_values=["workload.command=null"])
+    assert str(raised.value).splitlines()[-1] == (
+        "- workload: command is required")
+
 
 # --- the chart README ------------------------------------------------------------------------
 
