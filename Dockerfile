@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # rlimit-init image: a static binary alone in an otherwise empty filesystem.
 #
-#   docker build -t rlimit-init .
+#   docker build -t rlimit-init:0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" .
+#
+# VERSION (default: this release) and REVISION (the commit; default "unknown") fill the OCI
+# image labels org.opencontainers.image.version and .revision.
 #
 # Use it as the ENTRYPOINT of your own image (COPY --from=rlimit-init /rlimit-init ...) or as
 # the init container image of charts/rlimit-init; docs/containers.md shows both.
@@ -28,6 +31,14 @@ RUN cd build && ctest --output-on-failure -E '^integration[.]'
 RUN scripts/build-rootfs.sh --binary build/rlimit-init /rootfs
 
 FROM scratch
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="rlimit-init" \
+      org.opencontainers.image.description="Raises RLIMIT_AS per a policy, checked against the cgroup memory limit, then execs the workload" \
+      org.opencontainers.image.source="https://github.com/rlimit-init/rlimit-init" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
 COPY --from=build /rootfs/rlimit-init /rlimit-init
 # 65532 is the "nonroot" user of distroless images; the init container copies the binary out
 # and the ENTRYPOINT use runs it, neither needs root.
