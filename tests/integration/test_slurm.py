@@ -247,3 +247,23 @@ def test_memory_fix_near_2_64_is_a_mem_srun_parses(slurm: SlurmCluster) -> None:
     rejected = slurm.srun(["true"], ["--test-only", "--mem=18446744073709551615"])
     assert (rejected.returncode, rejected.stderr) == (
         255, "srun: error: Invalid --mem specification\n")
+
+
+def test_the_slurmd_drop_in_the_advice_names_is_valid(tmp_path: Path) -> None:
+    """The other way the fix names, LimitAS= in a drop-in for Debian's slurmd.service, checked
+    by systemd-analyze verify (no systemd runs here to restart slurmd with it)."""
+    service = Path("/lib/systemd/system/slurmd.service")
+    skip_unless(service.is_file(), f"{service} is missing: run scripts/setup-slurm.sh")
+    directive = re.search(r"(LimitAS=\d+) in a drop-in for slurmd\.service",
+                          slurm_hard_limit_advice(REQUEST)[0])
+    assert directive
+    (tmp_path / service.name).write_text(service.read_text())
+    drop_in = tmp_path / "slurmd.service.d" / "rlimit-init.conf"
+    drop_in.parent.mkdir()
+    for text, errors in ((directive.group(1), ""),
+                         ("LimitAS=3Gibibytes", f"{drop_in}:2: Failed to parse resource value, "
+                          "ignoring: 3Gibibytes\n")):
+        drop_in.write_text(f"[Service]\n{text}\n")
+        result = subprocess.run(["systemd-analyze", "verify", str(tmp_path / service.name)],
+                                capture_output=True, text=True, timeout=60)
+        assert (result.returncode, result.stderr) == (0, errors), result
