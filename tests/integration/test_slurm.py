@@ -139,6 +139,20 @@ def test_default_propagation_clamps_silently_and_propagate_as_complains(
         "host: Invalid argument\n")
 
 
+def test_propagate_except_as_gives_the_job_slurmds_soft_limit_too(slurm: SlurmCluster) -> None:
+    """PropagateResourceLimitsExcept=AS, which rlimit-init once named as the fix, only stops
+    the submit shell's soft limit: the job then has slurmd's soft and hard limits, and no
+    hard limit rises."""
+    slurm.reconfigure(PropagateResourceLimitsExcept="AS")
+    try:
+        slurm.restart_slurmd("ulimit -v 4194304\nulimit -Sv 1048576")
+        shown = slurm.srun(["sh", "-c", SHOW_LIMITS[2]], MEM, submit_limit="unlimited:unlimited")
+        assert (shown.returncode, shown.stdout, shown.stderr) == (
+            0, limits_seen(GIB, 4 * GIB), "")
+    finally:
+        slurm.reconfigure()
+
+
 # ---------------------------------------------------------------------------------------------
 # The advice, followed.
 
