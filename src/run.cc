@@ -66,6 +66,22 @@ class Reporter {
   std::string termination_path_ = "/dev/termination-log";
 };
 
+// Why an account file could not be read, or "" when it can be used: a missing one reads as
+// empty (a FROM scratch image has none, and a numeric uid needs none).
+std::string AccountFileError(const ReadResult& file) {
+  if (file.ok || file.error == ENOENT) return "";
+  switch (file.error) {
+    case EISDIR:
+      return "it is a directory";
+    case EINVAL:
+      return "not a regular file (a FIFO, device or socket)";
+    case EFBIG:
+      return "larger than " + HumanBytes(kMaxAccountFileBytes);
+    default:
+      return std::strerror(file.error);
+  }
+}
+
 std::string FileError(const std::string& path, int error) {
   switch (error) {
     case EISDIR:
@@ -144,7 +160,8 @@ int Run(const Invocation& invocation, System& system, const LimitPair& inherited
     ReadResult passwd = system.ReadUserFile("/etc/passwd", kMaxAccountFileBytes);
     ReadResult group = system.ReadUserFile("/etc/group", kMaxAccountFileBytes);
     Result<UserIds> ids = ResolveUser(ParseUserSpec(*policy.user).value(),
-                                      passwd.ok ? passwd.data : "", group.ok ? group.data : "");
+                                      {passwd.data, AccountFileError(passwd)},
+                                      {group.data, AccountFileError(group)});
     if (!ids) return reporter.Fail(kExitConfig, "invalid policy: " + policy.source + ": user: " +
                                                     ids.error());
     user = std::move(ids).value();
@@ -183,10 +200,25 @@ int Run(const Invocation& invocation, System& system, const LimitPair& inherited
   if (user) {
     std::string failed_call;
     if (int error = system.SwitchUser(user->uid, user->gid, user->groups, &failed_call)) {
+      // Only a missing privilege is fixed by running as root.
       return reporter.Fail(kExitInternal, "cannot switch to user " + DescribeIds(*user) + ": " +
                                               failed_call + ": " + std::strerror(error) +
-                                              "; run rlimit-init as root, or remove user: "
-                                              "from the policy");
+                                              (error == EPERM
+                                                   ? "; run rlimit-init as root, or remove "
+                                                     "user: from the policy"
+                                                   : ""));
+    }
+    // As gosu and su-exec do, HOME is the new user's (an inherited /root is neither its nor
+    // writable by it). USER and LOGNAME name it when passwd does, as login(1) sets them, and
+    // are removed otherwise rather than left naming the user rlimit-init started as.
+    const char* name = user->name ? user->name->c_str() : nullptr;
+    const std::pair<const char*, const char*> variables[] = {
+        {"HOME", user->home.c_str()}, {"USER", name}, {"LOGNAME", name}};
+    for (const auto& [variable, value] : variables) {
+      if (int error = system.SetEnv(variable, value); error != 0) {
+        return reporter.Fail(kExitInternal, std::string("cannot set ") + variable + ": " +
+                                                std::strerror(error));
+      }
     }
   }
 

@@ -65,6 +65,10 @@ class System {
   virtual int SwitchUser(std::uint32_t uid, std::uint32_t gid,
                          const std::vector<std::uint32_t>& groups, std::string* failed_call) = 0;
 
+  /// setenv(name, value) for the workload's environment, or unsetenv(name) when value is
+  /// nullptr. Returns 0 or errno.
+  virtual int SetEnv(const char* name, const char* value) = 0;
+
   /// Writes to standard error (unbuffered, so nothing is lost at exec).
   virtual void WriteStderr(std::string_view text) = 0;
 

@@ -127,6 +127,11 @@ std::uint64_t RealSystem::PageSize() { return static_cast<std::uint64_t>(sysconf
 
 const char* RealSystem::GetEnv(const char* name) { return std::getenv(name); }
 
+int RealSystem::SetEnv(const char* name, const char* value) {
+  const int done = value != nullptr ? setenv(name, value, 1) : unsetenv(name);
+  return done == 0 ? 0 : errno;
+}
+
 int RealSystem::WriteExistingFile(const std::string& path, std::string_view data) {
   Fd fd(open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) return errno;

@@ -62,7 +62,7 @@ void Check(std::string_view input) {
   const std::string written = spec->user + (spec->group ? ":" + *spec->group : "");
   if (written != spec_text) Fail("UserSpec does not hold the text as written", spec_text);
 
-  const Result<UserIds> ids = ResolveUser(*spec, passwd, group);
+  const Result<UserIds> ids = ResolveUser(*spec, {passwd, ""}, {group, ""});
   if (!ids.ok()) {
     if (ids.error().empty()) Fail("empty error message", spec_text);
     return;

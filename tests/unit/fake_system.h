@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// In-memory System for unit tests: files are a map, every change is recorded.
+// In-memory System for unit tests: files are a map, every change is recorded, each in its own
+// list and all of them, in order, in `calls`.
 #pragma once
 
 #include <array>
@@ -18,6 +19,7 @@ class FakeSystem : public System {
   std::map<std::string, std::string> host_files;   // path -> contents
   std::map<std::string, int> host_errors;          // path -> errno returned when read
   std::map<std::string, std::string> user_files;
+  std::map<std::string, int> user_errors;          // path -> errno ReadUserFile returns
   std::map<std::string, std::string> env;
   std::array<LimitPair, kResourceCount> limits;  // all unlimited unless a test sets one
   int set_limit_error = 0;  // errno SetLimit returns, 0 = succeed
@@ -40,6 +42,10 @@ class FakeSystem : public System {
   int switch_error = 0;
   std::string stderr_text;
   std::string stdout_text;
+  // Every call that changes the process, in the order made: "setrlimit as 536870912:1073741824",
+  // "reset signals", "switch user 1000:1000 groups 1000,44", "setenv HOME=/home/app",
+  // "unsetenv USER", "exec true". A test of order asserts this one list.
+  std::vector<std::string> calls;
 
   ReadResult ReadHostFile(const std::string& path) override {
     if (auto e = host_errors.find(path); e != host_errors.end()) return {false, "", e->second};
@@ -55,6 +61,7 @@ class FakeSystem : public System {
     return it != host_files.end() && it->first.compare(0, prefix.size(), prefix) == 0;
   }
   ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) override {
+    if (auto e = user_errors.find(path); e != user_errors.end()) return {false, "", e->second};
     auto it = user_files.find(path);
     if (it == user_files.end()) return {false, "", ENOENT};
     if (it->second.size() > max_bytes) return {false, "", EFBIG};
@@ -67,6 +74,8 @@ class FakeSystem : public System {
   }
   int SetLimit(Resource resource, const LimitPair& l) override {
     set_calls.push_back({resource, l});
+    calls.push_back("setrlimit " + std::string(Row(resource).name) + " " +
+                    std::to_string(l.soft) + ":" + std::to_string(l.hard));
     if (set_limit_error != 0) return set_limit_error;
     limit(resource) = l;
     return 0;
@@ -86,18 +95,36 @@ class FakeSystem : public System {
   }
   int ResetSignals() override {
     ++reset_signals_calls;
+    calls.push_back("reset signals");
     return 0;
   }
   int SwitchUser(std::uint32_t uid, std::uint32_t gid, const std::vector<std::uint32_t>& groups,
                  std::string* failed_call) override {
     switch_calls.push_back({uid, gid, groups});
+    std::string list;
+    for (std::uint32_t g : groups) list += (list.empty() ? "" : ",") + std::to_string(g);
+    calls.push_back("switch user " + std::to_string(uid) + ":" + std::to_string(gid) +
+                    " groups " + list);
     if (switch_error != 0) *failed_call = "setgroups";
     return switch_error;
+  }
+  int SetEnv(const char* name, const char* value) override {
+    if (value == nullptr) {
+      env.erase(name);
+      calls.push_back(std::string("unsetenv ") + name);
+    } else {
+      env[name] = value;
+      calls.push_back(std::string("setenv ") + name + "=" + value);
+    }
+    return 0;
   }
   void WriteStderr(std::string_view text) override { stderr_text += text; }
   void WriteStdout(std::string_view text) override { stdout_text += text; }
   int Exec(const std::vector<std::string>& argv) override {
     exec_calls.push_back(argv);
+    std::string words;
+    for (const std::string& arg : argv) words += (words.empty() ? "" : " ") + arg;
+    calls.push_back("exec " + words);
     return exec_error;
   }
 };

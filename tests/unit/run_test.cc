@@ -173,16 +173,65 @@ TEST_F(RunTest, UserIsResolvedAndSwitchedAfterLimitsBeforeExec) {
       "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\nuser: app\n";
   system_.user_files["/etc/passwd"] = "app:x:1000:1000::/home/app:/bin/sh\n";
   system_.user_files["/etc/group"] = "video:x:44:app\n";
+  system_.env["HOME"] = "/root";
+  system_.env["USER"] = "root";
   Invocation i = Workload({"true"});
   i.policy_path = "/p.yaml";
+  i.quiet = true;
+  EXPECT_EQ(RunIt(i), 127);
+  // The limits first (raising a hard limit needs root's privileges), then the signals, the
+  // user, its environment, and only then the exec: one log, so a swap of any two fails here.
+  EXPECT_EQ(system_.calls, (std::vector<std::string>{
+                               "setrlimit as 536870912:1073741824",
+                               "reset signals",
+                               "switch user 1000:1000 groups 1000,44",
+                               "setenv HOME=/home/app",
+                               "setenv USER=app",
+                               "setenv LOGNAME=app",
+                               "exec true",
+                           }));
+}
+
+TEST_F(RunTest, NumericUserWithoutPasswdEntryGetsRootDirectoryAndNoUserName) {
+  system_.user_files["/p.yaml"] =
+      "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\nuser: \"4242\"\n";
+  system_.env["HOME"] = "/root";
+  system_.env["USER"] = "root";
+  system_.env["LOGNAME"] = "root";
+  Invocation i = Workload({"true"});
+  i.policy_path = "/p.yaml";
+  i.quiet = true;
   RunIt(i);
-  ASSERT_EQ(system_.set_calls.size(), 1u);
-  EXPECT_EQ(system_.reset_signals_calls, 1);
-  ASSERT_EQ(system_.switch_calls.size(), 1u);
-  EXPECT_EQ(system_.switch_calls[0].uid, 1000u);
-  EXPECT_EQ(system_.switch_calls[0].gid, 1000u);
-  EXPECT_EQ(system_.switch_calls[0].groups, (std::vector<std::uint32_t>{1000, 44}));
-  EXPECT_EQ(system_.exec_calls.size(), 1u);
+  EXPECT_EQ(system_.calls, (std::vector<std::string>{
+                               "setrlimit as 536870912:1073741824",
+                               "reset signals",
+                               "switch user 4242:4242 groups 4242",
+                               "setenv HOME=/",
+                               "unsetenv USER",
+                               "unsetenv LOGNAME",
+                               "exec true",
+                           }));
+  EXPECT_EQ(system_.env.count("USER"), 0u);
+}
+
+TEST_F(RunTest, UnreadableAccountFilesSayWhy) {
+  system_.user_files["/p.yaml"] =
+      "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\nuser: app\n";
+  Invocation i = Workload({"true"});
+  i.policy_path = "/p.yaml";
+  for (auto [error, why] : std::vector<std::pair<int, std::string>>{
+           {EISDIR, "it is a directory"},
+           {EINVAL, "not a regular file (a FIFO, device or socket)"},
+           {EFBIG, "larger than 4 MiB"},
+           {EACCES, "Permission denied"}}) {
+    system_.user_errors["/etc/passwd"] = error;
+    system_.stderr_text.clear();
+    EXPECT_EQ(RunIt(i), kExitConfig);
+    EXPECT_EQ(system_.stderr_text,
+              "rlimit-init: invalid policy: /p.yaml: user: cannot read /etc/passwd: " + why +
+                  "\n");
+  }
+  EXPECT_TRUE(system_.calls.empty());
 }
 
 TEST_F(RunTest, UnknownUserIsAPolicyErrorBeforeAnythingChanges) {
@@ -209,6 +258,19 @@ TEST_F(RunTest, FailedUserSwitchExecsNothing) {
             "rlimit-init: cannot switch to user 1000:1000 (groups 1000): setgroups: Operation "
             "not permitted; run rlimit-init as root, or remove user: from the policy\n");
   EXPECT_TRUE(system_.exec_calls.empty());
+}
+
+TEST_F(RunTest, FailedUserSwitchOtherThanPermissionDoesNotBlameTheUser) {
+  system_.user_files["/p.yaml"] =
+      "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\nuser: \"1000:1000\"\n";
+  system_.switch_error = EINVAL;
+  Invocation i = Workload({"true"});
+  i.policy_path = "/p.yaml";
+  i.quiet = true;
+  EXPECT_EQ(RunIt(i), kExitInternal);
+  EXPECT_EQ(system_.stderr_text,
+            "rlimit-init: cannot switch to user 1000:1000 (groups 1000): setgroups: Invalid "
+            "argument\n");
 }
 
 }  // namespace

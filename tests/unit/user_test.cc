@@ -20,8 +20,12 @@ constexpr char kGroup[] =
     "video:x:44:app\n"
     "staff:x:50:other\n";
 
+Result<UserIds> Resolve(const char* spec, std::string_view passwd, std::string_view group) {
+  return ResolveUser(ParseUserSpec(spec).value(), {passwd, ""}, {group, ""});
+}
+
 UserIds Resolved(const char* text) {
-  Result<UserIds> ids = ResolveUser(ParseUserSpec(text).value(), kPasswd, kGroup);
+  Result<UserIds> ids = Resolve(text, kPasswd, kGroup);
   EXPECT_TRUE(ids.ok()) << ids.error();
   return ids.ok() ? ids.value() : UserIds{};
 }
@@ -57,11 +61,11 @@ TEST(User, ExplicitGroupByNumberOrName) {
 }
 
 TEST(User, UnknownNamesAreErrors) {
-  EXPECT_EQ(ResolveUser(ParseUserSpec("ghost").value(), kPasswd, kGroup).error(),
+  EXPECT_EQ(Resolve("ghost", kPasswd, kGroup).error(),
             "user \"ghost\" is not in /etc/passwd");
-  EXPECT_EQ(ResolveUser(ParseUserSpec("app:ghosts").value(), kPasswd, kGroup).error(),
+  EXPECT_EQ(Resolve("app:ghosts", kPasswd, kGroup).error(),
             "group \"ghosts\" is not in /etc/group");
-  EXPECT_EQ(ResolveUser(ParseUserSpec("app").value(), "", "").error(),
+  EXPECT_EQ(Resolve("app", "", "").error(),
             "user \"app\" is not in /etc/passwd");
 }
 
@@ -78,11 +82,71 @@ TEST(User, FirstMatchingEntryWinsAndBrokenEntriesAreSkipped) {
       "two:x:61:app,app\n"
       "bad:x:none:app\n"
       "short:x:62\n";
-  Result<UserIds> ids = ResolveUser(ParseUserSpec("app:staff").value(), passwd, group);
+  Result<UserIds> ids = Resolve("app:staff", passwd, group);
   ASSERT_TRUE(ids.ok()) << ids.error();
   EXPECT_EQ(ids.value().uid, 1001u);
   EXPECT_EQ(ids.value().gid, 50u);
   EXPECT_EQ(ids.value().groups, (std::vector<std::uint32_t>{50, 60, 61}));
+}
+
+TEST(User, HomeAndNameComeFromThePasswdEntry) {
+  UserIds app = Resolved("app");
+  EXPECT_EQ(app.name, "app");
+  EXPECT_EQ(app.home, "/home/app");
+  UserIds unknown = Resolved("4242");
+  EXPECT_EQ(unknown.name, std::nullopt);
+  EXPECT_EQ(unknown.home, "/");
+  Result<UserIds> empty_home = Resolve("x", "x:x:5:5:::/bin/sh\n", "");
+  EXPECT_EQ(empty_home.value().home, "/");
+}
+
+TEST(User, CrlfFilesKeepTheirLastFieldWhole) {
+  Result<UserIds> ids = Resolve("app", "app:x:1000:1000::/home/app:/bin/sh\r\n",
+                                "video:x:44:other,app\r\naudio:x:29:app\r\n");
+  ASSERT_TRUE(ids.ok()) << ids.error();
+  EXPECT_EQ(ids.value().groups, (std::vector<std::uint32_t>{1000, 44, 29}));
+}
+
+TEST(User, AnEmptyNameMatchesNoEmptyMember) {
+  // An entry with an empty name is no user: uid 0 resolves to the next entry, and the empty
+  // member in "wheel:x:10:,root" grants nobody group 10.
+  Result<UserIds> ids = Resolve("0", ":x:0:0::/:/bin/sh\nroot:x:0:0::/root:/bin/sh\n",
+                                "wheel:x:10:,root\nstaff:x:50:,\n");
+  ASSERT_TRUE(ids.ok()) << ids.error();
+  EXPECT_EQ(ids.value().name, "root");
+  EXPECT_EQ(ids.value().groups, (std::vector<std::uint32_t>{0, 10}));
+  Result<UserIds> nameless = Resolve("7", ":x:7:7::/:/bin/sh\n", "wheel:x:10:,root\n");
+  EXPECT_EQ(nameless.value().groups, (std::vector<std::uint32_t>{7}));
+}
+
+TEST(User, MoreGroupsThanLinuxAllowsIsAShortError) {
+  std::string group;
+  for (int gid = 1; gid <= 70000; ++gid) group += "g" + std::to_string(gid) + ":x:" +
+                                                   std::to_string(gid) + ":app\n";
+  Result<UserIds> ids = Resolve("app", "app:x:1000:100000::/home/app:/bin/sh\n", group);
+  EXPECT_EQ(ids.error(),
+            "user \"app\" is in 70001 groups (its own and those that list it in /etc/group); "
+            "Linux allows at most 65536 (NGROUPS_MAX)");
+  // Exactly the most Linux allows, repeats counted once.
+  std::string at_limit;
+  for (int gid = 1; gid <= 65535; ++gid) at_limit += "g:x:" + std::to_string(gid) + ":app\n";
+  at_limit += "again:x:1:app\nown:x:100000:app\n";
+  Result<UserIds> most = Resolve("app", "app:x:1000:100000::/home/app:/bin/sh\n", at_limit);
+  ASSERT_TRUE(most.ok()) << most.error();
+  EXPECT_EQ(most.value().groups.size(), 65536u);
+  EXPECT_EQ(DescribeIds(most.value()),
+            "1000:100000 (groups 100000,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15 and 65520 more)");
+}
+
+TEST(User, UnreadableAccountFilesAreNamedWhereTheyAreNeeded) {
+  const UserSpec app = ParseUserSpec("app").value();
+  EXPECT_EQ(ResolveUser(app, {"", "it is a directory"}, {"", ""}).error(),
+            "cannot read /etc/passwd: it is a directory");
+  EXPECT_EQ(ResolveUser(app, {"app:x:1:1::/:/bin/sh\n", ""}, {"", "larger than 4 MiB"}).error(),
+            "cannot read /etc/group: larger than 4 MiB");
+  // A numeric user and group with no passwd entry never look in /etc/group.
+  EXPECT_TRUE(ResolveUser(ParseUserSpec("5:5").value(), {"", ""}, {"", "it is a directory"})
+                  .ok());
 }
 
 TEST(User, SpecFormIsChecked) {
