@@ -40,19 +40,15 @@ main() {
   [[ $# -gt 0 ]] && filter=(--gtest_filter="$1")
   "${BUILD}/unit_tests" --gtest_brief=1 "${filter[@]}"
 
-  if [[ -z "$(compgen -G "${ROOT}/tests/integration/test_*.py")" ]]; then
-    log "skipping black-box tests: tests/integration has no test_*.py files yet"
-    return 0
-  fi
   local markers="not sets_rlimit_as and not static_binary"
   log "black-box tests against ${BUILD}/rlimit-init: ${markers}"
   local status=0
   (cd "${ROOT}" && RLIMIT_INIT_BIN="${BUILD}/rlimit-init" /usr/bin/python3 -m pytest -q \
     -p no:cacheprovider -m "${markers}" tests/integration) || status=$?
-  # pytest's 5 is "no tests collected": every black-box test sets RLIMIT_AS, nothing to run.
+  # pytest's 5 is "no tests collected": a marker expression or a collection change that
+  # selects nothing would otherwise pass while checking nothing under the sanitizers.
   if ((status == 5)); then
-    log "no black-box test runs without an RLIMIT_AS; nothing to check under ASan"
-    status=0
+    log "pytest collected no black-box test for '${markers}': that is a failure, not a pass"
   fi
   return "${status}"
 }

@@ -207,23 +207,31 @@ def policy(request: str, **extra: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # /dev/termination-log: where errors go before a policy could name another path.
 
-TERMINATION_LOG = Path("/dev/termination-log")
+
+@dataclass
+class TerminationLog:
+    """A /dev/termination-log of the test's own: `prefix` runs the binary in a private mount
+    namespace whose /dev is a directory holding only `path`, as kubelet bind-mounts a file
+    there. The machine's real /dev/termination-log is never created, written or removed."""
+    path: Path
+    prefix: list[str]
 
 
 @pytest.fixture
-def termination_log() -> Iterator[Path]:
-    """Makes /dev/termination-log exist and be empty; restores what was there afterwards."""
-    require_root("creating /dev/termination-log")
-    saved = TERMINATION_LOG.read_bytes() if TERMINATION_LOG.exists() else None
-    try:
-        TERMINATION_LOG.write_bytes(b"")
-    except OSError as error:
-        pytest.skip(f"creating /dev/termination-log needs a writable /dev: {error}")
-    yield TERMINATION_LOG
-    if saved is None:
-        TERMINATION_LOG.unlink(missing_ok=True)
-    else:
-        TERMINATION_LOG.write_bytes(saved)
+def termination_log(workdir: Path) -> TerminationLog:
+    require_root("a private mount namespace for /dev/termination-log")
+    skip_unless(shutil.which("unshare") is not None, "unshare (util-linux) is not installed")
+    dev = workdir / "dev"
+    dev.mkdir()
+    dev.chmod(0o755)
+    path = dev / "termination-log"
+    path.write_bytes(b"")
+    path.chmod(0o666)
+    prefix = ["unshare", "--mount", "sh", "-c", 'mount --bind "$0" /dev && exec "$@"', str(dev)]
+    probe = subprocess.run(prefix + ["true"], capture_output=True, text=True, timeout=TIMEOUT)
+    skip_unless(probe.returncode == 0, f"a private mount namespace is not available here: "
+                                       f"{probe.stderr.strip()}")
+    return TerminationLog(path, prefix)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ process, and what a workload's `ulimit -v` and /proc/self/limits show."""
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -267,3 +268,50 @@ def podman_memory_advice(needed: int) -> list[str]:
 def refusal_advice_lines(advice: list[str]) -> str:
     """The "fix:" and "or:" lines of a refusal for `advice`."""
     return "".join(f"  {'fix:' if i == 0 else 'or:':<9}{line}\n" for i, line in enumerate(advice))
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad policies: the one table of their messages, shared with tests/unit/policy_test.cc.
+
+BAD_POLICY_MESSAGES = Path(__file__).resolve().parents[1] / "fixtures" / "policies" / \
+    "bad-messages.txt"
+
+
+def bad_policy_messages() -> dict[str, str]:
+    """{"duplicate-key.yaml": "duplicate-key.yaml:4:3: addressSpace.request: duplicate key"}:
+    the message after "invalid policy: " for each file in tests/fixtures/policies/bad, with the
+    file's path written as its name."""
+    messages: dict[str, str] = {}
+    for line in BAD_POLICY_MESSAGES.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name = line.split(":", 1)[0]
+            assert name not in messages, f"{name} has two lines in {BAD_POLICY_MESSAGES}"
+            messages[name] = line
+    return messages
+
+
+def bad_policy_message(name: str, path: str | Path) -> str:
+    """The message for bad/NAME when the policy's path is written `path`."""
+    return str(path) + bad_policy_messages()[name][len(name):]
+
+
+# ---------------------------------------------------------------------------------------------
+# What `rlimit-init --version` prints for this source tree.
+
+SOURCE_TREE = Path(__file__).resolve().parents[2]
+
+
+def project_version() -> str:
+    text = (SOURCE_TREE / "CMakeLists.txt").read_text()
+    return text.split("project(rlimit-init VERSION ", 1)[1].split()[0]
+
+
+def source_commit() -> str:
+    """HEAD of the checkout the binary was configured in, or "unknown" outside git."""
+    done = subprocess.run(["git", "-C", str(SOURCE_TREE), "rev-parse", "--verify", "HEAD"],
+                          capture_output=True, text=True, timeout=60)
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
+def version_line() -> str:
+    return f"rlimit-init {project_version()} (commit {source_commit()})\n"

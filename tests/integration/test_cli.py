@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, TIMEOUT, Runner, clean_env, marker_workload, policy, write_policy
+from conftest import REPO, Runner, clean_env, marker_workload, policy, write_policy
+from expected import project_version, version_line
 
 HELP = "; see rlimit-init --help"
 
@@ -76,22 +77,11 @@ def test_when_output_itself_is_bad_the_answer_is_text(run: Runner, args, message
         64, "", f"rlimit-init: bad command line: {message}{HELP}\n")
 
 
-def project_version() -> str:
-    text = (REPO / "CMakeLists.txt").read_text()
-    return text.split("project(rlimit-init VERSION ", 1)[1].split()[0]
-
-
-def source_commit() -> str:
-    done = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--verify", "HEAD"],
-                          capture_output=True, text=True, timeout=TIMEOUT)
-    return done.stdout.strip() if done.returncode == 0 else "unknown"
-
-
 @pytest.mark.parametrize("args", [["version"], ["--version"]])
 def test_version_prints_the_version_and_the_commit_built_from(run: Runner, args) -> None:
     result = run(args)
     assert (result.returncode, result.stdout, result.stderr) == (
-        0, f"rlimit-init {project_version()} (commit {source_commit()})\n", "")
+        0, version_line(), "")
 
 
 @pytest.mark.parametrize("given, expected", [(None, "unknown"), ("0123abc", "0123abc")])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import KUBERNETES, NOBODY, Runner, policy, write_policy
+from conftest import KUBERNETES, NOBODY, Runner, TerminationLog, policy, write_policy
 from expected import GIB, MIB, UNLIMITED, HostMemory, describe, may_raise_hard
 
 JSON_KEYS = ["outcome", "request_bytes", "minimum_bytes", "soft_before", "soft_after",
@@ -242,29 +242,33 @@ def test_workload_not_found_is_written_to_the_termination_message_file(
                                                                              expected)
 
 
-def test_unparseable_policy_is_written_to_dev_termination_log(run: Runner, workdir: Path,
-                                                              termination_log: Path) -> None:
+def test_unparseable_policy_is_written_to_dev_termination_log(
+        run: Runner, workdir: Path, termination_log: TerminationLog) -> None:
     # The policy that would name another path could not be read, so the default is used.
     path = write_policy(workdir, "apiVersion: rlimit-init/v1\naddressSpace: [\n")
-    result = run(["-p", str(path), "--", "true"])
+    result = run(["-p", str(path), "--", "true"], prefix=termination_log.prefix)
     assert result.returncode == 78
-    assert termination_log.read_text() == result.stderr
+    assert result.stderr.startswith(f"rlimit-init: invalid policy: {path}:")
+    assert termination_log.path.read_text() == result.stderr
 
 
-def test_termination_message_is_cut_at_4096_bytes(run: Runner, termination_log: Path) -> None:
+def test_termination_message_is_cut_at_4096_bytes(run: Runner,
+                                                 termination_log: TerminationLog) -> None:
     long_path = "/" + "p" * 5000
-    result = run(["-p", long_path, "--", "true"])
+    result = run(["-p", long_path, "--", "true"], prefix=termination_log.prefix)
     expected = f"rlimit-init: cannot read policy {long_path}: File name too long\n"
     assert (result.returncode, result.stderr) == (78, expected)
-    assert termination_log.read_text() == expected[:4096]
+    assert termination_log.path.read_text() == expected[:4096]
 
 
 @pytest.mark.sets_rlimit_as
 def test_empty_termination_message_path_disables_it(run: Runner, workdir: Path,
-                                                    termination_log: Path) -> None:
+                                                    termination_log: TerminationLog) -> None:
     path = write_policy(workdir, policy("2Gi", report_path='""'))
-    result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB))
-    assert (result.returncode, termination_log.read_text()) == (77, "")
+    result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB),
+                 prefix=termination_log.prefix)
+    assert result.stdout.startswith("rlimit-init: refused: ")
+    assert (result.returncode, termination_log.path.read_text()) == (77, "")
 
 
 @pytest.mark.sets_rlimit_as
@@ -280,11 +284,15 @@ def test_missing_termination_message_file_is_not_created(run: Runner, workdir: P
 @pytest.mark.parametrize("target", ["directory", "/dev/full"])
 def test_unwritable_termination_message_path_keeps_the_exit_code(
         run: Runner, workdir: Path, target: str) -> None:
+    # The reference is the same policy with the message file turned off: a path that cannot
+    # be written must leave the report and the exit code exactly as no path at all does.
     where = str(workdir) if target == "directory" else target
     path = write_policy(workdir, policy("2Gi", report_path=where))
+    without = write_policy(workdir, policy("2Gi", report_path='""'), "without.yaml")
     result = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
-    reference = run(["-p", str(path), "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
-    assert (result.returncode, result.stdout) == (77, reference.stdout)
+    reference = run(["-p", str(without), "check"], as_limit=(256 * MIB, GIB), env=KUBERNETES)
+    assert (result.returncode, result.stdout, result.stderr) == (77, reference.stdout.replace(
+        str(without), str(path)), "")
     assert result.stdout.startswith("rlimit-init: refused: ")
 
 
