@@ -22,4 +22,5 @@ if [ "${1:-}" = "--tests" ]; then
   bash "$repo/scripts/setup-runc.sh"
   bash "$repo/scripts/vm/kernel.sh" >/dev/null  # the VM tests' kernel, cached once
   bash "$repo/scripts/setup-slurm.sh"
+  bash "$repo/scripts/setup-podman.sh"  # test_podman.py's podman, buildah and runc config
 fi
