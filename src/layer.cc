@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "layer.h"
 
+#include <initializer_list>
 #include <string_view>
 
 #include "system.h"
@@ -16,27 +17,72 @@ bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 
+std::string_view LastComponent(std::string_view path) {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view part : parts) out += part;
+  return out;
+}
+
 }  // namespace
 
+Runtime RuntimeFromCgroupPath(const std::string& cgroup_path) {
+  std::string_view leaf = LastComponent(cgroup_path);
+  if (leaf.substr(0, 15) == "cri-containerd-") return Runtime::kContainerd;
+  if (leaf.substr(0, 5) == "crio-") return Runtime::kCrio;
+  if (leaf.substr(0, 7) == "docker-" || Contains(cgroup_path, "/docker/")) {
+    return Runtime::kDocker;
+  }
+  if (leaf.substr(0, 7) == "libpod-") return Runtime::kPodman;
+  return Runtime::kUnknown;
+}
+
 DetectedLayer DetectLayer(const LayerHints& hints) {
-  if (hints.slurm_env) return {Layer::kSlurm, "SLURM_JOB_ID is set"};
-  if (hints.kubernetes_env) return {Layer::kKubernetes, "KUBERNETES_SERVICE_HOST is set"};
-  if (Contains(hints.cgroup_path, "kubepods")) {
-    return {Layer::kKubernetes, "cgroup path " + hints.cgroup_path + " is under kubepods"};
+  const std::string& path = hints.cgroup_path;
+  Runtime runtime = RuntimeFromCgroupPath(path);
+  DetectedLayer d{Layer::kShell, "", runtime, ""};
+  std::string_view name = RuntimeName(runtime);
+  if (hints.slurm_env) {
+    d.layer = Layer::kSlurm;
+    d.evidence = "SLURM_JOB_ID is set";
+  } else if (hints.kubernetes_env || Contains(path, "kubepods")) {
+    d.layer = Layer::kKubernetes;
+    d.evidence = hints.kubernetes_env ? "KUBERNETES_SERVICE_HOST is set"
+                                      : Cat({"cgroup path ", path, " is under kubepods"});
+    if (runtime != Runtime::kUnknown) {
+      d.evidence += Cat({hints.kubernetes_env ? "; the cgroup path names " : " and names ", name});
+    }
+  } else if (hints.containerenv) {
+    d.layer = Layer::kPodman;
+    d.evidence = "/run/.containerenv exists";
+  } else if (hints.dockerenv) {
+    d.layer = Layer::kDocker;
+    d.evidence = "/.dockerenv exists";
+  } else if (runtime == Runtime::kDocker || runtime == Runtime::kPodman) {
+    d.layer = runtime == Runtime::kDocker ? Layer::kDocker : Layer::kPodman;
+    d.evidence = Cat({"cgroup path ", path, " is a ", name, " cgroup"});
+  } else if (runtime != Runtime::kUnknown) {
+    // Only the CRI plugins of containerd and CRI-O name scopes so, and only for Kubernetes.
+    d.layer = Layer::kKubernetes;
+    d.evidence = Cat({"cgroup path ", path, " is a ", name, " CRI container"});
+  } else if (hints.proc_masked) {
+    d.layer = Layer::kContainer;
+    d.evidence = "/proc/kcore is masked, as OCI runtimes do for containers";
+  } else if (EndsWith(path, ".service")) {
+    d.layer = Layer::kSystemd;
+    d.evidence = Cat({"cgroup path ", path, " is a systemd service"});
+    d.unit = LastComponent(path);
+  } else if (hints.systemd_env) {
+    d.layer = Layer::kSystemd;
+    d.evidence = "INVOCATION_ID is set";
+  } else {
+    d.evidence = "no container, scheduler or service manager detected";
   }
-  if (hints.containerenv) return {Layer::kPodman, "/run/.containerenv exists"};
-  if (hints.dockerenv) return {Layer::kDocker, "/.dockerenv exists"};
-  if (Contains(hints.cgroup_path, "/docker")) {
-    return {Layer::kDocker, "cgroup path " + hints.cgroup_path + " is a Docker cgroup"};
-  }
-  if (Contains(hints.cgroup_path, "libpod")) {
-    return {Layer::kPodman, "cgroup path " + hints.cgroup_path + " is a Podman cgroup"};
-  }
-  if (EndsWith(hints.cgroup_path, ".service") || EndsWith(hints.cgroup_path, ".scope")) {
-    return {Layer::kSystemd, "cgroup path " + hints.cgroup_path + " is a systemd unit"};
-  }
-  if (hints.systemd_env) return {Layer::kSystemd, "INVOCATION_ID is set"};
-  return {Layer::kShell, "no container, scheduler or service manager detected"};
+  return d;
 }
 
 LayerHints ReadLayerHints(System& system, const std::string& cgroup_path) {
@@ -47,6 +93,11 @@ LayerHints ReadLayerHints(System& system, const std::string& cgroup_path) {
   hints.dockerenv = system.HostPathExists("/.dockerenv");
   hints.containerenv = system.HostPathExists("/run/.containerenv");
   hints.cgroup_path = cgroup_path;
+  if (!hints.kubernetes_env && !hints.slurm_env && !hints.dockerenv && !hints.containerenv) {
+    // Only read when nothing else named the layer: mountinfo is long on a host.
+    ReadResult mounts = system.ReadHostFile("/proc/self/mountinfo");
+    hints.proc_masked = mounts.ok && Contains(mounts.data, " /proc/kcore ");
+  }
   return hints;
 }
 
@@ -62,8 +113,26 @@ const char* LayerName(Layer layer) {
       return "systemd";
     case Layer::kSlurm:
       return "Slurm";
+    case Layer::kContainer:
+      return "container";
     case Layer::kShell:
       return "shell";
+  }
+  return "";
+}
+
+const char* RuntimeName(Runtime runtime) {
+  switch (runtime) {
+    case Runtime::kUnknown:
+      return "";
+    case Runtime::kContainerd:
+      return "containerd";
+    case Runtime::kCrio:
+      return "CRI-O";
+    case Runtime::kDocker:
+      return "Docker";
+    case Runtime::kPodman:
+      return "Podman";
   }
   return "";
 }

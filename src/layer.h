@@ -9,7 +9,14 @@ namespace rlimit_init {
 
 class System;
 
-enum class Layer { kKubernetes, kDocker, kPodman, kSystemd, kSlurm, kShell };
+/// kContainer: an OCI container that no engine marks as its own (a bare runc or containerd
+/// container): what sets its limits is its OCI spec.
+enum class Layer { kKubernetes, kDocker, kPodman, kSystemd, kSlurm, kContainer, kShell };
+
+/// The runtime that made the container, where the cgroup path names it: systemd cgroup
+/// drivers name the container's scope "cri-containerd-ID.scope", "crio-ID.scope",
+/// "docker-ID.scope" or "libpod-ID.scope" (CRI-O names it crio-ID under cgroupfs too).
+enum class Runtime { kUnknown, kContainerd, kCrio, kDocker, kPodman };
 
 /// What points at a layer. Filled from the environment, marker files and the cgroup path.
 struct LayerHints {
@@ -18,12 +25,17 @@ struct LayerHints {
   bool containerenv = false;    // /run/.containerenv exists (Podman)
   bool slurm_env = false;       // SLURM_JOB_ID is set
   bool systemd_env = false;     // INVOCATION_ID is set (systemd sets it for every unit)
+  /// /proc/kcore is a mount point: OCI runtimes (runc, crun) bind /dev/null over it from the
+  /// spec's maskedPaths, which runc spec, containerd, Docker, Podman and CRI-O all fill.
+  bool proc_masked = false;
   std::string cgroup_path;      // from /proc/self/cgroup
 };
 
 struct DetectedLayer {
   Layer layer = Layer::kShell;
   std::string evidence;  // e.g. "KUBERNETES_SERVICE_HOST is set"
+  Runtime runtime = Runtime::kUnknown;
+  std::string unit;      // kSystemd: the unit named by the cgroup path, e.g. "batch.service"
 };
 
 /// Pure: the most specific layer the hints point at. Slurm wins over a container because Slurm
@@ -33,7 +45,13 @@ DetectedLayer DetectLayer(const LayerHints& hints);
 /// Reads the hints through `system`.
 LayerHints ReadLayerHints(System& system, const std::string& cgroup_path);
 
+/// Pure: the runtime the cgroup path names, from the last scope or directory that names one.
+Runtime RuntimeFromCgroupPath(const std::string& cgroup_path);
+
 /// "Kubernetes", "Docker", ...
 const char* LayerName(Layer layer);
+
+/// "containerd", "CRI-O", "Docker", "Podman"; "" for kUnknown.
+const char* RuntimeName(Runtime runtime);
 
 }  // namespace rlimit_init

@@ -315,3 +315,75 @@ def source_commit() -> str:
 
 def version_line() -> str:
     return f"rlimit-init {project_version()} (commit {source_commit()})\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# The advice a refusal prints for RLIMIT_AS, per layer (src/advice.cc). That each setting named
+# here is accepted by its tool is proven in test_advice_*.py, from the binary's own output.
+
+
+def _oci_rlimit(value: int) -> str:
+    return f'{{"type":"RLIMIT_AS","soft":{value},"hard":{value}}}'
+
+
+def _daemon(value: int, units: str, restart: str) -> str:
+    return (f"set LimitAS={value} in a drop-in for {units} (systemctl edit {units}), then restart "
+            f"{restart}: a container whose spec sets no RLIMIT_AS inherits the runtime's")
+
+
+NO_POD_FIELD = ("Kubernetes has no pod field for RLIMIT_AS (kubernetes/kubernetes#3595; the "
+                "coming securityContext.ulimits, KEP-5758, excludes it); on the node, ")
+
+
+def containerd_advice(value: int) -> str:
+    return ("containerd takes it from base_runtime_spec: a full OCI spec (ctr oci spec > "
+            f"/etc/containerd/cri-base.json) with {_oci_rlimit(value)} in process.rlimits, named "
+            'by base_runtime_spec = "/etc/containerd/cri-base.json" in '
+            '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc] (containerd 1.x) or '
+            "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc] (containerd 2.x); "
+            "then restart containerd")
+
+
+def crio_advice(value: int) -> str:
+    return ('CRI-O\'s default_ulimits cannot name it (docker/go-units rejects "as"), so '
+            + _daemon(value, "crio.service", "crio"))
+
+
+def nri_advice(value: int) -> str:
+    return ("with the NRI ulimit-adjuster plugin on the nodes (containerd 1.7+ or CRI-O with NRI "
+            "enabled), annotate the pod with ulimits.noderesource.dev/container.<container "
+            f"name>: '[{{type: RLIMIT_AS, soft: {value}, hard: {value}}}]'")
+
+
+def raise_hard_advice(how: str) -> str:
+    return (f"run the container as root {how} and set addressSpace.raiseHard: true, with user: "
+            "to drop root before exec; rlimit-init then raises the hard limit itself")
+
+
+POD_CAPABILITY = '(runAsUser: 0) with securityContext.capabilities.add: ["SYS_RESOURCE"]'
+
+
+def kubernetes_hard_advice(value: int) -> list[str]:
+    """A pod whose runtime the cgroup path does not name: containerd first, then CRI-O."""
+    return [NO_POD_FIELD + containerd_advice(value), crio_advice(value), nri_advice(value),
+            raise_hard_advice(POD_CAPABILITY)]
+
+
+def docker_hard_advice(value: int) -> list[str]:
+    return [('Docker cannot set RLIMIT_AS per container (docker run --ulimit and daemon.json '
+             'default-ulimits reject "as": docker/go-units); containers inherit it from '
+             "containerd: " + _daemon(value, "containerd.service docker.service", "both")
+             + " (start the container again)"),
+            raise_hard_advice("with docker run --cap-add=SYS_RESOURCE")]
+
+
+def container_hard_advice(value: int) -> list[str]:
+    return [(f"the container's OCI spec sets it: put {_oci_rlimit(value)} in process.rlimits of "
+             "its config.json (runc) or of the spec given to containerd"),
+            _daemon(value, "containerd.service", "containerd")]
+
+
+def minimum_advice(hard_quantity: str) -> str:
+    return (f"lower the request, or set addressSpace.minimum to at most {hard_quantity} to "
+            "accept the hard limit")
+

@@ -7,9 +7,10 @@ and containerd would say (the rendered command, args, env and securityContext,
 resources.limits.memory as linux.resources.memory, the node's RLIMIT_AS as process.rlimits the
 way a containerd base_runtime_spec sets it, the emptyDir and the policy ConfigMap as bind
 mounts, the termination message file), run init container first; for the user image of
-tests/runc/user-image/, what `docker run --ulimit as= --memory=` would say. The rlimit-init
-image is the filesystem scripts/build-rootfs.sh writes, which is the Dockerfile's final stage;
-the workload images are busybox-static and the host's python3.
+tests/runc/user-image/, what `docker run --memory=` says on a host whose containerd passes its
+own RLIMIT_AS on (Docker cannot set one per container). The rlimit-init image is the filesystem
+scripts/build-rootfs.sh writes, which is the Dockerfile's final stage; the workload images are
+busybox-static and the host's python3.
 
     finished = node.run_pod(render_values("raise-soft"), rlimit_as=(256 * MiB, RLIM_INFINITY))
     finished[WORKLOAD_CONTAINER].stderr     # what the workload container wrote
@@ -310,7 +311,8 @@ class Node:
 
     def docker_run(self, image_name: str, *, ulimit_as: tuple[int, int],
                    memory: int) -> Finished:
-        """`docker run --ulimit as=SOFT:HARD --memory=MEMORY IMAGE`: the image's ENTRYPOINT and
+        """`docker run --memory=MEMORY IMAGE` under a containerd with RLIMIT_AS SOFT:HARD (its
+        unit's LimitAS=, which every container inherits): the image's ENTRYPOINT and
         CMD, root unless the image says otherwise, Docker's default capabilities (containerd's
         set) and its /.dockerenv."""
         image = self.images[repository(image_name)]

@@ -12,7 +12,8 @@ import pytest
 
 from conftest import KUBERNETES, POLICIES, Runner, policy, write_policy
 from expected import (GIB, MIB, SHOW_LIMITS, UNLIMITED, HostMemory, cap_sys_resource, describe,
-                      human, limits_seen, refusal_advice_lines, slurm_hard_limit_advice)
+                      human, kubernetes_hard_advice, limits_seen, minimum_advice,
+                      refusal_advice_lines, slurm_hard_limit_advice)
 
 pytestmark = pytest.mark.sets_rlimit_as
 
@@ -92,13 +93,7 @@ def test_request_above_hard_limit_is_refused_naming_the_runtime_setting(
         f"  asked:   addressSpace.request in {path} = 2Gi (2147483648 bytes)\n"
         f"  blocked: hard RLIMIT_AS {describe(GIB)}, inherited from the parent process\n"
         "  layer:   Kubernetes (KUBERNETES_SERVICE_HOST is set)\n"
-        "  fix:     Kubernetes has no pod setting for rlimits (kubernetes/kubernetes#3595); the "
-        "hard RLIMIT_AS comes from the node's container runtime: raise it in containerd's "
-        "base_runtime_spec (process.rlimits, type RLIMIT_AS) or CRI-O's default_ulimits "
-        '("as=2147483648:2147483648"), or set securityContext.ulimits where the cluster supports '
-        "it\n"
-        "  or:      lower the request, or set addressSpace.minimum to at most 1Gi to accept the "
-        "hard limit\n"))
+        + refusal_advice_lines(kubernetes_hard_advice(2 * GIB) + [minimum_advice("1Gi")])))
     assert not marker.exists()
 
 

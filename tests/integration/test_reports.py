@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import KUBERNETES, NOBODY, Runner, TerminationLog, policy, write_policy
-from expected import GIB, MIB, UNLIMITED, HostMemory, describe, may_raise_hard
+from expected import (GIB, MIB, UNLIMITED, HostMemory, describe, kubernetes_hard_advice,
+                      may_raise_hard, minimum_advice)
 
 JSON_KEYS = ["outcome", "request_bytes", "minimum_bytes", "soft_before", "soft_after",
              "hard_before", "hard_after", "memory_limit_bytes", "memory_limit_source",
@@ -142,13 +143,8 @@ def test_json_for_refused(run: Runner, host: HostMemory) -> None:
         "outcome": "refused", "request_bytes": 2 * GIB, "minimum_bytes": None,
         "soft_before": 256 * MIB, "soft_after": 256 * MIB, "hard_before": GIB,
         "hard_after": GIB, **memory_fields(host), "blocker": "hard_limit",
-        "fix": "Kubernetes has no pod setting for rlimits (kubernetes/kubernetes#3595); the hard "
-               "RLIMIT_AS comes from the node's container runtime: raise it in containerd's "
-               "base_runtime_spec (process.rlimits, type RLIMIT_AS) or CRI-O's default_ulimits "
-               '("as=2147483648:2147483648"), or set securityContext.ulimits where the cluster '
-               "supports it",
-        "alternatives": ["lower the request, or set addressSpace.minimum to at most 1Gi to "
-                         "accept the hard limit"],
+        "fix": kubernetes_hard_advice(2 * GIB)[0],
+        "alternatives": kubernetes_hard_advice(2 * GIB)[1:] + [minimum_advice("1Gi")],
         "warnings": [],
         "message": f"refused: the job asks for {describe(2 * GIB)} of address space, but the "
                    f"hard limit is {describe(GIB)} and raiseHard is not set"}

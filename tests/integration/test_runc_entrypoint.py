@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """rlimit-init as the ENTRYPOINT of a user's image, under runc: tests/runc/user-image/ as
-`docker run --ulimit as= --memory=` runs it, and as the chart runs it in image mode, without an
-init container.
+`docker run --memory=` runs it under a containerd's RLIMIT_AS, and as the chart runs it in image
+mode, without an init container.
 
 runc_node.py plays the node. Needs root, runc, a writable cgroup v1 memory hierarchy at
 /sys/fs/cgroup/memory and helm (scripts/setup-runc.sh and scripts/setup-chart-tools.sh install
@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from chart_render import WORKLOAD_CONTAINER, container, pod_spec
-from expected import describe
+from expected import describe, docker_hard_advice, minimum_advice, refusal_advice_lines
 from oci_image import repository
 from runc_node import (GiB, MiB, RLIM_INFINITY, USER_IMAGE, Node, raised_to_512_mib,
                        render_values)
@@ -25,14 +25,14 @@ pytest_plugins = ["runc_fixtures"]
 @pytest.mark.sets_rlimit_as
 def test_user_image_with_rlimit_init_as_entrypoint_runs_the_seed_job(node: Node) -> None:
     """docs/containers.md, "As the ENTRYPOINT of your image": tests/runc/user-image/ under
-    docker run --ulimit as=268435456:-1 --memory=1g."""
+    docker run --memory=1g under a containerd with LimitAS=268435456:infinity."""
     job = node.docker_run(USER_IMAGE, ulimit_as=(256 * MiB, RLIM_INFINITY), memory=1 * GiB)
     assert (job.exit_code, job.stdout, job.stderr) == (
         0, "allocated_bytes=314572800\n", raised_to_512_mib("1 GiB"))
 
 
 @pytest.mark.sets_rlimit_as
-def test_user_image_refusal_names_the_docker_run_ulimit_to_change(node: Node) -> None:
+def test_user_image_refusal_names_the_docker_setting_to_change(node: Node) -> None:
     job = node.docker_run(USER_IMAGE, ulimit_as=(256 * MiB, 256 * MiB), memory=1 * GiB)
     assert (job.exit_code, job.stdout, job.stderr) == (
         77, "",
@@ -41,10 +41,7 @@ def test_user_image_refusal_names_the_docker_run_ulimit_to_change(node: Node) ->
         "  asked:   --as = 512Mi (536870912 bytes)\n"
         f"  blocked: hard RLIMIT_AS {describe(256 * MiB)}, inherited from the parent process\n"
         "  layer:   Docker (/.dockerenv exists)\n"
-        "  fix:     run the container with docker run --ulimit as=536870912:536870912 (-1 means "
-        "unlimited)\n"
-        "  or:      lower the request, or set addressSpace.minimum to at most 256Mi to accept "
-        "the hard limit\n")
+        + refusal_advice_lines(docker_hard_advice(512 * MiB) + [minimum_advice("256Mi")]))
 
 
 @pytest.mark.sets_rlimit_as

@@ -27,9 +27,10 @@ TEST(Layer, KubernetesFromEnvironmentOrCgroupPath) {
   p.cgroup_path = "/kubepods.slice/kubepods-burstable.slice/cri-containerd-1.scope";
   DetectedLayer d = DetectLayer(p);
   EXPECT_EQ(d.layer, Layer::kKubernetes);
+  EXPECT_EQ(d.runtime, Runtime::kContainerd);
   EXPECT_EQ(d.evidence, "cgroup path "
                         "/kubepods.slice/kubepods-burstable.slice/cri-containerd-1.scope is "
-                        "under kubepods");
+                        "under kubepods and names containerd");
 }
 
 TEST(Layer, ContainerEnginesFromMarkerFilesOrCgroupPath) {
@@ -53,10 +54,72 @@ TEST(Layer, SystemdFromUnitCgroupOrInvocationId) {
   unit.cgroup_path = "/system.slice/batch.service";
   DetectedLayer d = DetectLayer(unit);
   EXPECT_EQ(d.layer, Layer::kSystemd);
-  EXPECT_EQ(d.evidence, "cgroup path /system.slice/batch.service is a systemd unit");
+  EXPECT_EQ(d.evidence, "cgroup path /system.slice/batch.service is a systemd service");
+  EXPECT_EQ(d.unit, "batch.service");
   LayerHints env;
   env.systemd_env = true;
   EXPECT_EQ(DetectLayer(env).evidence, "INVOCATION_ID is set");
+}
+
+TEST(Layer, RuntimeFromTheContainerScopeName) {
+  struct Row {
+    const char* path;
+    Runtime runtime;
+  };
+  const Row rows[] = {
+      {"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/"
+       "cri-containerd-0123.scope",
+       Runtime::kContainerd},
+      {"/kubepods.slice/kubepods-pod1.slice/crio-0123.scope", Runtime::kCrio},
+      {"/kubepods/burstable/pod1/crio-0123", Runtime::kCrio},  // CRI-O under cgroupfs
+      {"/system.slice/docker-0123.scope", Runtime::kDocker},
+      {"/docker/0123", Runtime::kDocker},
+      {"/machine.slice/libpod-0123.scope", Runtime::kPodman},
+      {"/kubepods/burstable/pod1/0123", Runtime::kUnknown},  // containerd under cgroupfs
+      {"/system.slice/docker.service", Runtime::kUnknown},  // dockerd itself
+      {"/", Runtime::kUnknown},
+  };
+  for (const Row& row : rows) EXPECT_EQ(RuntimeFromCgroupPath(row.path), row.runtime) << row.path;
+}
+
+TEST(Layer, KubernetesNamesTheRuntimeInItsEvidence) {
+  LayerHints h;
+  h.kubernetes_env = true;
+  h.cgroup_path = "/kubepods.slice/kubepods-pod1.slice/crio-0123.scope";
+  DetectedLayer d = DetectLayer(h);
+  EXPECT_EQ(d.layer, Layer::kKubernetes);
+  EXPECT_EQ(d.runtime, Runtime::kCrio);
+  EXPECT_EQ(d.evidence, "KUBERNETES_SERVICE_HOST is set; the cgroup path names CRI-O");
+  LayerHints scope;  // a CRI scope outside kubepods, without the environment
+  scope.cgroup_path = "/system.slice/cri-containerd-0123.scope";
+  EXPECT_EQ(DetectLayer(scope).evidence,
+            "cgroup path /system.slice/cri-containerd-0123.scope is a containerd CRI container");
+}
+
+TEST(Layer, DockerScopeIsDockerNotSystemd) {
+  LayerHints h;
+  h.cgroup_path = "/system.slice/docker-0123.scope";
+  DetectedLayer d = DetectLayer(h);
+  EXPECT_EQ(d.layer, Layer::kDocker);
+  EXPECT_EQ(d.evidence, "cgroup path /system.slice/docker-0123.scope is a Docker cgroup");
+}
+
+TEST(Layer, BareOciContainerFromMaskedProc) {
+  // A runc or containerd container without an engine's marker file used to be "shell", and was
+  // told to write to its cgroup as root.
+  LayerHints h;
+  h.proc_masked = true;
+  h.cgroup_path = "/default/job-1";
+  DetectedLayer d = DetectLayer(h);
+  EXPECT_EQ(d.layer, Layer::kContainer);
+  EXPECT_EQ(d.evidence, "/proc/kcore is masked, as OCI runtimes do for containers");
+  EXPECT_EQ(LayerName(d.layer), std::string("container"));
+}
+
+TEST(Layer, LoginSessionScopeIsAShell) {
+  LayerHints h;
+  h.cgroup_path = "/user.slice/user-1000.slice/session-3.scope";
+  EXPECT_EQ(DetectLayer(h).layer, Layer::kShell);
 }
 
 TEST(Layer, ShellWhenNothingElseMatches) {
@@ -76,6 +139,21 @@ TEST(Layer, HintsAreReadThroughTheSystem) {
   EXPECT_FALSE(h.slurm_env);
   EXPECT_FALSE(h.systemd_env);
   EXPECT_EQ(h.cgroup_path, "/x");
+  EXPECT_FALSE(h.proc_masked);  // not read: the environment already names the layer
+}
+
+TEST(Layer, MaskedProcIsReadFromMountinfoOnlyWithoutOtherHints) {
+  FakeSystem system;
+  // The line runc writes for maskedPaths' /proc/kcore (copied from a runc container here).
+  system.host_files["/proc/self/mountinfo"] =
+      "616 615 0:98 / / rw,relatime - overlay overlay rw\n"
+      "640 617 0:6 /null /proc/kcore rw,nosuid - devtmpfs devtmpfs rw,mode=755\n";
+  EXPECT_TRUE(ReadLayerHints(system, "/x").proc_masked);
+  system.host_files["/.dockerenv"] = "";
+  EXPECT_FALSE(ReadLayerHints(system, "/x").proc_masked);
+  FakeSystem host;
+  host.host_files["/proc/self/mountinfo"] = "26 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n";
+  EXPECT_FALSE(ReadLayerHints(host, "/x").proc_masked);
 }
 
 }  // namespace

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+// The fix lines per layer, exactly. That each named setting is one its tool accepts is proven
+// against the tools themselves in tests/integration/test_advice_*.py.
+#include "advice.h"
+
+#include <gtest/gtest.h>
+
+namespace rlimit_init {
+namespace {
+
+constexpr std::uint64_t kGi = 1024ull * 1024 * 1024;
+
+AdviceInput On(Layer layer, Runtime runtime = Runtime::kUnknown, std::string unit = "") {
+  AdviceInput input;
+  input.layer = {layer, "evidence", runtime, std::move(unit)};
+  return input;
+}
+
+Advice Hard(const AdviceInput& input, std::uint64_t needed = 6 * kGi) {
+  return HardLimitAdvice(kAddressSpaceNames, input, needed);
+}
+
+const char kNoPodField[] =
+    "Kubernetes has no pod field for RLIMIT_AS (kubernetes/kubernetes#3595; the coming "
+    "securityContext.ulimits, KEP-5758, excludes it); on the node, ";
+const char kContainerd[] =
+    "containerd takes it from base_runtime_spec: a full OCI spec (ctr oci spec > "
+    "/etc/containerd/cri-base.json) with {\"type\":\"RLIMIT_AS\",\"soft\":6442450944,"
+    "\"hard\":6442450944} in process.rlimits, named by base_runtime_spec = "
+    "\"/etc/containerd/cri-base.json\" in "
+    "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc] (containerd 1.x) or "
+    "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc] (containerd 2.x); then "
+    "restart containerd";
+const char kCrio[] =
+    "CRI-O's default_ulimits cannot name it (docker/go-units rejects \"as\"), so set "
+    "LimitAS=6442450944 in a drop-in for crio.service (systemctl edit crio.service), then "
+    "restart crio: a container whose spec sets no RLIMIT_AS inherits the runtime's";
+const char kNri[] =
+    "with the NRI ulimit-adjuster plugin on the nodes (containerd 1.7+ or CRI-O with NRI "
+    "enabled), annotate the pod with ulimits.noderesource.dev/container.<container name>: "
+    "'[{type: RLIMIT_AS, soft: 6442450944, hard: 6442450944}]'";
+const char kContainerdService[] =
+    "set LimitAS=6442450944 in a drop-in for containerd.service (systemctl edit "
+    "containerd.service), then restart containerd: a container whose spec sets no RLIMIT_AS "
+    "inherits the runtime's";
+const char kPodCapability[] =
+    "run the container as root (runAsUser: 0) with securityContext.capabilities.add: "
+    "[\"SYS_RESOURCE\"] and set addressSpace.raiseHard: true, with user: to drop root before "
+    "exec; rlimit-init then raises the hard limit itself";
+const char kDocker[] =
+    "Docker cannot set RLIMIT_AS per container (docker run --ulimit and daemon.json "
+    "default-ulimits reject \"as\": docker/go-units); containers inherit it from containerd: "
+    "set LimitAS=6442450944 in a drop-in for containerd.service docker.service (systemctl edit "
+    "containerd.service docker.service), then restart both: a container whose spec sets no "
+    "RLIMIT_AS inherits the runtime's (start the container again)";
+
+TEST(Advice, KubernetesLeadsWithContainerdWhenTheRuntimeIsUnknown) {
+  EXPECT_EQ(Hard(On(Layer::kKubernetes)),
+            (Advice{std::string(kNoPodField) + kContainerd, kCrio, kNri, kPodCapability}));
+}
+
+TEST(Advice, KubernetesOnContainerdNamesItsServiceNotCrio) {
+  EXPECT_EQ(Hard(On(Layer::kKubernetes, Runtime::kContainerd)),
+            (Advice{std::string(kNoPodField) + kContainerd, kContainerdService, kNri,
+                    kPodCapability}));
+}
+
+TEST(Advice, KubernetesOnCrioLeadsWithCriosService) {
+  EXPECT_EQ(Hard(On(Layer::kKubernetes, Runtime::kCrio)),
+            (Advice{std::string(kNoPodField) + kCrio, kNri, kPodCapability}));
+}
+
+TEST(Advice, KubernetesOnDockerNamesDockersDaemons) {
+  EXPECT_EQ(Hard(On(Layer::kKubernetes, Runtime::kDocker)),
+            (Advice{std::string(kNoPodField) + kDocker, kPodCapability}));
+}
+
+TEST(Advice, DockerNamesTheDaemonsAndTheCapability) {
+  EXPECT_EQ(Hard(On(Layer::kDocker)),
+            (Advice{kDocker,
+                    "run the container as root with docker run --cap-add=SYS_RESOURCE and set "
+                    "addressSpace.raiseHard: true, with user: to drop root before exec; "
+                    "rlimit-init then raises the hard limit itself"}));
+}
+
+TEST(Advice, BareContainerNamesItsSpec) {
+  EXPECT_EQ(Hard(On(Layer::kContainer)),
+            (Advice{"the container's OCI spec sets it: put {\"type\":\"RLIMIT_AS\",\"soft\":"
+                    "6442450944,\"hard\":6442450944} in process.rlimits of its config.json "
+                    "(runc) or of the spec given to containerd",
+                    kContainerdService}));
+}
+
+TEST(Advice, SystemdNamesTheUnitFromTheCgroupPath) {
+  EXPECT_EQ(Hard(On(Layer::kSystemd, Runtime::kUnknown, "batch.service")),
+            (Advice{"set LimitAS=6442450944 in the [Service] section of batch.service or a "
+                    "drop-in (systemctl edit batch.service), then restart it; systemctl show -p "
+                    "LimitAS batch.service shows the value now",
+                    "set DefaultLimitAS=6442450944 in /etc/systemd/system.conf (then systemctl "
+                    "daemon-reexec) for every unit that sets no LimitAS= of its own"}));
+  EXPECT_EQ(Hard(On(Layer::kSystemd))[0],
+            "set LimitAS=6442450944 in the [Service] section of UNIT or a drop-in (systemctl "
+            "edit UNIT), then restart it; systemctl show -p LimitAS UNIT shows the value now");
+}
+
+TEST(Advice, ShellNamesUlimitPrlimitAndLimitsConf) {
+  EXPECT_EQ(Hard(On(Layer::kShell)),
+            (Advice{"only root can raise a hard limit: as root, run ulimit -Hv 6291456 in the "
+                    "shell that starts the job, or start it with prlimit "
+                    "--as=6442450944:6442450944 COMMAND",
+                    "raise the \"as\" item of /etc/security/limits.conf (\"USER hard as "
+                    "6291456\", in KiB) and log in again, and remove any ulimit -v from shell "
+                    "profiles and wrappers"}));
+}
+
+TEST(Advice, UnlimitedIsSpelledTheWayEachToolSpellsIt) {
+  Advice shell = Hard(On(Layer::kShell), kUnlimited);
+  EXPECT_EQ(shell[0],
+            "only root can raise a hard limit: as root, run ulimit -Hv unlimited in the shell "
+            "that starts the job, or start it with prlimit --as=unlimited:unlimited COMMAND");
+  EXPECT_EQ(Hard(On(Layer::kSystemd, Runtime::kUnknown, "a.service"), kUnlimited)[0].substr(0, 23),
+            "set LimitAS=infinity in");
+  EXPECT_EQ(Hard(On(Layer::kContainer), kUnlimited)[0],
+            "the container's OCI spec sets it: put {\"type\":\"RLIMIT_AS\",\"soft\":"
+            "18446744073709551615,\"hard\":18446744073709551615} in process.rlimits of its "
+            "config.json (runc) or of the spec given to containerd");
+}
+
+TEST(Advice, RealRootIsToldToSetRaiseHardFirst) {
+  AdviceInput input = On(Layer::kDocker);
+  input.may_raise_hard = true;
+  Advice advice = Hard(input);
+  ASSERT_EQ(advice.size(), 3u);
+  EXPECT_EQ(advice[0],
+            "this process has CAP_SYS_RESOURCE in the initial user namespace: set "
+            "addressSpace.raiseHard: true in the policy and rlimit-init raises the hard limit "
+            "itself");
+  EXPECT_EQ(advice[1], kDocker);
+  input.raise_hard = true;  // then the capability is not what is missing
+  EXPECT_EQ(Hard(input)[0], kDocker);
+}
+
+TEST(Advice, AnRlimitGoUnitsKnowsIsNamedInDockerAndCrio) {
+  // A row as issue 12 will add them: go-units parses "nofile", so both tools can set it.
+  constexpr RlimitNames kNofile = {"RLIMIT_NOFILE", "LimitNOFILE", "-n", 1, "nofile",
+                                   "--nofile", "nofile", "nofile", "openFiles"};
+  AdviceInput docker = On(Layer::kDocker);
+  EXPECT_EQ(HardLimitAdvice(kNofile, docker, 65536)[0],
+            "run the container with docker run --ulimit nofile=65536:65536 (keeping the rest of "
+            "the command)");
+  AdviceInput crio = On(Layer::kKubernetes, Runtime::kCrio);
+  EXPECT_EQ(HardLimitAdvice(kNofile, crio, 65536)[0],
+            "Kubernetes has no pod field for RLIMIT_NOFILE (kubernetes/kubernetes#3595; "
+            "securityContext.ulimits is alpha, KEP-5758); on the node, CRI-O takes it from "
+            "default_ulimits = [\"nofile=65536:65536\"] in [crio.runtime] of "
+            "/etc/crio/crio.conf; then restart crio");
+}
+
+CgroupMemory V1Limit() {
+  CgroupMemory cgroup;
+  cgroup.version = CgroupVersion::kV1;
+  cgroup.limit = kGi;
+  cgroup.limit_source = "/sys/fs/cgroup/memory/job/memory.limit_in_bytes";
+  return cgroup;
+}
+
+TEST(Advice, MemoryLimitPerLayer) {
+  struct Row {
+    AdviceInput input;
+    Advice advice;
+  };
+  const Row rows[] = {
+      {On(Layer::kKubernetes),
+       {"raise resources.limits.memory of this container to at least 4Gi (a LimitRange or "
+        "ResourceQuota in the namespace may cap it)"}},
+      {On(Layer::kDocker),
+       {"run the container with docker run --memory=4294967296 (keeping the rest of the "
+        "command)"}},
+      {On(Layer::kSystemd, Runtime::kUnknown, "batch.service"),
+       {"set MemoryMax=4294967296 in the [Service] section of batch.service or a drop-in "
+        "(systemctl edit batch.service), then restart it (systemd writes it to "
+        "memory.limit_in_bytes on cgroup v1)"}},
+      {On(Layer::kContainer),
+       {"set linux.resources.memory.limit to at least 4294967296 in the container's "
+        "config.json (runc)",
+        "raise it on the running container from the host: runc update --memory 4294967296 "
+        "CONTAINER"}},
+      {On(Layer::kShell),
+       {"as root, write 4294967296 or more to /sys/fs/cgroup/memory/job/memory.limit_in_bytes, "
+        "or start the job outside that cgroup"}},
+  };
+  for (const Row& row : rows) {
+    EXPECT_EQ(MemoryLimitAdvice(row.input, 4 * kGi, V1Limit()), row.advice)
+        << LayerName(row.input.layer.layer);
+  }
+}
+
+TEST(Advice, InvisibleAncestorLimitIsNotAFileToWrite) {
+  CgroupMemory cgroup = V1Limit();
+  cgroup.limit_source = "/sys/fs/cgroup/memory/memory.stat hierarchical_memory_limit";
+  cgroup.limit_from_hierarchy_stat = true;
+  EXPECT_EQ(MemoryLimitAdvice(On(Layer::kShell), 4 * kGi, cgroup),
+            (Advice{"the limit is set on an ancestor cgroup this process cannot see "
+                    "(/sys/fs/cgroup/memory/memory.stat hierarchical_memory_limit): raise it to "
+                    "at least 4294967296 on the host, in whatever created that cgroup"}));
+}
+
+}  // namespace
+}  // namespace rlimit_init
