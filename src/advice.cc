@@ -183,7 +183,8 @@ std::string SystemdValue(std::uint64_t value) {
 }
 
 std::string UlimitValue(const RlimitNames& names, std::uint64_t value) {
-  return value == kUnlimited ? "unlimited" : std::to_string(value / names.ulimit_unit);
+  if (value == kUnlimited) return "unlimited";
+  return std::to_string(value / names.ulimit_unit + (value % names.ulimit_unit != 0));
 }
 
 std::string GoUnitsValue(std::uint64_t value) {

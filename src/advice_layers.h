@@ -23,7 +23,8 @@ std::string Cat(std::initializer_list<std::string_view> parts);
 std::string OciValue(std::uint64_t value);
 /// The value as systemd's Limit*= directives take it: decimal or "infinity".
 std::string SystemdValue(std::uint64_t value);
-/// The value in `ulimit` and limits.conf units (KiB for RLIMIT_AS), or "unlimited".
+/// The value in `ulimit` and limits.conf units (KiB for RLIMIT_AS), rounded up because every
+/// piece of advice says "at least"; or "unlimited".
 std::string UlimitValue(const RlimitNames& names, std::uint64_t value);
 /// The value as docker/go-units parses it: decimal, -1 for unlimited.
 std::string GoUnitsValue(std::uint64_t value);

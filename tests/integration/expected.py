@@ -387,3 +387,17 @@ def minimum_advice(hard_quantity: str) -> str:
     return (f"lower the request, or set addressSpace.minimum to at most {hard_quantity} to "
             "accept the hard limit")
 
+
+
+def shell_hard_advice(value: int) -> list[str]:
+    kib = -(-value // KIB)  # rounded up: "at least"
+    return [(f"only root can raise a hard limit: as root, run ulimit -Hv {kib} in the shell that "
+             f"starts the job, or start it with prlimit --as={value}:{value} COMMAND"),
+            (f'raise the "as" item of /etc/security/limits.conf ("USER hard as {kib}", in KiB) '
+             "and log in again, and remove any ulimit -v from shell profiles and wrappers")]
+
+
+# Real root (CAP_SYS_RESOURCE in the initial user namespace) without raiseHard: the fix.
+RAISE_HARD_FIRST = ("this process has CAP_SYS_RESOURCE in the initial user namespace: set "
+                    "addressSpace.raiseHard: true in the policy and rlimit-init raises the hard "
+                    "limit itself")

@@ -11,8 +11,9 @@ import shlex
 
 import pytest
 
-from expected import (MIB, SHOW_LIMITS, describe, limits_seen, raised_both_summary,
-                      raised_summary, refused_hard_summary)
+from expected import (MIB, RAISE_HARD_FIRST, SHOW_LIMITS, describe, limits_seen, minimum_advice,
+                      raised_both_summary, raised_summary, refusal_advice_lines,
+                      refused_hard_summary, shell_hard_advice)
 from vm_expected import FACTS, check_json, facts_of, memory
 from vm_machine import VM_BINARY, VmCase, VmRun, vm  # noqa: F401 (vm is a fixture)
 
@@ -28,11 +29,8 @@ WORKLOAD = shlex.join(SHOW_LIMITS) + (
     " && { ulimit -Hv unlimited 2>/dev/null; echo \"raise hard again: $?\"; }")
 
 
-# The refusal's fix for a shell (the VM's layer), and the command in it that a root follows.
-FIX_COMMAND = f"ulimit -Hv {REQUEST // 1024}"
-FIX = ("a non-root shell cannot raise its hard limit: start the job from a session without "
-       "ulimit -Hv (look in shell profiles and the \"as\" item of /etc/security/limits.conf), "
-       f"or run {FIX_COMMAND} as root first")
+# The command of the shell's first alternative that a root follows.
+ULIMIT_COMMAND = f"ulimit -Hv {REQUEST // 1024}"
 
 
 def case(name: str, policy_lines: str, body: str) -> VmCase:
@@ -54,11 +52,21 @@ CASES = [
     case("raise-hard-then-user", f"  raiseHard: true\nuser: \"{NOBODY}:{NOBODY}\"\n",
          f"%IN% %BIN% -p policy.yaml -- {SHOW}\n"),
     case("raise-hard-unset", "", "%IN% %BIN% -p policy.yaml -- touch \"$OUT/workload-ran\"\n"),
-    # Follows the refusal's fix, as root, and runs again.
+    # Follows the refusal's fix, as root: the policy key it names goes into the policy.
     case("raise-hard-fix-followed", "",
          "%IN% %BIN% -p policy.yaml -- true 2>refusal\n"
          "cat refusal >&2\n"
-         "fix=$(sed -n 's/^  fix: .*, or run \\(ulimit -Hv [0-9]*\\) as root first$/\\1/p' refusal)\n"
+         "key=$(sed -n 's/^  fix: .*: set addressSpace\\.\\(raiseHard: true\\) in the policy .*$/\\1/p' "
+         "refusal)\n"
+         "echo \"following: $key\"\n"
+         "echo \"  $key\" >>policy.yaml\n"
+         f"%IN% %BIN% -p policy.yaml -- {shlex.join(SHOW_LIMITS)}\n"),
+    # Follows the shell's alternative instead: the ulimit command it names, as root.
+    case("raise-hard-ulimit-followed", "",
+         "%IN% %BIN% -p policy.yaml -- true 2>refusal\n"
+         "cat refusal >&2\n"
+         "fix=$(sed -n 's/^  or: .*as root, run \\(ulimit -Hv [0-9]*\\) in the shell .*$/\\1/p' "
+         "refusal)\n"
          "echo \"following: $fix\"\n"
          "eval \"$fix\"\n"
          f"%IN% %BIN% -p policy.yaml -- {shlex.join(SHOW_LIMITS)}\n"),
@@ -112,16 +120,16 @@ def test_user_drop_after_the_raise_keeps_both_limits_and_no_way_back(vm: VmRun) 
         + "raise hard again: 1\n")
 
 
-def refusal(raise_hard_set: bool) -> str:
-    """The whole refusal: 256 MiB asked, 128 MiB hard, from a shell (the VM's layer)."""
+def refusal(raise_hard_set: bool, may_raise_hard: bool = True) -> str:
+    """The whole refusal: 256 MiB asked, 128 MiB hard, from a shell (the VM's layer). Real root
+    is told to set raiseHard first."""
+    first = [RAISE_HARD_FIRST] if may_raise_hard and not raise_hard_set else []
     return (
         f"rlimit-init: {refused_hard_summary(REQUEST, HARD, raise_hard_set)}\n"
         f"  asked:   addressSpace.request in policy.yaml = 256Mi ({REQUEST} bytes)\n"
         f"  blocked: hard RLIMIT_AS {describe(HARD)}, inherited from the parent process\n"
         "  layer:   shell (no container, scheduler or service manager detected)\n"
-        f"  fix:     {FIX}\n"
-        "  or:      lower the request, or set addressSpace.minimum to at most 128Mi to accept "
-        "the hard limit\n")
+        + refusal_advice_lines(first + shell_hard_advice(REQUEST) + [minimum_advice("128Mi")]))
 
 
 def test_without_raise_hard_it_refuses_and_runs_nothing(vm: VmRun) -> None:
@@ -133,12 +141,21 @@ def test_without_raise_hard_it_refuses_and_runs_nothing(vm: VmRun) -> None:
 def test_the_fix_it_names_works_when_followed_as_root(vm: VmRun) -> None:
     result = vm.case("raise-hard-fix-followed")
     assert (result.status, result.stdout) == (
-        0, f"following: {FIX_COMMAND}\n" + limits_seen(REQUEST, REQUEST))
+        0, "following: raiseHard: true\n" + limits_seen(REQUEST, REQUEST))
     assert result.stderr == refusal(raise_hard_set=False) + (
-        f"rlimit-init: {raised_summary(SOFT, REQUEST, REQUEST, memory_part(vm, 'raise-hard-fix-followed'))}\n")
+        "rlimit-init: " + raised_both_summary(SOFT, HARD, REQUEST,
+                                              memory_part(vm, "raise-hard-fix-followed")) + "\n")
+
+
+def test_the_ulimit_alternative_works_when_followed_as_root(vm: VmRun) -> None:
+    result = vm.case("raise-hard-ulimit-followed")
+    assert (result.status, result.stdout) == (
+        0, f"following: {ULIMIT_COMMAND}\n" + limits_seen(REQUEST, REQUEST))
+    assert result.stderr == refusal(raise_hard_set=False) + (
+        f"rlimit-init: {raised_summary(SOFT, REQUEST, REQUEST, memory_part(vm, 'raise-hard-ulimit-followed'))}\n")
 
 
 def test_root_in_a_user_namespace_may_not_raise_it(vm: VmRun) -> None:
     result = vm.case("raise-hard-user-namespace")
     assert (result.status, result.stdout, result.stderr, result.files) == (
-        77, "", refusal(raise_hard_set=True), {})
+        77, "", refusal(raise_hard_set=True, may_raise_hard=False), {})

@@ -113,6 +113,13 @@ TEST(Advice, ShellNamesUlimitPrlimitAndLimitsConf) {
                     "profiles and wrappers"}));
 }
 
+TEST(Advice, UlimitKiBAreRoundedUpToCoverTheRequest) {
+  // 1 GiB + 1 byte needs 1048577 KiB: 1048576 would fall one byte short.
+  EXPECT_EQ(Hard(On(Layer::kShell), kGi + 1)[0],
+            "only root can raise a hard limit: as root, run ulimit -Hv 1048577 in the shell that "
+            "starts the job, or start it with prlimit --as=1073741825:1073741825 COMMAND");
+}
+
 TEST(Advice, UnlimitedIsSpelledTheWayEachToolSpellsIt) {
   Advice shell = Hard(On(Layer::kShell), kUnlimited);
   EXPECT_EQ(shell[0],
@@ -156,6 +163,19 @@ TEST(Advice, AnRlimitGoUnitsKnowsIsNamedInDockerAndCrio) {
             "/etc/crio/crio.conf; then restart crio");
 }
 
+TEST(Advice, PodmanAndSlurmNameTheProcessThatSetsTheHardLimit) {
+  EXPECT_EQ(Hard(On(Layer::kPodman))[0],
+            "the container inherits RLIMIT_AS from the podman process (podman run --ulimit cannot "
+            "set it): run podman from a shell that has run ulimit -v 6291456 (raising a hard "
+            "limit needs root), or from a systemd unit with LimitAS=6442450944");
+  EXPECT_EQ(Hard(On(Layer::kSlurm))[0],
+            "the job's hard RLIMIT_AS is slurmd's own, not the submit shell's "
+            "(PropagateResourceLimits passes on only the soft limit, lowered to that hard "
+            "limit): give slurmd a hard limit of at least 6 GiB and restart it: "
+            "LimitAS=6442450944 in a drop-in for slurmd.service (systemctl edit slurmd), or "
+            "ulimit -v 6291456 in the shell that starts slurmd");
+}
+
 CgroupMemory V1Limit() {
   CgroupMemory cgroup;
   cgroup.version = CgroupVersion::kV1;
@@ -185,6 +205,9 @@ TEST(Advice, MemoryLimitPerLayer) {
         "config.json (runc)",
         "raise it on the running container from the host: runc update --memory 4294967296 "
         "CONTAINER"}},
+      {On(Layer::kSlurm),
+       {"submit with --mem=4096M or more: with ConstrainRAMSpace=yes in cgroup.conf, Slurm "
+        "makes --mem the job's cgroup memory limit (times AllowedRAMSpace/100)"}},
       {On(Layer::kShell),
        {"as root, write 4294967296 or more to /sys/fs/cgroup/memory/job/memory.limit_in_bytes, "
         "or start the job outside that cgroup"}},
