@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The README's Quick start on a truly fresh machine, for CI, as root: a fresh minbase Debian
+# bookworm root (scripts/bookworm-base.sh, cached), a clone of this repository's HEAD under its
+# /root (mode 0700, where root's clones land), and there, in a chroot,
+#   scripts/demo.sh
+#   scripts/test.sh            (with RLIMIT_INIT_NO_SKIP=1, as in CI)
+# so that an install step missing from the setup scripts fails CI instead of a user.
+#
+# The root gets from this machine only what it needs to reach the package registries: the files
+# in /etc/apt/apt.conf.d, /etc/npmrc and /usr/local/share/ca-certificates (installed with
+# Debian's ca-certificates and update-ca-certificates). It is bound onto itself so that / is a
+# mount point (runc refuses to start containers otherwise), with /proc, /sys (with this host's
+# cgroup hierarchies, the v1 memory one among them) and /dev, all in a mount namespace of its
+# own that vanishes with this script. Arguments go to the inner scripts/test.sh (and so to
+# ctest).
+#
+# The inner test.sh runs every CTest entry but those that build or boot whole systems, which
+# the outer run has already proved on the same commit and which would only repeat here (each
+# downloads and builds from scratch): test_image (buildah and podman) and test_vm_* (qemu).
+# It never runs this script again: this is a step of .ci/run, not a CTest entry.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+start=$SECONDS
+say() { printf 'ci-fresh-root: %s (%d s so far)\n' "$*" $((SECONDS - start)); }
+[ "$(id -u)" -eq 0 ] || { echo "ci-fresh-root: needs root" >&2; exit 1; }
+
+tarball="$(bash "$repo/scripts/bookworm-base.sh")"
+root="$(mktemp -d /var/tmp/rlimit-init-fresh-root.XXXXXX)"
+trap 'rm -rf --one-file-system "$root"' EXIT
+say "unpacking $tarball into $root"
+tar -C "$root" -xf "$tarball"
+
+cp -a /etc/apt/apt.conf.d/. "$root/etc/apt/apt.conf.d/"
+[ -f /etc/npmrc ] && cp -a /etc/npmrc "$root/etc/npmrc"
+cp -a /usr/local/share/ca-certificates/. "$root/usr/local/share/ca-certificates/"
+say "cloning $(git -C "$repo" rev-parse --short HEAD) into /root/rlimit-init"
+git clone --quiet --no-hardlinks "$repo" "$root/root/rlimit-init"
+
+# Inside: the registries' CA, then the Quick start's two commands as the README gives them.
+inner='
+set -euo pipefail
+echo "ci-fresh-root: installing ca-certificates for this machine'"'"'s registry CA"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ca-certificates \
+  >/dev/null
+update-ca-certificates >/dev/null
+cd /root/rlimit-init
+echo "ci-fresh-root: \$ scripts/demo.sh"
+scripts/demo.sh
+echo "ci-fresh-root: \$ scripts/test.sh $*"
+RLIMIT_INIT_NO_SKIP=1 scripts/test.sh "$@"
+'
+exclude='^integration[.](test_image|test_vm_.*)$'
+say "entering the fresh root"
+unshare --mount --propagation private bash -euo pipefail -c '
+root="$1"; shift
+mount --bind "$root" "$root"
+mount -t proc proc "$root/proc"
+mount --rbind /sys "$root/sys"
+mount --rbind /dev "$root/dev"
+mount -t tmpfs tmpfs "$root/run"
+exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+  PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  /bin/bash -c "$@"
+' ci-fresh-root "$root" "$inner" inner -E "$exclude" "$@"
+say "the Quick start passed in a fresh bookworm root"
