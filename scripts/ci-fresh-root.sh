@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # The README's Quick start on a truly fresh machine, for CI, as root: a fresh minbase Debian
 # bookworm root (scripts/bookworm-base.sh, cached), a clone of this repository's HEAD under its
-# /root (mode 0700, where root's clones land), and there, in a chroot,
+# /root (mode 0700, where root's clones land), and there, as its root (pivot_root),
 #   scripts/demo.sh
 #   scripts/test.sh            (with RLIMIT_INIT_NO_SKIP=1, as in CI)
 # so that an install step missing from the setup scripts fails CI instead of a user.
@@ -60,7 +60,15 @@ mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys"
 mount --rbind /dev "$root/dev"
 mount -t tmpfs tmpfs "$root/run"
-exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
+# pivot_root, not chroot: the kernel refuses new user namespaces to a chrooted process, and
+# test_hostile makes one.
+cd "$root"
+mkdir .host-root
+pivot_root . .host-root
+cd /
+umount --lazy /.host-root
+rmdir /.host-root
+exec /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   /bin/bash -c "$@"
 ' ci-fresh-root "$root" "$inner" inner -E "$exclude" "$@"
