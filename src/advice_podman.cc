@@ -11,15 +11,6 @@
 #include "advice_layers.h"
 
 namespace rlimit_init {
-namespace {
-
-/// `ulimit` units that cover `value` bytes: rounded up, since the advice is "at least".
-std::string UlimitAtLeast(const RlimitNames& names, std::uint64_t value) {
-  if (value == kUnlimited) return "unlimited";
-  return std::to_string(value / names.ulimit_unit + (value % names.ulimit_unit != 0));
-}
-
-}  // namespace
 
 Advice PodmanHardLimit(const RlimitNames& names, const AdviceInput& /*input*/,
                        std::uint64_t needed) {
@@ -31,7 +22,7 @@ Advice PodmanHardLimit(const RlimitNames& names, const AdviceInput& /*input*/,
   return {std::string("the container inherits ") + names.oci_type +
           " from the podman process (podman run --ulimit cannot set it): run podman from a "
           "shell that has run ulimit " +
-          names.ulimit_option + " " + UlimitAtLeast(names, needed) +
+          names.ulimit_option + " " + UlimitValue(names, needed) +
           " (raising a hard limit needs root), or from a systemd unit with " + names.systemd +
           "=" + SystemdValue(needed)};
 }

@@ -19,12 +19,6 @@ namespace {
 
 constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 
-/// `ulimit` units that cover `value` bytes: rounded up, since the advice is "at least".
-std::string UlimitAtLeast(const RlimitNames& names, std::uint64_t value) {
-  if (value == kUnlimited) return "unlimited";
-  return std::to_string(value / names.ulimit_unit + (value % names.ulimit_unit != 0));
-}
-
 /// --mem as Slurm's str_to_mbytes() (src/common/proc_args.c) reads it: a decimal count with the
 /// M suffix, in MiB (its "MB" are 1024 * 1024 bytes), rounded up. Written without adding
 /// before dividing, which wrapped near 2^64 to "--mem=0M", Slurm's "all of the node's memory".
@@ -46,7 +40,7 @@ Advice SlurmHardLimit(const RlimitNames& names, const AdviceInput& /*input*/,
                               : "a hard limit of at least " + HumanBytes(needed);
   fix += std::string(" and restart it: ") + names.systemd + "=" + SystemdValue(needed) +
          " in a drop-in for slurmd.service (systemctl edit slurmd), or ulimit " + option + " " +
-         UlimitAtLeast(names, needed) + " in the shell that starts slurmd";
+         UlimitValue(names, needed) + " in the shell that starts slurmd";
   // `ulimit -v N` rather than `ulimit -Hv N`: bash's -H alone fails with "Invalid argument"
   // when the soft limit is above N, and slurmd's soft limit is not what the job gets anyway.
   // VSizeFactor sets RLIMIT_AS (RLIMIT_DATA only where there is no RLIMIT_AS) and no other.
