@@ -67,7 +67,6 @@ write_if_changed "$conf_dir/containers.conf" <<EOF
 [containers]
 default_ulimits = [$ulimits]
 netns = "none"
-cgroupns = "private"
 
 [engine]
 runtime = "runc"

@@ -1,0 +1,202 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The project's Dockerfile built by a real engine and the image run by a real one: buildah
+builds ./Dockerfile as written on a debian:bookworm imported from a fresh mmdebstrap minbase
+root (the build stage apt-installs, builds and runs the unit tests), podman runs the image with
+--memory 1g under runc, and tests/runc/user-image/Dockerfile (the README's "your own image")
+is built on top of it with COPY --from and runs the seed job.
+
+No registry is reachable here, so python:3.11-slim-bookworm is a local STAND-IN built from
+tests/image/python-stand-in/Dockerfile: Debian bookworm with Debian's python3 (3.11.2), not
+the Docker Hub image.
+
+Needs root, podman, buildah and mmdebstrap configured by scripts/setup-podman.sh, and the
+package mirror; without them the tests skip saying why, and fail instead where
+RLIMIT_INIT_NO_SKIP=1 (CI). The first run on a machine takes minutes (the base tarball, the
+build stage's apt-get and compile); podman_engine.py logs each step's time.
+"""
+
+from __future__ import annotations
+
+import io
+import stat
+import subprocess
+import tarfile
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import REPO
+from expected import GIB, MIB, describe
+from oci_image import dockerfile_stages, image_user
+from podman_engine import Engine
+
+USER_IMAGE_DIR = REPO / "tests" / "runc" / "user-image"
+STAND_IN_DIR = REPO / "tests" / "image" / "python-stand-in"
+PYTHON_BASE = "docker.io/library/python:3.11-slim-bookworm"
+PYTHON_JOB = "localhost/rlimit-init-test/python-job:latest"
+UNLIMITED = "unlimited"
+# What podman mounts at /sys/fs/cgroup/memory on this cgroup v1 host: the container's own
+# memory cgroup, whose memory.limit_in_bytes is --memory.
+LIMIT_SOURCE = "/sys/fs/cgroup/memory/memory.limit_in_bytes"
+
+
+def rlimit_init_image() -> str:
+    """The name the user image copies from (COPY --from=rlimit-init:0.1.0), as built here."""
+    copy = next(line for line in (USER_IMAGE_DIR / "Dockerfile").read_text().splitlines()
+                if line.startswith("COPY --from="))
+    return "localhost/" + copy.split()[1].removeprefix("--from=")
+
+
+@pytest.fixture(scope="module")
+def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    engine = Engine.start()
+    try:
+        engine.import_base()
+        engine.build(REPO, rlimit_init_image())
+        yield engine
+    finally:
+        # Each step's time, on the terminal (CTest's log) whatever the outcome.
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        for line in ["", "test_image.py steps:"] + engine.steps:
+            reporter.write_line(line)
+
+
+@pytest.fixture(scope="module")
+def python_job(engine: Engine) -> str:
+    engine.build(STAND_IN_DIR, PYTHON_BASE)
+    engine.build(USER_IMAGE_DIR, PYTHON_JOB)
+    return PYTHON_JOB
+
+
+def decided(verb: str, soft: int | str, request: int, limit: str) -> str:
+    """rlimit-init's one-line report of a decision on the soft limit."""
+    if verb == "raised":
+        action = f"raised the soft address-space limit (RLIMIT_AS) from {describe(soft)} to"
+        return (f"rlimit-init: {action} {describe(request)}; hard limit unlimited; cgroup memory "
+                f"limit {limit} from {LIMIT_SOURCE}\n")
+    return (f"rlimit-init: {verb} the soft address-space limit (RLIMIT_AS) at unlimited: it "
+            f"already covers the request {describe(request)}; hard limit unlimited; cgroup "
+            f"memory limit {limit} from {LIMIT_SOURCE}\n")
+
+
+OOM_WARNING = (f"rlimit-init: warning: the inherited soft limit (unlimited) is above the cgroup "
+               f"memory limit 1 GiB ({LIMIT_SOURCE}): past 1 GiB the kernel OOM-kills the job "
+               f"instead of letting it catch MemoryError; rlimit-init does not lower limits\n")
+LIMIT_LINES = [
+    f"cgroup memory limit:       {describe(1 * GIB)} from {LIMIT_SOURCE}",
+    f"memory ceiling:            {describe(1 * GIB)} from {LIMIT_SOURCE}",
+    "layer:                     Podman (/run/.containerenv exists)",
+]
+
+
+def limit_lines(inspect_output: str) -> list[str]:
+    return [line for line in inspect_output.splitlines()
+            if line.startswith(("cgroup memory limit:", "memory ceiling:", "layer:"))]
+
+
+# --- the image as built ---------------------------------------------------------------------
+
+def test_image_holds_the_static_binary_alone_with_the_dockerfiles_user_and_entrypoint(
+        engine: Engine) -> None:
+    image = rlimit_init_image()
+    config = engine.checked("podman", "image", "inspect", "--format",
+                            "{{json .Config.Entrypoint}} {{.Config.User}} {{.Os}}", image)
+    assert config == '["/rlimit-init"] %d:%d linux\n' % image_user()
+    assert dockerfile_stages()[-1][0].arguments == "scratch"
+    container = engine.checked("podman", "create", image).strip()
+    try:
+        exported = subprocess.run(["podman", "export", container], capture_output=True,
+                                  env=engine.env, check=True).stdout
+    finally:
+        engine.checked("podman", "rm", container)
+    with tarfile.open(fileobj=io.BytesIO(exported)) as tar:
+        files = {m.name: m for m in tar.getmembers() if not m.isdir()}
+    assert list(files) == ["rlimit-init"]
+    assert stat.S_IMODE(files["rlimit-init"].mode) == 0o755
+
+
+# --- podman run --memory 1g: the ENTRYPOINT, the cgroup limit, check, inspect, a refusal -----
+
+def test_entrypoint_sees_the_memory_limit_and_execs_the_workload(engine: Engine) -> None:
+    """The image's ENTRYPOINT with a workload that shows what it was given: the binary itself,
+    running inspect in the same container."""
+    ran = engine.run(rlimit_init_image(), ["--as", "512Mi", "--", "/rlimit-init", "inspect"],
+                     memory=1 * GIB)
+    assert (ran.exit_code, ran.stderr) == (
+        0, decided("left", UNLIMITED, 512 * MIB, "1 GiB") + OOM_WARNING)
+    assert ran.stdout.splitlines()[0] == "address space (RLIMIT_AS): soft unlimited, hard unlimited"
+    assert limit_lines(ran.stdout) == LIMIT_LINES
+
+
+def test_check_sees_the_cgroup_memory_limit(engine: Engine) -> None:
+    ran = engine.run(rlimit_init_image(), ["check", "--as", "512Mi"], memory=1 * GIB)
+    assert (ran.exit_code, ran.stdout + ran.stderr) == (
+        0, decided("would leave", UNLIMITED, 512 * MIB, "1 GiB") + OOM_WARNING)
+
+
+def test_inspect_reports_the_cgroup_limit_and_the_podman_layer(engine: Engine) -> None:
+    ran = engine.run(rlimit_init_image(), ["inspect"], memory=1 * GIB)
+    assert (ran.exit_code, ran.stderr) == (0, "")
+    assert limit_lines(ran.stdout) == LIMIT_LINES
+
+
+@pytest.mark.sets_rlimit_as
+def test_entrypoint_raises_a_soft_limit_inherited_through_podman(engine: Engine) -> None:
+    ran = engine.run(rlimit_init_image(), ["--as", "3Gi", "--", "/rlimit-init", "inspect"],
+                     memory=4 * GIB, inherited_as=(2 * GIB, UNLIMITED))
+    assert (ran.exit_code, ran.stderr) == (0, decided("raised", 2 * GIB, 3 * GIB, "4 GiB"))
+    assert ran.stdout.splitlines()[0] == (
+        f"address space (RLIMIT_AS): soft {describe(3 * GIB)}, hard unlimited")
+
+
+@pytest.mark.sets_rlimit_as
+def test_refusal_exits_77_and_runs_nothing(engine: Engine) -> None:
+    ran = engine.run(rlimit_init_image(), ["--as", "3Gi", "--", "/rlimit-init", "inspect"],
+                     memory=4 * GIB, inherited_as=(2 * GIB, 2 * GIB))
+    assert (ran.exit_code, ran.stdout) == (77, "")
+    assert ran.stderr.splitlines()[:4] == [
+        f"rlimit-init: refused: the job asks for {describe(3 * GIB)} of address space, but the "
+        f"hard limit is {describe(2 * GIB)} and raiseHard is not set",
+        "  asked:   --as = 3Gi (3221225472 bytes)",
+        f"  blocked: hard RLIMIT_AS {describe(2 * GIB)}, inherited from the parent process",
+        "  layer:   Podman (/run/.containerenv exists)",
+    ]
+
+
+def test_podman_has_no_ulimit_for_the_address_space(engine: Engine) -> None:
+    """Why the tests above hand the limit down through podman's own process: podman 4.3.1
+    refuses --ulimit as= (as the Docker CLI does), so no flag gives one container its own."""
+    done = engine.tool("podman", "run", "--rm", "--ulimit=as=536870912:536870912",
+                       rlimit_init_image(), "inspect")
+    assert (done.returncode, done.stderr) == (
+        125, 'Error: ulimit option "as=536870912:536870912" requires name=SOFT:HARD, failed to '
+        "be parsed: invalid ulimit type: as\n")
+
+
+# --- the README's "your own image", built FROM the stand-in python base -----------------------
+
+def test_user_image_runs_the_seed_job(python_job: str, engine: Engine) -> None:
+    """tests/runc/user-image/Dockerfile as written, on the stand-in base. The seed's 256 MiB
+    inherited limit cannot reach a podman container (podman needs 2 GiB to start, and has no
+    --ulimit as=): test_runc_entrypoint.py runs this image's seed case under runc."""
+    ran = engine.run(python_job, [], memory=1 * GIB)
+    assert (ran.exit_code, ran.stdout, ran.stderr) == (
+        0, "allocated_bytes=314572800\n",
+        decided("left", UNLIMITED, 512 * MIB, "1 GiB") + OOM_WARNING)
+
+
+@pytest.mark.sets_rlimit_as
+def test_user_image_raises_an_inherited_limit_for_a_job_that_needs_more(python_job: str,
+                                                                         engine: Engine) -> None:
+    """The same image, its CMD replaced by a job that needs 2.5 GiB, under an inherited 2 GiB
+    soft limit: MemoryError on its own, success through the image's ENTRYPOINT (--as 512Mi
+    covers nothing here, so the policy comes from the command line of a second run)."""
+    job = ["python3", "-c", "data = bytearray(2560 * 1024 * 1024); print(len(data))"]
+    alone = engine.run(python_job, job[1:], memory=4 * GIB, inherited_as=(2 * GIB, UNLIMITED),
+                       entrypoint="python3")
+    assert alone.exit_code == 1
+    assert alone.stderr.splitlines()[-1] == "MemoryError"
+    ran = engine.run(python_job, ["--as", "3Gi", "--"] + job, memory=4 * GIB,
+                     inherited_as=(2 * GIB, UNLIMITED), entrypoint="/usr/local/bin/rlimit-init")
+    assert (ran.exit_code, ran.stdout, ran.stderr) == (
+        0, f"{2560 * MIB}\n", decided("raised", 2 * GIB, 3 * GIB, "4 GiB"))
