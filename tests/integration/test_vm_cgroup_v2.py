@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from expected import MIB, UNLIMITED, raised_summary
+from expected import MIB, UNLIMITED, describe, raised_summary
 from vm_expected import (CGROUP_ROOT, FACTS, MEMINFO_SOURCE, check_json, facts_of, memory)
 from vm_machine import VM_BINARY, VmCase, VmRun, vm  # noqa: F401 (vm is a fixture)
 
@@ -22,6 +22,7 @@ REQUEST = 128 * MIB
 LEAF_MAX = 256 * MIB
 PARENT_MAX = 192 * MIB
 NAMESPACE_PARENT_MAX = 160 * MIB
+REQUIRE_BEFORE, REQUIRE = 128 * MIB, 256 * MIB
 
 
 def check(cgroup: str, request: str = "128Mi", prefix: str = "") -> str:
@@ -45,6 +46,24 @@ CASES = [
            + check("/v2-ns/job", prefix="unshare -m vmhelper cgroupns sh -c "
                    "'umount /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup && "
                    "exec \"$@\"' sh ")),
+    # memory.require above a parent's limit: refused, then the fix it names is followed as
+    # root (written to the parent's memory.max, not the leaf's) and the job runs.
+    VmCase("v2-require-fix-followed",
+           f"cg_make /v2-require memory.max={REQUIRE_BEFORE}\n"
+           "cg_make /v2-require/job memory.max=max\n"
+           "cat >policy.yaml <<'EOF'\n"
+           "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 128Mi\n"
+           f"memory:\n  require: {REQUIRE // MIB}Mi\nEOF\n"
+           f"ulimit -Sv {SOFT // 1024}\n"
+           f"cg_run /v2-require/job {VM_BINARY} -p policy.yaml -- true 2>refusal\n"
+           "echo \"exit status $?\"\n"
+           "cat refusal >&2\n"
+           "fix=$(sed -n 's/^  fix:     as root, write \\([0-9]*\\) or more to \\(.*\\), or "
+           "start the job outside that cgroup$/echo \\1 >\\2/p' refusal)\n"
+           "echo \"following: $fix\"\n"
+           "eval \"$fix\"\n"
+           f"cg_run /v2-require/job {VM_BINARY} -p policy.yaml -- true\n"
+           "echo \"exit status $?\"\n"),
     # `unshare -C` alone: the host's mount stays, and its root lies outside the namespace.
     VmCase("v2-cgroupns-host-mount",
            f"cg_make /v2-ns2 memory.max={NAMESPACE_PARENT_MAX}\n"
@@ -116,3 +135,21 @@ def test_cgroup_namespace_under_the_hosts_mount_finds_no_directory(vm: VmRun) ->
         found, "raised", REQUEST, (SOFT, UNLIMITED), (REQUEST, UNLIMITED),
         raised_summary(SOFT, REQUEST, UNLIMITED, found.memory_part(), would=True),
         warnings=(note,))
+
+
+def test_memory_require_fix_names_the_parents_file_and_works_when_followed(vm: VmRun) -> None:
+    facts = facts_of(vm.case(FACTS.name))
+    source = f"{CGROUP_ROOT}/v2-require/memory.max"
+    after = memory(facts, "/v2-require/job", REQUIRE, "/v2-require")
+    result = vm.case("v2-require-fix-followed")
+    assert (result.status, result.stdout) == (
+        0, f"exit status 77\nfollowing: echo {REQUIRE} >{source}\nexit status 0\n")
+    assert result.stderr == (
+        f"rlimit-init: refused: the policy requires {describe(REQUIRE)} of memory, but the "
+        f"memory ceiling is {describe(REQUIRE_BEFORE)}\n"
+        f"  asked:   addressSpace.request in policy.yaml = 128Mi ({REQUEST} bytes)\n"
+        f"  blocked: memory limit {describe(REQUIRE_BEFORE)} from {source}\n"
+        "  layer:   shell (no container, scheduler or service manager detected)\n"
+        f"  fix:     as root, write {REQUIRE} or more to {source}, or start the job outside "
+        "that cgroup\n"
+        f"rlimit-init: {raised_summary(SOFT, REQUEST, UNLIMITED, after.memory_part())}\n")
