@@ -17,7 +17,8 @@
 #
 # The inner test.sh runs every CTest entry but those that build or boot whole systems, which
 # the outer run has already proved on the same commit and which would only repeat here (each
-# downloads and builds from scratch): test_image (buildah and podman) and test_vm_* (qemu).
+# downloads and builds from scratch): test_image (buildah and podman) and vm (qemu: every
+# test_vm_*.py shares that one CTest entry).
 # It never runs this script again: this is a step of .ci/run, not a CTest entry.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,7 +52,7 @@ scripts/demo.sh
 echo "ci-fresh-root: \$ scripts/test.sh $*"
 RLIMIT_INIT_NO_SKIP=1 scripts/test.sh "$@"
 '
-exclude='^integration[.](test_image|test_vm_.*)$'
+exclude='^integration[.](test_image|vm)$'
 say "entering the fresh root"
 unshare --mount --propagation private bash -euo pipefail -c '
 root="$1"; shift
