@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "decision.h"
 
+#include "limit_value.h"
 #include "quantity.h"
 
 namespace rlimit_init {
@@ -18,7 +19,7 @@ std::optional<std::uint64_t> Resolve(const AmountSpec& spec, const Observed& obs
     case AmountSpec::Kind::kNoLimit:
       return kUnlimited;
     case AmountSpec::Kind::kHard:
-      return observed.limit.hard;
+      return observed.limit(Resource::kAs).hard;
   }
   return std::nullopt;
 }
@@ -47,7 +48,90 @@ void AddHostWarnings(const Observed& observed, Decision* d) {
   }
 }
 
+std::uint64_t ResolveValue(const AmountSpec& spec, const LimitPair& before) {
+  switch (spec.kind) {
+    case AmountSpec::Kind::kBytes:
+      return spec.bytes;
+    case AmountSpec::Kind::kHard:
+      return before.hard;
+    case AmountSpec::Kind::kNoLimit:
+    case AmountSpec::Kind::kPercent:  // resolved by the caller; unlimited is the safe reading
+      break;
+  }
+  return kUnlimited;
+}
+
+// Turns a percentage of the memory ceiling into a value; false when there is no ceiling.
+bool ResolvePercent(AmountSpec* spec, std::uint64_t ceiling) {
+  if (spec->kind != AmountSpec::Kind::kPercent) return true;
+  if (ceiling == kUnlimited) return false;
+  spec->kind = AmountSpec::Kind::kBytes;
+  spec->bytes = ApplyPercent(ceiling, spec->basis_points);
+  return true;
+}
+
 }  // namespace
+
+LimitDecision DecideLimit(Resource resource, const LimitSpec& spec, const LimitPair& before,
+                          bool may_raise_hard) {
+  LimitDecision d;
+  d.resource = resource;
+  d.before = before;
+  d.after = before;
+  d.request = ResolveValue(spec.request, before);
+  if (spec.minimum) d.minimum = ResolveValue(*spec.minimum, before);
+  const std::string name(Row(resource).name);
+  // 1. Never lower, unless the policy asks, and then only the soft limit.
+  if (before.soft >= d.request) {
+    if (before.soft > d.request && spec.lower) {
+      d.outcome = Outcome::kLowered;
+      d.after.soft = d.request;
+    } else if (before.soft > d.request && resource != Resource::kAs) {
+      d.warnings.push_back(name + ": the request " + FormatLimit(resource, d.request) +
+                           " is below the inherited soft limit " +
+                           FormatLimit(resource, before.soft) + ", which is kept; set limits." +
+                           name + ".lower: true to lower it");
+    }
+    return d;
+  }
+  const std::string prefix = resource == Resource::kAs ? "" : name + ": ";
+  if (d.request <= before.hard) {
+    // 2. Within the hard limit: raise the soft limit only.
+    d.outcome = Outcome::kRaised;
+    d.after.soft = d.request;
+  } else if (spec.raise_hard && may_raise_hard) {
+    // 3a. Above the hard limit, and allowed to move it.
+    d.outcome = Outcome::kRaised;
+    d.after = {d.request, d.request};
+  } else if (d.minimum && before.hard >= *d.minimum) {
+    // 3b. The hard limit is less than asked but enough to live with.
+    d.outcome = Outcome::kPartial;
+    d.after.soft = before.hard;
+    d.warnings.push_back(prefix + "granted the hard limit " + FormatLimit(resource, before.hard) +
+                         ", less than the " + FormatLimit(resource, d.request) +
+                         " requested; the minimum " + FormatLimit(resource, *d.minimum) +
+                         " is met");
+  } else {
+    // 3c. Nothing acceptable fits under the hard limit.
+    d.outcome = Outcome::kRefused;
+    d.blocker = Blocker::kHardLimit;
+    return d;
+  }
+  if (spec.raise_hard && !may_raise_hard && d.request > before.hard) {
+    d.warnings.push_back(
+        prefix + "raiseHard is set but the process lacks CAP_SYS_RESOURCE in the initial user "
+        "namespace, so the hard limit stays " + FormatLimit(resource, before.hard));
+  }
+  return d;
+}
+
+bool AnyRefused(const Decision& decision) {
+  if (decision.outcome == Outcome::kRefused) return true;
+  for (const LimitDecision& limit : decision.limits) {
+    if (limit.outcome == Outcome::kRefused) return true;
+  }
+  return false;
+}
 
 std::uint64_t MemoryCeiling(const Observed& observed, std::string* source) {
   std::uint64_t total = observed.host.mem_total.value_or(kUnlimited);
@@ -59,10 +143,13 @@ std::uint64_t MemoryCeiling(const Observed& observed, std::string* source) {
   return total;
 }
 
-Decision Decide(const Policy& policy, const Observed& observed) {
+namespace {
+
+// The address space: one limit among the others, with the memory ceiling and the cgroup on top.
+Decision DecideAddressSpace(const Policy& policy, const Observed& observed) {
   Decision d;
-  d.before = observed.limit;
-  d.after = observed.limit;
+  d.before = observed.limit(Resource::kAs);
+  d.after = observed.limit(Resource::kAs);
   d.ceiling = MemoryCeiling(observed, &d.ceiling_source);
   AddHostWarnings(observed, &d);
 
@@ -84,42 +171,26 @@ Decision Decide(const Policy& policy, const Observed& observed) {
     return d;
   }
 
-  const LimitPair& before = observed.limit;
+  const LimitPair& before = observed.limit(Resource::kAs);
+  LimitSpec spec;
+  spec.request.kind = AmountSpec::Kind::kBytes;
+  spec.request.bytes = *request;
+  if (minimum) spec.minimum = AmountSpec{AmountSpec::Kind::kBytes, *minimum, 0, ""};
+  spec.raise_hard = policy.raise_hard;
+  LimitDecision limit = DecideLimit(Resource::kAs, spec, before, observed.may_raise_hard);
+  d.outcome = limit.outcome;
+  d.blocker = limit.blocker;
+  d.after = limit.after;
+  for (std::string& warning : limit.warnings) d.warnings.push_back(std::move(warning));
+  if (d.outcome == Outcome::kRefused) return d;
   // 1. Never lower: a soft limit already at or above the request stays.
-  if (before.soft >= d.request_bytes) {
-    d.outcome = Outcome::kUnchanged;
+  if (d.outcome == Outcome::kUnchanged) {
     d.grant = before.soft;
     if (before.soft > observed.cgroup.limit && policy.above_cgroup != AboveCgroup::kAllow) {
       d.warnings.push_back(OomWarning(before.soft, observed.cgroup, "the inherited soft limit") +
                            "; rlimit-init does not lower limits");
     }
     return d;
-  }
-  if (d.request_bytes <= before.hard) {
-    // 2. Within the hard limit: raise the soft limit only.
-    d.outcome = Outcome::kRaised;
-    d.after.soft = d.request_bytes;
-  } else if (policy.raise_hard && observed.may_raise_hard) {
-    // 3a. Above the hard limit, and allowed to move it.
-    d.outcome = Outcome::kRaised;
-    d.after = {d.request_bytes, d.request_bytes};
-  } else if (minimum && before.hard >= *minimum) {
-    // 3b. The hard limit is less than asked but enough to live with.
-    d.outcome = Outcome::kPartial;
-    d.after.soft = before.hard;
-    d.warnings.push_back("granted the hard limit " + HumanBytes(before.hard) +
-                         ", less than the " + HumanBytes(d.request_bytes) +
-                         " requested; the minimum " + HumanBytes(*minimum) + " is met");
-  } else {
-    // 3c. Nothing acceptable fits under the hard limit.
-    d.outcome = Outcome::kRefused;
-    d.blocker = Blocker::kHardLimit;
-    return d;
-  }
-  if (policy.raise_hard && !observed.may_raise_hard && d.request_bytes > before.hard) {
-    d.warnings.push_back(
-        "raiseHard is set but the process lacks CAP_SYS_RESOURCE in the initial user namespace, "
-        "so the hard limit stays " + HumanBytes(before.hard));
   }
 
   // 5. Address space past the cgroup limit turns a MemoryError into an OOM kill.
@@ -135,10 +206,34 @@ Decision Decide(const Policy& policy, const Observed& observed) {
       d.warnings.push_back(OomWarning(d.grant, observed.cgroup, "the address space granted"));
     }
   }
-  if (observed.data_limit.soft < d.after.soft) {
+  if (observed.limit(Resource::kData).soft < d.after.soft) {
     d.warnings.push_back("the data limit (RLIMIT_DATA, ulimit -d) is " +
-                         HumanBytes(observed.data_limit.soft) +
+                         HumanBytes(observed.limit(Resource::kData).soft) +
                          ": allocations past it still fail with MemoryError");
+  }
+  return d;
+}
+
+}  // namespace
+
+Decision Decide(const Policy& policy, const Observed& observed) {
+  Decision d = DecideAddressSpace(policy, observed);
+  for (const ResourceRow& row : kResources) {
+    const std::optional<LimitSpec>& spec = policy.limits[static_cast<std::size_t>(row.resource)];
+    if (!spec || row.resource == Resource::kAs) continue;
+    const LimitPair& before = observed.limits[static_cast<std::size_t>(row.resource)];
+    LimitSpec resolved = *spec;
+    if (!ResolvePercent(&resolved.request, d.ceiling) ||
+        (resolved.minimum && !ResolvePercent(&*resolved.minimum, d.ceiling))) {
+      LimitDecision refused;
+      refused.resource = row.resource;
+      refused.outcome = Outcome::kRefused;
+      refused.blocker = Blocker::kNoCeiling;
+      refused.before = refused.after = before;
+      d.limits.push_back(std::move(refused));
+      continue;
+    }
+    d.limits.push_back(DecideLimit(row.resource, resolved, before, observed.may_raise_hard));
   }
   return d;
 }
@@ -153,6 +248,8 @@ const char* OutcomeName(Outcome outcome) {
       return "partial";
     case Outcome::kRefused:
       return "refused";
+    case Outcome::kLowered:
+      return "lowered";
   }
   return "";
 }

@@ -3,6 +3,7 @@
 // every branch is covered by the table in tests/unit/decision_test.cc.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,15 +19,21 @@ namespace rlimit_init {
 
 /// Everything Decide needs to know about the process and its host.
 struct Observed {
-  LimitPair limit;      // RLIMIT_AS as inherited
-  LimitPair data_limit;  // RLIMIT_DATA
+  /// Every rlimit as inherited, indexed by Resource (RLIMIT_AS as it was before rlimit-init
+  /// lifted its own soft limit).
+  std::array<LimitPair, kResourceCount> limits;
   bool may_raise_hard = false;  // CAP_SYS_RESOURCE in the initial user namespace
   CgroupMemory cgroup;
   HostMemory host;
   DetectedLayer layer;
+
+  LimitPair& limit(Resource resource) { return limits[static_cast<std::size_t>(resource)]; }
+  const LimitPair& limit(Resource resource) const {
+    return limits[static_cast<std::size_t>(resource)];
+  }
 };
 
-enum class Outcome { kRaised, kUnchanged, kPartial, kRefused };
+enum class Outcome { kRaised, kUnchanged, kPartial, kRefused, kLowered };
 
 /// What stands in the way when the outcome is kRefused.
 enum class Blocker {
@@ -36,6 +43,26 @@ enum class Blocker {
   kAboveCgroup,    // the grant is above the cgroup limit and aboveCgroup is refuse
   kNoCeiling,      // a percentage was asked for but no memory ceiling could be read
 };
+
+/// One rlimit's decision, by the rules every limit follows.
+struct LimitDecision {
+  Resource resource = Resource::kAs;
+  Outcome outcome = Outcome::kUnchanged;
+  Blocker blocker = Blocker::kNone;            // kHardLimit or kNone
+  std::uint64_t request = kUnlimited;          // resolved, in the resource's unit
+  std::optional<std::uint64_t> minimum;
+  LimitPair before;
+  LimitPair after;
+  std::vector<std::string> warnings;           // lowercase fragments, no prefix
+};
+
+/// Pure. The rules every limit follows, the address space's included: never lower unless
+/// `spec.lower`, and then only the soft limit; raise the soft limit within the hard one; raise
+/// the hard limit only with raiseHard and `may_raise_hard`; settle for the hard limit when it
+/// meets the minimum; otherwise refuse. `spec`'s amounts must not be percentages (the address
+/// space resolves its own before it comes here).
+LimitDecision DecideLimit(Resource resource, const LimitSpec& spec, const LimitPair& before,
+                          bool may_raise_hard);
 
 struct Decision {
   Outcome outcome = Outcome::kUnchanged;
@@ -50,7 +77,12 @@ struct Decision {
   std::uint64_t ceiling = kUnlimited;                // memory ceiling
   std::string ceiling_source;                        // where the ceiling was read
   std::vector<std::string> warnings;                 // lowercase fragments, no prefix
+  /// The policy's other limits (limits.NAME but as), in the table's order.
+  std::vector<LimitDecision> limits;
 };
+
+/// Whether the address space or any other limit was refused.
+bool AnyRefused(const Decision& decision);
 
 /// The memory ceiling: the cgroup limit, or MemTotal where that is lower or there is none.
 /// Sets `source` to the file it was read from.

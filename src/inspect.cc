@@ -22,10 +22,10 @@ std::string RenderInspectText(const Observed& o) {
   std::uint64_t ceiling = MemoryCeiling(o, &ceiling_source);
   const CgroupMemory& c = o.cgroup;
   std::string out;
-  out += "address space (RLIMIT_AS): soft " + DescribeBytes(o.limit.soft) + ", hard " +
-         DescribeBytes(o.limit.hard) + "\n";
-  out += "data (RLIMIT_DATA):        soft " + DescribeBytes(o.data_limit.soft) + ", hard " +
-         DescribeBytes(o.data_limit.hard) + "\n";
+  out += "address space (RLIMIT_AS): soft " + DescribeBytes(o.limit(Resource::kAs).soft) + ", hard " +
+         DescribeBytes(o.limit(Resource::kAs).hard) + "\n";
+  out += "data (RLIMIT_DATA):        soft " + DescribeBytes(o.limit(Resource::kData).soft) + ", hard " +
+         DescribeBytes(o.limit(Resource::kData).hard) + "\n";
   out += std::string("may raise hard limit:      ") +
          (o.may_raise_hard ? "yes (CAP_SYS_RESOURCE in the initial user namespace)"
                            : "no (needs CAP_SYS_RESOURCE in the initial user namespace)") +
@@ -59,9 +59,9 @@ std::string RenderInspectJson(const Observed& o) {
   std::string notes = "[";
   for (const std::string& note : c.notes) notes += (notes.size() > 1 ? "," : "") + JsonString(note);
   notes += "]";
-  return "{\"as_soft\":" + JsonBytes(o.limit.soft) + ",\"as_hard\":" + JsonBytes(o.limit.hard) +
-         ",\"data_soft\":" + JsonBytes(o.data_limit.soft) + ",\"data_hard\":" +
-         JsonBytes(o.data_limit.hard) + ",\"may_raise_hard\":" +
+  return "{\"as_soft\":" + JsonBytes(o.limit(Resource::kAs).soft) + ",\"as_hard\":" + JsonBytes(o.limit(Resource::kAs).hard) +
+         ",\"data_soft\":" + JsonBytes(o.limit(Resource::kData).soft) + ",\"data_hard\":" +
+         JsonBytes(o.limit(Resource::kData).hard) + ",\"may_raise_hard\":" +
          (o.may_raise_hard ? "true" : "false") + ",\"cgroup_version\":" +
          JsonString(CgroupVersionName(c.version)) + ",\"cgroup_path\":" + JsonString(c.cgroup_path) +
          ",\"cgroup_directory\":" + JsonString(c.directory) + ",\"memory_limit_bytes\":" +

@@ -8,8 +8,13 @@ namespace rlimit_init {
 
 Observed Observe(System& system, const LimitPair& inherited) {
   Observed observed;
-  observed.limit = inherited;
-  if (system.GetLimit(Resource::kData, &observed.data_limit) != 0) observed.data_limit = {};
+  for (const ResourceRow& row : kResources) {
+    // An unreadable limit stays unlimited, which no decision mistakes for a constraint.
+    if (system.GetLimit(row.resource, &observed.limit(row.resource)) != 0) {
+      observed.limit(row.resource) = {};
+    }
+  }
+  observed.limit(Resource::kAs) = inherited;
   observed.may_raise_hard = MayRaiseHardLimit(system);
   observed.cgroup = DiscoverCgroupMemory(system);
   observed.host = ReadHostMemory(system);

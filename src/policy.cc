@@ -6,6 +6,7 @@
 #include <array>
 #include <vector>
 
+#include "limit_value.h"
 #include "policy_tree.h"
 #include "quantity.h"
 #include "user.h"
@@ -102,7 +103,8 @@ class PolicyReader {
       return Fail(root.position, "", std::string("a policy must be a mapping, got ") +
                                          KindName(root.kind));
     }
-    if (auto e = CheckKeys(root, "", {"apiVersion", "addressSpace", "memory", "report", "user"})) {
+    if (auto e = CheckKeys(root, "", {"apiVersion", "addressSpace", "limits", "memory", "report",
+                                      "user"})) {
       return *e;
     }
     const Node* api = Find(root, "apiVersion");
@@ -113,8 +115,16 @@ class PolicyReader {
                   "unsupported version \"" + api->value + "\"; expected \"rlimit-init/v1\"");
     }
     const Node* space = Find(root, "addressSpace");
-    if (space == nullptr) return Fail(root.position, "addressSpace", "required key is missing");
-    if (auto e = ReadAddressSpace(*space, &policy)) return *e;
+    const Node* limits = Find(root, "limits");
+    if (space == nullptr && limits == nullptr) {
+      return Fail(root.position, "addressSpace", "required key is missing");
+    }
+    if (space != nullptr) {
+      if (auto e = ReadAddressSpace(*space, &policy)) return *e;
+    }
+    if (limits != nullptr) {
+      if (auto e = ReadLimits(*limits, space != nullptr, &policy)) return *e;
+    }
     if (const Node* memory = Find(root, "memory")) {
       if (auto e = ReadMemory(*memory, &policy)) return *e;
     }
@@ -180,6 +190,85 @@ class PolicyReader {
     }
     if (const Node* raise = Find(node, "raiseHard")) {
       if (auto e = ReadBool(*raise, "addressSpace.raiseHard", &policy->raise_hard)) return e;
+    }
+    return std::nullopt;
+  }
+
+  // limits: one key per resource, each a value (the request) or a mapping like addressSpace's.
+  std::optional<Error> ReadLimits(const Node& node, bool has_address_space,
+                                  Policy* policy) const {
+    if (auto e = ExpectMap(node, "limits")) return e;
+    if (auto e = CheckKeys(node, "limits",
+                           {"as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue",
+                            "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending",
+                            "stack"})) {
+      return e;
+    }
+    for (const auto& [key, value] : node.entries) {
+      const ResourceRow& row = *FindResource(key.value);
+      const std::string path = "limits." + key.value;
+      if (row.resource == Resource::kAs && has_address_space) {
+        return Fail(key.position, path, "the address space is already set by addressSpace; "
+                                        "keep one of the two");
+      }
+      LimitSpec spec;
+      spec.origin = path + " in " + file_name_;
+      if (auto e = ReadLimit(row, value, path, &spec)) return e;
+      if (row.resource == Resource::kAs) {
+        if (spec.lower) return Fail(value.position, path + ".lower", "the address space is "
+                                    "never lowered; remove lower");
+        policy->request = spec.request;
+        policy->minimum = spec.minimum;
+        policy->raise_hard = spec.raise_hard;
+        policy->request_origin = path + ".request in " + file_name_;
+        continue;
+      }
+      policy->limits[static_cast<std::size_t>(row.resource)] = std::move(spec);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<Error> ReadLimit(const ResourceRow& row, const Node& node,
+                                 const std::string& path, LimitSpec* spec) const {
+    const std::string expected =
+        row.unit == LimitUnit::kBytes ? "a quantity, \"unlimited\" or \"hard\""
+                                      : "a number, \"unlimited\" or \"hard\"";
+    auto read_value = [&](const Node& value, const std::string& key, bool keywords,
+                          AmountSpec* out) -> std::optional<Error> {
+      if (auto e = ExpectScalar(value, key, keywords ? expected.c_str() : "a value")) return e;
+      Result<AmountSpec> amount = ParseLimitAmount(row, value.value, keywords);
+      if (!amount) return Fail(value.position, key, amount.error());
+      *out = std::move(amount).value();
+      return std::nullopt;
+    };
+    if (node.kind != Node::Kind::kMap) {
+      // The short form: limits.nofile: 65536 is limits.nofile.request.
+      return read_value(node, path, true, &spec->request);
+    }
+    if (auto e = CheckKeys(node, path, {"request", "minimum", "raiseHard", "lower"})) return e;
+    const Node* request = Find(node, "request");
+    if (request == nullptr) return Fail(node.position, path + ".request", "required key is missing");
+    if (auto e = read_value(*request, path + ".request", true, &spec->request)) return e;
+    if (const Node* minimum = Find(node, "minimum")) {
+      AmountSpec value;
+      if (auto e = read_value(*minimum, path + ".minimum", false, &value)) return e;
+      if (value.kind == AmountSpec::Kind::kBytes &&
+          spec->request.kind == AmountSpec::Kind::kBytes && value.bytes > spec->request.bytes) {
+        return Fail(minimum->position, path + ".minimum",
+                    value.text + " is more than " + path + ".request " + spec->request.text);
+      }
+      spec->minimum = value;
+    }
+    if (const Node* raise = Find(node, "raiseHard")) {
+      if (auto e = ReadBool(*raise, path + ".raiseHard", &spec->raise_hard)) return e;
+    }
+    if (const Node* lower = Find(node, "lower")) {
+      if (auto e = ReadBool(*lower, path + ".lower", &spec->lower)) return e;
+      if (spec->lower && spec->request.kind != AmountSpec::Kind::kBytes) {
+        return Fail(lower->position, path + ".lower",
+                    "lower needs a value to lower to; " + path + ".request is " +
+                        spec->request.text);
+      }
     }
     return std::nullopt;
   }

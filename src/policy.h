@@ -2,11 +2,13 @@
 // The YAML policy, version rlimit-init/v1. The only file that includes yaml-cpp is policy.cc.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "limit.h"
 #include "result.h"
 
 namespace rlimit_init {
@@ -25,6 +27,20 @@ struct AmountSpec {
 };
 
 enum class AboveCgroup { kAllow, kWarn, kRefuse };
+
+/// One resource's section, limits.NAME: the address space's rules for any rlimit. `kBytes`
+/// amounts carry the value in the resource's own unit (bytes, files, seconds ...).
+struct LimitSpec {
+  AmountSpec request;                 // kHard when only minimum or lower is given
+  std::optional<AmountSpec> minimum;  // a value only
+  bool raise_hard = false;
+  /// The policy asks to lower the soft limit to the request when it is above it (core: 0 to
+  /// keep dumps off ephemeral storage). Never the hard limit: a process without
+  /// CAP_SYS_RESOURCE could not raise it back.
+  bool lower = false;
+  /// For messages: "limits.nofile in FILE", "--limit nofile", "RLIMIT_INIT_LIMITS".
+  std::string origin;
+};
 enum class OutputFormat { kText, kJson };
 
 struct Policy {
@@ -40,6 +56,9 @@ struct Policy {
   /// Where the request came from, for messages: "addressSpace.request in FILE", "--as",
   /// "RLIMIT_INIT_AS" or "the default (hard)". Set by whoever assembles the policy.
   std::string request_origin = "the default (hard)";
+  /// limits.NAME for every resource but as (which is request/minimum/raise_hard above),
+  /// indexed by Resource; empty where the policy says nothing and the limit is left alone.
+  std::array<std::optional<LimitSpec>, kResourceCount> limits;
 };
 
 /// Parses an amount: a quantity, "<n>%", "unlimited" or "hard". `allow_keywords` is false for

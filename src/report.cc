@@ -6,6 +6,7 @@
 
 #include "advice.h"
 #include "quantity.h"
+#include "report_limits.h"
 
 namespace rlimit_init {
 namespace {
@@ -87,6 +88,7 @@ std::string Summary(const Decision& d, const Observed& observed, const Policy& p
              DescribeBytes(d.before.soft) + " to the hard limit " + DescribeBytes(d.after.soft) +
              ", less than the " + HumanBytes(d.request_bytes) + " requested; " + memory;
     case Outcome::kRefused:
+    case Outcome::kLowered:  // the address space is never lowered
       break;
   }
   switch (d.blocker) {
@@ -171,7 +173,7 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
   if (d.outcome != Outcome::kRefused) {
     if (!quiet) out += kPrefix + Summary(d, observed, policy, would) + "\n";
     for (const std::string& w : d.warnings) out += std::string(kPrefix) + "warning: " + w + "\n";
-    return out;
+    return out + RenderLimitsText(d, observed, policy, quiet, would);
   }
   out += kPrefix + Summary(d, observed, policy) + "\n";
   AppendLine(&out, "asked:", policy.request_origin + " = " + policy.request.text +
@@ -200,7 +202,7 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
     AppendLine(&out, i == 0 ? "fix:" : "or:", advice[i]);
   }
   for (const std::string& w : d.warnings) out += std::string(kPrefix) + "warning: " + w + "\n";
-  return out;
+  return out + RenderLimitsText(d, observed, policy, quiet, would);
 }
 
 std::string JsonString(std::string_view text) {
@@ -256,7 +258,8 @@ std::string RenderJson(const Decision& d, const Observed& observed, const Policy
          (d.blocker == Blocker::kNone ? "null" : JsonString(BlockerName(d.blocker))) +
          ",\"fix\":" + (advice.empty() ? "null" : JsonString(advice.front())) +
          ",\"alternatives\":" + alternatives +
-         ",\"warnings\":" + warnings + ",\"message\":" +
+         ",\"warnings\":" + warnings + ",\"limits\":" +
+         RenderLimitsJson(d, observed, policy, would) + ",\"message\":" +
          JsonString(Summary(d, observed, policy, would)) + "}\n";
 }
 

@@ -176,7 +176,7 @@ int Run(const Invocation& invocation, System& system, const LimitPair& inherited
       RenderText(decision, observed, policy, invocation.quiet, invocation.verbose, check);
   reporter.Say(format == OutputFormat::kJson ? RenderJson(decision, observed, policy, check)
                                              : text);
-  if (decision.outcome == Outcome::kRefused) {
+  if (AnyRefused(decision)) {
     reporter.Terminate(text);
     return kExitRefused;
   }
@@ -189,6 +189,15 @@ int Run(const Invocation& invocation, System& system, const LimitPair& inherited
                                             BytesOrUnlimited(decision.after.soft) + ", hard " +
                                             BytesOrUnlimited(decision.after.hard) +
                                             ") failed: " + std::strerror(error));
+  }
+  for (const LimitDecision& limit : decision.limits) {
+    if (limit.after == limit.before) continue;
+    if (int error = system.SetLimit(limit.resource, limit.after); error != 0) {
+      return reporter.Fail(kExitInternal, "setrlimit(" + std::string(Row(limit.resource).kernel_name) +
+                                              ", soft " + BytesOrUnlimited(limit.after.soft) +
+                                              ", hard " + BytesOrUnlimited(limit.after.hard) +
+                                              ") failed: " + std::strerror(error));
+    }
   }
 
   // 6. What the workload inherits: no signal mask or ignored signals of ours, and the user

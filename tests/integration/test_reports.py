@@ -17,7 +17,7 @@ from expected import (GIB, MIB, UNLIMITED, HostMemory, describe, kubernetes_hard
 JSON_KEYS = ["outcome", "request_bytes", "minimum_bytes", "soft_before", "soft_after",
              "hard_before", "hard_after", "memory_limit_bytes", "memory_limit_source",
              "memory_ceiling_bytes", "memory_ceiling_source", "cgroup_version", "layer",
-             "blocker", "fix", "alternatives", "warnings", "message"]
+             "blocker", "fix", "alternatives", "warnings", "limits", "message"]
 
 
 def raised_line(before: int, after: int, hard: int | str, host: HostMemory) -> str:
@@ -99,6 +99,7 @@ def test_json_for_raised(run: Runner, host: HostMemory) -> None:
         "soft_before": 256 * MIB, "soft_after": 512 * MIB, "hard_before": GIB, "hard_after": GIB,
         **memory_fields(host), "blocker": None, "fix": None, "alternatives": [],
         "warnings": [],
+        "limits": [],
         "message": raised_line(256 * MIB, 512 * MIB, GIB, host)[len("rlimit-init: "):-1]}
 
 
@@ -112,6 +113,7 @@ def test_json_for_unchanged_says_unlimited_as_a_string(run: Runner, host: HostMe
         "soft_before": GIB, "soft_after": GIB, "hard_before": UNLIMITED,
         "hard_after": UNLIMITED, **memory_fields(host), "blocker": None, "fix": None,
         "alternatives": [], "warnings": [],
+        "limits": [],
         "message": f"would leave the soft address-space limit (RLIMIT_AS) at {describe(GIB)}: it "
                    f"already covers the request {describe(512 * MIB)}; hard limit unlimited; "
                    f"{host.memory_part()}"}
@@ -129,6 +131,7 @@ def test_json_for_partial_from_the_policy_format(run: Runner, workdir: Path,
         **memory_fields(host), "blocker": None, "fix": None, "alternatives": [],
         "warnings": ["granted the hard limit 1 GiB, less than the 2 GiB requested; the minimum "
                      "512 MiB is met"],
+        "limits": [],
         "message": f"would raise the soft address-space limit (RLIMIT_AS) from "
                    f"{describe(256 * MIB)} to the hard limit {describe(GIB)}, less than the 2 GiB requested; "
                    f"{host.memory_part()}"}
@@ -146,6 +149,7 @@ def test_json_for_refused(run: Runner, host: HostMemory) -> None:
         "fix": kubernetes_hard_advice(2 * GIB)[0],
         "alternatives": kubernetes_hard_advice(2 * GIB)[1:] + [minimum_advice("1Gi")],
         "warnings": [],
+        "limits": [],
         "message": f"refused: the job asks for {describe(2 * GIB)} of address space, but the "
                    f"hard limit is {describe(GIB)} and raiseHard is not set"}
 

@@ -50,7 +50,7 @@ Policy MakePolicy(const Case& c) {
 
 Observed MakeObserved(const Case& c) {
   Observed o;
-  o.limit = {c.soft, c.hard};
+  o.limit(Resource::kAs) = {c.soft, c.hard};
   o.may_raise_hard = c.may_raise_hard;
   if (c.cgroup != kInf) {
     o.cgroup.version = CgroupVersion::kV1;
@@ -170,7 +170,7 @@ TEST(Decision, ResolvesRequestAndMinimumToBytes) {
   p.request = Amount("75%");
   p.minimum = ParseAmount("1Gi", false).value();
   Observed o;
-  o.limit = {256 * kMi, kInf};
+  o.limit(Resource::kAs) = {256 * kMi, kInf};
   o.cgroup.limit = 4 * kGi;
   o.cgroup.limit_source = "/sys/fs/cgroup/job/memory.max";
   o.host.mem_total = 16 * kGi;
@@ -185,7 +185,7 @@ TEST(Decision, StrictOvercommitIsReportedWithHeadroom) {
   Policy p;
   p.request = Amount("512Mi");
   Observed o;
-  o.limit = {256 * kMi, kInf};
+  o.limit(Resource::kAs) = {256 * kMi, kInf};
   o.host.mem_total = 16 * kGi;
   o.host.overcommit_mode = 2;
   o.host.commit_limit = 10 * kGi;
@@ -202,8 +202,8 @@ TEST(Decision, CgroupNotesAndDataLimitBecomeWarnings) {
   Policy p;
   p.request = Amount("512Mi");
   Observed o;
-  o.limit = {256 * kMi, kInf};
-  o.data_limit = {128 * kMi, kInf};
+  o.limit(Resource::kAs) = {256 * kMi, kInf};
+  o.limit(Resource::kData) = {128 * kMi, kInf};
   o.cgroup.notes = {"cgroup namespace: limits set on ancestors above / are not visible"};
   o.host.mem_total = 16 * kGi;
   Decision d = Decide(p, o);

@@ -18,7 +18,7 @@ Scene HardLimitScene(Layer layer, const char* evidence) {
   Scene s;
   s.policy.request = ParseAmount("6Gi", true).value();
   s.policy.request_origin = "addressSpace.request in /etc/rlimit-init/policy.yaml";
-  s.observed.limit = {kGi, 2 * kGi};
+  s.observed.limit(Resource::kAs) = {kGi, 2 * kGi};
   s.observed.host.mem_total = 16 * kGi;
   s.observed.layer = {layer, evidence};
   return s;
@@ -68,7 +68,7 @@ Scene CgroupScene(Layer layer) {
   s.policy.request = ParseAmount("2Gi", true).value();
   s.policy.memory_require = 4 * kGi;
   s.policy.request_origin = "--as";
-  s.observed.limit = {kGi, kUnlimited};
+  s.observed.limit(Resource::kAs) = {kGi, kUnlimited};
   s.observed.host.mem_total = 16 * kGi;
   s.observed.cgroup.version = CgroupVersion::kV2;
   s.observed.cgroup.limit = kGi;
@@ -124,7 +124,7 @@ TEST(Report, AboveCgroupRefusalNamesTheGrantRaiseHardWouldHaveMade) {
   s.policy.request = ParseAmount("6Gi", true).value();
   s.policy.raise_hard = true;
   s.policy.above_cgroup = AboveCgroup::kRefuse;
-  s.observed.limit = {256 * kMi, 512 * kMi};
+  s.observed.limit(Resource::kAs) = {256 * kMi, 512 * kMi};
   s.observed.may_raise_hard = true;
   Decision d = Decide(s.policy, s.observed);
   EXPECT_EQ(d.grant, 6 * kGi);
@@ -140,7 +140,7 @@ TEST(Report, AboveCgroupRefusalNamesTheGrantRaiseHardWouldHaveMade) {
 TEST(Report, SuccessLineAndWarningsAndQuiet) {
   Scene s = CgroupScene(Layer::kShell);
   s.policy.memory_require.reset();
-  s.observed.limit = {256 * kMi, kUnlimited};
+  s.observed.limit(Resource::kAs) = {256 * kMi, kUnlimited};
   const std::string warning =
       "rlimit-init: warning: the address space granted (2 GiB) is above the cgroup memory limit "
       "1 GiB (/sys/fs/cgroup/job/memory.max): past 1 GiB the kernel OOM-kills the job instead "
@@ -165,7 +165,7 @@ TEST(Report, JsonCarriesEveryKey) {
             "\"memory_ceiling_source\":\"/proc/meminfo MemTotal\",\"cgroup_version\":\"none\","
             "\"layer\":\"shell\",\"blocker\":null,\"fix\":null,\"alternatives\":[],"
             "\"warnings\":[\"granted the hard "
-            "limit 2 GiB, less than the 6 GiB requested; the minimum 1 GiB is met\"],"
+            "limit 2 GiB, less than the 6 GiB requested; the minimum 1 GiB is met\"],\"limits\":[],"
             "\"message\":\"raised the soft address-space limit (RLIMIT_AS) from 1 GiB "
             "(1073741824 bytes, ulimit -v 1048576) to the hard limit 2 GiB (2147483648 bytes, "
             "ulimit -v 2097152), less than the 6 GiB requested; no cgroup memory limit; host "
