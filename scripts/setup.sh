@@ -10,7 +10,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 build_packages=(g++ cmake make file libyaml-cpp-dev libboost-program-options-dev python3)
 test_packages=(googletest libgtest-dev python3-pytest python3-yaml util-linux runc
-  busybox-static valgrind hyperfine procps libbenchmark-dev jq man-db lintian qemu-system-x86)
+  busybox-static valgrind hyperfine procps libbenchmark-dev jq man-db lintian qemu-system-x86 git)
 
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"
