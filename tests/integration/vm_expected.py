@@ -87,7 +87,9 @@ def check_json(memory_seen: HostMemory, outcome: str, request: int | str,
         "memory_ceiling_bytes": memory_seen.ceiling,
         "memory_ceiling_source": memory_seen.ceiling_source,
         "cgroup_version": "v2", "layer": layer, "blocker": blocker, "fix": fix,
-        "alternatives": list(alternatives), "warnings": list(warnings), "message": message,
+        "alternatives": list(alternatives),
+        # The other rlimits a policy's limits section sets; these cases set none.
+        "limits": [], "warnings": list(warnings), "message": message,
     }
 
 
