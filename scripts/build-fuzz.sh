@@ -31,7 +31,7 @@ readonly BIN_FLAGS="${COMMON_FLAGS} -fsanitize=fuzzer,${SANITIZE}"
 
 # The project sources each fuzzer needs beside its harness: the policy loader and what it calls.
 # Nothing here makes a syscall, so no System implementation is linked.
-readonly LOADER_SOURCES="src/policy.cc src/policy_tree.cc src/quantity.cc src/user.cc src/yaml_subset.cc"
+readonly LOADER_SOURCES="src/policy.cc src/policy_tree.cc src/quantity.cc src/termination.cc src/text.cc src/user.cc src/yaml_subset.cc"
 declare -A FUZZER_SOURCES=(
   [policy_fuzzer]="${LOADER_SOURCES}"
   [quantity_fuzzer]="${LOADER_SOURCES}"

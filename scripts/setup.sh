@@ -11,6 +11,8 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_packages=(g++ cmake make file libyaml-cpp-dev libboost-program-options-dev python3)
 test_packages=(googletest libgtest-dev python3-pytest python3-yaml util-linux runc
   busybox-static valgrind hyperfine procps libbenchmark-dev jq man-db lintian qemu-system-x86 git)
+# test_faults_io.py watches with strace that nothing writes a kernel file.
+test_packages+=(strace)
 
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"

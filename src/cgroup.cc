@@ -5,10 +5,21 @@
 #include <cstring>
 
 #include "system.h"
+#include "text.h"
 
 namespace rlimit_init {
 
 namespace {
+
+// Linux's PATH_MAX: open() refuses a longer path with ENAMETOOLONG, so the files of a cgroup
+// deeper than this cannot be read by name, and /proc/self/cgroup never shows a longer path.
+constexpr std::size_t kPathMax = 4096;
+// mountinfo has a line per mount; hosts with tens of thousands of mounts exist (12,000 mounts
+// are about 1.5 MiB). Past this it is cut, and the report says so.
+constexpr std::size_t kMaxMountInfoBytes = 16 << 20;
+// Notes past this many are counted, not kept: a deep hierarchy of unreadable files must not
+// grow the report with every ancestor.
+constexpr std::size_t kMaxNotes = 16;
 
 std::string ErrnoText(int error) {
   std::string text = std::strerror(error);
@@ -18,7 +29,7 @@ std::string ErrnoText(int error) {
 
 // One allocation instead of the temporaries of `directory + "/" + name`: discovery builds a
 // path for every file it reads.
-std::string FilePath(const std::string& directory, std::string_view name) {
+std::string FilePath(std::string_view directory, std::string_view name) {
   std::string path;
   path.reserve(directory.size() + 1 + name.size());
   if (directory != "/") path += directory;
@@ -57,9 +68,29 @@ class Reader {
   /// controller is enabled, memory.memsw.* only with swap accounting.
   std::optional<std::string> Read(const std::string& path, bool may_be_missing,
                                   bool* exists = nullptr) {
-    ReadResult read = system_.ReadHostFile(path);
+    return Use(system_.ReadHostFile(path), path, may_be_missing, exists);
+  }
+
+  /// Reads a file that grows with the host up to `max_bytes`; a cut is noted.
+  std::optional<std::string> ReadUpTo(const std::string& path, std::size_t max_bytes, bool* cut) {
+    ReadResult read = system_.ReadHostFileUpTo(path, max_bytes);
+    *cut = read.ok && read.cut;
+    if (*cut) {
+      Note(path + " is larger than " + std::to_string(max_bytes >> 20) +
+           " MiB: only its start was read, so what it says further on is not seen");
+    }
+    return Use(std::move(read), path, false, nullptr);
+  }
+
+  std::optional<std::string> Use(ReadResult read, const std::string& path, bool may_be_missing,
+                                 bool* exists) {
     if (exists != nullptr) *exists = read.ok || read.error != ENOENT;
     if (read.ok) return std::move(read.data);
+    if (read.error == ENAMETOOLONG) {
+      // Every deeper file fails the same way: said once, by Finish.
+      past_path_max_ = true;
+      return std::nullopt;
+    }
     if (!may_be_missing || read.error != ENOENT) {
       Note("cannot read " + path + ": " + ErrnoText(read.error));
     }
@@ -75,30 +106,64 @@ class Reader {
 
   std::optional<std::uint64_t> ParseLimit(const std::string& what, std::string_view text) {
     std::optional<std::uint64_t> limit = ParseCgroupLimit(text, page_size_);
-    if (!limit) Note("cannot parse " + what + ": \"" + std::string(TrimWhitespace(text)) + "\"");
+    if (!limit) Note("cannot parse " + what + ": " + Quoted(TrimWhitespace(text)));
     return limit;
   }
 
-  void Note(std::string note) {
-    notes_.push_back(std::move(note));
+  /// Notes are single lines of the report: control characters and bytes that are not UTF-8
+  /// in paths and file contents are escaped.
+  void Note(std::string_view note) {
     had_problem_ = true;
+    if (notes_.size() < kMaxNotes) {
+      notes_.push_back(MessageLine(note));
+    } else {
+      ++dropped_notes_;
+    }
   }
   bool had_problem() const { return had_problem_; }
+
+  /// Whether the files of `directory` can be opened by name (see kPathMax); the first that
+  /// cannot is noted by Finish. Checked before a path is built, so that a deep hierarchy costs
+  /// no path per level.
+  bool Reachable(std::string_view directory) {
+    // The longest name read is memory.memsw.limit_in_bytes.
+    constexpr std::size_t kLongestName = sizeof("memory.memsw.limit_in_bytes");
+    if (directory.size() + 1 + kLongestName <= kPathMax) return true;
+    past_path_max_ = true;
+    return false;
+  }
+  bool past_path_max() const { return past_path_max_; }
+
+  /// Adds the notes said once: cgroups past PATH_MAX, and how many notes were left out.
+  void Finish(std::size_t directory_length) {
+    if (past_path_max_) {
+      Note("the cgroup directory is " + std::to_string(directory_length) +
+           " bytes long: the files of its levels past PATH_MAX (" + std::to_string(kPathMax) +
+           " bytes) were not read, so their limits are not known");
+    }
+    if (dropped_notes_ > 0) {
+      notes_.push_back("and " + std::to_string(dropped_notes_) + " more problems like these");
+    }
+  }
 
  private:
   System& system_;
   std::uint64_t page_size_;
   std::vector<std::string>& notes_;
   bool had_problem_ = false;
+  bool past_path_max_ = false;
+  std::size_t dropped_notes_ = 0;
 };
 
 // Of the mounts of one hierarchy, the one whose root lies above the cgroup and is shortest, so
 // that the most ancestors are visible. Falls back to the first mount, to say why it fails.
+// Linear in the size of mountinfo: the cgroup path is scanned once, not once per mount.
 const MountInfo* ChooseMount(const std::vector<MountInfo>& mounts, const ProcCgroupEntry& entry) {
   if (mounts.empty()) return nullptr;
+  if (ClimbsOut(entry.path)) return &mounts.front();
   const MountInfo* best = nullptr;
   for (const MountInfo& mount : mounts) {
-    if (CgroupPathBelowRoot(entry.path, mount.root) &&
+    if (IsAtOrBelowRoot(entry.path, mount.root) &&
         (best == nullptr || mount.root.size() < best->root.size())) {
       best = &mount;
     }
@@ -106,10 +171,20 @@ const MountInfo* ChooseMount(const std::vector<MountInfo>& mounts, const ProcCgr
   return best != nullptr ? best : &mounts.front();
 }
 
-// Translates the cgroup path against the mount and returns the directories from the cgroup up
-// to the mount point; empty (with a note) when the cgroup is not visible through the mount.
-std::vector<std::string> VisibleDirectories(const ProcCgroupEntry& entry, const MountInfo& mount,
-                                            Reader& reader, CgroupMemory& result) {
+// The directories from the cgroup up to the mount point, each a prefix of the cgroup's own
+// directory: one string and one length per level, so a deep path costs linear memory.
+struct Hierarchy {
+  std::string leaf;                  // the cgroup's directory
+  std::vector<std::size_t> lengths;  // of each directory, the cgroup's first, the mount's last
+  std::string_view At(std::size_t level) const {
+    return std::string_view(leaf).substr(0, lengths[level]);
+  }
+};
+
+// Translates the cgroup path against the mount; empty (with a note) when the cgroup is not
+// visible through the mount.
+Hierarchy VisibleDirectories(const ProcCgroupEntry& entry, const MountInfo& mount, Reader& reader,
+                             CgroupMemory& result) {
   result.cgroup_path = entry.path;
   if (entry.deleted) reader.Note("cgroup " + entry.path + " has been deleted");
   std::optional<std::string> below = CgroupPathBelowRoot(entry.path, mount.root);
@@ -118,38 +193,35 @@ std::vector<std::string> VisibleDirectories(const ProcCgroupEntry& entry, const 
                 " of the cgroup mount at " + mount.mount_point);
     return {};
   }
-  auto join = [&mount](std::string_view relative) {
-    if (mount.mount_point == "/")
-      return relative.empty() ? std::string("/") : std::string(relative);
-    std::string directory;
-    directory.reserve(mount.mount_point.size() + relative.size());
-    directory += mount.mount_point;
-    directory += relative;
-    return directory;
-  };
-  std::vector<std::string> directories;
+  Hierarchy hierarchy;
+  const bool at_slash = mount.mount_point == "/";
+  hierarchy.leaf = at_slash ? (below->empty() ? std::string("/") : *below)
+                            : mount.mount_point + *below;
+  const std::size_t base = at_slash ? 0 : mount.mount_point.size();
   std::string_view relative = *below;
   while (true) {
-    directories.push_back(join(relative));
+    hierarchy.lengths.push_back(base + (relative.empty() && at_slash ? 1 : relative.size()));
     if (relative.empty()) break;
     relative = relative.substr(0, relative.rfind('/'));
   }
-  result.directory = directories.front();
-  return directories;
+  result.directory = hierarchy.leaf;
+  return hierarchy;
 }
 
-void DiscoverV1(const std::vector<std::string>& directories, Reader& reader, CgroupMemory& result) {
+void DiscoverV1(const Hierarchy& directories, Reader& reader, CgroupMemory& result) {
   Bound limit;
   Bound memsw;
-  for (std::size_t i = 0; i < directories.size(); ++i) {
-    const std::string& directory = directories[i];
+  for (std::size_t i = 0; i < directories.lengths.size(); ++i) {
+    const std::string_view directory = directories.At(i);
+    if (!reader.Reachable(directory)) continue;
     if (i > 0) {
       // Before kernel 5.11 a parent with use_hierarchy 0 did not charge its children, so its
       // limit and every limit above it do not bind the process.
       const std::string flag_path = FilePath(directory, "memory.use_hierarchy");
       std::optional<std::string> flag = reader.Read(flag_path, true);
       if (flag && TrimWhitespace(*flag) == "0") {
-        reader.Note(flag_path + " is 0, so limits on " + directory + " and above do not apply");
+        reader.Note(flag_path + " is 0, so limits on " + std::string(directory) +
+                    " and above do not apply");
         break;
       }
     }
@@ -161,8 +233,10 @@ void DiscoverV1(const std::vector<std::string>& directories, Reader& reader, Cgr
   // memory.stat's hierarchical limits are the kernel's own minimum over every ancestor,
   // including those above the mount root that a container cannot see.
   const bool all_files_read = !reader.had_problem();
-  const std::string stat_path = FilePath(directories.front(), "memory.stat");
-  if (std::optional<std::string> stat = reader.Read(stat_path, false)) {
+  const std::string stat_path = FilePath(directories.leaf, "memory.stat");
+  if (!reader.Reachable(directories.leaf)) {
+    // The leaf's memory.stat is past PATH_MAX too; Finish says so.
+  } else if (std::optional<std::string> stat = reader.Read(stat_path, false)) {
     const std::string source = stat_path + " hierarchical_memory_limit";
     std::optional<std::string_view> text = FindFlatKeyedValue(*stat, "hierarchical_memory_limit");
     if (!text) {
@@ -185,13 +259,15 @@ void DiscoverV1(const std::vector<std::string>& directories, Reader& reader, Cgr
   result.swap_max = memsw.value;
 }
 
-void DiscoverV2(const MountInfo& mount, const std::vector<std::string>& directories, Reader& reader,
+void DiscoverV2(const MountInfo& mount, const Hierarchy& directories, Reader& reader,
                 CgroupMemory& result) {
   Bound limit;
   Bound high;
   bool any_memory_max = false;
   bool top_has_memory_max = false;
-  for (const std::string& directory : directories) {
+  for (std::size_t i = 0; i < directories.lengths.size(); ++i) {
+    const std::string_view directory = directories.At(i);
+    if (!reader.Reachable(directory)) continue;
     // memory.max exists only where the parent enabled the memory controller, never in the
     // root cgroup, so its absence is normal.
     bool exists = false;
@@ -202,7 +278,9 @@ void DiscoverV2(const MountInfo& mount, const std::vector<std::string>& director
     const std::string high_path = FilePath(directory, "memory.high");
     if (auto value = reader.ReadLimit(high_path, true)) high.Offer(*value, high_path);
   }
-  if (auto value = reader.ReadLimit(FilePath(directories.front(), "memory.swap.max"), true)) {
+  if (!reader.Reachable(directories.leaf)) {
+    // The leaf's memory.swap.max is past PATH_MAX too; Finish says so.
+  } else if (auto value = reader.ReadLimit(FilePath(directories.leaf, "memory.swap.max"), true)) {
     result.swap_max = *value;
   }
   // The real root cgroup has no memory.max: where the topmost visible directory has one, the
@@ -214,7 +292,7 @@ void DiscoverV2(const MountInfo& mount, const std::vector<std::string>& director
                           " and below: limits set on its ancestors are not visible");
   }
   if (!any_memory_max) {
-    reader.Note("no memory.max file in " + directories.front() + " or any visible ancestor");
+    reader.Note("no memory.max file in " + directories.leaf + " or any visible ancestor");
   }
   result.limit = limit.value;
   result.limit_source = limit.source;
@@ -224,13 +302,15 @@ void DiscoverV2(const MountInfo& mount, const std::vector<std::string>& director
 
 }  // namespace
 
-CgroupMemory DiscoverCgroupMemory(System& system) {
-  CgroupMemory result;
-  Reader reader(system, &result.notes);
+namespace {
+
+void Discover(Reader& reader, CgroupMemory& result) {
   const std::optional<std::string> cgroup_text = reader.Read("/proc/self/cgroup", false);
-  if (!cgroup_text) return result;
-  const std::optional<std::string> mountinfo_text = reader.Read("/proc/self/mountinfo", false);
-  if (!mountinfo_text) return result;
+  if (!cgroup_text) return;
+  bool cut = false;
+  const std::optional<std::string> mountinfo_text =
+      reader.ReadUpTo("/proc/self/mountinfo", kMaxMountInfoBytes, &cut);
+  if (!mountinfo_text) return;
   const std::vector<ProcCgroupEntry> entries = ParseProcCgroup(*cgroup_text);
   const CgroupMounts mounts = ParseCgroupMounts(*mountinfo_text);
 
@@ -245,23 +325,48 @@ CgroupMemory DiscoverCgroupMemory(System& system) {
   if (v1_entry != nullptr) {
     const MountInfo* mount = ChooseMount(mounts.v1_memory, *v1_entry);
     if (mount == nullptr) {
-      reader.Note("the cgroup v1 memory controller is in use but not mounted");
-      return result;
+      reader.Note(cut ? "the cgroup v1 memory controller is in use but its mount is not in the "
+                        "part of /proc/self/mountinfo that was read"
+                      : "the cgroup v1 memory controller is in use but not mounted");
+      return;
     }
     result.version = CgroupVersion::kV1;
-    std::vector<std::string> directories = VisibleDirectories(*v1_entry, *mount, reader, result);
-    if (!directories.empty()) DiscoverV1(directories, reader, result);
-    return result;
+    Hierarchy directories = VisibleDirectories(*v1_entry, *mount, reader, result);
+    if (!directories.lengths.empty()) DiscoverV1(directories, reader, result);
+    return;
   }
   const MountInfo* v2_mount = v2_entry != nullptr ? ChooseMount(mounts.v2, *v2_entry) : nullptr;
   if (v2_mount == nullptr) {
-    reader.Note(mounts.any ? "no mounted cgroup hierarchy has the memory controller"
-                           : "no cgroup filesystem is mounted");
-    return result;
+    // A cut mountinfo proves nothing about what is not mounted: say where the search stopped.
+    if (cut) {
+      reader.Note("no cgroup mount with the memory controller in the part of "
+                  "/proc/self/mountinfo that was read");
+    } else {
+      reader.Note(mounts.any ? "no mounted cgroup hierarchy has the memory controller"
+                             : "no cgroup filesystem is mounted");
+    }
+    return;
   }
   result.version = CgroupVersion::kV2;
-  std::vector<std::string> directories = VisibleDirectories(*v2_entry, *v2_mount, reader, result);
-  if (!directories.empty()) DiscoverV2(*v2_mount, directories, reader, result);
+  Hierarchy directories = VisibleDirectories(*v2_entry, *v2_mount, reader, result);
+  if (!directories.lengths.empty()) DiscoverV2(*v2_mount, directories, reader, result);
+}
+
+// A path as reports show it: one line, valid UTF-8, and no longer than any path Linux opens.
+std::string Shown(std::string_view path) { return Excerpt(path, kPathMax); }
+
+}  // namespace
+
+CgroupMemory DiscoverCgroupMemory(System& system) {
+  CgroupMemory result;
+  Reader reader(system, &result.notes);
+  Discover(reader, result);
+  reader.Finish(result.directory.size());
+  // From here on the paths are only shown, never opened.
+  result.limit_source = Shown(result.limit_source);
+  result.high_source = Shown(result.high_source);
+  result.cgroup_path = Shown(result.cgroup_path);
+  result.directory = Shown(result.directory);
   return result;
 }
 

@@ -71,6 +71,13 @@ std::optional<std::string_view> FindFlatKeyedValue(std::string_view text, std::s
 /// as a cgroup namespace shows cgroups outside it).
 std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path, std::string_view root);
 
+/// Whether a cgroup path has a ".." component (a cgroup namespace shows cgroups outside it so).
+bool ClimbsOut(std::string_view cgroup_path);
+
+/// Whether `cgroup_path` is `root` or below it, by its components; ignores "..", see ClimbsOut.
+/// Costs the length of `root`, not of the path, so it can be asked of every mount.
+bool IsAtOrBelowRoot(std::string_view cgroup_path, std::string_view root);
+
 enum class CgroupVersion { kNone, kV1, kV2 };
 
 /// "none", "v1" or "v2", as reports and JSON show it.

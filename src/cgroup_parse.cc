@@ -228,20 +228,28 @@ std::optional<std::string_view> FindFlatKeyedValue(std::string_view text, std::s
   return found;
 }
 
-std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path,
-                                               std::string_view root) {
+bool ClimbsOut(std::string_view cgroup_path) {
   Parts components(cgroup_path, '/');
   for (std::string_view component; components.Next(&component);) {
-    if (component == "..") return std::nullopt;
+    if (component == "..") return true;
   }
+  return false;
+}
+
+bool IsAtOrBelowRoot(std::string_view cgroup_path, std::string_view root) {
+  if (root.size() > 1 && root.ends_with('/')) root.remove_suffix(1);
+  if (root == "/") return true;
+  return cgroup_path.starts_with(root) &&
+         (cgroup_path.size() == root.size() || cgroup_path[root.size()] == '/');
+}
+
+std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path,
+                                               std::string_view root) {
+  if (ClimbsOut(cgroup_path) || !IsAtOrBelowRoot(cgroup_path, root)) return std::nullopt;
   if (root.size() > 1 && root.ends_with('/')) root.remove_suffix(1);
   if (cgroup_path == root) return std::string();
   if (root == "/") return std::string(cgroup_path);
-  if (cgroup_path.starts_with(root) && cgroup_path.size() > root.size() &&
-      cgroup_path[root.size()] == '/') {
-    return std::string(cgroup_path.substr(root.size()));
-  }
-  return std::nullopt;
+  return std::string(cgroup_path.substr(root.size()));
 }
 
 std::string_view TrimWhitespace(std::string_view s) {

@@ -8,6 +8,13 @@
 namespace rlimit_init {
 
 int InstallTo(System& system, const std::string& dir, bool quiet) {
+  // An empty DIR would resolve to "/rlimit-init", the root of whatever container runs this.
+  if (dir.empty()) {
+    system.WriteStderr(
+        "rlimit-init: bad command line: install needs a directory, not \"\"; see rlimit-init "
+        "--help\n");
+    return 64;  // EX_USAGE, as every bad command line
+  }
   std::string failed_call;
   int error = system.InstallSelf(dir, kInstalledName, 0755, &failed_call);
   std::string target = dir + (dir.empty() || dir.back() != '/' ? "/" : "") + kInstalledName;

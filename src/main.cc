@@ -1,42 +1,69 @@
 // SPDX-License-Identifier: Apache-2.0
 // rlimit-init: grant a workload the address space its policy asks for, then exec it.
+#include <new>
+
 #include "cli.h"
 #include "report.h"
 #include "run.h"
 #include "system_real.h"
 
+namespace {
+
+// Written without allocating, when allocating is what failed.
+constexpr std::string_view kOutOfMemory =
+    "rlimit-init: out of memory: the hard address-space or data limit (ulimit -Hv, ulimit -Hd) "
+    "leaves rlimit-init too little to read the policy and the host; nothing was executed\n";
+constexpr std::string_view kOutOfMemoryJson =
+    "{\"outcome\":\"error\",\"exit_code\":70,\"message\":\"out of memory: the hard "
+    "address-space or data limit (ulimit -Hv, ulimit -Hd) leaves rlimit-init too little to read "
+    "the policy and the host; nothing was executed\"}\n";
+
+}  // namespace
+
 int main(int argc, char** argv) {
   rlimit_init::RealSystem system;
+  bool json = false;
+  try {
+    // 1. A report that cannot be written (stderr a closed pipe, a file past RLIMIT_FSIZE) must
+    //    not kill rlimit-init: writes fail with EPIPE or EFBIG instead. ResetSignals gives the
+    //    workload default dispositions again before exec.
+    system.IgnoreWriteSignals();
 
-  // 1. Read RLIMIT_AS as inherited, then lift our own soft limit to the hard limit, so that the
-  //    limit rlimit-init was asked to lift can never stop rlimit-init itself. The decided
-  //    value is set just before exec.
-  rlimit_init::LimitPair inherited;
-  if (int error = system.GetLimit(rlimit_init::Resource::kAs, &inherited); error != 0) {
-    system.WriteStderr("rlimit-init: getrlimit(RLIMIT_AS) failed\n");
+    // 2. Read RLIMIT_AS as inherited, then lift our own soft limit to the hard limit, so that
+    //    the limit rlimit-init was asked to lift can never stop rlimit-init itself. The decided
+    //    value is set just before exec.
+    rlimit_init::LimitPair inherited;
+    if (int error = system.GetLimit(rlimit_init::Resource::kAs, &inherited); error != 0) {
+      system.WriteStderr("rlimit-init: getrlimit(RLIMIT_AS) failed\n");
+      return rlimit_init::kExitInternal;
+    }
+    if (inherited.soft < inherited.hard) {
+      system.SetLimit(rlimit_init::Resource::kAs, {inherited.hard, inherited.hard});
+    }
+
+    // 3. Parse the command line.
+    //    An error answers in JSON when a well-formed --output json is on the same line.
+    rlimit_init::OutputFormat error_format = rlimit_init::OutputFormat::kText;
+    rlimit_init::Result<rlimit_init::Invocation> invocation =
+        rlimit_init::ParseCommandLine(argc, argv, &error_format);
+    if (!invocation) {
+      const std::string message =
+          "bad command line: " + invocation.error() + "; see rlimit-init --help";
+      system.WriteStderr(error_format == rlimit_init::OutputFormat::kJson
+                             ? rlimit_init::RenderErrorJson(rlimit_init::kExitUsage, message)
+                             : "rlimit-init: " + message + "\n");
+      return rlimit_init::kExitUsage;
+    }
+    json = invocation->output == rlimit_init::OutputFormat::kJson;
+    const char* root = invocation->host_root ? invocation->host_root->c_str()
+                                             : system.GetEnv("RLIMIT_INIT_HOST_ROOT");
+    if (root != nullptr) system.set_host_root(root);
+
+    // 4. Decide, report, and exec the workload (Run returns only when it does not exec).
+    return rlimit_init::Run(*invocation, system, inherited);
+  } catch (const std::bad_alloc&) {
+    // Anywhere before exec, so nothing has been executed.
+    system.WriteStderr(json ? kOutOfMemoryJson : kOutOfMemory);
     return rlimit_init::kExitInternal;
   }
-  if (inherited.soft < inherited.hard) {
-    system.SetLimit(rlimit_init::Resource::kAs, {inherited.hard, inherited.hard});
-  }
-
-  // 2. Parse the command line.
-  //    An error answers in JSON when a well-formed --output json is on the same line.
-  rlimit_init::OutputFormat error_format = rlimit_init::OutputFormat::kText;
-  rlimit_init::Result<rlimit_init::Invocation> invocation =
-      rlimit_init::ParseCommandLine(argc, argv, &error_format);
-  if (!invocation) {
-    const std::string message =
-        "bad command line: " + invocation.error() + "; see rlimit-init --help";
-    system.WriteStderr(error_format == rlimit_init::OutputFormat::kJson
-                           ? rlimit_init::RenderErrorJson(rlimit_init::kExitUsage, message)
-                           : "rlimit-init: " + message + "\n");
-    return rlimit_init::kExitUsage;
-  }
-  const char* root = invocation->host_root ? invocation->host_root->c_str()
-                                           : system.GetEnv("RLIMIT_INIT_HOST_ROOT");
-  if (root != nullptr) system.set_host_root(root);
-
-  // 3. Decide, report, and exec the workload (Run returns only when it does not exec).
-  return rlimit_init::Run(*invocation, system, inherited);
 }

@@ -9,6 +9,8 @@
 #include "limit_value.h"
 #include "policy_tree.h"
 #include "quantity.h"
+#include "termination.h"
+#include "text.h"
 #include "user.h"
 
 namespace rlimit_init {
@@ -321,7 +323,10 @@ class PolicyReader {
       }
       if (!path->value.empty() && path->value.front() != '/') {
         return Fail(path->position, "report.terminationMessagePath",
-                    "must be an absolute path or \"\", got \"" + path->value + "\"");
+                    "must be an absolute path or \"\", got " + Quoted(path->value));
+      }
+      if (std::optional<std::string> why = UnsafeTerminationPath(path->value)) {
+        return Fail(path->position, "report.terminationMessagePath", *why);
       }
       policy->termination_message_path = path->value;
     }

@@ -4,6 +4,8 @@
 // stack), and no yaml-cpp exception escapes this file.
 #include "policy_tree.h"
 
+#include <new>
+
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/mark.h>
@@ -245,6 +247,8 @@ bool ParseYamlTreeWithYamlCpp(std::string_view text, Node* root, TreeError* erro
     return fail(rejection.position, rejection.message);
   } catch (const YAML::Exception& e) {
     return fail(ToPosition(e.mark), "invalid YAML: " + e.msg);
+  } catch (const std::bad_alloc&) {
+    throw;  // not the policy's fault: main() reports it as out of memory
   } catch (const std::exception& e) {
     return fail({}, std::string("invalid YAML: ") + e.what());
   }

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "limit.h"
+#include "text.h"
 
 namespace rlimit_init {
 namespace {
@@ -43,8 +44,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   }
   return true;
 }
-
-std::string Quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 // Explains a suffix that is not one of ours, naming the likely intended one.
 Error UnknownSuffix(std::string_view text, std::string_view suffix) {

@@ -7,6 +7,7 @@
 #include "advice.h"
 #include "quantity.h"
 #include "report_limits.h"
+#include "text.h"
 
 namespace rlimit_init {
 namespace {
@@ -205,27 +206,7 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
   return out + RenderLimitsText(d, observed, policy, quiet, would);
 }
 
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (u < 0x20) {
-      char buffer[8];
-      std::snprintf(buffer, sizeof buffer, "\\u%04x", u);
-      out += buffer;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
+std::string JsonString(std::string_view text) { return JsonQuote(text); }
 
 std::string JsonBytes(std::uint64_t bytes) {
   return bytes == kUnlimited ? "\"unlimited\"" : std::to_string(bytes);

@@ -12,12 +12,13 @@
 #include "policy.h"
 #include "quantity.h"
 #include "report.h"
+#include "termination.h"
+#include "text.h"
 #include "user.h"
 
 namespace rlimit_init {
 namespace {
 
-constexpr std::size_t kTerminationMessageMax = 4096;
 constexpr std::size_t kMaxAccountFileBytes = 4 << 20;
 
 // Says an error, in the chosen format, on stderr and in the termination message file. For
@@ -31,8 +32,11 @@ class Reporter {
   void set_termination_path(const std::string& path) { termination_path_ = path; }
 
   int Fail(int exit_code, const std::string& message) {
-    std::string text = "rlimit-init: " + message + "\n";
-    std::string said = format_ == OutputFormat::kJson ? RenderErrorJson(exit_code, message) : text;
+    // One line whatever the message quotes: a value with a newline cannot forge a second
+    // "rlimit-init:" line, and a huge one cannot flood the log.
+    const std::string line = MessageLine(message);
+    std::string text = "rlimit-init: " + line + "\n";
+    std::string said = format_ == OutputFormat::kJson ? RenderErrorJson(exit_code, line) : text;
     if (exit_code == kExitUsage) {
       system_.WriteStderr(said);  // as every bad command line, whatever the subcommand
     } else {
@@ -63,7 +67,7 @@ class Reporter {
   System& system_;
   OutputFormat format_;
   bool to_stdout_;
-  std::string termination_path_ = "/dev/termination-log";
+  std::string termination_path_ = kDefaultTerminationPath;
 };
 
 // Why an account file could not be read, or "" when it can be used: a missing one reads as
@@ -135,6 +139,7 @@ int Run(const Invocation& invocation, System& system, const LimitPair& inherited
     Result<Policy> parsed = ParsePolicy(file.data, *policy_path);
     if (!parsed) return reporter.Fail(kExitConfig, "invalid policy: " + parsed.error());
     policy = std::move(parsed).value();
+    policy.source = Printable(policy.source);  // from here on only shown
   }
   OutputFormat format = invocation.output.value_or(policy.format.value_or(OutputFormat::kText));
   reporter.set_format(format);
@@ -171,24 +176,30 @@ int Run(const Invocation& invocation, System& system, const LimitPair& inherited
   Observed observed = Observe(system, inherited);
   Decision decision = Decide(policy, observed);
 
-  // 4. Report.
+  // 4. Report a refusal or a check; a grant is reported once it has been applied.
   std::string text =
       RenderText(decision, observed, policy, invocation.quiet, invocation.verbose, check);
-  reporter.Say(format == OutputFormat::kJson ? RenderJson(decision, observed, policy, check)
-                                             : text);
+  const std::string report =
+      format == OutputFormat::kJson ? RenderJson(decision, observed, policy, check) : text;
   if (AnyRefused(decision)) {
+    reporter.Say(report);
     reporter.Terminate(text);
     return kExitRefused;
   }
-  if (check) return 0;
+  if (check) {
+    reporter.Say(report);
+    return 0;
+  }
 
   // 5. Set the decided limits just before exec: until now rlimit-init ran under its own lifted
-  // soft limit, so the limit it was asked to lift never stopped it.
+  // soft limit, so the limit it was asked to lift never stopped it. The report follows, so
+  // that it never says "raised" about a limit the kernel refused to set.
   if (int error = system.SetLimit(Resource::kAs, decision.after); error != 0) {
     return reporter.Fail(kExitInternal, "setrlimit(RLIMIT_AS, soft " +
                                             BytesOrUnlimited(decision.after.soft) + ", hard " +
                                             BytesOrUnlimited(decision.after.hard) +
-                                            ") failed: " + std::strerror(error));
+                                            ") failed: " + std::strerror(error) +
+                                            "; the decided limits were not applied");
   }
   for (const LimitDecision& limit : decision.limits) {
     if (limit.after == limit.before) continue;
@@ -196,9 +207,11 @@ int Run(const Invocation& invocation, System& system, const LimitPair& inherited
       return reporter.Fail(kExitInternal, "setrlimit(" + std::string(Row(limit.resource).kernel_name) +
                                               ", soft " + BytesOrUnlimited(limit.after.soft) +
                                               ", hard " + BytesOrUnlimited(limit.after.hard) +
-                                              ") failed: " + std::strerror(error));
+                                              ") failed: " + std::strerror(error) +
+                                              "; the decided limits were not applied");
     }
   }
+  reporter.Say(report);
 
   // 6. What the workload inherits: no signal mask or ignored signals of ours, and the user
   // the policy names, dropped last because raising a hard limit needs the privileges.

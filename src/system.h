@@ -18,7 +18,12 @@ struct ReadResult {
   std::string data;  // file contents when ok
   int error = 0;     // errno when !ok (EISDIR, EFBIG and ENODEV are also used for "not a
                      // regular file" and "too large", see ReadUserFile)
+  bool cut = false;  // ReadHostFile: the file was longer than the bound, `data` is its start
 };
+
+/// How much of a /proc or /sys file ReadHostFile reads: limit files are a line, and a cap keeps a
+/// broken or hostile file from costing memory.
+inline constexpr std::size_t kMaxHostFileBytes = 1 << 20;
 
 class System {
  public:
@@ -26,7 +31,19 @@ class System {
 
   /// Reads a /proc or /sys file. `path` is absolute as seen on a host ("/proc/self/cgroup");
   /// the real implementation prefixes the configured host root so tests can use fixture trees.
+  /// At most kMaxHostFileBytes are read; `cut` says when there was more.
   virtual ReadResult ReadHostFile(const std::string& path) = 0;
+
+  /// ReadHostFile with another bound, for files that grow with the host (mountinfo has a line
+  /// per mount). The default cuts what ReadHostFile returns, which suits in-memory fakes.
+  virtual ReadResult ReadHostFileUpTo(const std::string& path, std::size_t max_bytes) {
+    ReadResult result = ReadHostFile(path);
+    if (result.ok && result.data.size() > max_bytes) {
+      result.data.resize(max_bytes);
+      result.cut = true;
+    }
+    return result;
+  }
 
   /// Whether a host path (under the host root) exists, e.g. "/.dockerenv".
   virtual bool HostPathExists(const std::string& path) = 0;

@@ -3,9 +3,11 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -62,6 +64,28 @@ int WriteAll(int fd, std::string_view data) {
   return 0;
 }
 
+// Filesystems whose regular files are kernel settings rather than data (a symlinked directory
+// can lead into them past any check of the path's text).
+bool IsKernelInterface(__fsword_t type) {
+  constexpr __fsword_t kConfigFsMagic = 0x62656570;  // not in linux/magic.h
+  if (type == kConfigFsMagic) return true;
+  switch (type) {
+    case PROC_SUPER_MAGIC:
+    case SYSFS_MAGIC:
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC:
+    case DEBUGFS_MAGIC:
+    case TRACEFS_MAGIC:
+    case SECURITYFS_MAGIC:
+    case BPF_FS_MAGIC:
+    case EFIVARFS_MAGIC:
+    case PSTOREFS_MAGIC:
+      return true;
+    default:
+      return false;
+  }
+}
+
 rlim_t ToRlim(std::uint64_t value) { return value == kUnlimited ? RLIM_INFINITY : value; }
 std::uint64_t FromRlim(rlim_t value) { return value == RLIM_INFINITY ? kUnlimited : value; }
 
@@ -79,13 +103,18 @@ __rlimit_resource_t KernelResource(Resource resource) {
 }  // namespace
 
 ReadResult RealSystem::ReadHostFile(const std::string& path) {
-  // cgroup and /proc files are small; a cap keeps a broken or hostile file from costing memory.
-  constexpr std::size_t kMaxHostFile = 1 << 20;
+  return ReadHostFileUpTo(path, kMaxHostFileBytes);
+}
+
+ReadResult RealSystem::ReadHostFileUpTo(const std::string& path, std::size_t max_bytes) {
   Fd fd(open((host_root_ + path).c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
   if (fd.get() < 0) return {false, "", errno};
   ReadResult result;
-  if (!ReadAll(fd.get(), kMaxHostFile, &result.data, &result.error)) return result;
-  if (result.data.size() > kMaxHostFile) result.data.resize(kMaxHostFile);
+  if (!ReadAll(fd.get(), max_bytes, &result.data, &result.error)) return result;
+  if (result.data.size() > max_bytes) {
+    result.data.resize(max_bytes);
+    result.cut = true;
+  }
   result.ok = true;
   return result;
 }
@@ -133,8 +162,20 @@ int RealSystem::SetEnv(const char* name, const char* value) {
 }
 
 int RealSystem::WriteExistingFile(const std::string& path, std::string_view data) {
-  Fd fd(open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  // As root, this must never become a write through a link or into a kernel interface: the
+  // last component may not be a symlink (O_NOFOLLOW; /dev/stderr and /dev/fd/N are refused so
+  // too), nothing is created or truncated before the checks, and only a regular file on a
+  // filesystem that holds files is written.
+  if (path.find('\0') != std::string::npos) return EINVAL;
+  Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW));
   if (fd.get() < 0) return errno;
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return errno;
+  if (!S_ISREG(st.st_mode)) return EINVAL;
+  struct statfs fs;
+  if (fstatfs(fd.get(), &fs) != 0) return errno;
+  if (IsKernelInterface(fs.f_type)) return EPERM;
+  if (ftruncate(fd.get(), 0) != 0) return errno;
   return WriteAll(fd.get(), data);
 }
 
@@ -179,6 +220,11 @@ int RealSystem::InstallSelf(const std::string& dir, const std::string& name, uns
     return fail("rename(" + pattern + ", " + final_path + ")", errno);
   }
   return 0;
+}
+
+void RealSystem::IgnoreWriteSignals() {
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 int RealSystem::ResetSignals() {

@@ -13,7 +13,12 @@ class RealSystem : public System {
   /// `host_root` is prefixed to every /proc and /sys path; "" reads the real ones.
   void set_host_root(std::string host_root) { host_root_ = std::move(host_root); }
 
+  /// Ignores SIGPIPE and SIGXFSZ, so that a write to a closed pipe or past RLIMIT_FSIZE fails
+  /// with EPIPE or EFBIG instead of killing the process. ResetSignals undoes it before exec.
+  void IgnoreWriteSignals();
+
   ReadResult ReadHostFile(const std::string& path) override;
+  ReadResult ReadHostFileUpTo(const std::string& path, std::size_t max_bytes) override;
   bool HostPathExists(const std::string& path) override;
   ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) override;
   int GetLimit(Resource resource, LimitPair* limit) override;

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// Making text from files, the policy and the command line safe to print: every message is one
+// line per fact, valid UTF-8, and short, whatever bytes a hostile file or value holds.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace rlimit_init {
+
+/// How many bytes of a value echoed from a file or the policy a message quotes.
+inline constexpr std::size_t kExcerptBytes = 64;
+
+/// A message longer than this keeps its start and its end (where the reason is) and says how
+/// many bytes were left out in between. Room for two paths of PATH_MAX; values a message quotes
+/// are cut far shorter, by Quoted.
+inline constexpr std::size_t kMaxMessageBytes = 8192;
+
+/// `text` with nothing that can break a line or a terminal: newline, carriage return and tab
+/// become \n, \r and \t; other control characters (C0, DEL, C1) and every byte that is not
+/// part of valid UTF-8 become \xNN, one per byte. Backslashes are left alone, so an escaped
+/// message is never escaped twice. Valid UTF-8 passes through unchanged.
+std::string Printable(std::string_view text);
+
+/// Printable(text), cut after `max_bytes` bytes (at a character boundary) with
+/// "... (N bytes)" saying how long the whole was.
+std::string Excerpt(std::string_view text, std::size_t max_bytes = kExcerptBytes);
+
+/// "\"" + Excerpt(text) + "\"": how a message quotes a value it did not write itself.
+std::string Quoted(std::string_view text);
+
+/// Printable(message), and when that is longer than kMaxMessageBytes its first and last part
+/// joined by "... (N bytes left out) ...".
+std::string MessageLine(std::string_view message);
+
+/// `text` as a JSON string, with the quotes: always valid UTF-8 and valid JSON. Control
+/// characters use JSON's escapes; a byte that is not valid UTF-8 becomes the six characters
+/// \xNN (written "\\xNN" in the JSON), the same spelling the text report uses.
+std::string JsonQuote(std::string_view text);
+
+}  // namespace rlimit_init

@@ -1,0 +1,187 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Faults around what rlimit-init writes and what can kill it, against the real binary: the
+termination message file is written only as a regular file reached without a final symlink and
+outside kernel interfaces; `install ""` is a usage error; a report that cannot be written (a
+closed pipe, RLIMIT_FSIZE) changes neither the outcome nor the exit code; running out of memory
+ends in exit 70 and a message, with nothing exec'd. README: "Bad inputs and faults"."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import (NOBODY, TIMEOUT, Runner, clean_env, command_line, marker_workload,
+                      policy, require_root, write_policy)
+
+# Refused whatever the host: no machine has an exbibyte of memory.
+REFUSED = policy("1Gi", memory_require="1Ei")
+OUT_OF_MEMORY = ("out of memory: the hard address-space or data limit (ulimit -Hv, ulimit -Hd) "
+                 "leaves rlimit-init too little to read the policy and the host; nothing was "
+                 "executed")
+
+
+# --- the termination message file ---------------------------------------------------------------
+
+def test_a_symlink_as_termination_file_is_not_followed(run: Runner, workdir: Path) -> None:
+    target = workdir / "precious"
+    target.write_text("keep me\n")
+    link = workdir / "termination-log"
+    link.symlink_to(target)
+    path = write_policy(workdir, REFUSED.replace("memory:", f"report:\n  terminationMessagePath: "
+                                                           f"{link}\nmemory:"))
+    result = run(["check", "-p", str(path)])
+    assert result.returncode == 77, result.stderr
+    assert result.stderr.startswith("rlimit-init: refused: the policy requires")
+    assert target.read_text() == "keep me\n"
+
+
+def test_a_kernel_file_behind_a_symlinked_directory_is_not_written(run: Runner,
+                                                                    workdir: Path) -> None:
+    """/proc/PID/comm is a regular file whose writes rename the process: the text check of the
+    path cannot see it behind a symlinked directory, the filesystem check on the open file
+    does. Writing it leaves no trace once the process has gone, so strace watches the writes
+    (-y names the file behind each descriptor)."""
+    (workdir / "p").symlink_to("/proc/self")
+    path = write_policy(workdir, REFUSED + f"report:\n  terminationMessagePath: {workdir}/p/comm\n")
+    trace = workdir / "trace"
+    result = run(["check", "-p", str(path)],
+                 prefix=["strace", "-f", "-qq", "-y", "-e", "trace=write,ftruncate", "-o",
+                         str(trace)])
+    assert result.returncode == 77, result.stderr
+    calls = trace.read_text().splitlines()
+    assert any(" write(2<" in call for call in calls), calls  # strace saw the report
+    assert [call for call in calls if "/comm>" in call] == []
+
+
+@pytest.mark.parametrize("value, reason", [
+    ("/proc/sysrq-trigger",
+     "must not be under /proc: its files are kernel interfaces, not files to write a message to"),
+    ("//proc/./sysrq-trigger",
+     "must not be under /proc: its files are kernel interfaces, not files to write a message to"),
+    ("/sys/kernel/uevent_helper",
+     "must not be under /sys: its files are kernel interfaces, not files to write a message to"),
+    ("/tmp/../proc/sysrq-trigger", 'must not contain ".."'),
+    ('"/tmp/x\\0/etc/passwd"', "must not contain a NUL byte"),
+], ids=["proc", "proc-spelled-otherwise", "sys", "dot-dot", "nul"])
+def test_termination_paths_into_the_kernel_are_refused_where_they_stand(
+        run: Runner, workdir: Path, value: str, reason: str) -> None:
+    # A decision that grants, so that the unfixed binary, which accepted these paths, wrote
+    # nothing to them while this test ran.
+    path = write_policy(workdir, policy("1Gi") + f"report:\n  terminationMessagePath: {value}\n")
+    result = run(["check", "-p", str(path)])
+    assert (result.returncode, result.stderr) == (
+        78, f"rlimit-init: invalid policy: {path}:5:27: report.terminationMessagePath: {reason}\n")
+
+
+def test_termination_message_past_rlimit_fsize_keeps_the_refusal(run: Runner,
+                                                                   workdir: Path) -> None:
+    log = workdir / "termination-log"
+    log.write_text("")
+    path = write_policy(workdir, REFUSED + f"report:\n  terminationMessagePath: {log}\n")
+    result = run(["check", "-p", str(path)], prefix=["prlimit", "--fsize=16"])
+    assert result.returncode == 77, result.stderr
+    assert result.stderr.startswith("rlimit-init: refused: the policy requires")
+    assert log.read_text() == "rlimit-init: ref"
+
+
+# --- install ------------------------------------------------------------------------------------
+
+def test_install_into_an_empty_directory_name_is_a_usage_error(run: Runner,
+                                                               nobody_binary: Path) -> None:
+    # As nobody, so that the unfixed binary could not write /rlimit-init on the test machine.
+    result = run(["install", ""], user=NOBODY, binary=nobody_binary)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        64, "", 'rlimit-init: bad command line: install needs a directory, not ""; see '
+                "rlimit-init --help\n")
+
+
+def test_install_past_rlimit_fsize_fails_and_leaves_nothing(run: Runner, workdir: Path) -> None:
+    target = workdir / "target"
+    target.mkdir()
+    result = run(["install", str(target)], prefix=["prlimit", "--fsize=65536"])
+    assert (result.returncode, result.stderr) == (
+        73, f"rlimit-init: cannot install into {target}: write({target}/.rlimit-init.XXXXXX): "
+            "File too large\n")
+    assert list(target.iterdir()) == []
+
+
+# --- a report nobody reads ----------------------------------------------------------------------
+
+def run_with_closed_stderr(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Runs the binary with stderr a pipe whose reader has gone."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        return subprocess.run(command_line(args), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=writer, env=clean_env(), cwd=cwd,
+                              timeout=TIMEOUT)
+    finally:
+        os.close(writer)
+
+
+def test_stderr_a_closed_pipe_still_starts_the_workload(workdir: Path) -> None:
+    workload, marker = marker_workload(workdir)
+    result = run_with_closed_stderr(["--as", "512Mi"] + workload, workdir)
+    assert result.returncode == 0
+    assert marker.exists()
+
+
+def test_stderr_a_closed_pipe_keeps_the_exit_code(workdir: Path) -> None:
+    path = write_policy(workdir, REFUSED)
+    assert run_with_closed_stderr(["check", "-p", str(path)], workdir).returncode == 77
+
+
+def test_the_workload_gets_no_ignored_or_blocked_signal_of_ours(run: Runner) -> None:
+    """rlimit-init ignores SIGPIPE and SIGXFSZ for itself; the workload must not inherit that."""
+    result = run(["--as", "512Mi", "--", "grep", "^Sig[IB]", "/proc/self/status"])
+    assert (result.returncode, result.stdout) == (
+        0, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n")
+
+
+# --- out of memory ------------------------------------------------------------------------------
+
+def big_policy(workdir: Path) -> Path:
+    # One 250,000-byte flow scalar: yaml-cpp copies it several times while it reads it.
+    return write_policy(workdir, "{apiVersion: rlimit-init/v1, addressSpace: {request: \""
+                                 + "x" * 250_000 + "\"}}\n")
+
+
+@pytest.mark.parametrize("data_limit", [600_000, 1_000_000])
+def test_out_of_memory_reading_the_policy_is_exit_70(run: Runner, workdir: Path,
+                                                      data_limit: int) -> None:
+    """Before: SIGABRT from an uncaught std::bad_alloc, or "invalid YAML: std::bad_alloc"
+    with 78, blaming the policy for the host's limit."""
+    workload, marker = marker_workload(workdir)
+    result = run(["-p", str(big_policy(workdir))] + workload,
+                 prefix=["prlimit", f"--data={data_limit}:{data_limit}"])
+    assert (result.returncode, result.stderr) == (70, f"rlimit-init: {OUT_OF_MEMORY}\n")
+    assert not marker.exists()
+
+
+def test_out_of_memory_is_json_when_asked(run: Runner, workdir: Path) -> None:
+    result = run(["check", "-o", "json", "-p", str(big_policy(workdir))],
+                 prefix=["prlimit", "--data=600000:600000"])
+    assert result.returncode == 70
+    assert result.stderr == (
+        '{"outcome":"error","exit_code":70,"message":"' + OUT_OF_MEMORY + '"}\n')
+
+
+@pytest.mark.sets_rlimit_as
+def test_out_of_memory_reading_a_host_file_is_exit_70(run: Runner, workdir: Path) -> None:
+    """A limit file that is /dev/zero under a 3 MiB hard RLIMIT_AS: 1 MiB is read, and its
+    message would need more."""
+    root = workdir / "host"
+    (root / "proc/self").mkdir(parents=True)
+    (root / "proc/self/cgroup").write_text("0::/job\n")
+    (root / "proc/self/mountinfo").write_text(
+        "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n")
+    (root / "sys/fs/cgroup/job").mkdir(parents=True)
+    (root / "sys/fs/cgroup/job/memory.max").symlink_to("/dev/zero")
+    workload, marker = marker_workload(workdir)
+    result = run(["--as", "512Mi", "--host-root", str(root)] + workload,
+                 as_limit=(3 << 20, 3 << 20))
+    assert (result.returncode, result.stderr) == (70, f"rlimit-init: {OUT_OF_MEMORY}\n")
+    assert not marker.exists()

@@ -1,0 +1,193 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Output that can be trusted and work that is bounded, against the real binary: every message
+is one line per fact (control characters escaped), valid UTF-8 (also as JSON), and quotes at
+most a short excerpt of what a file or the policy holds; a report never says "raised" about a
+limit the kernel refused; deep cgroup paths, many mounts and a huge mountinfo cost linear work
+in bounded memory, and a cut mountinfo is said. README: "Bad inputs and faults"."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import (REPO, TIMEOUT, Runner, clean_env, command_line, marker_workload, policy,
+                      write_policy)
+
+HOSTS = REPO / "tests" / "fixtures" / "hosts"
+LEAF = "/sys/fs/cgroup/batch.slice/batch-nightly.slice/memory.max"
+CGROUP2_MOUNT = "30 1 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n"
+
+
+def host_copy(workdir: Path, name: str) -> Path:
+    root = workdir / name
+    shutil.copytree(HOSTS / name, root, symlinks=True)
+    return root
+
+
+def run_bytes(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Runs the binary keeping stderr as bytes, to check what encoding it really has."""
+    return subprocess.run(command_line(args, **kwargs), stdin=subprocess.DEVNULL,
+                          capture_output=True, env=clean_env(), timeout=TIMEOUT)
+
+
+# --- one line per message -----------------------------------------------------------------------
+
+def test_a_newline_in_a_policy_value_cannot_forge_a_line(run: Runner, workdir: Path) -> None:
+    path = write_policy(workdir, policy('"4gi\\nrlimit-init: raised everything"'))
+    result = run(["check", "-p", str(path)])
+    assert (result.returncode, result.stderr) == (
+        78, f"rlimit-init: invalid policy: {path}:3:12: addressSpace.request: invalid quantity "
+            '"4gi\\nrlimit-init: raised everything": unknown suffix "gi\\nrlimit-init: raised '
+            'everything" (use Ki, Mi, Gi, Ti, Pi, Ei, or k, M, G, T, P, E)\n')
+
+
+def test_a_long_policy_value_is_quoted_as_an_excerpt(run: Runner, workdir: Path) -> None:
+    path = write_policy(workdir, policy("x" * 200_000))
+    result = run(["check", "-p", str(path)])
+    assert (result.returncode, result.stderr) == (
+        78, f"rlimit-init: invalid policy: {path}:3:12: addressSpace.request: invalid quantity "
+            f'"{"x" * 64}... (200000 bytes)": expected a number such as 512Mi\n')
+
+
+def test_a_huge_limit_file_is_quoted_as_an_excerpt(workdir: Path) -> None:
+    """Before: the whole first MiB of the file in the warning, 8 MB of JSON with -v."""
+    root = host_copy(workdir, "v2-nested")
+    (root / LEAF[1:]).write_text("1" * (8 << 20))
+    result = run_bytes(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
+    assert result.returncode == 0, result.stderr
+    assert len(result.stderr) < 4096
+    report = json.loads(result.stderr)
+    assert report["warnings"][0] == f'cannot parse {LEAF}: "{"1" * 64}... (1048576 bytes)"'
+
+
+# --- valid UTF-8 --------------------------------------------------------------------------------
+
+def test_json_is_valid_utf8_for_a_policy_path_that_is_not(workdir: Path) -> None:
+    path = os.fsencode(workdir) + b"/p\xff\xfe.yaml"
+    with open(path, "w") as f:
+        f.write(policy("4gi"))
+    result = run_bytes([b"check", b"-o", b"json", b"-p", path])
+    assert result.returncode == 78
+    report = json.loads(result.stderr.decode("utf-8"))  # strict: a bad byte raises
+    assert report["message"].startswith(f"invalid policy: {workdir}/p\\xff\\xfe.yaml:3:12: ")
+
+
+def test_text_and_json_escape_a_host_file_that_is_not_utf8(workdir: Path) -> None:
+    root = host_copy(workdir, "v2-nested")
+    (root / LEAF[1:]).write_bytes(b"\xff\xfe\x1b[2J\n")
+    text = run_bytes(["check", "--as", "512Mi", "--host-root", str(root)])
+    assert text.returncode == 0
+    assert (f'rlimit-init: warning: cannot parse {LEAF}: "\\xff\\xfe\\x1b[2J"\n'.encode()
+            in text.stderr)
+    as_json = run_bytes(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
+    report = json.loads(as_json.stderr.decode("utf-8"))
+    assert report["warnings"][0] == f'cannot parse {LEAF}: "\\xff\\xfe\\x1b[2J"'
+
+
+# --- what happened, not what was planned ----------------------------------------------------------
+
+@pytest.mark.sets_rlimit_as
+def test_a_refused_setrlimit_is_reported_without_raised(run: Runner, workdir: Path) -> None:
+    """The host root claims CAP_SYS_RESOURCE, so rlimit-init decides to raise the hard limit;
+    the kernel refuses (the test machine's root lacks it, and so does nobody)."""
+    root = host_copy(workdir, "v2-nested")
+    (root / "proc/self/status").write_text("Name:\trlimit-init\nCapEff:\tffffffffffffffff\n")
+    (root / "proc/self/uid_map").write_text("         0          0 4294967295\n")
+    path = write_policy(workdir, policy("1Gi", raiseHard="true"))
+    workload, marker = marker_workload(workdir)
+    result = run(["-p", str(path), "--host-root", str(root)] + workload,
+                 as_limit=(256 << 20, 512 << 20), user=65534,
+                 binary=None)
+    assert (result.returncode, result.stderr) == (
+        70, "rlimit-init: setrlimit(RLIMIT_AS, soft 1073741824, hard 1073741824) failed: "
+            "Operation not permitted; the decided limits were not applied\n")
+    assert not marker.exists()
+
+
+# --- bounded work -------------------------------------------------------------------------------
+
+def cgroup2_host(workdir: Path, cgroup_path: str, mountinfo: str) -> Path:
+    root = workdir / "host"
+    (root / "proc/self").mkdir(parents=True)
+    (root / "proc/self/cgroup").write_text(f"0::{cgroup_path}\n")
+    (root / "proc/self/mountinfo").write_text(mountinfo)
+    (root / "sys/fs/cgroup").mkdir(parents=True)
+    return root
+
+
+@pytest.mark.sets_rlimit_as
+def test_a_deep_cgroup_path_costs_little_memory(run: Runner, workdir: Path) -> None:
+    """16,000 components: before, 681 MB (a string per ancestor, a note per unreadable file);
+    now within a 64 MiB hard RLIMIT_AS, and the notes are bounded."""
+    depth = 16_000
+    root = cgroup2_host(workdir, "/c" * depth, CGROUP2_MOUNT)
+    (root / "sys/fs/cgroup/c").mkdir()
+    (root / "sys/fs/cgroup/c/memory.max").write_text("4294967296\n")
+    result = run(["check", "--as", "16Mi", "-o", "json", "--host-root", str(root)],
+                 as_limit=(64 << 20, 64 << 20))
+    assert result.returncode == 0, result.stderr[:2000]
+    report = json.loads(result.stderr)
+    # The shallow ancestors are still read: /c's limit binds.
+    assert report["memory_limit_bytes"] == 4 << 30
+    assert report["warnings"][-1] == (
+        f"the cgroup directory is {len('/sys/fs/cgroup') + 2 * depth} bytes long: the files of "
+        "its levels past PATH_MAX (4096 bytes) were not read, so their limits are not known")
+    assert len(report["warnings"]) <= 18
+    assert len(result.stderr) < 64 << 10
+
+
+def test_many_mounts_and_a_long_cgroup_path_do_not_multiply(run: Runner, workdir: Path) -> None:
+    """30,000 cgroup2 mounts none of which holds a 600 KB cgroup path: before, each mount
+    scanned the whole path (about 4 minutes, past the harness's timeout)."""
+    mounts = "".join(f"{100 + i} 1 0:26 /other{i} /mnt/c{i} rw - cgroup2 cgroup2 rw\n"
+                     for i in range(30_000))
+    root = cgroup2_host(workdir, "/a" * 300_000, mounts)
+    result = run(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
+    assert result.returncode == 0, result.stderr[:2000]
+    report = json.loads(result.stderr)
+    assert report["memory_limit_bytes"] == "unlimited"
+    assert report["warnings"][0].startswith("cgroup /a/a/a")
+    assert report["warnings"][0].endswith(" is not below the root /other0 of the cgroup mount at "
+                                          "/mnt/c0")
+
+
+def filler_mounts(count: int) -> str:
+    return "".join(f"{100 + i} 1 0:{50 + i % 200} / /srv/volumes/pod-{i:06d}/data rw,relatime "
+                   f"shared:{i} - ext4 /dev/vdb{i % 8} rw\n" for i in range(count))
+
+
+@pytest.mark.sets_rlimit_as
+def test_a_cgroup_mount_after_a_mebibyte_of_mountinfo_is_seen(run: Runner,
+                                                              workdir: Path) -> None:
+    """Before: mountinfo was cut at 1 MiB without a word, the cgroup2 line after 12,000 mounts
+    was never seen, and 6 GiB were granted over a 4 GiB limit."""
+    mountinfo = filler_mounts(12_000) + CGROUP2_MOUNT
+    assert len(mountinfo) > 1 << 20
+    root = cgroup2_host(workdir, "/job", mountinfo)
+    (root / "sys/fs/cgroup/job").mkdir()
+    (root / "sys/fs/cgroup/job/memory.max").write_text("4294967296\n")
+    path = write_policy(workdir, policy("6Gi", aboveCgroup="refuse"))
+    result = run(["check", "-p", str(path), "-o", "json", "--host-root", str(root)],
+                 as_limit=(1 << 30, "unlimited"))
+    assert result.returncode == 77, result.stderr
+    report = json.loads(result.stderr)
+    assert (report["memory_limit_bytes"], report["memory_limit_source"]) == (
+        4 << 30, "/sys/fs/cgroup/job/memory.max")
+
+
+def test_a_mountinfo_past_its_bound_is_said_to_be_cut(run: Runner, workdir: Path) -> None:
+    mountinfo = filler_mounts(200_000) + CGROUP2_MOUNT
+    assert len(mountinfo) > 16 << 20
+    root = cgroup2_host(workdir, "/job", mountinfo)
+    result = run(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stderr)["warnings"] == [
+        "/proc/self/mountinfo is larger than 16 MiB: only its start was read, so what it says "
+        "further on is not seen",
+        "no cgroup mount with the memory controller in the part of /proc/self/mountinfo that "
+        "was read"]
