@@ -33,8 +33,8 @@ def test_a_symlink_as_termination_file_is_not_followed(run: Runner, workdir: Pat
     path = write_policy(workdir, REFUSED.replace("memory:", f"report:\n  terminationMessagePath: "
                                                            f"{link}\nmemory:"))
     result = run(["check", "-p", str(path)])
-    assert result.returncode == 77, result.stderr
-    assert result.stderr.startswith("rlimit-init: refused: the policy requires")
+    assert result.returncode == 77, result.stdout
+    assert result.stdout.startswith("rlimit-init: refused: the policy requires")
     assert target.read_text() == "keep me\n"
 
 
@@ -50,9 +50,9 @@ def test_a_kernel_file_behind_a_symlinked_directory_is_not_written(run: Runner,
     result = run(["check", "-p", str(path)],
                  prefix=["strace", "-f", "-qq", "-y", "-e", "trace=write,ftruncate", "-o",
                          str(trace)])
-    assert result.returncode == 77, result.stderr
+    assert result.returncode == 77, result.stdout
     calls = trace.read_text().splitlines()
-    assert any(" write(2<" in call for call in calls), calls  # strace saw the report
+    assert any(" write(1<" in call for call in calls), calls  # strace saw the report
     assert [call for call in calls if "/comm>" in call] == []
 
 
@@ -72,7 +72,7 @@ def test_termination_paths_into_the_kernel_are_refused_where_they_stand(
     # nothing to them while this test ran.
     path = write_policy(workdir, policy("1Gi") + f"report:\n  terminationMessagePath: {value}\n")
     result = run(["check", "-p", str(path)])
-    assert (result.returncode, result.stderr) == (
+    assert (result.returncode, result.stdout) == (
         78, f"rlimit-init: invalid policy: {path}:5:27: report.terminationMessagePath: {reason}\n")
 
 
@@ -82,8 +82,8 @@ def test_termination_message_past_rlimit_fsize_keeps_the_refusal(run: Runner,
     log.write_text("")
     path = write_policy(workdir, REFUSED + f"report:\n  terminationMessagePath: {log}\n")
     result = run(["check", "-p", str(path)], prefix=["prlimit", "--fsize=16"])
-    assert result.returncode == 77, result.stderr
-    assert result.stderr.startswith("rlimit-init: refused: the policy requires")
+    assert result.returncode == 77, result.stdout
+    assert result.stdout.startswith("rlimit-init: refused: the policy requires")
     assert log.read_text() == "rlimit-init: ref"
 
 
@@ -110,28 +110,32 @@ def test_install_past_rlimit_fsize_fails_and_leaves_nothing(run: Runner, workdir
 
 # --- a report nobody reads ----------------------------------------------------------------------
 
-def run_with_closed_stderr(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    """Runs the binary with stderr a pipe whose reader has gone."""
+def run_with_closed_pipe(args: list[str], cwd: Path, stream: str) -> subprocess.CompletedProcess:
+    """Runs the binary with `stream` ("stdout" or "stderr") a pipe whose reader has gone."""
     reader, writer = os.pipe()
     os.close(reader)
+    streams = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, stream: writer}
     try:
-        return subprocess.run(command_line(args), stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=writer, env=clean_env(), cwd=cwd,
-                              timeout=TIMEOUT)
+        return subprocess.run(command_line(args), stdin=subprocess.DEVNULL, env=clean_env(),
+                              cwd=cwd, timeout=TIMEOUT, **streams)
     finally:
         os.close(writer)
 
 
 def test_stderr_a_closed_pipe_still_starts_the_workload(workdir: Path) -> None:
     workload, marker = marker_workload(workdir)
-    result = run_with_closed_stderr(["--as", "512Mi"] + workload, workdir)
+    result = run_with_closed_pipe(["--as", "512Mi"] + workload, workdir, "stderr")
     assert result.returncode == 0
     assert marker.exists()
 
 
-def test_stderr_a_closed_pipe_keeps_the_exit_code(workdir: Path) -> None:
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+def test_a_closed_pipe_keeps_the_exit_code(workdir: Path, stream: str) -> None:
+    """`check` answers on stdout, errors before a decision go to stderr: neither may kill it."""
     path = write_policy(workdir, REFUSED)
-    assert run_with_closed_stderr(["check", "-p", str(path)], workdir).returncode == 77
+    assert run_with_closed_pipe(["check", "-p", str(path)], workdir, stream).returncode == 77
+    bad = write_policy(workdir, "apiVersion: 1\n", "bad.yaml")
+    assert run_with_closed_pipe(["-p", str(bad), "--", "true"], workdir, stream).returncode == 78
 
 
 def test_the_workload_gets_no_ignored_or_blocked_signal_of_ours(run: Runner) -> None:

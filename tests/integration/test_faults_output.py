@@ -30,7 +30,7 @@ def host_copy(workdir: Path, name: str) -> Path:
 
 
 def run_bytes(args: list[str], **kwargs) -> subprocess.CompletedProcess:
-    """Runs the binary keeping stderr as bytes, to check what encoding it really has."""
+    """Runs the binary keeping its output as bytes, to check what encoding it really has."""
     return subprocess.run(command_line(args, **kwargs), stdin=subprocess.DEVNULL,
                           capture_output=True, env=clean_env(), timeout=TIMEOUT)
 
@@ -40,7 +40,7 @@ def run_bytes(args: list[str], **kwargs) -> subprocess.CompletedProcess:
 def test_a_newline_in_a_policy_value_cannot_forge_a_line(run: Runner, workdir: Path) -> None:
     path = write_policy(workdir, policy('"4gi\\nrlimit-init: raised everything"'))
     result = run(["check", "-p", str(path)])
-    assert (result.returncode, result.stderr) == (
+    assert (result.returncode, result.stdout) == (
         78, f"rlimit-init: invalid policy: {path}:3:12: addressSpace.request: invalid quantity "
             '"4gi\\nrlimit-init: raised everything": unknown suffix "gi\\nrlimit-init: raised '
             'everything" (use Ki, Mi, Gi, Ti, Pi, Ei, or k, M, G, T, P, E)\n')
@@ -49,7 +49,7 @@ def test_a_newline_in_a_policy_value_cannot_forge_a_line(run: Runner, workdir: P
 def test_a_long_policy_value_is_quoted_as_an_excerpt(run: Runner, workdir: Path) -> None:
     path = write_policy(workdir, policy("x" * 200_000))
     result = run(["check", "-p", str(path)])
-    assert (result.returncode, result.stderr) == (
+    assert (result.returncode, result.stdout) == (
         78, f"rlimit-init: invalid policy: {path}:3:12: addressSpace.request: invalid quantity "
             f'"{"x" * 64}... (200000 bytes)": expected a number such as 512Mi\n')
 
@@ -59,9 +59,9 @@ def test_a_huge_limit_file_is_quoted_as_an_excerpt(workdir: Path) -> None:
     root = host_copy(workdir, "v2-nested")
     (root / LEAF[1:]).write_text("1" * (8 << 20))
     result = run_bytes(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
-    assert result.returncode == 0, result.stderr
-    assert len(result.stderr) < 4096
-    report = json.loads(result.stderr)
+    assert result.returncode == 0, result.stdout
+    assert len(result.stdout) < 4096
+    report = json.loads(result.stdout)
     assert report["warnings"][0] == f'cannot parse {LEAF}: "{"1" * 64}... (1048576 bytes)"'
 
 
@@ -73,7 +73,7 @@ def test_json_is_valid_utf8_for_a_policy_path_that_is_not(workdir: Path) -> None
         f.write(policy("4gi"))
     result = run_bytes([b"check", b"-o", b"json", b"-p", path])
     assert result.returncode == 78
-    report = json.loads(result.stderr.decode("utf-8"))  # strict: a bad byte raises
+    report = json.loads(result.stdout.decode("utf-8"))  # strict: a bad byte raises
     assert report["message"].startswith(f"invalid policy: {workdir}/p\\xff\\xfe.yaml:3:12: ")
 
 
@@ -83,9 +83,9 @@ def test_text_and_json_escape_a_host_file_that_is_not_utf8(workdir: Path) -> Non
     text = run_bytes(["check", "--as", "512Mi", "--host-root", str(root)])
     assert text.returncode == 0
     assert (f'rlimit-init: warning: cannot parse {LEAF}: "\\xff\\xfe\\x1b[2J"\n'.encode()
-            in text.stderr)
+            in text.stdout)
     as_json = run_bytes(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
-    report = json.loads(as_json.stderr.decode("utf-8"))
+    report = json.loads(as_json.stdout.decode("utf-8"))
     assert report["warnings"][0] == f'cannot parse {LEAF}: "\\xff\\xfe\\x1b[2J"'
 
 
@@ -130,15 +130,15 @@ def test_a_deep_cgroup_path_costs_little_memory(run: Runner, workdir: Path) -> N
     (root / "sys/fs/cgroup/c/memory.max").write_text("4294967296\n")
     result = run(["check", "--as", "16Mi", "-o", "json", "--host-root", str(root)],
                  as_limit=(64 << 20, 64 << 20))
-    assert result.returncode == 0, result.stderr[:2000]
-    report = json.loads(result.stderr)
+    assert result.returncode == 0, result.stdout[:2000]
+    report = json.loads(result.stdout)
     # The shallow ancestors are still read: /c's limit binds.
     assert report["memory_limit_bytes"] == 4 << 30
     assert report["warnings"][-1] == (
         f"the cgroup directory is {len('/sys/fs/cgroup') + 2 * depth} bytes long: the files of "
         "its levels past PATH_MAX (4096 bytes) were not read, so their limits are not known")
     assert len(report["warnings"]) <= 18
-    assert len(result.stderr) < 64 << 10
+    assert len(result.stdout) < 64 << 10
 
 
 def test_many_mounts_and_a_long_cgroup_path_do_not_multiply(run: Runner, workdir: Path) -> None:
@@ -148,8 +148,8 @@ def test_many_mounts_and_a_long_cgroup_path_do_not_multiply(run: Runner, workdir
                      for i in range(30_000))
     root = cgroup2_host(workdir, "/a" * 300_000, mounts)
     result = run(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
-    assert result.returncode == 0, result.stderr[:2000]
-    report = json.loads(result.stderr)
+    assert result.returncode == 0, result.stdout[:2000]
+    report = json.loads(result.stdout)
     assert report["memory_limit_bytes"] == "unlimited"
     assert report["warnings"][0].startswith("cgroup /a/a/a")
     assert report["warnings"][0].endswith(" is not below the root /other0 of the cgroup mount at "
@@ -174,8 +174,8 @@ def test_a_cgroup_mount_after_a_mebibyte_of_mountinfo_is_seen(run: Runner,
     path = write_policy(workdir, policy("6Gi", aboveCgroup="refuse"))
     result = run(["check", "-p", str(path), "-o", "json", "--host-root", str(root)],
                  as_limit=(1 << 30, "unlimited"))
-    assert result.returncode == 77, result.stderr
-    report = json.loads(result.stderr)
+    assert result.returncode == 77, result.stdout
+    report = json.loads(result.stdout)
     assert (report["memory_limit_bytes"], report["memory_limit_source"]) == (
         4 << 30, "/sys/fs/cgroup/job/memory.max")
 
@@ -185,8 +185,8 @@ def test_a_mountinfo_past_its_bound_is_said_to_be_cut(run: Runner, workdir: Path
     assert len(mountinfo) > 16 << 20
     root = cgroup2_host(workdir, "/job", mountinfo)
     result = run(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stderr)["warnings"] == [
+    assert result.returncode == 0, result.stdout
+    assert json.loads(result.stdout)["warnings"] == [
         "/proc/self/mountinfo is larger than 16 MiB: only its start was read, so what it says "
         "further on is not seen",
         "no cgroup mount with the memory controller in the part of /proc/self/mountinfo that "
