@@ -11,7 +11,7 @@
 namespace rlimit_init {
 namespace {
 
-enum class Id { kPolicy, kAs, kOutput, kQuiet, kVerbose, kHostRoot, kHelp, kVersion };
+enum class Id { kPolicy, kAs, kOutput, kQuiet, kVerbose, kHostRoot, kInit, kHelp, kVersion };
 
 // The one list of options: the parser reads it and --help prints it (a test holds the README's
 // usage block to that text). Boost.Program_options, used before, needed the options described
@@ -25,7 +25,7 @@ struct OptionSpec {
   std::string_view help;        // lines after the first are indented under it
 };
 
-constexpr std::array<OptionSpec, 8> kOptions = {{
+constexpr std::array<OptionSpec, 9> kOptions = {{
     {Id::kPolicy, "policy", 'p', "FILE", "YAML policy (default: $RLIMIT_INIT_POLICY, else none)"},
     {Id::kAs, "as", '\0', "QUANTITY",
      "address space to request: 6Gi, 75%, unlimited or hard; overrides\n"
@@ -36,6 +36,11 @@ constexpr std::array<OptionSpec, 8> kOptions = {{
     {Id::kHostRoot, "host-root", '\0', "DIR",
      "read /proc, /sys, /.dockerenv and /run/.containerenv below DIR\n"
      "(env: RLIMIT_INIT_HOST_ROOT)"},
+    {Id::kInit, "init", '\0', "MODE",
+     "auto, exec, child or group: stay as the workload's parent, forward\n"
+     "signals (to its process group with group) and reap zombies; auto\n"
+     "does so when rlimit-init is PID 1 (env: RLIMIT_INIT_INIT; default:\n"
+     "init in the policy, else auto)"},
     {Id::kHelp, "help", 'h', "", "print this text"},
     {Id::kVersion, "version", '\0', "", "print the version and the commit it was built from"},
 }};
@@ -100,6 +105,13 @@ class Parser {
       case Id::kPolicy: invocation_.policy_path = std::string(value); break;
       case Id::kAs: invocation_.as = std::string(value); break;
       case Id::kHostRoot: invocation_.host_root = std::string(value); break;
+      case Id::kInit:
+        if (Result<InitMode> mode = ParseInitMode(value)) {
+          invocation_.init = mode.value();
+        } else {
+          Fail("--init: " + mode.error());
+        }
+        break;
       case Id::kQuiet: invocation_.quiet = true; break;
       case Id::kVerbose: invocation_.verbose = true; break;
       case Id::kHelp: help_ = true; break;

@@ -21,6 +21,7 @@ struct Invocation {
   bool quiet = false;
   bool verbose = false;
   std::optional<std::string> host_root;    // --host-root
+  std::optional<InitMode> init;            // --init
   std::vector<std::string> command;        // the workload (kRun)
   std::string install_dir;                 // kInstall
 };

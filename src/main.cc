@@ -3,6 +3,7 @@
 #include <new>
 
 #include "cli.h"
+#include "processes_real.h"
 #include "report.h"
 #include "run.h"
 #include "system_real.h"
@@ -22,6 +23,7 @@ constexpr std::string_view kOutOfMemoryJson =
 
 int main(int argc, char** argv) {
   rlimit_init::RealSystem system;
+  rlimit_init::RealProcesses processes;
   bool json = false;
   try {
     // 1. A report that cannot be written (stderr a closed pipe, a file past RLIMIT_FSIZE) must
@@ -60,7 +62,7 @@ int main(int argc, char** argv) {
     if (root != nullptr) system.set_host_root(root);
 
     // 4. Decide, report, and exec the workload (Run returns only when it does not exec).
-    return rlimit_init::Run(*invocation, system, inherited);
+    return rlimit_init::Run(*invocation, system, processes, inherited);
   } catch (const std::bad_alloc&) {
     // Anywhere before exec, so nothing has been executed.
     system.WriteStderr(json ? kOutOfMemoryJson : kOutOfMemory);

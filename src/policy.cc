@@ -106,7 +106,7 @@ class PolicyReader {
                                          KindName(root.kind));
     }
     if (auto e = CheckKeys(root, "", {"apiVersion", "addressSpace", "limits", "memory", "report",
-                                      "user"})) {
+                                      "user", "init"})) {
       return *e;
     }
     const Node* api = Find(root, "apiVersion");
@@ -138,6 +138,12 @@ class PolicyReader {
       Result<UserSpec> spec = ParseUserSpec(user->value);
       if (!spec) return Fail(user->position, "user", spec.error());
       policy.user = user->value;
+    }
+    if (const Node* init = Find(root, "init")) {
+      if (auto e = ExpectScalar(*init, "init", "auto, exec, child or group")) return *e;
+      Result<InitMode> mode = ParseInitMode(init->value);
+      if (!mode) return Fail(init->position, "init", mode.error());
+      policy.init = mode.value();
     }
     return policy;
   }

@@ -10,6 +10,7 @@
 
 #include "limit.h"
 #include "result.h"
+#include "supervise.h"
 
 namespace rlimit_init {
 
@@ -52,6 +53,7 @@ struct Policy {
   std::optional<OutputFormat> format;           // report.format
   std::string termination_message_path = "/dev/termination-log";  // "" disables
   std::optional<std::string> user;              // user: "UID[:GID]" or a name, dropped to
+  std::optional<InitMode> init;                 // init: auto, exec, child or group
   std::string source;                           // file name the policy came from, or ""
   /// Where the request came from, for messages: "addressSpace.request in FILE", "--as",
   /// "RLIMIT_INIT_AS" or "the default (hard)". Set by whoever assembles the policy.

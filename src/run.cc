@@ -10,10 +10,12 @@
 #include "install.h"
 #include "observe.h"
 #include "policy.h"
+#include "processes.h"
 #include "quantity.h"
 #include "report.h"
 #include "termination.h"
 #include "text.h"
+#include "supervise.h"
 #include "user.h"
 
 namespace rlimit_init {
@@ -100,9 +102,52 @@ std::string FileError(const std::string& path, int error) {
   }
 }
 
+// --init, then RLIMIT_INIT_INIT, then the policy's init:, else auto.
+InitMode SelectInitMode(const Invocation& invocation, const Policy& policy, System& system) {
+  if (invocation.init) return *invocation.init;
+  if (const char* env = system.GetEnv("RLIMIT_INIT_INIT"); env && *env) {
+    // Checked in step 2 like RLIMIT_INIT_AS, so a bad value never gets this far.
+    if (Result<InitMode> mode = ParseInitMode(env)) return mode.value();
+  }
+  return policy.init.value_or(InitMode::kAuto);
+}
+
+// Init mode: everything exec mode does has been done (limits, signals, user), so the child
+// inherits exactly what the workload would have; it only unblocks the signals the parent
+// waits for. The parent keeps the workload's user and limits: it holds no privilege the
+// workload lacks.
+int SuperviseWorkload(const std::vector<std::string>& command, bool group, System& system,
+                      Processes& processes, Reporter& reporter) {
+  if (int error = processes.BlockSignals(); error != 0) {
+    return reporter.Fail(kExitInternal, std::string("blocking signals for init mode failed: ") +
+                                            std::strerror(error));
+  }
+  // Not PID 1: orphans of the workload would go to the real init, which may not reap them.
+  if (processes.Pid() != 1) processes.BecomeSubreaper();
+  int pid = 0;
+  int error = processes.Spawn(
+      [&]() {
+        processes.IsolateChild();
+        if (int reset = system.ResetSignals(); reset != 0) {
+          return reporter.Fail(kExitInternal, std::string("resetting signals failed: ") +
+                                                  std::strerror(reset));
+        }
+        std::string message;
+        int code = ExecWorkload(system, command, &message);
+        return reporter.Fail(code, message);
+      },
+      &pid);
+  if (error != 0) {
+    return reporter.Fail(kExitInternal, std::string("fork failed: ") + std::strerror(error));
+  }
+  processes.TrimMemory();
+  return Supervise(processes, pid, group);
+}
+
 }  // namespace
 
-int Run(const Invocation& invocation, System& system, const LimitPair& inherited) {
+int Run(const Invocation& invocation, System& system, Processes& processes,
+        const LimitPair& inherited) {
   const bool check = invocation.mode == Mode::kCheck;
   Reporter reporter(system, invocation.output.value_or(OutputFormat::kText), check);
 
@@ -158,6 +203,11 @@ int Run(const Invocation& invocation, System& system, const LimitPair& inherited
                                                       amount.error());
     policy.request = std::move(amount).value();
     policy.request_origin = as_origin;
+  }
+  if (const char* env = system.GetEnv("RLIMIT_INIT_INIT"); env && *env && !invocation.init) {
+    if (Result<InitMode> mode = ParseInitMode(env); !mode) {
+      return reporter.Fail(kExitUsage, "bad command line: RLIMIT_INIT_INIT: " + mode.error());
+    }
   }
   std::optional<UserIds> user;
   if (policy.user) {
@@ -244,10 +294,15 @@ int Run(const Invocation& invocation, System& system, const LimitPair& inherited
     }
   }
 
-  // 7. Become the workload.
-  std::string message;
-  int code = ExecWorkload(system, invocation.command, &message);
-  return reporter.Fail(code, message);
+  // 7. Become the workload, or, in init mode, its parent.
+  InitMode init = ResolveInitMode(SelectInitMode(invocation, policy, system), processes.Pid());
+  if (init == InitMode::kExec) {
+    std::string message;
+    int code = ExecWorkload(system, invocation.command, &message);
+    return reporter.Fail(code, message);
+  }
+  return SuperviseWorkload(invocation.command, init == InitMode::kGroup, system, processes,
+                           reporter);
 }
 
 }  // namespace rlimit_init

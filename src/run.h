@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli.h"
+#include "processes.h"
 #include "system.h"
 
 namespace rlimit_init {
@@ -14,7 +15,9 @@ inline constexpr int kExitRefused = 77;
 inline constexpr int kExitConfig = 78;
 
 /// Runs the invocation; returns the exit code, or does not return when the workload is exec'd.
+/// In init mode it returns the workload's exit code once the workload has ended.
 /// `inherited` is RLIMIT_AS as the process started with it.
-int Run(const Invocation& invocation, System& system, const LimitPair& inherited);
+int Run(const Invocation& invocation, System& system, Processes& processes,
+        const LimitPair& inherited);
 
 }  // namespace rlimit_init

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "fake_processes.h"
 #include "fake_system.h"
 #include "fixture_tree.h"
 
@@ -24,9 +25,12 @@ class RunTest : public testing::Test {
     i.command = std::move(command);
     return i;
   }
-  int RunIt(const Invocation& i) { return rlimit_init::Run(i, system_, system_.limit(Resource::kAs)); }
+  int RunIt(const Invocation& i) {
+    return rlimit_init::Run(i, system_, processes_, system_.limit(Resource::kAs));
+  }
 
   FakeSystem system_;
+  FakeProcesses processes_;
 };
 
 TEST_F(RunTest, RaisesThenExecsWithTheDecidedLimit) {
@@ -272,6 +276,96 @@ TEST_F(RunTest, FailedUserSwitchOtherThanPermissionDoesNotBlameTheUser) {
   EXPECT_EQ(system_.stderr_text,
             "rlimit-init: cannot switch to user 1000:1000 (groups 1000): setgroups: Invalid "
             "argument\n");
+}
+
+}  // namespace
+}  // namespace rlimit_init
+
+namespace rlimit_init {
+namespace {
+
+class InitModeRunTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(LoadFixtureTree("v1-this-host", &system_));
+    system_.limit(Resource::kAs) = {256 * kMiB, 1024 * kMiB};
+    invocation_.command = {"python3", "job.py"};
+    invocation_.as = "512Mi";
+    processes_.run_child = true;
+    processes_.signals = {SIGTERM, SIGCHLD};
+    processes_.exits = {{100, true, SIGTERM}};
+  }
+  int RunIt() { return rlimit_init::Run(invocation_, system_, processes_, system_.limit(Resource::kAs)); }
+
+  static constexpr std::uint64_t kMiB = 1024 * 1024;
+  FakeSystem system_;
+  FakeProcesses processes_;
+  Invocation invocation_;
+};
+
+TEST_F(InitModeRunTest, ChildModeSetsLimitsThenSpawnsExecsInTheChildAndForwards) {
+  invocation_.init = InitMode::kChild;
+  EXPECT_EQ(RunIt(), 143);
+  ASSERT_EQ(system_.set_calls.size(), 1u);  // once, before the fork: the child inherits it
+  EXPECT_EQ(system_.set_calls[0].limit.soft, 512 * kMiB);
+  EXPECT_EQ(system_.exec_calls,
+            (std::vector<std::vector<std::string>>{{"python3", "job.py"}}));
+  EXPECT_EQ(processes_.child_result, 127);  // the fake's exec fails with ENOENT
+  // Limits, then a signal reset before the fork and another in the child, which unblocks
+  // what the parent blocked.
+  EXPECT_EQ(system_.reset_signals_calls, 2);
+  EXPECT_EQ(processes_.calls,
+            (std::vector<std::string>{"block", "subreaper", "spawn", "isolate", "trim", "wait",
+                                      "kill 100 15", "wait", "reap", "reap"}));
+}
+
+TEST_F(InitModeRunTest, AutoExecsUnlessPidOne) {
+  EXPECT_EQ(RunIt(), 127);
+  EXPECT_TRUE(processes_.calls.empty());
+  processes_.pid = 1;
+  EXPECT_EQ(RunIt(), 143);
+  // As PID 1 there is no subreaper to become: the kernel sends every orphan there already.
+  EXPECT_EQ(processes_.calls.front(), "block");
+  EXPECT_EQ(processes_.calls[1], "spawn");
+}
+
+TEST_F(InitModeRunTest, FlagOverEnvironmentOverPolicy) {
+  system_.user_files["/p.yaml"] =
+      "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\ninit: group\n";
+  invocation_.policy_path = "/p.yaml";
+  invocation_.as.reset();
+  EXPECT_EQ(RunIt(), 143);
+  EXPECT_EQ(processes_.calls[6], "kill -100 15");
+
+  processes_ = FakeProcesses();
+  processes_.signals = {SIGTERM, SIGCHLD};
+  processes_.exits = {{100, true, SIGTERM}};
+  system_.env["RLIMIT_INIT_INIT"] = "exec";
+  EXPECT_EQ(RunIt(), 127);
+  EXPECT_TRUE(processes_.calls.empty());
+
+  invocation_.init = InitMode::kChild;
+  EXPECT_EQ(RunIt(), 143);
+  EXPECT_EQ(processes_.calls[5], "kill 100 15");
+}
+
+TEST_F(InitModeRunTest, BadEnvironmentValueIsAUsageErrorBeforeAnything) {
+  system_.env["RLIMIT_INIT_INIT"] = "on";
+  EXPECT_EQ(RunIt(), kExitUsage);
+  EXPECT_EQ(system_.stderr_text,
+            "rlimit-init: bad command line: RLIMIT_INIT_INIT: invalid init mode \"on\": "
+            "expected auto, exec, child or group\n");
+  EXPECT_TRUE(system_.set_calls.empty());
+  EXPECT_TRUE(processes_.calls.empty());
+}
+
+TEST_F(InitModeRunTest, ForkFailureIsAnInternalErrorAndNothingRuns) {
+  invocation_.init = InitMode::kChild;
+  processes_.spawn_error = EAGAIN;
+  EXPECT_EQ(RunIt(), kExitInternal);
+  EXPECT_TRUE(system_.exec_calls.empty());
+  EXPECT_TRUE(system_.stderr_text.ends_with(
+      "rlimit-init: fork failed: Resource temporarily unavailable\n"));
 }
 
 }  // namespace

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Processes that makes real syscalls (fork, sigwaitinfo, kill, waitpid, prctl).
+#pragma once
+
+#include "processes.h"
+
+namespace rlimit_init {
+
+class RealProcesses : public Processes {
+ public:
+  int Pid() override;
+  int BlockSignals() override;
+  int BecomeSubreaper() override;
+  int Spawn(const std::function<int()>& child, int* pid) override;
+  void IsolateChild() override;
+  int WaitSignal() override;
+  int Kill(int pid, int signal) override;
+  bool Reap(ChildExit* exit) override;
+  void TrimMemory() override;
+};
+
+}  // namespace rlimit_init

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// In-memory Processes for unit tests: signals and child exits are scripted, every call is
+// recorded in order.
+#pragma once
+
+#include <csignal>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "processes.h"
+
+namespace rlimit_init {
+
+class FakeProcesses : public Processes {
+ public:
+  static constexpr int kScriptEnded = 99;
+  int pid = 4242;                   // this process
+  int child_pid = 100;              // what Spawn hands out
+  bool run_child = false;           // run the child's function inside Spawn
+  int child_result = -1;            // what it returned
+  int spawn_error = 0;
+  std::deque<int> signals;          // what WaitSignal returns, in order
+  std::deque<ChildExit> exits;      // what Reap returns; a pid of 0 ends one reaping round
+  std::vector<std::string> calls;   // "block", "subreaper", "spawn", "isolate", "trim",
+                                    // "kill PID SIGNAL", "wait", "reap"
+
+  int Pid() override { return pid; }
+  int BlockSignals() override {
+    calls.push_back("block");
+    return 0;
+  }
+  int BecomeSubreaper() override {
+    calls.push_back("subreaper");
+    return 0;
+  }
+  int Spawn(const std::function<int()>& child, int* out) override {
+    calls.push_back("spawn");
+    if (spawn_error != 0) return spawn_error;
+    if (run_child) child_result = child();
+    *out = child_pid;
+    return 0;
+  }
+  void IsolateChild() override { calls.push_back("isolate"); }
+  int WaitSignal() override {
+    calls.push_back("wait");
+    // Past the script, the workload "ends" with kScriptEnded so that Supervise returns and
+    // the test fails on that code instead of looping forever.
+    if (signals.empty()) {
+      exits.assign({{child_pid, false, kScriptEnded}});
+      return SIGCHLD;
+    }
+    int signal = signals.front();
+    signals.pop_front();
+    return signal;
+  }
+  int Kill(int target, int signal) override {
+    calls.push_back("kill " + std::to_string(target) + " " + std::to_string(signal));
+    return 0;
+  }
+  bool Reap(ChildExit* exit) override {
+    calls.push_back("reap");
+    if (exits.empty() || exits.front().pid == 0) {
+      if (!exits.empty()) exits.pop_front();
+      return false;
+    }
+    *exit = exits.front();
+    exits.pop_front();
+    return true;
+  }
+  void TrimMemory() override { calls.push_back("trim"); }
+};
+
+}  // namespace rlimit_init
