@@ -23,16 +23,22 @@ UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"]
 
 # Says "ready PID", then answers every line on stdin with "pong" until stdin closes.
 WORKLOAD = """
-import os, signal, sys
+import os, signal, sys, time
 {setup}
 print("ready", os.getpid(), flush=True)
-for line in sys.stdin:
-    print("pong", flush=True)
+{wait}
 """
+ANSWER = """for line in sys.stdin:
+    print("pong", flush=True)"""
+# A Python handler runs only between bytecodes: a signal that lands just before a blocking
+# read or pause() leaves the handler waiting for that call to return. A workload whose
+# handler must run therefore waits in short sleeps.
+SLEEP = """while True:
+    time.sleep(0.05)"""
 
 
-def workload(setup: str = "") -> list[str]:
-    return ["python3", "-c", WORKLOAD.format(setup=setup)]
+def workload(setup: str = "", wait: str = ANSWER) -> list[str]:
+    return ["python3", "-c", WORKLOAD.format(setup=setup, wait=wait)]
 
 
 class Started:
@@ -122,7 +128,7 @@ def test_a_workload_with_a_handler_cleans_up_and_exits_zero() -> None:
     # print is not reentrant.
     setup = ("signal.signal(signal.SIGTERM, "
              "lambda s, f: (os.write(1, b'cleaned up after %d\\n' % s), sys.exit(0)))")
-    job = Started(["--init", "child", "--"] + workload(setup))
+    job = Started(["--init", "child", "--"] + workload(setup, SLEEP))
     assert job.read_line() == "ready 2\n"
     job.send(signal.SIGTERM)
     assert job.ended() == (0, "ready 2\ncleaned up after 15\n", "")
@@ -143,14 +149,14 @@ def test_each_signal_is_forwarded_and_its_death_is_128_plus_n(signal_number: int
 
 
 GROUP_WORKLOAD = """
-import os, signal, sys
+import os, signal, sys, time
 ready_r, ready_w = os.pipe()
 helper = os.fork()
 if helper == 0:
     signal.signal(signal.SIGTERM, lambda s, f: (os.write(1, b"helper got %d\\n" % s), os._exit(0)))
     os.write(ready_w, b"x")
     while True:
-        signal.pause()
+        time.sleep(0.05)  # not pause(): see SLEEP
 os.read(ready_r, 1)
 def stop(s, f):
     os.waitpid(helper, 0)
@@ -158,8 +164,8 @@ def stop(s, f):
     sys.exit(0)
 signal.signal(signal.SIGTERM, stop)
 print("ready", os.getpid(), flush=True)
-for line in sys.stdin:
-    pass
+while True:
+    time.sleep(0.05)
 """
 
 
