@@ -294,7 +294,7 @@ options:
 )" + OptionLines() +
          R"(
 exit codes:
-  the workload's own   once it has been exec'd
+  the workload's own   once it has been exec'd; in init mode 128+N after a death by signal N
   0                    check: the decision grants (raised, unchanged or partial)
   64                   bad command line
   70                   internal error (an unexpected syscall failure)

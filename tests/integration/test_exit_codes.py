@@ -290,7 +290,7 @@ def test_first_word_that_is_no_subcommand_starts_the_workload(run: Runner) -> No
 # --- help and version --------------------------------------------------------------------------
 
 HELP_EXIT_CODES = """exit codes:
-  the workload's own   once it has been exec'd
+  the workload's own   once it has been exec'd; in init mode 128+N after a death by signal N
   0                    check: the decision grants (raised, unchanged or partial)
   64                   bad command line
   70                   internal error (an unexpected syscall failure)
