@@ -285,7 +285,9 @@ def test_the_workload_gets_the_same_state_as_in_exec_mode(workdir: Path) -> None
                          "SigIgn ['0000000001001000']"]
     assert ("Max address space         536870912            4294967296           bytes     "
             in lines)
-    assert lines[-1] == str(sorted(clean_env({"JOB": "x"}).items()))
+    # exec mode's own rule for the environment after user: (see the README).
+    assert lines[-1] == str(sorted(clean_env({"JOB": "x", "HOME": "/nonexistent",
+                                              "USER": "nobody", "LOGNAME": "nobody"}).items()))
     assert state("child") == exec_state
     assert state("group") == exec_state
 

@@ -103,9 +103,11 @@ def test_every_exit_code_of_help_is_documented(page: dict[str, str], help_text: 
 
 def test_every_environment_variable_is_documented(page: dict[str, str], help_text: str) -> None:
     variables = sorted(set(re.findall(r"RLIMIT_INIT_[A-Z_]+", help_text)))
-    assert variables == ["RLIMIT_INIT_AS", "RLIMIT_INIT_HOST_ROOT", "RLIMIT_INIT_POLICY"]
+    assert variables == ["RLIMIT_INIT_AS", "RLIMIT_INIT_HOST_ROOT", "RLIMIT_INIT_INIT",
+                         "RLIMIT_INIT_POLICY"]
     documented = re.findall(r"^ {7}(RLIMIT_INIT_[A-Z_]+)$", page["ENVIRONMENT"], re.MULTILINE)
-    assert documented == ["RLIMIT_INIT_POLICY", "RLIMIT_INIT_AS", "RLIMIT_INIT_HOST_ROOT"]
+    assert documented == ["RLIMIT_INIT_POLICY", "RLIMIT_INIT_AS", "RLIMIT_INIT_INIT",
+                          "RLIMIT_INIT_HOST_ROOT"]
 
 
 def policy_keys(node: dict, prefix: str = "") -> list[str]:
@@ -118,7 +120,7 @@ def policy_keys(node: dict, prefix: str = "") -> list[str]:
 def test_every_policy_key_is_documented(page: dict[str, str]) -> None:
     schema = json.loads((REPO / "charts" / "rlimit-init" / "values.schema.json").read_text())
     keys = policy_keys(schema["properties"]["policy"])
-    assert len(keys) == 9
+    assert len(keys) == 10
     tags = re.findall(r"^ {7}([a-zA-Z.]+)(?:$| {2,})", page["POLICY"], re.MULTILINE)
     assert sorted(tags) == sorted(keys)
 
