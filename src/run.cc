@@ -13,9 +13,9 @@
 #include "processes.h"
 #include "quantity.h"
 #include "report.h"
+#include "supervise.h"
 #include "termination.h"
 #include "text.h"
-#include "supervise.h"
 #include "user.h"
 
 namespace rlimit_init {

@@ -19,7 +19,7 @@ import pytest
 from chart_render import (REPO, WORKLOAD_CONTAINER, container, memory_limit_bytes, parse_objects,
                           pod_spec)
 from conftest import skip_unless
-from expected import describe
+from expected import describe, kubernetes_hard_advice, minimum_advice, refusal_advice_lines
 from oci_image import Image
 from runc_node import (GiB, KUBERNETES_LAYER, LIMIT_SOURCE, MiB, POLICY_FILE, RLIM_INFINITY, Node,
                        installed, raised_to_512_mib, render_values)
@@ -81,13 +81,7 @@ def test_refused_when_the_hard_limit_is_too_low(node: Node) -> None:
         f"  asked:   addressSpace.request in {POLICY_FILE} = 1Gi (1073741824 bytes)\n"
         f"  blocked: hard RLIMIT_AS {describe(512 * MiB)}, inherited from the parent process\n"
         f"  layer:   {KUBERNETES_LAYER}\n"
-        "  fix:     Kubernetes has no pod setting for rlimits (kubernetes/kubernetes#3595); the "
-        "hard RLIMIT_AS comes from the node's container runtime: raise it in containerd's "
-        "base_runtime_spec (process.rlimits, type RLIMIT_AS) or CRI-O's default_ulimits "
-        "(\"as=1073741824:1073741824\"), or set securityContext.ulimits where the cluster "
-        "supports it\n"
-        "  or:      lower the request, or set addressSpace.minimum to at most 512Mi to accept "
-        "the hard limit\n")
+        + refusal_advice_lines(kubernetes_hard_advice(1 * GiB) + [minimum_advice("512Mi")]))
     assert (job.exit_code, job.stdout, job.stderr, job.termination_message) == (
         77, "", report, report)
 
