@@ -25,6 +25,7 @@ import copy
 import json
 import os
 import secrets
+import select
 import shutil
 import subprocess
 import uuid
@@ -50,6 +51,8 @@ MEMORY_CGROUP = CGROUP_ROOT / "memory"
 MiB = 1 << 20
 GiB = 1 << 30
 RLIM_INFINITY = (1 << 64) - 1
+# Seconds without a line or an exit after which a container counts as hung.
+HANG_TIMEOUT = 120
 
 # What the workload sees: the policy and the memory limit inside the container.
 POLICY_FILE = "/etc/rlimit-init/policy.yaml"
@@ -108,6 +111,48 @@ class Finished:
     parent_peak_memory: int
 
 
+class Running:
+    """A container that `runc run` runs in the background: read its stdout line by line, signal
+    its first process as `runc kill` does for kubelet's and Docker's stop, then wait for it."""
+
+    def __init__(self, runtime: Runtime, container_id: str, process: subprocess.Popen,
+                 parent_cgroup: Path, termination_log: Path | None) -> None:
+        self.runtime = runtime
+        self.container_id = container_id
+        self.process = process
+        self.parent_cgroup = parent_cgroup
+        self.termination_log = termination_log
+        self.lines: list[str] = []
+        self.pending = b""
+
+    def read_line(self) -> str:
+        """The container's next line of stdout; silence past HANG_TIMEOUT is a hang. Reads the
+        pipe itself, not through the file object's buffer, which could hold a second line that
+        select() would then never report."""
+        while b"\n" not in self.pending:
+            ready, _, _ = select.select([self.process.stdout], [], [], HANG_TIMEOUT)
+            assert ready, f"{self.container_id}: no line on stdout in {HANG_TIMEOUT} s"
+            chunk = os.read(self.process.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            self.pending += chunk
+        line, newline, self.pending = self.pending.partition(b"\n")
+        self.lines.append((line + newline).decode())
+        return self.lines[-1]
+
+    def kill(self, signal_name: str) -> None:
+        """`runc kill ID SIGNAL`: the signal to the container's first process."""
+        done = self.runtime.runc("kill", self.container_id, signal_name)
+        assert (done.returncode, done.stderr) == (0, ""), done
+
+    def wait(self) -> Finished:
+        stdout, stderr = self.process.communicate(timeout=HANG_TIMEOUT)
+        peak = int((self.parent_cgroup / "memory.max_usage_in_bytes").read_text())
+        message = self.termination_log.read_text() if self.termination_log else ""
+        stdout = "".join(self.lines) + self.pending.decode() + stdout
+        return Finished(self.process.returncode, stdout, stderr, message, peak)
+
+
 class Runtime:
     """runc with its own state directory, and the cgroup parent every test container goes
     under: /sys/fs/cgroup/<controller>/<parent>/{kubepods,docker}/..., removed at the end."""
@@ -159,15 +204,21 @@ class Runtime:
             termination_log: Path | None = None) -> Finished:
         """Writes the bundle and runs the container to its end with `runc run`, its stdio
         captured."""
+        return self.start(launch, bundle, container_id, termination_log).wait()
+
+    def start(self, launch: Launch, bundle: Path, container_id: str,
+              termination_log: Path | None = None) -> Running:
+        """Writes the bundle and starts `runc run` in the background, its stdio piped: the
+        container's first process holds the pipes, as under a containerd shim."""
         shutil.copytree(launch.image.template, bundle / "rootfs", symlinks=True)
         for marker in launch.marker_files:
             (bundle / "rootfs" / marker.lstrip("/")).touch()
         (bundle / "config.json").write_text(json.dumps(self.config(launch), indent=2))
-        done = self.runc("run", "--bundle", str(bundle), container_id)
+        process = subprocess.Popen(
+            ["runc", "--root", str(self.state), "run", "--bundle", str(bundle), container_id],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         parent = MEMORY_CGROUP / os.path.dirname(launch.cgroups_path).lstrip("/")
-        peak = int((parent / "memory.max_usage_in_bytes").read_text())
-        message = termination_log.read_text() if termination_log else ""
-        return Finished(done.returncode, done.stdout, done.stderr, message, peak)
+        return Running(self, container_id, process, parent, termination_log)
 
     def remove_cgroups(self) -> None:
         for hierarchy in CGROUP_ROOT.iterdir():
@@ -244,6 +295,18 @@ class Node:
         """Runs the pod of the rendered Job under a node whose containers inherit RLIMIT_AS
         `rlimit_as` (soft, hard). `without_rlimit_init` runs the workload's own command with
         neither the init container nor the wrapper: the job as it was before rlimit-init."""
+        finished, running = self.start_pod(objects, rlimit_as=rlimit_as,
+                                           without_rlimit_init=without_rlimit_init)
+        for name, container_running in running.items():
+            finished[name] = container_running.wait()
+        return finished
+
+    def start_pod(self, objects: list[dict[str, Any]], *, rlimit_as: tuple[int, int],
+                  without_rlimit_init: bool = False
+                  ) -> tuple[dict[str, Finished], dict[str, Running]]:
+        """As run_pod, but leaves the pod's containers running once its init containers have
+        finished: (the init containers finished, the containers running). None run when an
+        init container fails."""
         spec = pod_spec(objects)
         job_name = find(objects, "Job")[0]["metadata"]["name"]
         pod = Pod(name=f"{job_name}-{secrets.token_hex(3)}", uid=str(uuid.uuid4()),
@@ -252,20 +315,21 @@ class Node:
         pod.directory.mkdir()
         pod.make_volumes()
         finished: dict[str, Finished] = {}
+        running: dict[str, Running] = {}
         names = [] if without_rlimit_init else [c["name"] for c in spec.get("initContainers", [])]
         for name in names:
-            finished[name] = self.run_pod_container(pod, name)
+            finished[name] = self.start_pod_container(pod, name).wait()
             if finished[name].exit_code != 0:
-                return finished
+                return finished, running
         for c in spec["containers"]:
             command = None
             if without_rlimit_init:
                 command = c["command"][c["command"].index("--") + 1:]
-            finished[c["name"]] = self.run_pod_container(pod, c["name"], command=command)
-        return finished
+            running[c["name"]] = self.start_pod_container(pod, c["name"], command=command)
+        return finished, running
 
-    def run_pod_container(self, pod: Pod, name: str, *,
-                          command: list[str] | None = None) -> Finished:
+    def start_pod_container(self, pod: Pod, name: str, *,
+                            command: list[str] | None = None) -> Running:
         """One container of the pod, with what kubelet and containerd put in its spec."""
         c = container(pod.spec, name)
         image = self.images[repository(c["image"])]
@@ -307,7 +371,7 @@ class Node:
             cgroups_path=(f"/{self.runtime.cgroup_parent}/kubepods/{pod.qos_class}/"
                           f"pod{pod.uid}/{container_id}"),
             binds=binds)
-        return self.runtime.run(launch, bundle, container_id, termination_log)
+        return self.runtime.start(launch, bundle, container_id, termination_log)
 
     def docker_run(self, image_name: str, *, ulimit_as: tuple[int, int],
                    memory: int) -> Finished:
@@ -315,18 +379,27 @@ class Node:
         unit's LimitAS=, which every container inherits): the image's ENTRYPOINT and
         CMD, root unless the image says otherwise, Docker's default capabilities (containerd's
         set) and its /.dockerenv."""
+        return self.docker_start(image_name, ulimit_as=ulimit_as, memory=memory).wait()
+
+    def docker_start(self, image_name: str, *, ulimit_as: tuple[int, int], memory: int,
+                     command: list[str] | None = None,
+                     entrypoint: list[str] | None = None) -> Running:
+        """`docker run -d` of what docker_run runs: `command` replaces the image's CMD (`docker
+        run IMAGE COMMAND...`), `entrypoint` its ENTRYPOINT (`--entrypoint`, which also drops
+        CMD)."""
         image = self.images[repository(image_name)]
         container_id = self.new_id(repository(image_name).rsplit("/", 1)[-1])
         bundle = self.work / container_id
         bundle.mkdir()
+        cmd = command if command is not None else [] if entrypoint is not None else image.cmd
         launch = Launch(
-            image=image, args=image.entrypoint + image.cmd, env=[IMAGE_PATH],
-            user=image.user, capabilities=list(CONTAINERD_CAPABILITIES), no_new_privileges=False,
-            readonly_root=False, rlimit_as=ulimit_as, memory_limit=memory,
-            hostname=container_id[:12],
+            image=image, args=(image.entrypoint if entrypoint is None else entrypoint) + cmd,
+            env=[IMAGE_PATH], user=image.user, capabilities=list(CONTAINERD_CAPABILITIES),
+            no_new_privileges=False, readonly_root=False, rlimit_as=ulimit_as,
+            memory_limit=memory, hostname=container_id[:12],
             cgroups_path=f"/{self.runtime.cgroup_parent}/docker/{container_id}",
             marker_files=["/.dockerenv"])
-        return self.runtime.run(launch, bundle, container_id)
+        return self.runtime.start(launch, bundle, container_id)
 
 
 def installed(finished: dict[str, Finished]) -> None:
