@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # Measures rlimit-init against a 5-line static C program (setrlimit, then execv), tini-static,
 # dumb-init and prlimit: instructions to exec, least soft RLIMIT_AS, stripped size, peak RSS and
-# wall time. Prints one markdown table and writes it to $BUILD/bench.md (default build-perf).
+# wall time; then init mode beside tini-static (supervise.py): resident set while supervising and
+# signal delivery. Prints two markdown tables and writes them to $BUILD/bench.md (default
+# build-perf).
 #
 # Run as root from anywhere: the bench policy drops to uid 65534 (its user: key), which only root
 # may do, and missing tools are installed with apt-get. Takes a few minutes, most of it the
@@ -63,6 +65,11 @@ EOF
 gcc -O2 -static -o "${WORK}/setrlimit-exec" "${WORK}/setrlimit-exec.c"
 gcc -O2 -static -nostartfiles -o "${WORK}/static-true" "${WORK}/static-true.c"
 gcc -O2 -static -o "${WORK}/peak_rss" "${REPO}/tests/bench/peak_rss.c"
+gcc -O2 -static -o "${WORK}/supervise_probe" "${REPO}/tests/bench/supervise_probe.c"
 
 python3 "${REPO}/tests/bench/measure.py" --rlimit-init "${BUILD}/rlimit-init" \
   --policy "${REPO}/tests/bench/policy.yaml" --work "${WORK}" --out "${BUILD}/bench.md" "$@"
+# Init mode beside tini-static: resident set while supervising, signal delivery; appends a table.
+python3 "${REPO}/tests/bench/supervise.py" --rlimit-init "${BUILD}/rlimit-init" \
+  --policy "${REPO}/tests/bench/policy.yaml" --probe "${WORK}/supervise_probe" \
+  --out "${BUILD}/bench.md"
