@@ -38,6 +38,9 @@ def test_a_symlink_as_termination_file_is_not_followed(run: Runner, workdir: Pat
     assert target.read_text() == "keep me\n"
 
 
+# The release binary only: the AddressSanitizer build cannot start under a small RLIMIT_DATA
+# (its shadow memory) and its LeakSanitizer cannot run under strace (both ptrace).
+@pytest.mark.static_binary
 def test_a_kernel_file_behind_a_symlinked_directory_is_not_written(run: Runner,
                                                                     workdir: Path) -> None:
     """/proc/PID/comm is a regular file whose writes rename the process: the text check of the
@@ -153,6 +156,7 @@ def big_policy(workdir: Path) -> Path:
                                  + "x" * 250_000 + "\"}}\n")
 
 
+@pytest.mark.static_binary  # see above: no AddressSanitizer under a small RLIMIT_DATA
 @pytest.mark.parametrize("data_limit", [600_000, 1_000_000])
 def test_out_of_memory_reading_the_policy_is_exit_70(run: Runner, workdir: Path,
                                                       data_limit: int) -> None:
@@ -165,6 +169,7 @@ def test_out_of_memory_reading_the_policy_is_exit_70(run: Runner, workdir: Path,
     assert not marker.exists()
 
 
+@pytest.mark.static_binary  # see above: no AddressSanitizer under a small RLIMIT_DATA
 def test_out_of_memory_is_json_when_asked(run: Runner, workdir: Path) -> None:
     result = run(["check", "-o", "json", "-p", str(big_policy(workdir))],
                  prefix=["prlimit", "--data=600000:600000"])
