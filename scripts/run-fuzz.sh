@@ -84,6 +84,9 @@ main() {
   exec 8>"${OUT}/.run.lock"
   flock 8
   while IFS= read -r line; do fuzzers+=("$(basename "${line}")"); done < <("${ROOT}/scripts/build-fuzz.sh")
+  # The process substitution hides build-fuzz.sh's exit status: a failed build shows as no
+  # fuzzers, which must fail rather than pass having fuzzed nothing.
+  ((${#fuzzers[@]} == 4)) || { echo "run-fuzz: the fuzz build gave ${#fuzzers[@]} fuzzers, not 4" >&2; exit 1; }
   local build_seconds=$((SECONDS - start))
 
   local parallel="${FUZZ_PARALLEL:-1}" name

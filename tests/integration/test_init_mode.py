@@ -262,6 +262,7 @@ CARELESS_PARENT = ["python3", "-c", "import os, signal, sys; "
                    "os.execv(sys.argv[1], sys.argv[1:])"]
 
 
+@pytest.mark.sets_rlimit_as
 def test_the_workload_gets_the_same_state_as_in_exec_mode(workdir: Path) -> None:
     require_root("switching to uid 65534")
     policy = write_policy(workdir, "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\n"

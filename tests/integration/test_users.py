@@ -69,6 +69,7 @@ def environment(stdout: str) -> dict[str, str]:
 INHERITED = {"HOME": "/root", "USER": "root", "LOGNAME": "root", "JOB": "a b"}
 
 
+@pytest.mark.static_binary  # chrooted: the dynamic sanitizer build has no libraries there
 def test_named_user_gets_home_user_and_logname_from_passwd(run: Runner, image: Image) -> None:
     image.policy("app")
     result = image.run(run, ["env"], env=INHERITED)
@@ -78,6 +79,7 @@ def test_named_user_gets_home_user_and_logname_from_passwd(run: Runner, image: I
         "HOME": "/home/app", "USER": "app", "LOGNAME": "app", "JOB": "a b"}
 
 
+@pytest.mark.static_binary  # chrooted: the dynamic sanitizer build has no libraries there
 def test_numeric_user_without_entry_gets_root_directory_and_no_user_name(run: Runner,
                                                                        image: Image) -> None:
     image.policy('"4242"')
@@ -88,6 +90,7 @@ def test_numeric_user_without_entry_gets_root_directory_and_no_user_name(run: Ru
         "/", False, False, "a b")
 
 
+@pytest.mark.static_binary  # chrooted: the dynamic sanitizer build has no libraries there
 def test_crlf_group_file_keeps_its_last_member(run: Runner, image: Image) -> None:
     image.policy("app")
     image.accounts(PASSWD.replace("\n", "\r\n"), GROUP.replace("\n", "\r\n"))
@@ -95,6 +98,7 @@ def test_crlf_group_file_keeps_its_last_member(run: Runner, image: Image) -> Non
     assert (result.returncode, result.stdout, result.stderr) == (0, "1000 44\n", "")
 
 
+@pytest.mark.static_binary  # chrooted: the dynamic sanitizer build has no libraries there
 def test_empty_passwd_name_is_not_an_empty_group_member(run: Runner, image: Image) -> None:
     image.policy('"7"')
     image.accounts(":x:7:7::/:/bin/sh\n" + PASSWD, "wheel:x:10:,root\n" + GROUP)
@@ -102,6 +106,7 @@ def test_empty_passwd_name_is_not_an_empty_group_member(run: Runner, image: Imag
     assert (result.returncode, result.stdout, result.stderr) == (0, "7\n", "")
 
 
+@pytest.mark.static_binary  # chrooted: the dynamic sanitizer build has no libraries there
 @pytest.mark.parametrize("kind, why", [
     ("too-large", "larger than 4 MiB"),
     ("fifo", "not a regular file (a FIFO, device or socket)"),
@@ -123,6 +128,7 @@ def test_unreadable_passwd_says_why(run: Runner, image: Image, kind: str, why: s
     assert not (image.root / "ran").exists()
 
 
+@pytest.mark.static_binary  # chrooted: the dynamic sanitizer build has no libraries there
 def test_more_groups_than_linux_allows_is_one_short_line(run: Runner, image: Image) -> None:
     image.policy("app")
     image.accounts(PASSWD, GROUP + "".join(f"g{n}:x:{n}:app\n" for n in range(2000, 72000)))
