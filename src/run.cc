@@ -102,16 +102,6 @@ std::string FileError(const std::string& path, int error) {
   }
 }
 
-// --init, then RLIMIT_INIT_INIT, then the policy's init:, else auto.
-InitMode SelectInitMode(const Invocation& invocation, const Policy& policy, System& system) {
-  if (invocation.init) return *invocation.init;
-  if (const char* env = system.GetEnv("RLIMIT_INIT_INIT"); env && *env) {
-    // Checked in step 2 like RLIMIT_INIT_AS, so a bad value never gets this far.
-    if (Result<InitMode> mode = ParseInitMode(env)) return mode.value();
-  }
-  return policy.init.value_or(InitMode::kAuto);
-}
-
 // Init mode: everything exec mode does has been done (limits, signals, user), so the child
 // inherits exactly what the workload would have; it only unblocks the signals the parent
 // waits for. The parent keeps the workload's user and limits: it holds no privilege the
@@ -204,10 +194,14 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
     policy.request = std::move(amount).value();
     policy.request_origin = as_origin;
   }
+  // The init mode: --init, then RLIMIT_INIT_INIT, then the policy's init:, else auto.
+  InitMode init_mode = invocation.init.value_or(policy.init.value_or(InitMode::kAuto));
   if (const char* env = system.GetEnv("RLIMIT_INIT_INIT"); env && *env && !invocation.init) {
-    if (Result<InitMode> mode = ParseInitMode(env); !mode) {
+    Result<InitMode> mode = ParseInitMode(env);
+    if (!mode) {
       return reporter.Fail(kExitUsage, "bad command line: RLIMIT_INIT_INIT: " + mode.error());
     }
+    init_mode = mode.value();
   }
   std::optional<UserIds> user;
   if (policy.user) {
@@ -295,7 +289,7 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
   }
 
   // 7. Become the workload, or, in init mode, its parent.
-  InitMode init = ResolveInitMode(SelectInitMode(invocation, policy, system), processes.Pid());
+  InitMode init = ResolveInitMode(init_mode, processes.Pid());
   if (init == InitMode::kExec) {
     std::string message;
     int code = ExecWorkload(system, invocation.command, &message);
