@@ -11,7 +11,7 @@
 namespace rlimit_init {
 namespace {
 
-enum class Id { kPolicy, kAs, kOutput, kQuiet, kVerbose, kHostRoot, kInit, kHelp, kVersion };
+enum class Id { kPolicy, kAs, kLimit, kOutput, kQuiet, kVerbose, kHostRoot, kInit, kHelp, kVersion };
 
 // The one list of options: the parser reads it and --help prints it (a test holds the README's
 // usage block to that text). Boost.Program_options, used before, needed the options described
@@ -25,11 +25,16 @@ struct OptionSpec {
   std::string_view help;        // lines after the first are indented under it
 };
 
-constexpr std::array<OptionSpec, 9> kOptions = {{
+constexpr std::array<OptionSpec, 10> kOptions = {{
     {Id::kPolicy, "policy", 'p', "FILE", "YAML policy (default: $RLIMIT_INIT_POLICY, else none)"},
     {Id::kAs, "as", '\0', "QUANTITY",
      "address space to request: 6Gi, 75%, unlimited or hard; overrides\n"
      "addressSpace.request (env: RLIMIT_INIT_AS); default: hard"},
+    {Id::kLimit, "limit", '\0', "NAME=VALUE",
+     "set the soft limit NAME (prlimit's names: nofile, memlock, stack,\n"
+     "core, nproc ...) to VALUE, raising or lowering it; VALUE:VALUE\n"
+     "also raises the hard limit where allowed; repeatable; overrides\n"
+     "limits.NAME (env: RLIMIT_INIT_LIMITS=\"nofile=65536,core=0\")"},
     {Id::kOutput, "output", 'o', "FORMAT", "text or json (a run reports on stderr, check on stdout)"},
     {Id::kQuiet, "quiet", 'q', "", "no line on success; warnings, refusals and errors still print"},
     {Id::kVerbose, "verbose", 'v', "", "also print what was observed"},
@@ -95,6 +100,7 @@ class Parser {
 
   void Apply(const OptionSpec& option, std::string_view value) {
     const std::size_t bit = static_cast<std::size_t>(option.id);
+    if (option.id == Id::kLimit) return AddLimit(value);  // repeatable, each name once
     if (seen_.test(bit)) {
       // Which of two values would win is a guess a user should not have to make.
       return Fail("option " + Quoted("--" + std::string(option.long_name)) +
@@ -112,6 +118,7 @@ class Parser {
           Fail("--init: " + mode.error());
         }
         break;
+      case Id::kLimit: break;
       case Id::kQuiet: invocation_.quiet = true; break;
       case Id::kVerbose: invocation_.verbose = true; break;
       case Id::kHelp: help_ = true; break;
@@ -126,6 +133,18 @@ class Parser {
         }
         break;
     }
+  }
+
+  void AddLimit(std::string_view value) {
+    Result<LimitOverride> limit = ParseLimitOverride(value);
+    if (!limit) return Fail("--limit " + limit.error());
+    for (const LimitOverride& earlier : invocation_.limits) {
+      if (earlier.resource == limit->resource) {
+        return Fail("--limit " + std::string(Row(limit->resource).name) +
+                    " cannot be given more than once");
+      }
+    }
+    invocation_.limits.push_back(std::move(limit).value());
   }
 
   void LongOption(std::string_view word, int* i) {

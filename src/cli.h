@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "limit_override.h"
 #include "policy.h"
 #include "result.h"
 
@@ -22,6 +23,7 @@ struct Invocation {
   bool verbose = false;
   std::optional<std::string> host_root;    // --host-root
   std::optional<InitMode> init;            // --init
+  std::vector<LimitOverride> limits;       // --limit, in the order given, each name once
   std::vector<std::string> command;        // the workload (kRun)
   std::string install_dir;                 // kInstall
 };

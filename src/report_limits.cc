@@ -17,6 +17,9 @@ const LimitSpec& SpecOf(const LimitDecision& limit, const Policy& policy) {
   return spec ? *spec : kNone;
 }
 
+// Whether the policy file asked, rather than --limit or RLIMIT_INIT_LIMITS.
+bool FromPolicy(const LimitSpec& spec) { return spec.origin.starts_with("limits."); }
+
 // "nofile limit (RLIMIT_NOFILE, ulimit -n)"
 std::string Named(Resource resource) {
   const ResourceRow& row = Row(resource);
@@ -78,7 +81,9 @@ std::string LimitSummary(const LimitDecision& d, const Policy& policy, bool woul
     case Outcome::kLowered:
       return (would ? "would lower" : "lowered") + std::string(" the soft ") + Named(r) +
              " from " + DescribeLimit(r, d.before.soft) + " to " + DescribeLimit(r, d.after.soft) +
-             ", as limits." + name + ".lower asks" + hard;
+             ", as " + (FromPolicy(SpecOf(d, policy)) ? "limits." + name + ".lower"
+                                                       : SpecOf(d, policy).origin) +
+             " asks" + hard;
     case Outcome::kRefused:
       break;
   }
@@ -91,7 +96,9 @@ std::string LimitSummary(const LimitDecision& d, const Policy& policy, bool woul
   return "refused: the job asks for a soft " + Named(r) + " of " + DescribeLimit(r, d.request) +
          ", but the hard limit is " + DescribeLimit(r, d.before.hard) +
          (spec.raise_hard ? " and this process lacks CAP_SYS_RESOURCE to raise it"
-                          : " and limits." + name + ".raiseHard is not set");
+                          : FromPolicy(spec) ? " and limits." + name + ".raiseHard is not set"
+                                             : " and " + spec.origin + " asks for the soft "
+                                               "limit only");
 }
 
 Advice LimitRemedies(const LimitDecision& d, const Observed& observed, const Policy& policy) {

@@ -8,6 +8,7 @@
 #include "exec.h"
 #include "inspect.h"
 #include "install.h"
+#include "limit_override.h"
 #include "observe.h"
 #include "policy.h"
 #include "processes.h"
@@ -194,6 +195,16 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
     policy.request = std::move(amount).value();
     policy.request_origin = as_origin;
   }
+  // Every other limit: --limit, then RLIMIT_INIT_LIMITS, then the policy's limits.NAME.
+  std::vector<LimitOverride> env_limits;
+  if (const char* env = system.GetEnv("RLIMIT_INIT_LIMITS"); env && *env) {
+    Result<std::vector<LimitOverride>> parsed = ParseLimitList(env);
+    if (!parsed) {
+      return reporter.Fail(kExitUsage, "bad command line: RLIMIT_INIT_LIMITS: " + parsed.error());
+    }
+    env_limits = std::move(parsed).value();
+  }
+  ApplyLimitOverrides(env_limits, invocation.limits, &policy);
   // The init mode: --init, then RLIMIT_INIT_INIT, then the policy's init:, else auto.
   InitMode init_mode = invocation.init.value_or(policy.init.value_or(InitMode::kAuto));
   if (const char* env = system.GetEnv("RLIMIT_INIT_INIT"); env && *env && !invocation.init) {

@@ -104,9 +104,10 @@ def test_every_exit_code_of_help_is_documented(page: dict[str, str], help_text: 
 def test_every_environment_variable_is_documented(page: dict[str, str], help_text: str) -> None:
     variables = sorted(set(re.findall(r"RLIMIT_INIT_[A-Z_]+", help_text)))
     assert variables == ["RLIMIT_INIT_AS", "RLIMIT_INIT_HOST_ROOT", "RLIMIT_INIT_INIT",
-                         "RLIMIT_INIT_POLICY"]
+                         "RLIMIT_INIT_LIMITS", "RLIMIT_INIT_POLICY"]
     documented = re.findall(r"^ {7}(RLIMIT_INIT_[A-Z_]+)$", page["ENVIRONMENT"], re.MULTILINE)
-    assert documented == ["RLIMIT_INIT_POLICY", "RLIMIT_INIT_AS", "RLIMIT_INIT_INIT",
+    assert documented == ["RLIMIT_INIT_POLICY", "RLIMIT_INIT_AS", "RLIMIT_INIT_LIMITS",
+                          "RLIMIT_INIT_INIT",
                           "RLIMIT_INIT_HOST_ROOT"]
 
 

@@ -121,5 +121,23 @@ TEST(CommandLine, HelpListsEveryExitCode) {
   }
 }
 
+TEST(CommandLine, LimitIsRepeatableButEachNameOnce) {
+  Invocation i = Parse({"--limit", "nofile=65536", "--limit=core=0", "--limit", "stack=8Mi:8Mi",
+                        "true"}).value();
+  ASSERT_EQ(i.limits.size(), 3u);
+  EXPECT_EQ(i.limits[0].resource, Resource::kNofile);
+  EXPECT_EQ(i.limits[1].resource, Resource::kCore);
+  EXPECT_EQ(i.limits[2].resource, Resource::kStack);
+  EXPECT_TRUE(i.limits[2].raise_hard);
+  EXPECT_EQ(Parse({"--limit", "nofile=1", "--limit", "nofile=2", "true"}).error(),
+            "--limit nofile cannot be given more than once");
+  EXPECT_EQ(Parse({"--limit", "nofile=x", "true"}).error(),
+            "--limit \"nofile=x\": \"x\" is not a number; nofile takes a whole number, "
+            "\"unlimited\" or \"hard\"");
+  EXPECT_EQ(Parse({"--limit"}).error(), "the required argument for option '--limit' is missing");
+  EXPECT_EQ(Parse({"check", "--limit", "as=1Gi"}).error(),
+            "--limit \"as=1Gi\": the address space is given with --as (or RLIMIT_INIT_AS)");
+}
+
 }  // namespace
 }  // namespace rlimit_init

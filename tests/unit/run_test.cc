@@ -94,6 +94,38 @@ TEST_F(RunTest, AsFlagOverridesPolicyAndEnvironment) {
   EXPECT_EQ(system_.set_calls[0].limit.soft, 300 * kMi);
 }
 
+TEST_F(RunTest, LimitFlagBeatsTheVariableWhichBeatsThePolicy) {
+  system_.user_files["/p.yaml"] =
+      "apiVersion: rlimit-init/v1\nlimits:\n  nofile: 2048\n  core: 0\n";
+  system_.env["RLIMIT_INIT_LIMITS"] = "nofile=3000,stack=4Mi";
+  system_.limit(Resource::kNofile) = {1024, 4096};
+  system_.limit(Resource::kCore) = {kMi, kMi};
+  system_.limit(Resource::kStack) = {8 * kMi, 64 * kMi};
+  Invocation i = Workload({"true"});
+  i.policy_path = "/p.yaml";
+  i.limits = {ParseLimitOverride("nofile=4000").value()};
+  RunIt(i);
+  // The address space first, then the table's order; core (the policy's, never lowered
+  // without lower: true) stays, stack (the variable's, exact) is lowered.
+  std::vector<std::string> set;
+  for (const std::string& call : system_.calls) {
+    if (call.starts_with("setrlimit")) set.push_back(call);
+  }
+  EXPECT_EQ(set, (std::vector<std::string>{"setrlimit as 1073741824:1073741824",
+                                     "setrlimit nofile 4000:4096",
+                                     "setrlimit stack 4194304:67108864"}));
+}
+
+TEST_F(RunTest, BadLimitsVariableIsACommandLineErrorBeforeAnything) {
+  system_.env["RLIMIT_INIT_LIMITS"] = "nofile=many";
+  EXPECT_EQ(RunIt(Workload({"true"})), kExitUsage);
+  EXPECT_EQ(system_.stderr_text,
+            "rlimit-init: bad command line: RLIMIT_INIT_LIMITS: \"nofile=many\": \"many\" is not "
+            "a number; nofile takes a whole number, \"unlimited\" or \"hard\"\n");
+  EXPECT_TRUE(system_.set_calls.empty());
+  EXPECT_TRUE(system_.exec_calls.empty());
+}
+
 TEST_F(RunTest, CheckDecidesButNeitherSetsNorExecs) {
   Invocation i;
   i.mode = Mode::kCheck;

@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: Apache-2.0
+"""--limit NAME=VALUE and RLIMIT_INIT_LIMITS on the real binary under real limits set with
+prlimit: what the workload sees after exec (`ulimit`), the exact lines rlimit-init says, the
+precedence flag > variable > policy, and every bad word answered with exit 64 (in JSON too)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import Runner, write_policy
+from expected import (KIB, MIB, UNLIMITED, HostMemory, LIMIT_WORD_ERRORS, limit_env_error,
+                      limit_flag_error)
+
+pytestmark = pytest.mark.sets_rlimit_as
+
+AS_PINNED = (UNLIMITED, UNLIMITED)
+# nofile 1024:4096, memlock 64 KiB:1 MiB, stack 8 MiB:unlimited, core 1 MiB:1 MiB, nproc
+# 1024:4096: below any CI host's hard limits, so that no test depends on the machine.
+START = ["prlimit", "--nofile=1024:4096", f"--memlock={64 * KIB}:{MIB}",
+         f"--stack={8 * MIB}:unlimited", f"--core={MIB}:{MIB}", "--nproc=1024:4096"]
+SHOW = ["bash", "-c", "ulimit -Sn; ulimit -Hn; ulimit -Sl; ulimit -Hl; ulimit -Ss; ulimit -Hs; "
+        "ulimit -Sc; ulimit -Hc; ulimit -Su; ulimit -Hu"]
+
+
+def seen(nofile=("1024", "4096"), memlock=("64", "1024"), stack=("8192", UNLIMITED),
+         core=("1024", "1024"), nproc=("1024", "4096")) -> str:
+    return "".join(f"{soft}\n{hard}\n" for soft, hard in (nofile, memlock, stack, core, nproc))
+
+
+def as_line(host: HostMemory) -> str:
+    return ("rlimit-init: left the soft address-space limit (RLIMIT_AS) at unlimited: it already "
+            f"covers the request unlimited; hard limit unlimited; {host.memory_part()}\n")
+
+
+def run_limits(run: Runner, *args: str, env=None):
+    return run(list(args), as_limit=AS_PINNED, prefix=START, env=env)
+
+
+def test_each_flag_sets_its_soft_limit_exactly_raising_or_lowering(run: Runner,
+                                                                   host: HostMemory) -> None:
+    result = run_limits(run, "--limit", "nofile=4096", "--limit", "core=0", "--limit",
+                        "stack=unlimited", "--limit=nproc=512", "--", *SHOW)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, seen(nofile=("4096", "4096"), stack=(UNLIMITED, UNLIMITED), core=("0", "1024"),
+                nproc=("512", "4096")),
+        as_line(host) +
+        "rlimit-init: lowered the soft core limit (RLIMIT_CORE, ulimit -c) from 1 MiB (1048576 "
+        "bytes, ulimit -c 1024) to 0 bytes (ulimit -c 0), as --limit core asks; hard limit 1 MiB "
+        "(1048576 bytes, ulimit -c 1024)\n"
+        "rlimit-init: raised the soft nofile limit (RLIMIT_NOFILE, ulimit -n) from 1024 to 4096; "
+        "hard limit 4096\n"
+        "rlimit-init: lowered the soft nproc limit (RLIMIT_NPROC, ulimit -u) from 1024 to 512, as "
+        "--limit nproc asks; hard limit 4096\n"
+        "rlimit-init: raised the soft stack limit (RLIMIT_STACK, ulimit -s) from 8 MiB (8388608 "
+        "bytes, ulimit -s 8192) to unlimited; hard limit unlimited\n")
+
+
+def test_flag_beats_variable_beats_policy_name_by_name(run: Runner, workdir: Path,
+                                                       host: HostMemory) -> None:
+    path = write_policy(workdir, "apiVersion: rlimit-init/v1\nlimits:\n  nofile: 2048\n"
+                        "  nproc: 2048\n  core: 0\n")
+    result = run_limits(run, "-p", str(path), "--limit", "nofile=4000", "--", *SHOW,
+                        env={"RLIMIT_INIT_LIMITS": "nofile=3000, nproc=3000 memlock=hard"})
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, seen(nofile=("4000", "4096"), memlock=("1024", "1024"), nproc=("3000", "4096")),
+        as_line(host) +
+        "rlimit-init: left the soft core limit (RLIMIT_CORE, ulimit -c) at 1 MiB (1048576 bytes, "
+        "ulimit -c 1024): it already covers the request 0 bytes (ulimit -c 0); hard limit 1 MiB "
+        "(1048576 bytes, ulimit -c 1024)\n"
+        "rlimit-init: warning: core: the request 0 bytes is below the inherited soft limit 1 MiB, "
+        "which is kept; set limits.core.lower: true to lower it\n"
+        "rlimit-init: raised the soft memlock limit (RLIMIT_MEMLOCK, ulimit -l) from 64 KiB "
+        "(65536 bytes, ulimit -l 64) to 1 MiB (1048576 bytes, ulimit -l 1024); hard limit 1 MiB "
+        "(1048576 bytes, ulimit -l 1024)\n"
+        "rlimit-init: raised the soft nofile limit (RLIMIT_NOFILE, ulimit -n) from 1024 to 4000; "
+        "hard limit 4096\n"
+        "rlimit-init: raised the soft nproc limit (RLIMIT_NPROC, ulimit -u) from 1024 to 3000; "
+        "hard limit 4096\n")
+
+
+def test_the_same_value_twice_never_lowers_the_hard_limit(run: Runner, host: HostMemory) -> None:
+    result = run_limits(run, "--limit", "nofile=2048:2048", "--", *SHOW)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, seen(nofile=("2048", "4096")),
+        as_line(host) +
+        "rlimit-init: raised the soft nofile limit (RLIMIT_NOFILE, ulimit -n) from 1024 to 2048; "
+        "hard limit 4096\n")
+
+
+def test_above_the_hard_limit_is_refused_naming_the_flag_and_nothing_runs(
+        run: Runner, workdir: Path) -> None:
+    marker = workdir / "ran"
+    result = run_limits(run, "-q", "--limit", "nofile=8192", "--", "touch", str(marker))
+    lines = result.stderr.splitlines()
+    assert (result.returncode, result.stdout) == (77, "")
+    assert lines[:3] == [
+        "rlimit-init: refused: the job asks for a soft nofile limit (RLIMIT_NOFILE, ulimit -n) of "
+        "8192, but the hard limit is 4096 and --limit nofile asks for the soft limit only",
+        "  asked:   --limit nofile = 8192",
+        "  blocked: hard RLIMIT_NOFILE 4096, inherited from the parent process"]
+    assert not marker.exists()
+    both = run_limits(run, "-q", "--", "touch", str(marker),
+                      env={"RLIMIT_INIT_LIMITS": "nofile=8192:8192"})
+    assert both.returncode == 77
+    # This machine's root lacks CAP_SYS_RESOURCE, so asking for the hard limit cannot help.
+    assert both.stderr.splitlines()[:2] == [
+        "rlimit-init: refused: the job asks for a soft nofile limit (RLIMIT_NOFILE, ulimit -n) of "
+        "8192, but the hard limit is 4096 and this process lacks CAP_SYS_RESOURCE to raise it",
+        "  asked:   RLIMIT_INIT_LIMITS nofile = 8192"]
+    assert not marker.exists()
+
+
+def test_json_names_where_each_limit_was_asked(run: Runner) -> None:
+    result = run_limits(run, "check", "-o", "json", "--limit", "core=0",
+                        env={"RLIMIT_INIT_LIMITS": "nofile=hard"})
+    assert result.returncode == 0
+    limits = json.loads(result.stdout)["limits"]
+    assert [(entry["name"], entry["outcome"], entry["origin"], entry["soft_after"])
+            for entry in limits] == [("core", "lowered", "--limit core", 0),
+                                     ("nofile", "raised", "RLIMIT_INIT_LIMITS nofile", 4096)]
+
+
+@pytest.mark.parametrize("word", sorted(LIMIT_WORD_ERRORS))
+def test_a_bad_flag_is_a_bad_command_line_and_nothing_runs(run: Runner, workdir: Path,
+                                                           word: str) -> None:
+    marker = workdir / "ran"
+    result = run_limits(run, "--limit", word, "--", "touch", str(marker))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        64, "", f"rlimit-init: bad command line: {limit_flag_error(word)}; see rlimit-init "
+                "--help\n")
+    as_json = run_limits(run, "-o", "json", "--limit", word, "--", "touch", str(marker))
+    assert (as_json.returncode, as_json.stdout) == (64, "")
+    assert json.loads(as_json.stderr) == {
+        "outcome": "error", "exit_code": 64,
+        "message": f"bad command line: {limit_flag_error(word)}; see rlimit-init --help"}
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("word", sorted(LIMIT_WORD_ERRORS))
+def test_a_bad_variable_is_a_bad_command_line_and_nothing_runs(run: Runner, workdir: Path,
+                                                               word: str) -> None:
+    marker = workdir / "ran"
+    result = run_limits(run, "--", "touch", str(marker),
+                        env={"RLIMIT_INIT_LIMITS": f"core=0,{word}"})
+    assert (result.returncode, result.stdout, result.stderr) == (
+        64, "", f"rlimit-init: bad command line: {limit_env_error(word)}\n")
+    assert not marker.exists()
+
+
+def test_a_name_given_twice_is_a_bad_command_line(run: Runner) -> None:
+    flag = run_limits(run, "--limit", "nofile=1", "--limit", "nofile=2", "--", "true")
+    assert (flag.returncode, flag.stderr) == (
+        64, "rlimit-init: bad command line: --limit nofile cannot be given more than once; see "
+            "rlimit-init --help\n")
+    env = run_limits(run, "--", "true", env={"RLIMIT_INIT_LIMITS": "core=0 core=0"})
+    assert (env.returncode, env.stderr) == (
+        64, 'rlimit-init: bad command line: RLIMIT_INIT_LIMITS: "core=0": core is given more '
+            "than once\n")
