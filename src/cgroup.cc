@@ -67,23 +67,25 @@ class Reader {
   /// ENOENT is silent when `may_be_missing`: files such as memory.max exist only where the
   /// controller is enabled, memory.memsw.* only with swap accounting.
   std::optional<std::string> Read(const std::string& path, bool may_be_missing,
-                                  bool* exists = nullptr) {
-    return Use(system_.ReadHostFile(path), path, may_be_missing, exists);
+                                  bool* exists = nullptr, std::string* failure = nullptr) {
+    return Use(system_.ReadHostFile(path), path, may_be_missing, exists, failure);
   }
 
   /// Reads a file that grows with the host up to `max_bytes`; a cut is noted.
-  std::optional<std::string> ReadUpTo(const std::string& path, std::size_t max_bytes, bool* cut) {
+  std::optional<std::string> ReadUpTo(const std::string& path, std::size_t max_bytes, bool* cut,
+                                      std::string* failure) {
     ReadResult read = system_.ReadHostFileUpTo(path, max_bytes);
     *cut = read.ok && read.cut;
     if (*cut) {
       Note(path + " is larger than " + std::to_string(max_bytes >> 20) +
            " MiB: only its start was read, so what it says further on is not seen");
     }
-    return Use(std::move(read), path, false, nullptr);
+    return Use(std::move(read), path, false, nullptr, failure);
   }
 
+  /// A failure is noted, or with `failure` set there instead.
   std::optional<std::string> Use(ReadResult read, const std::string& path, bool may_be_missing,
-                                 bool* exists) {
+                                 bool* exists, std::string* failure) {
     if (exists != nullptr) *exists = read.ok || read.error != ENOENT;
     if (read.ok) return std::move(read.data);
     if (read.error == ENAMETOOLONG) {
@@ -92,7 +94,12 @@ class Reader {
       return std::nullopt;
     }
     if (!may_be_missing || read.error != ENOENT) {
-      Note("cannot read " + path + ": " + ErrnoText(read.error));
+      std::string why = "cannot read " + path + ": " + ErrnoText(read.error);
+      if (failure != nullptr) {
+        *failure = std::move(why);
+      } else {
+        Note(why);
+      }
     }
     return std::nullopt;
   }
@@ -189,8 +196,10 @@ Hierarchy VisibleDirectories(const ProcCgroupEntry& entry, const MountInfo& moun
   if (entry.deleted) reader.Note("cgroup " + entry.path + " has been deleted");
   std::optional<std::string> below = CgroupPathBelowRoot(entry.path, mount.root);
   if (!below) {
-    reader.Note("cgroup " + entry.path + " is not below the root " + mount.root +
-                " of the cgroup mount at " + mount.mount_point);
+    // No directory of the mount is the cgroup: its limit, or an ancestor's, may bind unseen
+    // (automaxprocs calls this "untranslatable").
+    result.unknown = "cgroup " + entry.path + " is not below the root " + mount.root +
+                     " of the cgroup mount at " + mount.mount_point;
     return {};
   }
   Hierarchy hierarchy;
@@ -304,12 +313,15 @@ void DiscoverV2(const MountInfo& mount, const Hierarchy& directories, Reader& re
 
 namespace {
 
+// Whatever stops the cgroup from being found makes its limit unknown (`result.unknown`): only a
+// host where no hierarchy has the memory controller has no limit.
 void Discover(Reader& reader, CgroupMemory& result) {
-  const std::optional<std::string> cgroup_text = reader.Read("/proc/self/cgroup", false);
+  const std::optional<std::string> cgroup_text =
+      reader.Read("/proc/self/cgroup", false, nullptr, &result.unknown);
   if (!cgroup_text) return;
   bool cut = false;
   const std::optional<std::string> mountinfo_text =
-      reader.ReadUpTo("/proc/self/mountinfo", kMaxMountInfoBytes, &cut);
+      reader.ReadUpTo("/proc/self/mountinfo", kMaxMountInfoBytes, &cut, &result.unknown);
   if (!mountinfo_text) return;
   const std::vector<ProcCgroupEntry> entries = ParseProcCgroup(*cgroup_text);
   const CgroupMounts mounts = ParseCgroupMounts(*mountinfo_text);
@@ -325,9 +337,9 @@ void Discover(Reader& reader, CgroupMemory& result) {
   if (v1_entry != nullptr) {
     const MountInfo* mount = ChooseMount(mounts.v1_memory, *v1_entry);
     if (mount == nullptr) {
-      reader.Note(cut ? "the cgroup v1 memory controller is in use but its mount is not in the "
-                        "part of /proc/self/mountinfo that was read"
-                      : "the cgroup v1 memory controller is in use but not mounted");
+      result.unknown = cut ? "the cgroup v1 memory controller is in use but its mount is not in "
+                             "the part of /proc/self/mountinfo that was read"
+                           : "the cgroup v1 memory controller is in use but not mounted";
       return;
     }
     result.version = CgroupVersion::kV1;
@@ -338,12 +350,16 @@ void Discover(Reader& reader, CgroupMemory& result) {
   const MountInfo* v2_mount = v2_entry != nullptr ? ChooseMount(mounts.v2, *v2_entry) : nullptr;
   if (v2_mount == nullptr) {
     // A cut mountinfo proves nothing about what is not mounted: say where the search stopped.
+    // Where v1 hierarchies are mounted and none has the memory controller, and no cgroup2
+    // is mounted, the controller is not in use: no limit. With no cgroup filesystem at all
+    // (a container without /sys/fs/cgroup) a limit may well be set.
     if (cut) {
-      reader.Note("no cgroup mount with the memory controller in the part of "
-                  "/proc/self/mountinfo that was read");
+      result.unknown = "no cgroup mount with the memory controller in the part of "
+                       "/proc/self/mountinfo that was read";
+    } else if (mounts.any) {
+      reader.Note("no mounted cgroup hierarchy has the memory controller");
     } else {
-      reader.Note(mounts.any ? "no mounted cgroup hierarchy has the memory controller"
-                             : "no cgroup filesystem is mounted");
+      result.unknown = "no cgroup filesystem is mounted";
     }
     return;
   }
@@ -367,6 +383,7 @@ CgroupMemory DiscoverCgroupMemory(System& system) {
   result.high_source = Shown(result.high_source);
   result.cgroup_path = Shown(result.cgroup_path);
   result.directory = Shown(result.directory);
+  result.unknown = MessageLine(result.unknown);
   return result;
 }
 

@@ -107,13 +107,21 @@ struct CgroupMemory {
   /// The cgroup path from /proc/self/cgroup, and the directory it was translated to.
   std::string cgroup_path;
   std::string directory;
+  /// Why the limit is not known, one lowercase fragment naming the file, cgroup or mount, e.g.
+  /// "cgroup /a/b is not below the root /a/c of the cgroup mount at /sys/fs/cgroup/memory";
+  /// empty when it is known. A limit may be set that rlimit-init cannot see: /proc/self/cgroup
+  /// or mountinfo unreadable, a cgroup the mounts do not show, a controller in use but not
+  /// mounted. `limit` is then kUnlimited and means nothing. A host where the memory controller
+  /// is not in use (no hierarchy has it) has no limit, not an unknown one.
+  std::string unknown;
+  bool known() const { return unknown.empty(); }
   /// Facts the report must pass on, each a full lowercase sentence fragment, e.g.
   /// "cgroup namespace: limits set on ancestors above / are not visible".
   std::vector<std::string> notes;
 };
 
 /// Reads /proc/self/cgroup, /proc/self/mountinfo and the cgroup files through `system`.
-/// Never fails: whatever cannot be read becomes a note and the limit stays kUnlimited.
+/// Never fails: what makes the limit unknown is `unknown`, other problems become notes.
 CgroupMemory DiscoverCgroupMemory(System& system);
 
 }  // namespace rlimit_init

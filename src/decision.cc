@@ -7,15 +7,16 @@
 namespace rlimit_init {
 namespace {
 
-// Resolves a request or minimum to bytes; nullopt when a percentage meets no ceiling.
+// Resolves a request or minimum to bytes; nullopt when a percentage meets no ceiling or an
+// unknown one.
 std::optional<std::uint64_t> Resolve(const AmountSpec& spec, const Observed& observed,
-                                     std::uint64_t ceiling) {
+                                     std::optional<std::uint64_t> ceiling) {
   switch (spec.kind) {
     case AmountSpec::Kind::kBytes:
       return spec.bytes;
     case AmountSpec::Kind::kPercent:
-      if (ceiling == kUnlimited) return std::nullopt;
-      return ApplyPercent(ceiling, spec.basis_points);
+      if (!ceiling || *ceiling == kUnlimited) return std::nullopt;
+      return ApplyPercent(*ceiling, spec.basis_points);
     case AmountSpec::Kind::kNoLimit:
       return kUnlimited;
     case AmountSpec::Kind::kHard:
@@ -29,6 +30,13 @@ std::string OomWarning(std::uint64_t granted, const CgroupMemory& cgroup, const 
          HumanBytes(cgroup.limit) + " (" + cgroup.limit_source + "): past " +
          HumanBytes(cgroup.limit) +
          " the kernel OOM-kills the job instead of letting it catch MemoryError";
+}
+
+// The same risk when the limit cannot be read: any grant may be above it.
+std::string UnknownOomWarning(std::uint64_t granted, const char* what) {
+  return std::string(what) + " (" + HumanBytes(granted) +
+         ") may be above the cgroup memory limit, which is unknown: past that limit the kernel "
+         "OOM-kills the job instead of letting it catch MemoryError";
 }
 
 void AddHostWarnings(const Observed& observed, Decision* d) {
@@ -61,12 +69,13 @@ std::uint64_t ResolveValue(const AmountSpec& spec, const LimitPair& before) {
   return kUnlimited;
 }
 
-// Turns a percentage of the memory ceiling into a value; false when there is no ceiling.
-bool ResolvePercent(AmountSpec* spec, std::uint64_t ceiling) {
+// Turns a percentage of the memory ceiling into a value; false when there is no ceiling or it
+// is unknown.
+bool ResolvePercent(AmountSpec* spec, std::optional<std::uint64_t> ceiling) {
   if (spec->kind != AmountSpec::Kind::kPercent) return true;
-  if (ceiling == kUnlimited) return false;
+  if (!ceiling || *ceiling == kUnlimited) return false;
   spec->kind = AmountSpec::Kind::kBytes;
-  spec->bytes = ApplyPercent(ceiling, spec->basis_points);
+  spec->bytes = ApplyPercent(*ceiling, spec->basis_points);
   return true;
 }
 
@@ -133,7 +142,9 @@ bool AnyRefused(const Decision& decision) {
   return false;
 }
 
-std::uint64_t MemoryCeiling(const Observed& observed, std::string* source) {
+std::optional<std::uint64_t> MemoryCeiling(const Observed& observed, std::string* source) {
+  source->clear();
+  if (!observed.cgroup.known()) return std::nullopt;
   std::uint64_t total = observed.host.mem_total.value_or(kUnlimited);
   if (observed.cgroup.limit != kUnlimited && observed.cgroup.limit <= total) {
     *source = observed.cgroup.limit_source;
@@ -156,18 +167,20 @@ Decision DecideAddressSpace(const Policy& policy, const Observed& observed) {
   std::optional<std::uint64_t> request = Resolve(policy.request, observed, d.ceiling);
   std::optional<std::uint64_t> minimum;
   if (policy.minimum) minimum = Resolve(*policy.minimum, observed, d.ceiling);
+  const bool unknown = !d.ceiling;
   if (!request || (policy.minimum && !minimum)) {
     d.outcome = Outcome::kRefused;
-    d.blocker = Blocker::kNoCeiling;
+    d.blocker = unknown ? Blocker::kShareUnknown : Blocker::kNoCeiling;
     return d;
   }
   d.request_bytes = *request;
   d.minimum_bytes = minimum;
 
-  // 4. The memory the job needs must exist before any address space is worth granting.
-  if (policy.memory_require && *policy.memory_require > d.ceiling) {
+  // 4. The memory the job needs must exist before any address space is worth granting; an
+  // unknown limit is not taken for enough.
+  if (policy.memory_require && (unknown || *policy.memory_require > *d.ceiling)) {
     d.outcome = Outcome::kRefused;
-    d.blocker = Blocker::kMemoryRequire;
+    d.blocker = unknown ? Blocker::kMemoryRequireUnknown : Blocker::kMemoryRequire;
     return d;
   }
 
@@ -186,7 +199,11 @@ Decision DecideAddressSpace(const Policy& policy, const Observed& observed) {
   // 1. Never lower: a soft limit already at or above the request stays.
   if (d.outcome == Outcome::kUnchanged) {
     d.grant = before.soft;
-    if (before.soft > observed.cgroup.limit && policy.above_cgroup != AboveCgroup::kAllow) {
+    if (unknown && policy.above_cgroup != AboveCgroup::kAllow) {
+      d.warnings.push_back(UnknownOomWarning(before.soft, "the inherited soft limit") +
+                           "; rlimit-init does not lower limits");
+    } else if (before.soft > observed.cgroup.limit &&
+               policy.above_cgroup != AboveCgroup::kAllow) {
       d.warnings.push_back(OomWarning(before.soft, observed.cgroup, "the inherited soft limit") +
                            "; rlimit-init does not lower limits");
     }
@@ -194,16 +211,19 @@ Decision DecideAddressSpace(const Policy& policy, const Observed& observed) {
   }
 
   // 5. Address space past the cgroup limit turns a MemoryError into an OOM kill.
+  // An unknown limit may be below any grant: refuse does not pass on a guess, warn says so.
   d.grant = d.after.soft;
-  if (d.grant > observed.cgroup.limit) {
+  if (unknown || d.grant > observed.cgroup.limit) {
     if (policy.above_cgroup == AboveCgroup::kRefuse) {
       d.outcome = Outcome::kRefused;
-      d.blocker = Blocker::kAboveCgroup;
+      d.blocker = unknown ? Blocker::kAboveCgroupUnknown : Blocker::kAboveCgroup;
       d.after = before;
       return d;
     }
     if (policy.above_cgroup == AboveCgroup::kWarn) {
-      d.warnings.push_back(OomWarning(d.grant, observed.cgroup, "the address space granted"));
+      d.warnings.push_back(unknown ? UnknownOomWarning(d.grant, "the address space granted")
+                                   : OomWarning(d.grant, observed.cgroup,
+                                                "the address space granted"));
     }
   }
   if (observed.limit(Resource::kData).soft < d.after.soft) {
@@ -228,7 +248,7 @@ Decision Decide(const Policy& policy, const Observed& observed) {
       LimitDecision refused;
       refused.resource = row.resource;
       refused.outcome = Outcome::kRefused;
-      refused.blocker = Blocker::kNoCeiling;
+      refused.blocker = d.ceiling ? Blocker::kNoCeiling : Blocker::kShareUnknown;
       refused.before = refused.after = before;
       d.limits.push_back(std::move(refused));
       continue;

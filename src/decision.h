@@ -42,6 +42,10 @@ enum class Blocker {
   kMemoryRequire,  // memory.require is above the memory ceiling
   kAboveCgroup,    // the grant is above the cgroup limit and aboveCgroup is refuse
   kNoCeiling,      // a percentage was asked for but no memory ceiling could be read
+  // The cgroup memory limit is unknown (CgroupMemory::unknown) and the policy needs it:
+  kShareUnknown,          // a percentage of the memory ceiling
+  kMemoryRequireUnknown,  // memory.require
+  kAboveCgroupUnknown,    // a grant, with aboveCgroup refuse
 };
 
 /// One rlimit's decision, by the rules every limit follows.
@@ -74,7 +78,9 @@ struct Decision {
   /// The soft limit granted, or that would have been granted had aboveCgroup not refused it;
   /// kUnlimited after the refusals that grant nothing (hard limit, memory.require, no ceiling).
   std::uint64_t grant = kUnlimited;
-  std::uint64_t ceiling = kUnlimited;                // memory ceiling
+  /// The memory ceiling; kUnlimited when neither the cgroup nor MemTotal limits, nullopt when
+  /// the cgroup limit is unknown (MemTotal alone would be a guess).
+  std::optional<std::uint64_t> ceiling;
   std::string ceiling_source;                        // where the ceiling was read
   std::vector<std::string> warnings;                 // lowercase fragments, no prefix
   /// The policy's other limits (limits.NAME but as), in the table's order.
@@ -85,8 +91,8 @@ struct Decision {
 bool AnyRefused(const Decision& decision);
 
 /// The memory ceiling: the cgroup limit, or MemTotal where that is lower or there is none.
-/// Sets `source` to the file it was read from.
-std::uint64_t MemoryCeiling(const Observed& observed, std::string* source);
+/// Sets `source` to the file it was read from. nullopt when the cgroup limit is unknown.
+std::optional<std::uint64_t> MemoryCeiling(const Observed& observed, std::string* source);
 
 /// Pure. Never lowers a limit: `after` is never below `before`.
 Decision Decide(const Policy& policy, const Observed& observed);

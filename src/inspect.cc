@@ -19,7 +19,7 @@ std::string JsonOptional(const std::optional<std::uint64_t>& bytes) {
 
 std::string RenderInspectText(const Observed& o) {
   std::string ceiling_source;
-  std::uint64_t ceiling = MemoryCeiling(o, &ceiling_source);
+  std::optional<std::uint64_t> ceiling = MemoryCeiling(o, &ceiling_source);
   const CgroupMemory& c = o.cgroup;
   std::string out;
   out += "address space (RLIMIT_AS): soft " + DescribeBytes(o.limit(Resource::kAs).soft) + ", hard " +
@@ -33,8 +33,9 @@ std::string RenderInspectText(const Observed& o) {
   out += std::string("cgroup:                    ") + CgroupVersionName(c.version) + " " +
          (c.cgroup_path.empty() ? "-" : c.cgroup_path) + " at " +
          (c.directory.empty() ? "-" : c.directory) + "\n";
-  out += "cgroup memory limit:       " + DescribeBytes(c.limit) +
-         (c.limit_source.empty() ? "" : " from " + c.limit_source) + "\n";
+  const std::string from = c.limit_source.empty() ? "" : " from " + c.limit_source;
+  out += "cgroup memory limit:       " +
+         (c.known() ? DescribeBytes(c.limit) + from : "unknown (" + c.unknown + ")") + "\n";
   out += "cgroup memory.high:        " + DescribeBytes(c.high) +
          (c.high_source.empty() ? "" : " from " + c.high_source) + "\n";
   out += "cgroup swap limit:         " + DescribeBytes(c.swap_max) + "\n";
@@ -44,7 +45,8 @@ std::string RenderInspectText(const Observed& o) {
          (o.host.overcommit_mode ? std::to_string(*o.host.overcommit_mode) : "unknown") + "\n";
   out += "CommitLimit:               " + Optional(o.host.commit_limit) + "\n";
   out += "Committed_AS:              " + Optional(o.host.committed_as) + "\n";
-  out += "memory ceiling:            " + DescribeBytes(ceiling) +
+  out += "memory ceiling:            " +
+         (ceiling ? DescribeBytes(*ceiling) : "unknown (the cgroup memory limit is unknown)") +
          (ceiling_source.empty() ? "" : " from " + ceiling_source) + "\n";
   out += std::string("layer:                     ") + LayerName(o.layer.layer) + " (" +
          o.layer.evidence + ")\n";
@@ -54,7 +56,7 @@ std::string RenderInspectText(const Observed& o) {
 
 std::string RenderInspectJson(const Observed& o) {
   std::string ceiling_source;
-  std::uint64_t ceiling = MemoryCeiling(o, &ceiling_source);
+  std::optional<std::uint64_t> ceiling = MemoryCeiling(o, &ceiling_source);
   const CgroupMemory& c = o.cgroup;
   std::string notes = "[";
   for (const std::string& note : c.notes) notes += (notes.size() > 1 ? "," : "") + JsonString(note);
@@ -64,8 +66,7 @@ std::string RenderInspectJson(const Observed& o) {
          JsonBytes(o.limit(Resource::kData).hard) + ",\"may_raise_hard\":" +
          (o.may_raise_hard ? "true" : "false") + ",\"cgroup_version\":" +
          JsonString(CgroupVersionName(c.version)) + ",\"cgroup_path\":" + JsonString(c.cgroup_path) +
-         ",\"cgroup_directory\":" + JsonString(c.directory) + ",\"memory_limit_bytes\":" +
-         JsonBytes(c.limit) + ",\"memory_limit_source\":" + JsonString(c.limit_source) +
+         ",\"cgroup_directory\":" + JsonString(c.directory) + JsonMemoryLimit(c) +
          ",\"memory_high_bytes\":" + JsonBytes(c.high) + ",\"memory_high_source\":" +
          JsonString(c.high_source) + ",\"swap_max_bytes\":" + JsonBytes(c.swap_max) +
          ",\"mem_total_bytes\":" + JsonOptional(o.host.mem_total) +
@@ -74,7 +75,7 @@ std::string RenderInspectJson(const Observed& o) {
          (o.host.overcommit_mode ? std::to_string(*o.host.overcommit_mode) : "null") +
          ",\"commit_limit_bytes\":" + JsonOptional(o.host.commit_limit) +
          ",\"committed_as_bytes\":" + JsonOptional(o.host.committed_as) +
-         ",\"memory_ceiling_bytes\":" + JsonBytes(ceiling) + ",\"memory_ceiling_source\":" +
+         ",\"memory_ceiling_bytes\":" + JsonOptional(ceiling) + ",\"memory_ceiling_source\":" +
          JsonString(ceiling_source) + ",\"layer\":" + JsonString(LayerName(o.layer.layer)) +
          ",\"layer_evidence\":" + JsonString(o.layer.evidence) + ",\"notes\":" + notes + "}\n";
 }

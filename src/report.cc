@@ -16,6 +16,11 @@ constexpr char kPrefix[] = "rlimit-init: ";
 
 std::string MemoryPart(const Observed& observed) {
   const CgroupMemory& cgroup = observed.cgroup;
+  if (!cgroup.known()) {
+    std::string part = "cgroup memory limit unknown (" + cgroup.unknown + ")";
+    if (observed.host.mem_total) part += "; host MemTotal " + HumanBytes(*observed.host.mem_total);
+    return part;
+  }
   if (cgroup.limit != kUnlimited) {
     return "cgroup memory limit " + HumanBytes(cgroup.limit) + " from " + cgroup.limit_source;
   }
@@ -44,9 +49,40 @@ const char* BlockerName(Blocker blocker) {
       return "above_cgroup";
     case Blocker::kNoCeiling:
       return "no_ceiling";
+    case Blocker::kShareUnknown:
+    case Blocker::kMemoryRequireUnknown:
+    case Blocker::kAboveCgroupUnknown:
+      return "memory_limit_unknown";
   }
   return "";
 }
+
+// The percentage that needs the memory ceiling: the request's, else the minimum's.
+std::string ShareAsked(const Policy& policy) {
+  if (policy.request.kind == AmountSpec::Kind::kPercent || !policy.minimum) {
+    return policy.request_origin + " " + policy.request.text;
+  }
+  return "addressSpace.minimum " + policy.minimum->text;
+}
+
+}  // namespace
+
+std::string UnknownLimitAdvice(const CgroupMemory& cgroup) {
+  // Only a cgroup that no mount shows has its path and no directory.
+  if (!cgroup.cgroup_path.empty()) {
+    return "mount the cgroup hierarchy so that it shows cgroup " + cgroup.cgroup_path +
+           ", at a root that is that cgroup or an ancestor of it (a cgroup namespace of the "
+           "job's own with its own cgroup mount gives that), or start the job in a cgroup the "
+           "mount shows";
+  }
+  return "let rlimit-init read the job's memory cgroup: mount /proc, and the cgroup filesystem "
+         "that has the memory controller (cgroup2, or cgroup v1's memory hierarchy) at a root "
+         "that shows the job's cgroup";
+}
+
+namespace {
+
+const char* const kUnknownTail = ", but the cgroup memory limit is unknown";
 
 }  // namespace
 
@@ -103,7 +139,16 @@ std::string Summary(const Decision& d, const Observed& observed, const Policy& p
                                 : " and raiseHard is not set");
     case Blocker::kMemoryRequire:
       return "refused: the policy requires " + DescribeBytes(*policy.memory_require) +
-             " of memory, but the memory ceiling is " + DescribeBytes(d.ceiling);
+             " of memory, but the memory ceiling is " + DescribeBytes(*d.ceiling);
+    case Blocker::kMemoryRequireUnknown:
+      return "refused: the policy requires " + DescribeBytes(*policy.memory_require) +
+             " of memory" + kUnknownTail;
+    case Blocker::kShareUnknown:
+      return "refused: " + ShareAsked(policy) + " is a share of the memory ceiling" +
+             kUnknownTail;
+    case Blocker::kAboveCgroupUnknown:
+      return "refused: addressSpace.aboveCgroup is refuse, but the cgroup memory limit is "
+             "unknown, so a grant of " + DescribeBytes(d.grant) + " cannot be checked against it";
     case Blocker::kAboveCgroup:
       return "refused: granting " +
              (d.grant == kUnlimited
@@ -147,6 +192,15 @@ Advice Remedies(const Decision& d, const Observed& observed, const Policy& polic
       return advice;
     case Blocker::kNoCeiling:
       return {"give addressSpace.request as a quantity such as 4Gi instead of a percentage"};
+    case Blocker::kShareUnknown:
+      return {UnknownLimitAdvice(observed.cgroup),
+              "give addressSpace.request as a quantity such as 4Gi instead of a percentage"};
+    case Blocker::kMemoryRequireUnknown:
+      return {UnknownLimitAdvice(observed.cgroup),
+              "remove memory.require to start without checking the memory"};
+    case Blocker::kAboveCgroupUnknown:
+      return {UnknownLimitAdvice(observed.cgroup),
+              "set addressSpace.aboveCgroup to warn to grant it without knowing the limit"};
   }
   return {};
 }
@@ -189,8 +243,13 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
       break;
     case Blocker::kMemoryRequire:
     case Blocker::kAboveCgroup:
-      AppendLine(&out, "blocked:", "memory limit " + DescribeBytes(d.ceiling) + " from " +
+      AppendLine(&out, "blocked:", "memory limit " + DescribeBytes(*d.ceiling) + " from " +
                                        d.ceiling_source);
+      break;
+    case Blocker::kShareUnknown:
+    case Blocker::kMemoryRequireUnknown:
+    case Blocker::kAboveCgroupUnknown:
+      AppendLine(&out, "blocked:", "cgroup memory limit unknown: " + observed.cgroup.unknown);
       break;
     case Blocker::kNoCeiling:
     case Blocker::kNone:
@@ -230,10 +289,9 @@ std::string RenderJson(const Decision& d, const Observed& observed, const Policy
          (d.minimum_bytes ? JsonBytes(*d.minimum_bytes) : "null") +
          ",\"soft_before\":" + JsonBytes(d.before.soft) + ",\"soft_after\":" +
          JsonBytes(d.after.soft) + ",\"hard_before\":" + JsonBytes(d.before.hard) +
-         ",\"hard_after\":" + JsonBytes(d.after.hard) + ",\"memory_limit_bytes\":" +
-         JsonBytes(observed.cgroup.limit) + ",\"memory_limit_source\":" +
-         JsonString(observed.cgroup.limit_source) + ",\"memory_ceiling_bytes\":" +
-         JsonBytes(d.ceiling) + ",\"memory_ceiling_source\":" + JsonString(d.ceiling_source) +
+         ",\"hard_after\":" + JsonBytes(d.after.hard) + JsonMemoryLimit(observed.cgroup) +
+         ",\"memory_ceiling_bytes\":" + (d.ceiling ? JsonBytes(*d.ceiling) : "null") +
+         ",\"memory_ceiling_source\":" + JsonString(d.ceiling_source) +
          ",\"cgroup_version\":" + JsonString(CgroupVersionName(observed.cgroup.version)) +
          ",\"layer\":" + JsonString(LayerName(observed.layer.layer)) + ",\"blocker\":" +
          (d.blocker == Blocker::kNone ? "null" : JsonString(BlockerName(d.blocker))) +
@@ -242,6 +300,12 @@ std::string RenderJson(const Decision& d, const Observed& observed, const Policy
          ",\"warnings\":" + warnings + ",\"limits\":" +
          RenderLimitsJson(d, observed, policy, would) + ",\"message\":" +
          JsonString(Summary(d, observed, policy, would)) + "}\n";
+}
+
+std::string JsonMemoryLimit(const CgroupMemory& cgroup) {
+  return ",\"memory_limit_bytes\":" + (cgroup.known() ? JsonBytes(cgroup.limit) : "null") +
+         ",\"memory_limit_source\":" + JsonString(cgroup.limit_source) +
+         ",\"memory_limit_unknown\":" + (cgroup.known() ? "null" : JsonString(cgroup.unknown));
 }
 
 std::string RenderErrorJson(int exit_code, std::string_view message) {

@@ -36,6 +36,13 @@ std::string RenderText(const Decision& decision, const Observed& observed, const
 std::string RenderJson(const Decision& decision, const Observed& observed, const Policy& policy,
                        bool would = false);
 
+/// `,"memory_limit_bytes":...,"memory_limit_source":...,"memory_limit_unknown":...`: the
+/// bytes (or "unlimited") and the file, or null and "" with the reason when it is unknown.
+std::string JsonMemoryLimit(const CgroupMemory& cgroup);
+
+/// The fix when the cgroup memory limit is unknown: what lets rlimit-init read it.
+std::string UnknownLimitAdvice(const CgroupMemory& cgroup);
+
 /// A JSON object for an error that stopped rlimit-init before any decision.
 std::string RenderErrorJson(int exit_code, std::string_view message);
 

@@ -93,6 +93,10 @@ std::string LimitSummary(const LimitDecision& d, const Policy& policy, bool woul
            " is a share of the memory ceiling, but neither a cgroup memory limit nor MemTotal "
            "could be read";
   }
+  if (d.blocker == Blocker::kShareUnknown) {
+    return "refused: " + spec.origin + ": " + spec.request.text +
+           " is a share of the memory ceiling, but the cgroup memory limit is unknown";
+  }
   return "refused: the job asks for a soft " + Named(r) + " of " + DescribeLimit(r, d.request) +
          ", but the hard limit is " + DescribeLimit(r, d.before.hard) +
          (spec.raise_hard ? " and this process lacks CAP_SYS_RESOURCE to raise it"
@@ -121,8 +125,15 @@ Advice LimitRemedies(const LimitDecision& d, const Observed& observed, const Pol
       return advice;
     }
     case Blocker::kNoCeiling:
-      return {"give limits." + name + ".request as a quantity such as 4Gi instead of a "
-              "percentage"};
+    case Blocker::kShareUnknown: {
+      Advice advice;
+      if (d.blocker == Blocker::kShareUnknown) {
+        advice.push_back(UnknownLimitAdvice(observed.cgroup));
+      }
+      advice.push_back("give limits." + name + ".request as a quantity such as 4Gi instead of a "
+                       "percentage");
+      return advice;
+    }
     default:
       return {};
   }
@@ -147,6 +158,8 @@ std::string RenderLimitsText(const Decision& decision, const Observed& observed,
         AppendLine(&out, "blocked:", "hard " + std::string(Row(d.resource).kernel_name) + " " +
                                          DescribeLimit(d.resource, d.before.hard) +
                                          ", inherited from the parent process");
+      } else if (d.blocker == Blocker::kShareUnknown) {
+        AppendLine(&out, "blocked:", "cgroup memory limit unknown: " + observed.cgroup.unknown);
       }
       AppendLine(&out, "layer:", std::string(LayerName(observed.layer.layer)) + " (" +
                                      observed.layer.evidence + ")");
@@ -177,6 +190,7 @@ std::string RenderLimitsJson(const Decision& decision, const Observed& observed,
            JsonString(SpecOf(d, policy).origin) + ",\"blocker\":" +
            (d.blocker == Blocker::kHardLimit  ? "\"hard_limit\""
             : d.blocker == Blocker::kNoCeiling ? "\"no_ceiling\""
+            : d.blocker == Blocker::kShareUnknown ? "\"memory_limit_unknown\""
                                                : "null") +
            ",\"fix\":" + (advice.empty() ? "null" : JsonString(advice.front())) +
            ",\"alternatives\":" + JsonList(advice, 1) + ",\"warnings\":" +

@@ -75,7 +75,8 @@ def host() -> HostMemory:
                             text=True, env=clean_env(), timeout=TIMEOUT, check=True)
     seen = json.loads(result.stdout)
     return HostMemory(seen["cgroup_version"], seen["cgroup_path"], seen["cgroup_directory"],
-                      seen["memory_limit_bytes"], seen["memory_limit_source"], mem_total())
+                      seen["memory_limit_bytes"], seen["memory_limit_source"], mem_total(),
+                      seen["memory_limit_unknown"])
 
 
 # ---------------------------------------------------------------------------------------------

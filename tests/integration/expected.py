@@ -6,6 +6,7 @@ process, and what a workload's `ulimit -v` and /proc/self/limits show."""
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,24 +106,31 @@ class HostMemory:
     cgroup_version: str
     cgroup_path: str
     directory: str
-    limit: int | str  # bytes or UNLIMITED
+    limit: int | str | None  # bytes or UNLIMITED; None (JSON null) when unknown
     limit_source: str
     mem_total: int
+    unknown: str | None = None  # why the limit is unknown (JSON memory_limit_unknown)
 
     @property
-    def ceiling(self) -> int:
+    def ceiling(self) -> int | None:
+        if self.unknown is not None:
+            return None
         if self.limit != UNLIMITED and self.limit <= self.mem_total:
             return self.limit
         return self.mem_total
 
     @property
     def ceiling_source(self) -> str:
+        if self.unknown is not None:
+            return ""
         if self.limit != UNLIMITED and self.limit <= self.mem_total:
             return self.limit_source
         return "/proc/meminfo MemTotal"
 
     def memory_part(self) -> str:
         """The tail of every summary line: the cgroup limit, or the host's MemTotal."""
+        if self.unknown is not None:
+            return unknown_memory_part(self.unknown, self.mem_total)
         if self.limit != UNLIMITED:
             return f"cgroup memory limit {human(self.limit)} from {self.limit_source}"
         return f"no cgroup memory limit; host MemTotal {human(self.mem_total)}"
@@ -208,6 +216,74 @@ def oom_warning(granted: int | str, limit: int, limit_source: str,
     return (f"{what} ({human(granted)}) is above the cgroup memory limit {human(limit)} "
             f"({limit_source}): past {human(limit)} the kernel OOM-kills the job instead of "
             f"letting it catch MemoryError")
+
+
+# ---------------------------------------------------------------------------------------------
+# An unknown cgroup memory limit (issue 9 part 3): the cgroup cannot be found or read, so no
+# limit is assumed, and a policy that needs the limit refuses (exit 77) rather than guess.
+
+
+def not_below_root(cgroup: str, root: str, mount_point: str) -> str:
+    """Why the limit is unknown when no mount shows the cgroup (automaxprocs' untranslatable)."""
+    return f"cgroup {cgroup} is not below the root {root} of the cgroup mount at {mount_point}"
+
+
+def unknown_memory_part(reason: str, total: int) -> str:
+    """The tail of every summary line when the cgroup memory limit is unknown."""
+    return f"cgroup memory limit unknown ({reason}); host MemTotal {human(total)}"
+
+
+def unknown_oom_warning(granted: int | str, what: str = "the address space granted") -> str:
+    return (f"{what} ({human(granted)}) may be above the cgroup memory limit, which is unknown: "
+            "past that limit the kernel OOM-kills the job instead of letting it catch "
+            "MemoryError")
+
+
+def unknown_warning_for(request: int) -> str:
+    """The warning a run under this process's own soft RLIMIT_AS gives for `request` when the
+    limit is unknown: of the grant when it raises, of the inherited limit when it is kept."""
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft != resource.RLIM_INFINITY and soft < request:
+        return unknown_oom_warning(request)
+    return (unknown_oom_warning(UNLIMITED if soft == resource.RLIM_INFINITY else soft,
+                                "the inherited soft limit") + "; rlimit-init does not lower limits")
+
+
+def unknown_above_cgroup_summary(grant: int | str) -> str:
+    return ("refused: addressSpace.aboveCgroup is refuse, but the cgroup memory limit is "
+            f"unknown, so a grant of {describe(grant)} cannot be checked against it")
+
+
+def unknown_require_summary(required: int) -> str:
+    return (f"refused: the policy requires {describe(required)} of memory, but the cgroup memory "
+            "limit is unknown")
+
+
+def unknown_share_summary(asked: str) -> str:
+    """`asked` is the key and the value, e.g. "addressSpace.request in FILE 80%"."""
+    return (f"refused: {asked} is a share of the memory ceiling, but the cgroup memory limit is "
+            "unknown")
+
+
+def unknown_blocked(reason: str) -> str:
+    return f"cgroup memory limit unknown: {reason}"
+
+
+def unknown_fix(cgroup: str | None) -> str:
+    """The first fix line: `cgroup` when no mount shows it, None when the files are missing."""
+    if cgroup is not None:
+        return (f"mount the cgroup hierarchy so that it shows cgroup {cgroup}, at a root that is "
+                "that cgroup or an ancestor of it (a cgroup namespace of the job's own with its "
+                "own cgroup mount gives that), or start the job in a cgroup the mount shows")
+    return ("let rlimit-init read the job's memory cgroup: mount /proc, and the cgroup "
+            "filesystem that has the memory controller (cgroup2, or cgroup v1's memory "
+            "hierarchy) at a root that shows the job's cgroup")
+
+
+UNKNOWN_ABOVE_CGROUP_OR = ("set addressSpace.aboveCgroup to warn to grant it without knowing the "
+                           "limit")
+UNKNOWN_REQUIRE_OR = "remove memory.require to start without checking the memory"
+SHARE_OR = "give addressSpace.request as a quantity such as 4Gi instead of a percentage"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,9 +34,11 @@ NO_DAEMON = "unix:///nonexistent/rlimit-init-test/docker.sock"
 DAEMON_ERROR = f"docker: Cannot connect to the Docker daemon at {NO_DAEMON}. Is the docker daemon running?"
 
 
-def host_root(tmp_path: Path, name: str, *, cgroup: str | None = None,
+def host_root(tmp_path: Path, name: str, *, cgroup: str = "/",
               dockerenv: bool = False) -> Path:
-    """A --host-root tree: /proc/meminfo of 1 GiB, and the layer's hints."""
+    """A --host-root tree: /proc/meminfo of 1 GiB, a cgroup2 mount without limits (without
+    /proc/self/cgroup the limit would be unknown, and memory.require refused for that), and
+    the layer's hints."""
     root = tmp_path / name
     (root / "proc" / "self").mkdir(parents=True)
     (root / "proc" / "meminfo").write_text("MemTotal:        1048576 kB\n")

@@ -78,7 +78,7 @@ def test_inspect_json_inside_the_cgroup(run: Runner, memory_cgroup) -> None:
         "as_soft": UNLIMITED, "as_hard": UNLIMITED, "data_soft": UNLIMITED,
         "data_hard": UNLIMITED, "may_raise_hard": may_raise_hard(), "cgroup_version": "v1",
         "cgroup_path": cgroup.leaf_path, "cgroup_directory": str(cgroup.leaf),
-        "memory_limit_bytes": GIB, "memory_limit_source": source,
+        "memory_limit_bytes": GIB, "memory_limit_source": source, "memory_limit_unknown": None,
         "memory_high_bytes": UNLIMITED, "memory_high_source": "", "swap_max_bytes": UNLIMITED,
         "mem_total_bytes": mem_total(), "memory_ceiling_bytes": GIB,
         "memory_ceiling_source": source, "notes": []}

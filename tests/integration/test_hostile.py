@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import NOBODY, Runner, require_root, skip_unless, write_policy
+from expected import unknown_warning_for
 
 HOSTS = Path(__file__).resolve().parents[1] / "fixtures" / "hosts"
 HEADER = "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\n"
@@ -81,12 +82,13 @@ def check_json(run: Runner, root: Path) -> dict:
     return json.loads(done.stdout)
 
 
-def test_no_proc_at_all_falls_back_to_no_limit(run: Runner, workdir: Path) -> None:
+def test_no_proc_at_all_makes_the_limit_unknown(run: Runner, workdir: Path) -> None:
     d = check_json(run, workdir)
-    assert d["memory_limit_bytes"] == "unlimited"
-    assert d["memory_ceiling_bytes"] == "unlimited"
+    assert (d["memory_limit_bytes"], d["memory_limit_unknown"]) == (
+        None, "cannot read /proc/self/cgroup: no such file or directory")
+    assert d["memory_ceiling_bytes"] is None
     assert d["cgroup_version"] == "none"
-    assert d["warnings"] == ["cannot read /proc/self/cgroup: no such file or directory"]
+    assert d["warnings"] == [unknown_warning_for(512 << 20)]
 
 
 @pytest.mark.parametrize("value, note", [
@@ -141,7 +143,11 @@ def test_unreadable_mountinfo_as_non_root(run: Runner, workdir: Path,
     done = run(["check", "-q", "--as", "512Mi", "--host-root", str(root)], user=NOBODY,
                binary=nobody_binary)
     assert (done.returncode, done.stdout) == (
-        0, "rlimit-init: warning: cannot read /proc/self/mountinfo: permission denied\n")
+        0, f"rlimit-init: warning: {unknown_warning_for(512 << 20)}\n")
+    done = run(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)], user=NOBODY,
+               binary=nobody_binary)
+    assert json.loads(done.stdout)["memory_limit_unknown"] == (
+        "cannot read /proc/self/mountinfo: permission denied")
 
 
 # --- rlimits and capabilities -----------------------------------------------------------------

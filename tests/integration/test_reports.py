@@ -16,7 +16,7 @@ from expected import (GIB, MIB, UNLIMITED, HostMemory, describe, kubernetes_hard
 
 JSON_KEYS = ["outcome", "request_bytes", "minimum_bytes", "soft_before", "soft_after",
              "hard_before", "hard_after", "memory_limit_bytes", "memory_limit_source",
-             "memory_ceiling_bytes", "memory_ceiling_source", "cgroup_version", "layer",
+             "memory_limit_unknown", "memory_ceiling_bytes", "memory_ceiling_source", "cgroup_version", "layer",
              "blocker", "fix", "alternatives", "warnings", "limits", "message"]
 
 
@@ -76,7 +76,7 @@ def test_stdout_is_left_to_the_workload(run: Runner) -> None:
 
 def memory_fields(host: HostMemory) -> dict:
     return {"memory_limit_bytes": host.limit, "memory_limit_source": host.limit_source,
-            "memory_ceiling_bytes": host.ceiling, "memory_ceiling_source": host.ceiling_source,
+            "memory_limit_unknown": host.unknown, "memory_ceiling_bytes": host.ceiling, "memory_ceiling_source": host.ceiling_source,
             "cgroup_version": host.cgroup_version, "layer": "Kubernetes"}
 
 

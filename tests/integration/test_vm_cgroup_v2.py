@@ -10,8 +10,11 @@ import json
 
 import pytest
 
-from expected import MIB, UNLIMITED, describe, raised_summary
-from vm_expected import (CGROUP_ROOT, FACTS, MEMINFO_SOURCE, check_json, facts_of, memory)
+from expected import (MIB, UNKNOWN_ABOVE_CGROUP_OR, UNLIMITED, describe, not_below_root,
+                      raised_summary, unknown_above_cgroup_summary, unknown_fix,
+                      unknown_oom_warning)
+from vm_expected import (CGROUP_ROOT, FACTS, MEMINFO_SOURCE, check_json, facts_of, memory,
+                         unknown_memory)
 from vm_machine import VM_BINARY, VmCase, VmRun, vm  # noqa: F401 (vm is a fixture)
 
 pytestmark = pytest.mark.static_binary
@@ -69,6 +72,21 @@ CASES = [
            f"cg_make /v2-ns2 memory.max={NAMESPACE_PARENT_MAX}\n"
            "cg_make /v2-ns2/job memory.max=max\n"
            + check("/v2-ns2/job", prefix="vmhelper cgroupns ")),
+    # automaxprocs' "untranslatable" cgroup: a bind mount of the sibling /v2-unknown/a takes
+    # the place of the cgroup2 mount while the job sits in /v2-unknown/b, whose memory.max
+    # binds. aboveCgroup: refuse must not pass on a guess.
+    VmCase("v2-bind-mount-of-a-sibling",
+           "cg_make /v2-unknown/a\n"
+           f"cg_make /v2-unknown/b memory.max={NAMESPACE_PARENT_MAX}\n"
+           "cat >policy.yaml <<'EOF'\n"
+           "apiVersion: rlimit-init/v1\naddressSpace:\n  request: 128Mi\n  aboveCgroup: refuse\n"
+           "EOF\n"
+           "mkdir stage\n"
+           f"ulimit -Sv {SOFT // 1024}\n"
+           f"cg_run /v2-unknown/b unshare -m sh -c 'mount -o bind {CGROUP_ROOT}/v2-unknown/a "
+           f"stage && umount -l {CGROUP_ROOT} && mount -o move stage {CGROUP_ROOT} && grep \" - cgroup2 \" /proc/self/mountinfo "
+           "| cut -d\" \" -f4,5 >&2 && exec \"$@\"' sh "
+           f"{VM_BINARY} check -p policy.yaml -o json\n"),
 ]
 
 
@@ -125,16 +143,30 @@ def test_cgroup_namespace_hides_the_parents_limit_and_says_so(vm: VmRun) -> None
         warnings=(note,))
 
 
-def test_cgroup_namespace_under_the_hosts_mount_finds_no_directory(vm: VmRun) -> None:
+def test_cgroup_namespace_under_the_hosts_mount_makes_the_limit_unknown(vm: VmRun) -> None:
     facts = facts_of(vm.case(FACTS.name))
     # /proc/self/mountinfo gives the mount's root relative to the namespace, "/../..": two
-    # levels up, by names the namespace does not show, so no directory can be found.
-    found = memory(facts, "/", directory="")
-    note = f"cgroup / is not below the root /../.. of the cgroup mount at {CGROUP_ROOT}"
+    # levels up, by names the namespace does not show, so no directory can be found, and the
+    # parent's 160 MiB, which binds, cannot be read: the limit is unknown, not "none".
+    found = unknown_memory(facts, "/", not_below_root("/", "/../..", CGROUP_ROOT))
     assert seen(vm, "v2-cgroupns-host-mount") == check_json(
         found, "raised", REQUEST, (SOFT, UNLIMITED), (REQUEST, UNLIMITED),
         raised_summary(SOFT, REQUEST, UNLIMITED, found.memory_part(), would=True),
-        warnings=(note,))
+        warnings=(unknown_oom_warning(REQUEST),))
+
+
+def test_a_bind_mount_of_a_sibling_makes_the_limit_unknown_and_refuse_refuses(
+        vm: VmRun) -> None:
+    facts = facts_of(vm.case(FACTS.name))
+    result = vm.case("v2-bind-mount-of-a-sibling")
+    # The mount really shows the sibling, not the job's cgroup.
+    assert (result.status, result.stderr) == (77, f"/v2-unknown/a {CGROUP_ROOT}\n"), result
+    reason = not_below_root("/v2-unknown/b", "/v2-unknown/a", CGROUP_ROOT)
+    found = unknown_memory(facts, "/v2-unknown/b", reason)
+    assert json.loads(result.stdout) == check_json(
+        found, "refused", REQUEST, (SOFT, UNLIMITED), (SOFT, UNLIMITED),
+        unknown_above_cgroup_summary(REQUEST), blocker="memory_limit_unknown",
+        fix=unknown_fix("/v2-unknown/b"), alternatives=(UNKNOWN_ABOVE_CGROUP_OR,))
 
 
 def test_memory_require_fix_names_the_parents_file_and_works_when_followed(vm: VmRun) -> None:

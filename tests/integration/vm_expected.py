@@ -73,6 +73,11 @@ def memory(facts: VmFacts, path: str, limit: int | str = UNLIMITED, source: str 
     return HostMemory("v2", path, directory, limit, source, facts.mem_total)
 
 
+def unknown_memory(facts: VmFacts, path: str, reason: str) -> HostMemory:
+    """What rlimit-init should find for a process in cgroup PATH that no mount shows."""
+    return HostMemory("v2", path, "", None, "", facts.mem_total, reason)
+
+
 def check_json(memory_seen: HostMemory, outcome: str, request: int | str,
                before: tuple[int | str, int | str], after: tuple[int | str, int | str],
                message: str, minimum: int | str | None = None, blocker: str | None = None,
@@ -84,6 +89,7 @@ def check_json(memory_seen: HostMemory, outcome: str, request: int | str,
         "soft_before": before[0], "soft_after": after[0],
         "hard_before": before[1], "hard_after": after[1],
         "memory_limit_bytes": memory_seen.limit, "memory_limit_source": memory_seen.limit_source,
+        "memory_limit_unknown": memory_seen.unknown,
         "memory_ceiling_bytes": memory_seen.ceiling,
         "memory_ceiling_source": memory_seen.ceiling_source,
         "cgroup_version": "v2", "layer": layer, "blocker": blocker, "fix": fix,
@@ -115,7 +121,8 @@ def inspect_json(i: Inspected) -> dict:
         "data_soft": i.data_limit[0], "data_hard": i.data_limit[1],
         "may_raise_hard": True, "cgroup_version": "v2", "cgroup_path": m.cgroup_path,
         "cgroup_directory": m.directory, "memory_limit_bytes": m.limit,
-        "memory_limit_source": m.limit_source, "memory_high_bytes": i.high,
+        "memory_limit_source": m.limit_source, "memory_limit_unknown": m.unknown,
+        "memory_high_bytes": i.high,
         "memory_high_source": i.high_source, "swap_max_bytes": i.swap_max,
         "mem_total_bytes": i.facts.mem_total, "mem_available_bytes": i.mem_available,
         "overcommit_memory": i.facts.overcommit_memory,
@@ -136,7 +143,8 @@ def inspect_text(i: Inspected) -> str:
         f"data (RLIMIT_DATA):        soft {describe(i.data_limit[0])}, hard {describe(i.data_limit[1])}",
         "may raise hard limit:      yes (CAP_SYS_RESOURCE in the initial user namespace)",
         f"cgroup:                    v2 {m.cgroup_path} at {m.directory or '-'}",
-        f"cgroup memory limit:       {describe(m.limit)}{_from(m.limit_source)}",
+        (f"cgroup memory limit:       unknown ({m.unknown})" if m.unknown is not None
+         else f"cgroup memory limit:       {describe(m.limit)}{_from(m.limit_source)}"),
         f"cgroup memory.high:        {describe(i.high)}{_from(i.high_source)}",
         f"cgroup swap limit:         {describe(i.swap_max)}",
         f"MemTotal:                  {describe(i.facts.mem_total)}",
@@ -144,7 +152,9 @@ def inspect_text(i: Inspected) -> str:
         f"vm.overcommit_memory:      {i.facts.overcommit_memory}",
         f"CommitLimit:               {describe(i.facts.commit_limit)}",
         f"Committed_AS:              {describe(i.committed_as)}",
-        f"memory ceiling:            {describe(m.ceiling)}{_from(m.ceiling_source)}",
+        ("memory ceiling:            unknown (the cgroup memory limit is unknown)"
+         if m.ceiling is None else
+         f"memory ceiling:            {describe(m.ceiling)}{_from(m.ceiling_source)}"),
         f"layer:                     {SHELL_LAYER[0]} ({SHELL_LAYER[1]})",
     ] + [f"note: {note}" for note in i.notes]
     return "\n".join(lines) + "\n"

@@ -36,6 +36,7 @@ struct Expected {
   std::string cgroup_path;
   std::string directory;
   Notes notes;
+  std::string unknown = "";  // why the limit is unknown; "" when known
 };
 
 void ExpectMemory(const CgroupMemory& actual, const Expected& expected) {
@@ -50,6 +51,8 @@ void ExpectMemory(const CgroupMemory& actual, const Expected& expected) {
   EXPECT_EQ(actual.cgroup_path, expected.cgroup_path);
   EXPECT_EQ(actual.directory, expected.directory);
   EXPECT_EQ(actual.notes, expected.notes);
+  EXPECT_EQ(actual.unknown, expected.unknown);
+  EXPECT_EQ(actual.known(), expected.unknown.empty());
 }
 
 // ---- cgroup v1 ----
@@ -178,7 +181,7 @@ TEST(CgroupV1, ParentWithoutUseHierarchyDoesNotBind) {
                   "/sys/fs/cgroup/memory/rlimit-nested and above do not apply"});
 }
 
-TEST(CgroupV1, CgroupOutsideMountRootIsUnlimitedWithNote) {
+TEST(CgroupV1, CgroupOutsideMountRootIsUnknown) {
   FakeSystem system = Host("v1-container");
   system.host_files["/proc/self/cgroup"] = "10:memory:/batch/other\n";
   ExpectMemory(DiscoverCgroupMemory(system),
@@ -190,8 +193,9 @@ TEST(CgroupV1, CgroupOutsideMountRootIsUnlimitedWithNote) {
                 kUnlimited,
                 "/batch/other",
                 "",
-                {std::string("cgroup /batch/other is not below the root /batch/") + kContainerId +
-                 " of the cgroup mount at /sys/fs/cgroup/memory"}});
+                {},
+                std::string("cgroup /batch/other is not below the root /batch/") + kContainerId +
+                    " of the cgroup mount at /sys/fs/cgroup/memory"});
 }
 
 TEST(CgroupHybrid, UsesV1MemoryControllerBesideCgroup2Tree) {
@@ -312,7 +316,7 @@ TEST(CgroupV2, DeletedCgroupIsStrippedAndNoted) {
                 {"cgroup " + leaf + " has been deleted"}});
 }
 
-TEST(CgroupV2, CgroupOutsideNamespaceIsUnlimitedWithNote) {
+TEST(CgroupV2, CgroupOutsideNamespaceIsUnknown) {
   FakeSystem system = Host("v2-cgroupns-container");
   system.host_files["/proc/self/cgroup"] = "0::/../sibling\n";
   ExpectMemory(DiscoverCgroupMemory(system),
@@ -324,8 +328,9 @@ TEST(CgroupV2, CgroupOutsideNamespaceIsUnlimitedWithNote) {
                 kUnlimited,
                 "/../sibling",
                 "",
-                {"cgroup /../sibling is not below the root / of the cgroup mount at "
-                 "/sys/fs/cgroup"}});
+                {},
+                "cgroup /../sibling is not below the root / of the cgroup mount at "
+                "/sys/fs/cgroup"});
 }
 
 TEST(CgroupV2, NoMemoryControllerIsNoted) {
@@ -361,7 +366,8 @@ TEST(CgroupV2, UnreadableMemoryMaxIsNotedNotTakenForMissingController) {
 
 // ---- no usable cgroup ----
 
-TEST(CgroupNone, NoCgroupFilesystemMeansUnlimited) {
+TEST(CgroupNone, NoCgroupFilesystemIsUnknown) {
+  // A container without /sys/fs/cgroup: its cgroup may well have a limit.
   FakeSystem system = Host("no-cgroup");
   ExpectMemory(DiscoverCgroupMemory(system), {CgroupVersion::kNone,
                                               kUnlimited,
@@ -371,10 +377,11 @@ TEST(CgroupNone, NoCgroupFilesystemMeansUnlimited) {
                                               kUnlimited,
                                               "",
                                               "",
-                                              {"no cgroup filesystem is mounted"}});
+                                              {},
+                                              "no cgroup filesystem is mounted"});
 }
 
-TEST(CgroupNone, UnmountedV1MemoryControllerIsNoted) {
+TEST(CgroupNone, UnmountedV1MemoryControllerIsUnknown) {
   FakeSystem system = Host("v1-this-host");
   std::string& mountinfo = system.host_files["/proc/self/mountinfo"];
   const std::string line =
@@ -383,11 +390,11 @@ TEST(CgroupNone, UnmountedV1MemoryControllerIsNoted) {
   mountinfo.erase(mountinfo.find(line), line.size());
   const CgroupMemory memory = DiscoverCgroupMemory(system);
   EXPECT_EQ(memory.version, CgroupVersion::kNone);
-  EXPECT_EQ(memory.limit, kUnlimited);
-  EXPECT_EQ(memory.notes, Notes{"the cgroup v1 memory controller is in use but not mounted"});
+  EXPECT_EQ(memory.notes, Notes{});
+  EXPECT_EQ(memory.unknown, "the cgroup v1 memory controller is in use but not mounted");
 }
 
-TEST(CgroupNone, HierarchiesWithoutMemoryControllerAreNoted) {
+TEST(CgroupNone, HierarchiesWithoutMemoryControllerAreNoLimit) {
   FakeSystem system;
   system.host_files["/proc/self/cgroup"] = "1:cpu:/\n";
   system.host_files["/proc/self/mountinfo"] =
@@ -395,18 +402,21 @@ TEST(CgroupNone, HierarchiesWithoutMemoryControllerAreNoted) {
   const CgroupMemory memory = DiscoverCgroupMemory(system);
   EXPECT_EQ(memory.version, CgroupVersion::kNone);
   EXPECT_EQ(memory.notes, Notes{"no mounted cgroup hierarchy has the memory controller"});
+  EXPECT_TRUE(memory.known());
+  EXPECT_EQ(memory.limit, kUnlimited);
 }
 
-TEST(CgroupNone, UnreadableProcFilesAreNoted) {
+TEST(CgroupNone, UnreadableProcFilesAreUnknown) {
   FakeSystem missing;
-  EXPECT_EQ(DiscoverCgroupMemory(missing).notes,
-            Notes{"cannot read /proc/self/cgroup: no such file or directory"});
+  const CgroupMemory no_proc = DiscoverCgroupMemory(missing);
+  EXPECT_EQ(no_proc.unknown, "cannot read /proc/self/cgroup: no such file or directory");
+  EXPECT_EQ(no_proc.notes, Notes{});
   FakeSystem denied = Host("v1-this-host");
   denied.host_errors["/proc/self/mountinfo"] = EACCES;
   const CgroupMemory memory = DiscoverCgroupMemory(denied);
   EXPECT_EQ(memory.version, CgroupVersion::kNone);
-  EXPECT_EQ(memory.limit, kUnlimited);
-  EXPECT_EQ(memory.notes, Notes{"cannot read /proc/self/mountinfo: permission denied"});
+  EXPECT_EQ(memory.unknown, "cannot read /proc/self/mountinfo: permission denied");
+  EXPECT_EQ(memory.notes, Notes{});
 }
 
 }  // namespace

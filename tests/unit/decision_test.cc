@@ -29,6 +29,7 @@ struct Case {
   std::uint64_t hard = kInf;
   bool may_raise_hard = false;
   std::uint64_t cgroup = kInf;
+  bool unknown = false;  // the cgroup limit could not be read (CgroupMemory::unknown)
   std::optional<std::uint64_t> mem_total = 16 * kGi;
   // Expected
   Outcome outcome = Outcome::kRaised;
@@ -57,6 +58,10 @@ Observed MakeObserved(const Case& c) {
     o.cgroup.limit = c.cgroup;
     o.cgroup.limit_source = "/sys/fs/cgroup/memory/job/memory.limit_in_bytes";
   }
+  if (c.unknown) {
+    o.cgroup.version = CgroupVersion::kV1;
+    o.cgroup.unknown = "cgroup /a/b is not below the root /a/c of the cgroup mount at /m";
+  }
   o.host.mem_total = c.mem_total;
   return o;
 }
@@ -64,6 +69,11 @@ Observed MakeObserved(const Case& c) {
 const std::string kOom1GiTail =
     " is above the cgroup memory limit 1 GiB (/sys/fs/cgroup/memory/job/memory.limit_in_bytes): "
     "past 1 GiB the kernel OOM-kills the job instead of letting it catch MemoryError";
+
+const std::string kUnknownGrant512Mi =
+    "the address space granted (512 MiB) may be above the cgroup memory limit, which is "
+    "unknown: past that limit the kernel OOM-kills the job instead of letting it catch "
+    "MemoryError";
 
 const std::vector<Case> kCases = {
     {.name = "RaisesSoftWithinHard", .soft_after = 512 * kMi, .hard_after = kInf},
@@ -137,6 +147,38 @@ const std::vector<Case> kCases = {
      .warnings = {"the address space granted (unlimited) is above the cgroup memory limit 4 GiB "
                   "(/sys/fs/cgroup/memory/job/memory.limit_in_bytes): past 4 GiB the kernel "
                   "OOM-kills the job instead of letting it catch MemoryError"}},
+    // The cgroup limit is unknown: nothing that needs it passes on a guess.
+    {.name = "UnknownLimitWarnsThatTheGrantMayBeAboveIt", .unknown = true,
+     .soft_after = 512 * kMi, .hard_after = kInf, .warnings = {kUnknownGrant512Mi}},
+    {.name = "UnknownLimitIsSilentWhenAllowed", .above = AboveCgroup::kAllow, .unknown = true,
+     .soft_after = 512 * kMi, .hard_after = kInf},
+    {.name = "UnknownLimitRefusesAGrantWhenPolicySaysRefuse", .above = AboveCgroup::kRefuse,
+     .unknown = true, .outcome = Outcome::kRefused, .blocker = Blocker::kAboveCgroupUnknown,
+     .soft_after = 256 * kMi, .hard_after = kInf},
+    {.name = "UnknownLimitRefusesAPartialGrantWhenPolicySaysRefuse", .minimum = "300Mi",
+     .above = AboveCgroup::kRefuse, .hard = 384 * kMi, .unknown = true,
+     .outcome = Outcome::kRefused, .blocker = Blocker::kAboveCgroupUnknown,
+     .soft_after = 256 * kMi, .hard_after = 384 * kMi,
+     .warnings = {"granted the hard limit 384 MiB, less than the 512 MiB requested; the "
+                  "minimum 300 MiB is met"}},
+    {.name = "UnknownLimitWithRefuseLeavesAnUnchangedLimitWithAWarning", .request = "128Mi",
+     .above = AboveCgroup::kRefuse, .unknown = true, .outcome = Outcome::kUnchanged,
+     .soft_after = 256 * kMi, .hard_after = kInf,
+     .warnings = {"the inherited soft limit (256 MiB) may be above the cgroup memory limit, "
+                  "which is unknown: past that limit the kernel OOM-kills the job instead of "
+                  "letting it catch MemoryError; rlimit-init does not lower limits"}},
+    {.name = "UnknownLimitHardLimitRefusalComesFirst", .above = AboveCgroup::kRefuse,
+     .hard = 384 * kMi, .unknown = true, .outcome = Outcome::kRefused,
+     .blocker = Blocker::kHardLimit, .soft_after = 256 * kMi, .hard_after = 384 * kMi},
+    {.name = "UnknownLimitRefusesMemoryRequire", .require = kGi, .unknown = true,
+     .outcome = Outcome::kRefused, .blocker = Blocker::kMemoryRequireUnknown,
+     .soft_after = 256 * kMi, .hard_after = kInf},
+    {.name = "UnknownLimitRefusesAPercentRequest", .request = "80%", .unknown = true,
+     .outcome = Outcome::kRefused, .blocker = Blocker::kShareUnknown, .soft_after = 256 * kMi,
+     .hard_after = kInf},
+    {.name = "UnknownLimitRefusesAPercentMinimum", .request = "512Mi", .minimum = "50%",
+     .unknown = true, .outcome = Outcome::kRefused, .blocker = Blocker::kShareUnknown,
+     .soft_after = 256 * kMi, .hard_after = kInf},
     {.name = "UnlimitedAboveFiniteHardIsRefused", .request = "unlimited", .hard = kGi,
      .outcome = Outcome::kRefused, .blocker = Blocker::kHardLimit, .soft_after = 256 * kMi,
      .hard_after = kGi},
@@ -179,6 +221,30 @@ TEST(Decision, ResolvesRequestAndMinimumToBytes) {
   EXPECT_EQ(d.minimum_bytes, kGi);
   EXPECT_EQ(d.ceiling, 4 * kGi);
   EXPECT_EQ(d.ceiling_source, "/sys/fs/cgroup/job/memory.max");
+}
+
+TEST(Decision, UnknownLimitHasNoCeilingAndRefusesPercentagesOfOtherLimits) {
+  Policy p;
+  p.request = Amount("512Mi");
+  LimitSpec data;
+  data.request = Amount("50%");
+  p.limits[static_cast<std::size_t>(Resource::kData)] = data;
+  Observed o;
+  o.limit(Resource::kAs) = {256 * kMi, kInf};
+  o.limit(Resource::kData) = {kInf, kInf};
+  o.cgroup.unknown = "no cgroup filesystem is mounted";
+  o.host.mem_total = 16 * kGi;
+  Decision d = Decide(p, o);
+  EXPECT_EQ(d.ceiling, std::nullopt);
+  EXPECT_EQ(d.ceiling_source, "");
+  ASSERT_EQ(d.limits.size(), 1u);
+  EXPECT_EQ(OutcomeName(d.limits[0].outcome), std::string("refused"));
+  EXPECT_EQ(static_cast<int>(d.limits[0].blocker), static_cast<int>(Blocker::kShareUnknown));
+  // Known and unlimited everywhere: the ceiling is MemTotal, and a percentage resolves.
+  o.cgroup.unknown.clear();
+  d = Decide(p, o);
+  EXPECT_EQ(d.ceiling, 16 * kGi);
+  EXPECT_EQ(d.limits[0].after.soft, kInf);  // 8 GiB requested, an unlimited soft limit kept
 }
 
 TEST(Decision, StrictOvercommitIsReportedWithHeadroom) {

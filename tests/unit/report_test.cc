@@ -161,7 +161,8 @@ TEST(Report, JsonCarriesEveryKey) {
             "{\"outcome\":\"partial\",\"request_bytes\":6442450944,\"minimum_bytes\":1073741824,"
             "\"soft_before\":1073741824,\"soft_after\":2147483648,\"hard_before\":2147483648,"
             "\"hard_after\":2147483648,\"memory_limit_bytes\":\"unlimited\","
-            "\"memory_limit_source\":\"\",\"memory_ceiling_bytes\":17179869184,"
+            "\"memory_limit_source\":\"\",\"memory_limit_unknown\":null,"
+            "\"memory_ceiling_bytes\":17179869184,"
             "\"memory_ceiling_source\":\"/proc/meminfo MemTotal\",\"cgroup_version\":\"none\","
             "\"layer\":\"shell\",\"blocker\":null,\"fix\":null,\"alternatives\":[],"
             "\"warnings\":[\"granted the hard "
@@ -170,6 +171,71 @@ TEST(Report, JsonCarriesEveryKey) {
             "(1073741824 bytes, ulimit -v 1048576) to the hard limit 2 GiB (2147483648 bytes, "
             "ulimit -v 2097152), less than the 6 GiB requested; no cgroup memory limit; host "
             "MemTotal 16 GiB\"}\n");
+}
+
+// A cgroup that no mount shows (automaxprocs' "untranslatable").
+Scene UnknownScene() {
+  Scene s = CgroupScene(Layer::kShell);
+  s.policy.memory_require.reset();
+  s.observed.cgroup.limit = kUnlimited;
+  s.observed.cgroup.limit_source = "";
+  s.observed.cgroup.cgroup_path = "/a/b";
+  s.observed.cgroup.unknown = "cgroup /a/b is not below the root /a/c of the cgroup mount at /m";
+  return s;
+}
+
+constexpr char kUnknownFix[] =
+    "  fix:     mount the cgroup hierarchy so that it shows cgroup /a/b, at a root that is that "
+    "cgroup or an ancestor of it (a cgroup namespace of the job's own with its own cgroup mount "
+    "gives that), or start the job in a cgroup the mount shows\n";
+
+TEST(Report, UnknownLimitIsSaidWithItsReason) {
+  Scene s = UnknownScene();
+  EXPECT_EQ(Text(s),
+            "rlimit-init: raised the soft address-space limit (RLIMIT_AS) from 1 GiB (1073741824 "
+            "bytes, ulimit -v 1048576) to 2 GiB (2147483648 bytes, ulimit -v 2097152); hard "
+            "limit unlimited; cgroup memory limit unknown (cgroup /a/b is not below the root "
+            "/a/c of the cgroup mount at /m); host MemTotal 16 GiB\n"
+            "rlimit-init: warning: the address space granted (2 GiB) may be above the cgroup "
+            "memory limit, which is unknown: past that limit the kernel OOM-kills the job "
+            "instead of letting it catch MemoryError\n");
+  const std::string json = RenderJson(Decide(s.policy, s.observed), s.observed, s.policy);
+  EXPECT_NE(json.find(",\"memory_limit_bytes\":null,\"memory_limit_source\":\"\","
+                      "\"memory_limit_unknown\":\"cgroup /a/b is not below the root /a/c of "
+                      "the cgroup mount at /m\",\"memory_ceiling_bytes\":null,"
+                      "\"memory_ceiling_source\":\"\",\"cgroup_version\":\"v2\","),
+            std::string::npos)
+      << json;
+}
+
+TEST(Report, UnknownLimitRefusalsNameThePolicyKeyAndTheWayOut) {
+  Scene s = UnknownScene();
+  s.policy.above_cgroup = AboveCgroup::kRefuse;
+  const std::string blocked =
+      "  blocked: cgroup memory limit unknown: cgroup /a/b is not below the root /a/c of the "
+      "cgroup mount at /m\n  layer:   shell (evidence)\n";
+  EXPECT_EQ(Text(s),
+            "rlimit-init: refused: addressSpace.aboveCgroup is refuse, but the cgroup memory "
+            "limit is unknown, so a grant of 2 GiB (2147483648 bytes, ulimit -v 2097152) cannot "
+            "be checked against it\n  asked:   --as = 2Gi (2147483648 bytes)\n" + blocked +
+                kUnknownFix +
+                "  or:      set addressSpace.aboveCgroup to warn to grant it without knowing the "
+                "limit\n");
+  s.policy.memory_require = kGi;
+  EXPECT_EQ(Text(s),
+            "rlimit-init: refused: the policy requires 1 GiB (1073741824 bytes, ulimit -v "
+            "1048576) of memory, but the cgroup memory limit is unknown\n  asked:   --as = 2Gi "
+            "(2147483648 bytes)\n" + blocked + kUnknownFix +
+                "  or:      remove memory.require to start without checking the memory\n");
+  s.policy.request = ParseAmount("80%", true).value();
+  EXPECT_EQ(Text(s),
+            "rlimit-init: refused: --as 80% is a share of the memory ceiling, but the cgroup "
+            "memory limit is unknown\n  asked:   --as = 80%\n" + blocked + kUnknownFix +
+                "  or:      give addressSpace.request as a quantity such as 4Gi instead of a "
+                "percentage\n");
+  Decision d = Decide(s.policy, s.observed);
+  const std::string json = RenderJson(d, s.observed, s.policy);
+  EXPECT_NE(json.find("\"blocker\":\"memory_limit_unknown\""), std::string::npos) << json;
 }
 
 TEST(Report, JsonEscapesControlCharacters) {
