@@ -67,6 +67,29 @@ std::string NriLine(const RlimitNames& names, std::uint64_t value) {
               names.oci_type, ", soft: ", v, ", hard: ", v, "}]'"});
 }
 
+// dockerd's own default for every container (docs/reference/commandline/dockerd.md,
+// "default-ulimits"), for a node where no one types docker run.
+std::string DaemonJsonLine(const RlimitNames& names, std::uint64_t value) {
+  std::string v = GoUnitsValue(value);
+  return Cat({"give every container it: \"default-ulimits\": {\"", names.go_units,
+              "\": {\"Name\": \"", names.go_units, "\", \"Hard\": ", v, ", \"Soft\": ", v,
+              "}} in /etc/docker/daemon.json, then restart docker"});
+}
+
+// KEP-5758's field, for the six it allows and within its ranges; "" where it cannot be said.
+// Its -1 means unlimited, except for nofile, where it means 1048576 (types.go).
+std::string PodUlimitsLine(const RlimitNames& names, std::uint64_t value) {
+  if (names.kubernetes == nullptr) return "";
+  if (value == kUnlimited ? names.resource == Resource::kNofile : value > names.kubernetes_max) {
+    return "";
+  }
+  std::string v = GoUnitsValue(value);
+  return Cat({"where the cluster has it (KEP-5758: alpha, behind the ContainerUlimits feature "
+              "gate, Kubernetes 1.38 at the earliest, and for privileged pods only): "
+              "securityContext: {ulimits: [{name: ", names.kubernetes, ", soft: ", v,
+              ", hard: ", v, "}]} on this container"});
+}
+
 std::string DockerLine(const RlimitNames& names, std::uint64_t value) {
   if (names.go_units != nullptr) {
     std::string v = GoUnitsValue(value);
@@ -83,11 +106,12 @@ std::string DockerLine(const RlimitNames& names, std::uint64_t value) {
 Advice KubernetesHardLimit(const RlimitNames& names, const AdviceInput& input,
                            std::uint64_t needed) {
   std::string no_field =
-      Cat({"Kubernetes has no pod field for ", names.oci_type, " (kubernetes/kubernetes#3595",
-           names.kubernetes == nullptr ? "; the coming securityContext.ulimits, KEP-5758, "
-                                         "excludes it); on the node, "
-                                       : "; securityContext.ulimits is alpha, KEP-5758); on "
-                                         "the node, "});
+      Cat({"Kubernetes has no pod field for ", names.oci_type,
+           names.kubernetes == nullptr ? " (kubernetes/kubernetes#3595; the coming "
+                                         "securityContext.ulimits, KEP-5758, excludes it); on "
+                                         "the node, "
+                                       : " in any released version (kubernetes/kubernetes#3595)"
+                                         "; on the node, "});
   Advice advice;
   switch (input.layer.runtime) {
     case Runtime::kCrio:
@@ -95,7 +119,9 @@ Advice KubernetesHardLimit(const RlimitNames& names, const AdviceInput& input,
       advice.push_back(NriLine(names, needed));
       break;
     case Runtime::kDocker:
-      advice.push_back(no_field + DockerLine(names, needed));
+      // kubelet, not a user, runs the container: dockerd's default is the setting.
+      advice.push_back(no_field + (names.go_units != nullptr ? DaemonJsonLine(names, needed)
+                                                             : DockerLine(names, needed)));
       break;
     case Runtime::kPodman:
       return PodmanHardLimit(names, input, needed);
@@ -108,6 +134,7 @@ Advice KubernetesHardLimit(const RlimitNames& names, const AdviceInput& input,
       advice.push_back(NriLine(names, needed));
       break;
   }
+  if (std::string pod = PodUlimitsLine(names, needed); !pod.empty()) advice.push_back(pod);
   advice.push_back(RaiseHardLine(
       names, "(runAsUser: 0) with securityContext.capabilities.add: [\"SYS_RESOURCE\"]"));
   return advice;
@@ -139,6 +166,19 @@ Advice SystemdHardLimit(const RlimitNames& names, const AdviceInput& input,
   return advice;
 }
 
+// The value as limits.conf(5) counts it: KiB as ulimit does, except cpu in minutes and nice
+// as a nice value (-20..19, 20 minus the limit); with the unit said after it.
+std::string LimitsConfValue(const RlimitNames& names, std::uint64_t value) {
+  if (value == kUnlimited) return "unlimited\"";
+  if (names.resource == Resource::kCpu) {
+    return std::to_string(value / 60 + (value % 60 != 0)) + "\", in minutes";
+  }
+  if (names.resource == Resource::kNice) {
+    return std::to_string(20 - static_cast<int>(value)) + "\", a nice value: 20 minus the limit";
+  }
+  return UlimitValue(names, value) + (names.ulimit_unit == 1024 ? "\", in KiB" : "\"");
+}
+
 Advice ShellHardLimit(const RlimitNames& names, std::uint64_t needed) {
   std::string ulimit = UlimitValue(names, needed);
   std::string prlimit = needed == kUnlimited ? "unlimited" : OciValue(needed);
@@ -147,10 +187,13 @@ Advice ShellHardLimit(const RlimitNames& names, std::uint64_t needed) {
                         names.ulimit_option + 1, " ", ulimit,
                         " in the shell that starts the job, or start it with prlimit ",
                         names.prlimit_option, "=", prlimit, ":", prlimit, " COMMAND"}));
+  // pam_limits has no rttime item (limits.conf(5)).
+  if (names.limits_conf == nullptr) return advice;
   advice.push_back(Cat({"raise the \"", names.limits_conf,
                         "\" item of /etc/security/limits.conf (\"USER hard ", names.limits_conf,
-                        " ", ulimit, "\", in KiB) and log in again, and remove any ulimit ",
-                        names.ulimit_option, " from shell profiles and wrappers"}));
+                        " ", LimitsConfValue(names, needed),
+                        ") and log in again, and remove any ulimit ", names.ulimit_option,
+                        " from shell profiles and wrappers"}));
   return advice;
 }
 
@@ -208,6 +251,7 @@ Advice HardLimitAdvice(const RlimitNames& names, const AdviceInput& input, std::
       break;
     case Layer::kDocker:
       layer.push_back(DockerLine(names, needed));
+      if (names.go_units != nullptr) layer.push_back(DaemonJsonLine(names, needed));
       layer.push_back(RaiseHardLine(names, "with docker run --cap-add=SYS_RESOURCE"));
       break;
     case Layer::kPodman:
@@ -227,6 +271,7 @@ Advice HardLimitAdvice(const RlimitNames& names, const AdviceInput& input, std::
       break;
   }
   for (std::string& line : layer) advice.push_back(std::move(line));
+  if (names.note != nullptr) advice.push_back(names.note);
   return advice;
 }
 

@@ -12,6 +12,7 @@
 
 #include "cgroup.h"
 #include "layer.h"
+#include "limit.h"
 
 namespace rlimit_init {
 
@@ -29,6 +30,14 @@ struct RlimitNames {
   /// Name in Kubernetes' securityContext.ulimits (KEP-5758, alpha); nullptr where excluded.
   const char* kubernetes;
   const char* policy_section;  // the policy's section for this rlimit, e.g. "addressSpace"
+  Resource resource = Resource::kAs;
+  /// The largest value KEP-5758's validation takes for it (kubernetes/kubernetes#137023,
+  /// staging/src/k8s.io/api/core/v1/types.go: nofile 65536, nice 40, rtprio 99, stack, memlock
+  /// and core 16 GiB); above it the securityContext.ulimits line is left out.
+  std::uint64_t kubernetes_max = 0;
+  /// A fact about the resource that holds in every layer, said after the layer's fixes (nproc
+  /// counts per user, rss does nothing); nullptr for none.
+  const char* note = nullptr;
 };
 
 /// RLIMIT_AS. go-units has "as" commented out ("Disabled since this doesn't seem usable with

@@ -16,8 +16,11 @@ Advice PodmanHardLimit(const RlimitNames& names, const AdviceInput& /*input*/,
                        std::uint64_t needed) {
   if (names.go_units != nullptr) {
     std::string value = GoUnitsValue(needed);
-    return {std::string("run the container with podman run --ulimit ") + names.go_units + "=" +
-            value + ":" + value + " (-1 means unlimited)"};
+    return {Cat({"run the container with podman run --ulimit ", names.go_units, "=", value, ":",
+                 value, " (-1 means unlimited)"}),
+            // containers.conf(5): default_ulimits, "name=soft-limit:hard-limit".
+            Cat({"set default_ulimits = [\"", names.go_units, "=", value, ":", value,
+                 "\"] in the [containers] table of containers.conf for every container"})};
   }
   return {std::string("the container inherits ") + names.oci_type +
           " from the podman process (podman run --ulimit cannot set it): run podman from a "

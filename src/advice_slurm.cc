@@ -12,12 +12,28 @@
 #include <string_view>
 
 #include "advice_layers.h"
-#include "quantity.h"
+#include "limit_value.h"
 
 namespace rlimit_init {
 namespace {
 
 constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
+
+// The names PropagateResourceLimits takes (slurm.conf(5) of 22.05): AS, CORE, CPU, DATA,
+// FSIZE, MEMLOCK, NOFILE, NPROC, RSS, STACK. Any other limit the job gets from slurmd whole.
+bool Propagated(Resource resource) {
+  switch (resource) {
+    case Resource::kLocks:
+    case Resource::kMsgqueue:
+    case Resource::kNice:
+    case Resource::kRtprio:
+    case Resource::kRttime:
+    case Resource::kSigpending:
+      return false;
+    default:
+      return true;
+  }
+}
 
 /// --mem as Slurm's str_to_mbytes() (src/common/proc_args.c) reads it: a decimal count with the
 /// M suffix, in MiB (its "MB" are 1024 * 1024 bytes), rounded up. Written without adding
@@ -33,11 +49,15 @@ std::string SlurmMem(std::uint64_t bytes) {
 Advice SlurmHardLimit(const RlimitNames& names, const AdviceInput& /*input*/,
                       std::uint64_t needed) {
   const std::string option = names.ulimit_option;  // "-v"
-  std::string fix = std::string("the job's hard ") + names.oci_type +
-                    " is slurmd's own, not the submit shell's (PropagateResourceLimits passes "
-                    "on only the soft limit, lowered to that hard limit): give slurmd ";
+  std::string fix =
+      Propagated(names.resource)
+          ? Cat({"the job's hard ", names.oci_type,
+                 " is slurmd's own, not the submit shell's (PropagateResourceLimits passes on "
+                 "only the soft limit, lowered to that hard limit): give slurmd "})
+          : Cat({"the job's ", names.oci_type,
+                 " is slurmd's own (PropagateResourceLimits cannot name it): give slurmd "});
   fix += needed == kUnlimited ? std::string("an unlimited hard limit")
-                              : "a hard limit of at least " + HumanBytes(needed);
+                              : "a hard limit of at least " + FormatLimit(names.resource, needed);
   fix += std::string(" and restart it: ") + names.systemd + "=" + SystemdValue(needed) +
          " in a drop-in for slurmd.service (systemctl edit slurmd), or ulimit " + option + " " +
          UlimitValue(names, needed) + " in the shell that starts slurmd";

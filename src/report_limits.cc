@@ -43,6 +43,17 @@ std::string JsonList(const std::vector<std::string>& items, std::size_t from) {
   return out + "]";
 }
 
+// The layer line, then the fix and its alternatives.
+void AppendAdvice(std::string* out, const LimitDecision& d, const Observed& observed,
+                         const Policy& policy) {
+  AppendLine(out, "layer:", std::string(LayerName(observed.layer.layer)) + " (" +
+                                observed.layer.evidence + ")");
+  Advice advice = LimitRemedies(d, observed, policy);
+  for (std::size_t i = 0; i < advice.size(); ++i) {
+    AppendLine(out, i == 0 ? "fix:" : "or:", advice[i]);
+  }
+}
+
 }  // namespace
 
 std::string DescribeLimit(Resource resource, std::uint64_t value) {
@@ -108,35 +119,25 @@ std::string LimitSummary(const LimitDecision& d, const Policy& policy, bool woul
 Advice LimitRemedies(const LimitDecision& d, const Observed& observed, const Policy& policy) {
   const LimitSpec& spec = SpecOf(d, policy);
   const std::string name(Row(d.resource).name);
-  switch (d.blocker) {
-    case Blocker::kHardLimit: {
-      AdviceInput input{observed.layer, observed.may_raise_hard, spec.raise_hard};
-      const RlimitNames& names = NamesOf(d.resource);
-      // pam_limits has no item for rttime, and the layer advice names one; say it plainly.
-      Advice advice =
-          names.limits_conf != nullptr
-              ? HardLimitAdvice(names, input, d.request)
-              : Advice{"raise the hard " + std::string(names.oci_type) +
-                       " where the job is started (prlimit " + names.prlimit_option + "=" +
-                       PolicyValue(d.resource, d.request) + ", or " + names.systemd + "=" +
-                       PolicyValue(d.resource, d.request) + " in a systemd unit)"};
+  // A partial grant says how to get the rest, as loudly as a refusal says how to get any.
+  if (d.blocker == Blocker::kHardLimit || d.outcome == Outcome::kPartial) {
+    AdviceInput input{observed.layer, observed.may_raise_hard, spec.raise_hard};
+    Advice advice = HardLimitAdvice(NamesOf(d.resource), input, d.request);
+    if (d.outcome == Outcome::kRefused) {
       advice.push_back("lower the request, or set limits." + name + ".minimum to at most " +
-                       PolicyValue(d.resource, d.before.hard) + " to accept the hard limit");
-      return advice;
+                       PolicyValue(d.resource, d.before.hard) +
+                       " (0 to always take the hard limit) to accept the hard limit");
     }
-    case Blocker::kNoCeiling:
-    case Blocker::kShareUnknown: {
-      Advice advice;
-      if (d.blocker == Blocker::kShareUnknown) {
-        advice.push_back(UnknownLimitAdvice(observed.cgroup));
-      }
-      advice.push_back("give limits." + name + ".request as a quantity such as 4Gi instead of a "
-                       "percentage");
-      return advice;
-    }
-    default:
-      return {};
+    return advice;
   }
+  if (d.blocker == Blocker::kNoCeiling || d.blocker == Blocker::kShareUnknown) {
+    Advice advice;
+    if (d.blocker == Blocker::kShareUnknown) advice.push_back(UnknownLimitAdvice(observed.cgroup));
+    advice.push_back("give limits." + name + ".request as a quantity such as 4Gi instead of a "
+                     "percentage");
+    return advice;
+  }
+  return {};
 }
 
 std::string RenderLimitsText(const Decision& decision, const Observed& observed,
@@ -161,14 +162,10 @@ std::string RenderLimitsText(const Decision& decision, const Observed& observed,
       } else if (d.blocker == Blocker::kShareUnknown) {
         AppendLine(&out, "blocked:", "cgroup memory limit unknown: " + observed.cgroup.unknown);
       }
-      AppendLine(&out, "layer:", std::string(LayerName(observed.layer.layer)) + " (" +
-                                     observed.layer.evidence + ")");
-      Advice advice = LimitRemedies(d, observed, policy);
-      for (std::size_t i = 0; i < advice.size(); ++i) {
-        AppendLine(&out, i == 0 ? "fix:" : "or:", advice[i]);
-      }
+      AppendAdvice(&out, d, observed, policy);
     }
     for (const std::string& w : d.warnings) out += std::string(kPrefix) + "warning: " + w + "\n";
+    if (d.outcome == Outcome::kPartial) AppendAdvice(&out, d, observed, policy);
   }
   return out;
 }

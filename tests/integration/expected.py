@@ -509,3 +509,210 @@ def limit_flag_error(word: str) -> str:
 
 def limit_env_error(word: str) -> str:
     return f"RLIMIT_INIT_LIMITS: {LIMIT_WORD_ERRORS[word]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The advice for every rlimit but the address space (src/limit_names.cc, src/advice*.cc), per
+# layer, worked out here from each tool's documented syntax; test_rlimits_advice.py checks the
+# binary against it and each setting against its tool.
+
+RLIM_INFINITY = 2**64 - 1
+
+
+@dataclass(frozen=True)
+class Rlimit:
+    name: str           # prlimit's, go-units', the policy's
+    flag: str           # bash's ulimit letter
+    scale: int          # bytes per unit of bash's ulimit (and limits.conf but for cpu and nice)
+    byte_valued: bool   # its value is a quantity of bytes
+    limits_conf: bool   # pam_limits has an item (limits.conf(5): every one but rttime)
+    slurm: bool         # PropagateResourceLimits names it (slurm.conf(5))
+    kubernetes_max: int | None  # KEP-5758's six and their largest value (k8s#137023 types.go)
+
+    @property
+    def kernel(self) -> str:
+        return f"RLIMIT_{self.name.upper()}"
+
+    @property
+    def systemd(self) -> str:
+        return f"Limit{self.name.upper()}"
+
+
+RLIMITS = {r.name: r for r in [
+    Rlimit("core", "c", KIB, True, True, True, 16 * GIB),
+    Rlimit("cpu", "t", 1, False, True, True, None),
+    Rlimit("data", "d", KIB, True, True, True, None),
+    Rlimit("fsize", "f", KIB, True, True, True, None),
+    Rlimit("locks", "x", 1, False, True, False, None),
+    Rlimit("memlock", "l", KIB, True, True, True, 16 * GIB),
+    Rlimit("msgqueue", "q", 1, True, True, False, None),
+    Rlimit("nice", "e", 1, False, True, False, 40),
+    Rlimit("nofile", "n", 1, False, True, True, 65536),
+    Rlimit("nproc", "u", 1, False, True, True, None),
+    Rlimit("rss", "m", KIB, True, True, True, None),
+    Rlimit("rtprio", "r", 1, False, True, False, 99),
+    Rlimit("rttime", "R", 1, False, False, False, None),
+    Rlimit("sigpending", "i", 1, False, True, False, None),
+    Rlimit("stack", "s", KIB, True, True, True, 16 * GIB),
+]}
+
+NPROC_NOTE = ("nproc counts every process of the job's user ID, in every container and session "
+              "that shares that UID, not this container's alone, and root (UID 0) is not held to "
+              "it: a UID of the job's own (user: in the policy) keeps other workloads from using "
+              "it up")
+RSS_NOTE = ("RLIMIT_RSS has no effect on Linux (systemd.exec(5)); a cgroup memory limit is what "
+            "caps resident memory")
+
+
+def _go(value: int) -> str:
+    return "-1" if value == RLIM_INFINITY else str(value)
+
+
+def _systemd(value: int) -> str:
+    return "infinity" if value == RLIM_INFINITY else str(value)
+
+
+def _ulimit(r: Rlimit, value: int) -> str:
+    return UNLIMITED if value == RLIM_INFINITY else str(-(-value // r.scale))
+
+
+def _limits_conf(r: Rlimit, value: int) -> str:
+    if value == RLIM_INFINITY:
+        return 'unlimited"'
+    if r.name == "cpu":
+        return f'{-(-value // 60)}", in minutes'
+    if r.name == "nice":
+        return f'{20 - value}", a nice value: 20 minus the limit'
+    return _ulimit(r, value) + ('", in KiB' if r.scale == KIB else '"')
+
+
+def _format(r: Rlimit, value: int) -> str:
+    if value == RLIM_INFINITY:
+        return UNLIMITED
+    if r.byte_valued:
+        return human(value)
+    if r.name == "cpu":
+        return f"{value} second" + ("" if value == 1 else "s")
+    if r.name == "rttime":
+        return f"{value} microseconds"
+    return str(value)
+
+
+def _oci(r: Rlimit, value: int) -> str:
+    return f'{{"type":"{r.kernel}","soft":{value},"hard":{value}}}'
+
+
+def _daemon_unit(r: Rlimit, value: int, units: str, restart: str) -> str:
+    return (f"set {r.systemd}={_systemd(value)} in a drop-in for {units} (systemctl edit "
+            f"{units}), then restart {restart}: a container whose spec sets no {r.kernel} "
+            "inherits the runtime's")
+
+
+def _raise_hard(r: Rlimit, how: str) -> str:
+    return (f"run the container as root {how} and set limits.{r.name}.raiseHard: true, with "
+            "user: to drop root before exec; rlimit-init then raises the hard limit itself")
+
+
+def _daemon_json(r: Rlimit, value: int) -> str:
+    v = _go(value)
+    return (f'give every container it: "default-ulimits": {{"{r.name}": {{"Name": "{r.name}", '
+            f'"Hard": {v}, "Soft": {v}}}}} in /etc/docker/daemon.json, then restart docker')
+
+
+def _pod_ulimits(r: Rlimit, value: int) -> list[str]:
+    if r.kubernetes_max is None:
+        return []
+    if (r.name == "nofile" and value == RLIM_INFINITY) or (
+            value != RLIM_INFINITY and value > r.kubernetes_max):
+        return []
+    v = _go(value)
+    return ["where the cluster has it (KEP-5758: alpha, behind the ContainerUlimits feature "
+            "gate, Kubernetes 1.38 at the earliest, and for privileged pods only): "
+            f"securityContext: {{ulimits: [{{name: {r.name}, soft: {v}, hard: {v}}}]}} on this "
+            "container"]
+
+
+def limit_advice(name: str, layer: str, value: int, *, unit: str = "batch.service") -> list[str]:
+    """The fix and its alternatives for a hard-limit refusal of `name` (not "as") in `layer`:
+    kubernetes (runtime unknown), kubernetes-containerd, kubernetes-crio, kubernetes-docker,
+    docker, podman, systemd, slurm, container or shell, without the closing "lower the request"
+    line."""
+    r = RLIMITS[name]
+    v, go = str(value), _go(value)
+    no_field = (f"Kubernetes has no pod field for {r.kernel} in any released version "
+                "(kubernetes/kubernetes#3595); on the node, " if r.kubernetes_max else
+                f"Kubernetes has no pod field for {r.kernel} (kubernetes/kubernetes#3595; the "
+                "coming securityContext.ulimits, KEP-5758, excludes it); on the node, ")
+    containerd = ("containerd takes it from base_runtime_spec: a full OCI spec (ctr oci spec > "
+                  f"/etc/containerd/cri-base.json) with {_oci(r, value)} in process.rlimits, "
+                  'named by base_runtime_spec = "/etc/containerd/cri-base.json" in '
+                  '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc] (containerd '
+                  "1.x) or [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc] "
+                  "(containerd 2.x); then restart containerd")
+    crio = (f'CRI-O takes it from default_ulimits = ["{r.name}={go}:{go}"] in [crio.runtime] of '
+            "/etc/crio/crio.conf; then restart crio")
+    nri = ("with the NRI ulimit-adjuster plugin on the nodes (containerd 1.7+ or CRI-O with NRI "
+           "enabled), annotate the pod with ulimits.noderesource.dev/container.<container "
+           f"name>: '[{{type: {r.kernel}, soft: {v}, hard: {v}}}]'")
+    pod_capability = _raise_hard(
+        r, '(runAsUser: 0) with securityContext.capabilities.add: ["SYS_RESOURCE"]')
+    if layer == "kubernetes":
+        lines = [no_field + containerd, crio, nri, *_pod_ulimits(r, value), pod_capability]
+    elif layer == "kubernetes-containerd":
+        lines = [no_field + containerd, _daemon_unit(r, value, "containerd.service", "containerd"),
+                 nri, *_pod_ulimits(r, value), pod_capability]
+    elif layer == "kubernetes-crio":
+        lines = [no_field + crio, nri, *_pod_ulimits(r, value), pod_capability]
+    elif layer == "kubernetes-docker":
+        lines = [no_field + _daemon_json(r, value), *_pod_ulimits(r, value), pod_capability]
+    elif layer == "docker":
+        lines = [f"run the container with docker run --ulimit {r.name}={go}:{go} (keeping the "
+                 "rest of the command)", _daemon_json(r, value),
+                 _raise_hard(r, "with docker run --cap-add=SYS_RESOURCE")]
+    elif layer == "podman":
+        lines = [f"run the container with podman run --ulimit {r.name}={go}:{go} (-1 means "
+                 "unlimited)",
+                 f'set default_ulimits = ["{r.name}={go}:{go}"] in the [containers] table of '
+                 "containers.conf for every container"]
+    elif layer == "systemd":
+        setting = f"{r.systemd}={_systemd(value)}"
+        lines = [f"set {setting} in the [Service] section of {unit} or a drop-in (systemctl edit "
+                 f"{unit}), then restart it; systemctl show -p {r.systemd} {unit} shows the value "
+                 "now",
+                 f"set Default{setting} in /etc/systemd/system.conf (then systemctl "
+                 f"daemon-reexec) for every unit that sets no {r.systemd}= of its own"]
+    elif layer == "slurm":
+        why = (f"the job's hard {r.kernel} is slurmd's own, not the submit shell's "
+               "(PropagateResourceLimits passes on only the soft limit, lowered to that hard "
+               "limit)" if r.slurm else
+               f"the job's {r.kernel} is slurmd's own (PropagateResourceLimits cannot name it)")
+        least = ("an unlimited hard limit" if value == RLIM_INFINITY
+                 else f"a hard limit of at least {_format(r, value)}")
+        lines = [f"{why}: give slurmd {least} and restart it: {r.systemd}={_systemd(value)} in a "
+                 "drop-in for slurmd.service (systemctl edit slurmd), or ulimit "
+                 f"-{r.flag} {_ulimit(r, value)} in the shell that starts slurmd"]
+    elif layer == "container":
+        lines = [f"the container's OCI spec sets it: put {_oci(r, value)} in process.rlimits of "
+                 "its config.json (runc) or of the spec given to containerd",
+                 _daemon_unit(r, value, "containerd.service", "containerd")]
+    elif layer == "shell":
+        p = UNLIMITED if value == RLIM_INFINITY else v
+        lines = [f"only root can raise a hard limit: as root, run ulimit -H{r.flag} "
+                 f"{_ulimit(r, value)} in the shell that starts the job, or start it with prlimit "
+                 f"--{r.name}={p}:{p} COMMAND"]
+        if r.limits_conf:
+            lines.append(f'raise the "{r.name}" item of /etc/security/limits.conf ("USER hard '
+                         f"{r.name} {_limits_conf(r, value)}) and log in again, and remove any "
+                         f"ulimit -{r.flag} from shell profiles and wrappers")
+    else:
+        raise AssertionError(f"unknown layer {layer}")
+    if name == "nproc":
+        lines.append(NPROC_NOTE)
+    elif name == "rss":
+        lines.append(RSS_NOTE)
+    return lines
+
+
+def limit_minimum_advice(name: str, hard_text: str) -> str:
+    return (f"lower the request, or set limits.{name}.minimum to at most {hard_text} (0 to "
+            "always take the hard limit) to accept the hard limit")

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import KUBERNETES, Runner, write_policy
-from expected import KIB, MIB, UNLIMITED, HostMemory, describe
+from expected import (KIB, MIB, RLIM_INFINITY, UNLIMITED, HostMemory, describe, limit_advice,
+                      limit_minimum_advice)
 
 pytestmark = pytest.mark.sets_rlimit_as
 
@@ -91,8 +92,9 @@ def test_core_is_lowered_only_when_the_policy_says_lower(run: Runner, workdir: P
 
 def test_hard_limit_meeting_the_minimum_is_granted_with_a_warning(
         run: Runner, workdir: Path, host: HostMemory) -> None:
+    # Under Slurm (SLURM_JOB_ID), whatever layer this host is, for the fix that follows.
     _, result = run_policy(run, workdir, "  memlock:\n    request: unlimited\n"
-                           "    minimum: 512Ki\n", "--", *SHOW)
+                           "    minimum: 512Ki\n", "--", *SHOW, env={"SLURM_JOB_ID": "7"})
     assert (result.returncode, result.stdout, result.stderr) == (
         0, seen(memlock=("1024", "1024")),
         as_line(host) +
@@ -100,7 +102,9 @@ def test_hard_limit_meeting_the_minimum_is_granted_with_a_warning(
         "(65536 bytes, ulimit -l 64) to the hard limit 1 MiB (1048576 bytes, ulimit -l 1024), "
         "less than the unlimited requested\n"
         "rlimit-init: warning: memlock: granted the hard limit 1 MiB, less than the unlimited "
-        "requested; the minimum 512 KiB is met\n")
+        "requested; the minimum 512 KiB is met\n"
+        "  layer:   Slurm (SLURM_JOB_ID is set)\n"
+        f"  fix:     {limit_advice('memlock', 'slurm', RLIM_INFINITY)[0]}\n")
 
 
 def test_nofile_above_the_hard_limit_is_refused_and_nothing_runs(
@@ -118,8 +122,7 @@ def test_nofile_above_the_hard_limit_is_refused_and_nothing_runs(
         "  layer:   Kubernetes (KUBERNETES_SERVICE_HOST is set)"]
     # The fix line is the advice module's, per layer (tests/integration/test_advice_*.py).
     assert lines[4].startswith("  fix:     ")
-    assert lines[-1] == ("  or:      lower the request, or set limits.nofile.minimum to at most "
-                         "4096 to accept the hard limit")
+    assert lines[-1] == "  or:      " + limit_minimum_advice("nofile", "4096")
     assert not marker.exists()
 
 

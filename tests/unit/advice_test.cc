@@ -147,21 +147,7 @@ TEST(Advice, RealRootIsToldToSetRaiseHardFirst) {
   EXPECT_EQ(Hard(input)[0], kDocker);
 }
 
-TEST(Advice, AnRlimitGoUnitsKnowsIsNamedInDockerAndCrio) {
-  // A row as issue 12 will add them: go-units parses "nofile", so both tools can set it.
-  constexpr RlimitNames kNofile = {"RLIMIT_NOFILE", "LimitNOFILE", "-n", 1, "nofile",
-                                   "--nofile", "nofile", "nofile", "openFiles"};
-  AdviceInput docker = On(Layer::kDocker);
-  EXPECT_EQ(HardLimitAdvice(kNofile, docker, 65536)[0],
-            "run the container with docker run --ulimit nofile=65536:65536 (keeping the rest of "
-            "the command)");
-  AdviceInput crio = On(Layer::kKubernetes, Runtime::kCrio);
-  EXPECT_EQ(HardLimitAdvice(kNofile, crio, 65536)[0],
-            "Kubernetes has no pod field for RLIMIT_NOFILE (kubernetes/kubernetes#3595; "
-            "securityContext.ulimits is alpha, KEP-5758); on the node, CRI-O takes it from "
-            "default_ulimits = [\"nofile=65536:65536\"] in [crio.runtime] of "
-            "/etc/crio/crio.conf; then restart crio");
-}
+// Every other rlimit: advice_limits_test.cc.
 
 TEST(Advice, PodmanAndSlurmNameTheProcessThatSetsTheHardLimit) {
   EXPECT_EQ(Hard(On(Layer::kPodman))[0],
