@@ -17,6 +17,10 @@ Result<std::uint64_t> ParseNumber(const ResourceRow& row, std::string_view text)
     return Error{"\"" + std::string(text) + "\" is not a number; " + std::string(row.name) +
                  " takes a whole number, \"unlimited\" or \"hard\""};
   }
+  if (text.size() > 1 && text.front() == '0') {
+    return Error{"\"" + std::string(text) +
+                 "\": leading zeros are not allowed (YAML 1.1 reads them as octal)"};
+  }
   if (row.unit == LimitUnit::kNiceCeiling && value > 40) {
     return Error{"nice takes the kernel's value 0..40 (20 - the lowest nice value allowed), got " +
                  std::string(text)};

@@ -174,6 +174,11 @@ TEST(LimitAmount, ReadsEachUnit) {
             AmountSpec::Kind::kNoLimit);
   EXPECT_EQ(ParseLimitAmount(Row(Resource::kNofile), "8Mi", true).error(),
             "\"8Mi\" is not a number; nofile takes a whole number, \"unlimited\" or \"hard\"");
+  // As for every quantity: YAML 1.1 reads 010 as octal 8, so no reading of it is safe.
+  EXPECT_EQ(ParseLimitAmount(Row(Resource::kNofile), "010", true).error(),
+            "\"010\": leading zeros are not allowed (YAML 1.1 reads them as octal)");
+  EXPECT_EQ(ParseLimitAmount(Row(Resource::kCore), "0", true).value().bytes, 0u);
+  EXPECT_EQ(ParseLimitAmount(Row(Resource::kNice), "0", true).value().bytes, 0u);
   EXPECT_EQ(ParseLimitAmount(Row(Resource::kNice), "41", true).error(),
             "nice takes the kernel's value 0..40 (20 - the lowest nice value allowed), got 41");
   EXPECT_EQ(ParseLimitAmount(Row(Resource::kRtprio), "100", true).error(),
