@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "inspect.h"
 
+#include "limit_origin.h"
 #include "quantity.h"
 #include "report.h"
+#include "report_limits.h"
 
 namespace rlimit_init {
 namespace {
@@ -15,9 +17,37 @@ std::string JsonOptional(const std::optional<std::uint64_t>& bytes) {
   return bytes ? JsonBytes(*bytes) : "null";
 }
 
+// Every rlimit, soft and hard, and where it likely came from: one line each.
+std::string LimitLines(const Observed& o, std::uint64_t threads_max) {
+  std::string out = "rlimits (soft, hard; where each likely came from):\n";
+  for (const ResourceRow& row : kResources) {
+    const LimitPair& limit = o.limit(row.resource);
+    std::string name = "  " + std::string(row.name) + ":";
+    name.resize(14, ' ');
+    out += name + "soft " + DescribeLimit(row.resource, limit.soft) + ", hard " +
+           DescribeLimit(row.resource, limit.hard) + "; " +
+           LikelyOrigin(row.resource, limit, threads_max, o.layer) + "\n";
+  }
+  return out;
+}
+
+std::string LimitsJson(const Observed& o, std::uint64_t threads_max) {
+  std::string out = "[";
+  for (const ResourceRow& row : kResources) {
+    const LimitPair& limit = o.limit(row.resource);
+    out += std::string(out.size() > 1 ? "," : "") + "{\"name\":" + JsonString(row.name) +
+           ",\"soft\":" + JsonBytes(limit.soft) + ",\"hard\":" + JsonBytes(limit.hard) +
+           ",\"kernel_default\":" +
+           (IsKernelDefault(row.resource, limit, threads_max) ? "true" : "false") +
+           ",\"origin\":" + JsonString(LikelyOrigin(row.resource, limit, threads_max, o.layer)) +
+           "}";
+  }
+  return out + "]";
+}
+
 }  // namespace
 
-std::string RenderInspectText(const Observed& o) {
+std::string RenderInspectText(const Observed& o, std::uint64_t threads_max) {
   std::string ceiling_source;
   std::optional<std::uint64_t> ceiling = MemoryCeiling(o, &ceiling_source);
   const CgroupMemory& c = o.cgroup;
@@ -51,10 +81,10 @@ std::string RenderInspectText(const Observed& o) {
   out += std::string("layer:                     ") + LayerName(o.layer.layer) + " (" +
          o.layer.evidence + ")\n";
   for (const std::string& note : c.notes) out += "note: " + note + "\n";
-  return out;
+  return out + LimitLines(o, threads_max);
 }
 
-std::string RenderInspectJson(const Observed& o) {
+std::string RenderInspectJson(const Observed& o, std::uint64_t threads_max) {
   std::string ceiling_source;
   std::optional<std::uint64_t> ceiling = MemoryCeiling(o, &ceiling_source);
   const CgroupMemory& c = o.cgroup;
@@ -77,7 +107,8 @@ std::string RenderInspectJson(const Observed& o) {
          ",\"committed_as_bytes\":" + JsonOptional(o.host.committed_as) +
          ",\"memory_ceiling_bytes\":" + JsonOptional(ceiling) + ",\"memory_ceiling_source\":" +
          JsonString(ceiling_source) + ",\"layer\":" + JsonString(LayerName(o.layer.layer)) +
-         ",\"layer_evidence\":" + JsonString(o.layer.evidence) + ",\"notes\":" + notes + "}\n";
+         ",\"layer_evidence\":" + JsonString(o.layer.evidence) + ",\"notes\":" + notes +
+         ",\"limits\":" + LimitsJson(o, threads_max) + "}\n";
 }
 
 }  // namespace rlimit_init

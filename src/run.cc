@@ -8,6 +8,7 @@
 #include "exec.h"
 #include "inspect.h"
 #include "install.h"
+#include "limit_origin.h"
 #include "limit_override.h"
 #include "observe.h"
 #include "policy.h"
@@ -154,8 +155,11 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
       return InstallTo(system, invocation.install_dir, invocation.quiet);
     case Mode::kInspect: {
       Observed observed = Observe(system, inherited);
-      system.WriteStdout(invocation.output == OutputFormat::kJson ? RenderInspectJson(observed)
-                                                                  : RenderInspectText(observed));
+      ReadResult threads = system.ReadHostFile("/proc/sys/kernel/threads-max");
+      const std::uint64_t threads_max = threads.ok ? ParseThreadsMax(threads.data) : 0;
+      system.WriteStdout(invocation.output == OutputFormat::kJson
+                             ? RenderInspectJson(observed, threads_max)
+                             : RenderInspectText(observed, threads_max));
       return 0;
     }
     case Mode::kRun:

@@ -716,3 +716,79 @@ def limit_advice(name: str, layer: str, value: int, *, unit: str = "batch.servic
 def limit_minimum_advice(name: str, hard_text: str) -> str:
     return (f"lower the request, or set limits.{name}.minimum to at most {hard_text} (0 to "
             "always take the hard limit) to accept the hard limit")
+# Every rlimit as `inspect` shows it, in rlimit-init's table order (prlimit's names): the unit,
+# bash's `ulimit` flag and the bytes per unit of that flag.
+
+LIMIT_UNITS = {
+    "as": ("bytes", "v", KIB), "core": ("bytes", "c", KIB), "cpu": ("seconds", "t", 1),
+    "data": ("bytes", "d", KIB), "fsize": ("bytes", "f", KIB), "locks": ("count", "x", 1),
+    "memlock": ("bytes", "l", KIB), "msgqueue": ("bytes", "q", 1), "nice": ("count", "e", 1),
+    "nofile": ("count", "n", 1), "nproc": ("count", "u", 1), "rss": ("bytes", "m", KIB),
+    "rtprio": ("count", "r", 1), "rttime": ("microseconds", "R", 1),
+    "sigpending": ("count", "i", 1), "stack": ("bytes", "s", KIB),
+}
+KERNEL_ORIGIN = "the kernel's default for PID 1: no layer changed it"
+SHELL_ORIGIN = ("inherited from the parent process (a shell's ulimit, pam_limits or whatever "
+                "started it)")
+
+
+def describe_limit(name: str, value: int | str) -> str:
+    """A limit's value in its unit: "8 MiB (8388608 bytes, ulimit -s 8192)", "1024",
+    "3600 seconds", "unlimited"."""
+    if value == UNLIMITED:
+        return UNLIMITED
+    unit, flag, scale = LIMIT_UNITS[name]
+    if unit == "seconds":
+        return f"{value} second" + ("" if value == 1 else "s")
+    if unit == "microseconds":
+        return f"{value} microseconds"
+    if unit == "count":
+        return str(value)
+    ulimit = f"ulimit -{flag} {value // scale}"
+    return f"{human(value)} ({ulimit})" if value < KIB else f"{human(value)} ({value} bytes, {ulimit})"
+
+
+def inspect_limit_lines(limits: dict[str, tuple], origins: dict[str, str]) -> list[str]:
+    """inspect's last block: a heading, then one line per rlimit."""
+    return ["rlimits (soft, hard; where each likely came from):"] + [
+        f"  {name + ':':<12}soft {describe_limit(name, limits[name][0])}, hard "
+        f"{describe_limit(name, limits[name][1])}; {origins[name]}" for name in LIMIT_UNITS]
+
+
+def inspect_limits_json(limits: dict[str, tuple], origins: dict[str, str]) -> list[dict]:
+    return [{"name": name, "soft": limits[name][0], "hard": limits[name][1],
+             "kernel_default": origins[name] == KERNEL_ORIGIN, "origin": origins[name]}
+            for name in LIMIT_UNITS]
+
+
+def kernel_init_rlimits(threads_max: int) -> dict[str, tuple]:
+    """What the kernel's first process starts with: Linux's include/asm-generic/resource.h
+    INIT_RLIMITS (_STK_LIM 8 MiB, INR_OPEN_CUR:INR_OPEN_MAX 1024:4096, MLOCK_LIMIT 8 MiB since
+    5.16, MQ_BYTES_MAX 819200, nice and rtprio 0), everything else unlimited; nproc and
+    sigpending are max_threads / 2 (kernel/fork.c, fork_init)."""
+    limits = {name: (UNLIMITED, UNLIMITED) for name in LIMIT_UNITS}
+    limits.update({"stack": (8 * MIB, UNLIMITED), "core": (0, UNLIMITED), "nofile": (1024, 4096),
+                   "memlock": (8 * MIB, 8 * MIB), "msgqueue": (819200, 819200), "nice": (0, 0),
+                   "rtprio": (0, 0), "nproc": (threads_max // 2, threads_max // 2),
+                   "sigpending": (threads_max // 2, threads_max // 2)})
+    return limits
+
+
+_PROC_LIMITS = {"Max cpu time": "cpu", "Max file size": "fsize", "Max data size": "data",
+                "Max stack size": "stack", "Max core file size": "core",
+                "Max resident set": "rss", "Max processes": "nproc",
+                "Max open files": "nofile", "Max locked memory": "memlock",
+                "Max address space": "as", "Max file locks": "locks",
+                "Max pending signals": "sigpending", "Max msgqueue size": "msgqueue",
+                "Max nice priority": "nice", "Max realtime priority": "rtprio",
+                "Max realtime timeout": "rttime"}
+
+
+def proc_limits(text: str) -> dict[str, tuple]:
+    """/proc/PID/limits by prlimit's names: {"nofile": (1024, 4096), ...}."""
+    found = {}
+    for line in text.splitlines()[1:]:
+        label = line[:26].strip()
+        soft, hard = line[26:].split()[:2]
+        found[_PROC_LIMITS[label]] = tuple(v if v == UNLIMITED else int(v) for v in (soft, hard))
+    return found

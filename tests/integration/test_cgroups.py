@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import KUBERNETES, MemoryCgroup, Runner, policy, write_policy
-from expected import (GIB, MIB, SHOW_LIMITS, UNLIMITED, describe, limits_seen, may_raise_hard,
-                      mem_total)
+from expected import (GIB, LIMIT_UNITS, MIB, SHOW_LIMITS, UNLIMITED, describe, limits_seen,
+                      may_raise_hard, mem_total)
 
 OOM = "the kernel OOM-kills the job instead of letting it catch MemoryError"
 
@@ -73,6 +73,8 @@ def test_inspect_json_inside_the_cgroup(run: Runner, memory_cgroup) -> None:
     for varying in ("mem_available_bytes", "committed_as_bytes", "commit_limit_bytes",
                     "overcommit_memory", "layer", "layer_evidence"):
         del seen[varying]  # the host's, checked against its own /proc in unit tests
+    # Every rlimit with its origin: compared whole in test_limits_cli.py and test_vm_inspect.py.
+    assert [limit["name"] for limit in seen.pop("limits")] == list(LIMIT_UNITS)
     source = cgroup.limit_file(cgroup.parent)
     assert seen == {
         "as_soft": UNLIMITED, "as_hard": UNLIMITED, "data_soft": UNLIMITED,

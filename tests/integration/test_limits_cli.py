@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Runner, write_policy
-from expected import (KIB, MIB, UNLIMITED, HostMemory, LIMIT_WORD_ERRORS, limit_env_error,
-                      limit_flag_error)
+from conftest import KUBERNETES, Runner, write_policy
+from expected import (GIB, KERNEL_ORIGIN, KIB, LIMIT_UNITS, MIB, UNLIMITED, HostMemory,
+                      LIMIT_WORD_ERRORS, inspect_limit_lines, inspect_limits_json,
+                      limit_env_error, limit_flag_error)
 
 pytestmark = pytest.mark.sets_rlimit_as
 
@@ -159,3 +160,47 @@ def test_a_name_given_twice_is_a_bad_command_line(run: Runner) -> None:
     assert (env.returncode, env.stderr) == (
         64, 'rlimit-init: bad command line: RLIMIT_INIT_LIMITS: "core=0": core is given more '
             "than once\n")
+
+
+# --- inspect: every rlimit, soft and hard, and where it likely came from --------------------
+
+# All 16 set with prlimit, each below what any CI host allows: the kernel's own values for
+# as (unlimited), nofile, memlock (before Linux 5.16), msgqueue, nice and rtprio, and values no
+# known layer sets for the rest.
+EVERY_LIMIT = {
+    "as": (UNLIMITED, UNLIMITED), "core": (0, 0), "cpu": (3600, 7200),
+    "data": (2 * GIB, 4 * GIB), "fsize": (GIB, 2 * GIB), "locks": (100, 200),
+    "memlock": (64 * KIB, 64 * KIB), "msgqueue": (819200, 819200), "nice": (0, 0),
+    "nofile": (1024, 4096), "nproc": (1024, 4096), "rss": (GIB, 2 * GIB), "rtprio": (0, 0),
+    "rttime": (1000, 2000), "sigpending": (100, 200), "stack": (8 * MIB, 64 * MIB)}
+KERNELS = {"as", "memlock", "msgqueue", "nice", "nofile", "rtprio"}
+
+
+def inspect_under_every_limit(run: Runner, *args: str):
+    prefix = ["prlimit"] + [f"--{name}={soft}:{hard}" for name, (soft, hard)
+                            in EVERY_LIMIT.items() if name != "as"]
+    return run(["inspect", *args], as_limit=EVERY_LIMIT["as"], prefix=prefix, env=KUBERNETES)
+
+
+def origins(layer: str) -> dict[str, str]:
+    return {name: KERNEL_ORIGIN if name in KERNELS else f"inherited: set by {layer} or a layer "
+            "above it" for name in LIMIT_UNITS}
+
+
+def test_inspect_shows_every_limit_and_where_it_likely_came_from(run: Runner) -> None:
+    result = inspect_under_every_limit(run)
+    assert (result.returncode, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[-17:] == inspect_limit_lines(EVERY_LIMIT, origins("Kubernetes"))
+    # The units as a reader sees them.
+    assert lines[-14] == ("  cpu:        soft 3600 seconds, hard 7200 seconds; inherited: set by "
+                          "Kubernetes or a layer above it")
+    assert lines[-9] == ("  msgqueue:   soft 800 KiB (819200 bytes, ulimit -q 819200), hard 800 KiB "
+                         "(819200 bytes, ulimit -q 819200); " + KERNEL_ORIGIN)
+
+
+def test_inspect_json_carries_every_limit(run: Runner) -> None:
+    result = inspect_under_every_limit(run, "-o", "json")
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["limits"] == inspect_limits_json(EVERY_LIMIT,
+                                                                      origins("Kubernetes"))

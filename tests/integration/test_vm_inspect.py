@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """`inspect` on a real cgroup v2 kernel, compared whole, in text and JSON: the binding
 memory.max, memory.high (the lowest over the hierarchy, here the parent's), the leaf's
-memory.swap.max, the inherited RLIMIT_AS and RLIMIT_DATA, CAP_SYS_RESOURCE, and the VM's
-/proc/meminfo."""
+memory.swap.max, the inherited RLIMIT_AS and RLIMIT_DATA, CAP_SYS_RESOURCE, the VM's
+/proc/meminfo, and every rlimit with where it came from: the VM's /init is the kernel's first
+process, so every limit but the two the case sets is the kernel's own (INIT_RLIMITS)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import re
 
 import pytest
 
-from expected import GIB, MIB, UNLIMITED
+from expected import (GIB, KERNEL_ORIGIN, MIB, SHELL_ORIGIN, UNLIMITED, kernel_init_rlimits,
+                      proc_limits)
 from vm_expected import (CGROUP_ROOT, FACTS, Inspected, facts_of, inspect_json, inspect_text,
                          memory, within_snapshots)
 from vm_machine import VM_BINARY, CaseResult, VmCase, VmRun, vm  # noqa: F401 (vm is a fixture)
@@ -31,6 +33,8 @@ def case(name: str, output: str) -> VmCase:
                         f"memory.swap.max={LEAF_SWAP}\n"
                         f"ulimit -Sv {AS_LIMIT[0] // 1024} && ulimit -Hv {AS_LIMIT[1] // 1024}"
                         f" && ulimit -Sd {DATA_LIMIT[0] // 1024}\n"
+                        "cat /proc/self/limits >\"$OUT/limits\"\n"
+                        "cat /proc/sys/kernel/threads-max >\"$OUT/threads_max\"\n"
                         "cat /proc/meminfo >\"$OUT/before\"\n"
                         f"cg_run /{name}/job {VM_BINARY} inspect -o {output}\n"
                         "cat /proc/meminfo >\"$OUT/after\"\n")
@@ -39,11 +43,26 @@ def case(name: str, output: str) -> VmCase:
 CASES = [case("inspect-json", "json"), case("inspect-text", "text")]
 
 
+def vm_limits(vm: VmRun, name: str) -> dict:
+    """The kernel's limits for its first process, but for the two the case sets."""
+    threads_max = int(vm.case(name).files["threads_max"])
+    return {**kernel_init_rlimits(threads_max), "as": AS_LIMIT, "data": DATA_LIMIT}
+
+
 def expected(vm: VmRun, name: str, mem_available: int, committed_as: int) -> Inspected:
     facts = facts_of(vm.case(FACTS.name))
+    origins = {limit: KERNEL_ORIGIN for limit in vm_limits(vm, name)}
+    origins.update({"as": SHELL_ORIGIN, "data": SHELL_ORIGIN})
     return Inspected(memory(facts, f"/{name}/job", LEAF_MAX, f"/{name}/job"), facts, AS_LIMIT,
                      DATA_LIMIT, PARENT_HIGH, f"{CGROUP_ROOT}/{name}/memory.high", LEAF_SWAP,
-                     mem_available, committed_as)
+                     mem_available, committed_as, vm_limits(vm, name), origins)
+
+
+@pytest.mark.parametrize("name", ["inspect-json", "inspect-text"])
+def test_the_vms_first_process_has_the_kernels_limits(vm: VmRun, name: str) -> None:
+    # What inspect calls "the kernel's default", read from the kernel's source, against what a
+    # real kernel gives the process inspect runs as.
+    assert proc_limits(vm.case(name).files["limits"]) == vm_limits(vm, name)
 
 
 def check_volatile(result: CaseResult, key: str, value: int) -> None:

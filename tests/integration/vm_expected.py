@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from expected import KIB, UNLIMITED, HostMemory, describe
+from expected import (KIB, UNLIMITED, HostMemory, describe, inspect_limit_lines,
+                      inspect_limits_json)
 from vm_machine import CaseResult, VmCase
 
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -111,6 +112,8 @@ class Inspected:
     swap_max: int | str
     mem_available: int
     committed_as: int
+    limits: dict  # every rlimit by prlimit's name: (soft, hard)
+    origins: dict  # where inspect should say each came from
     notes: tuple[str, ...] = ()
 
 
@@ -129,6 +132,7 @@ def inspect_json(i: Inspected) -> dict:
         "commit_limit_bytes": i.facts.commit_limit, "committed_as_bytes": i.committed_as,
         "memory_ceiling_bytes": m.ceiling, "memory_ceiling_source": m.ceiling_source,
         "layer": SHELL_LAYER[0], "layer_evidence": SHELL_LAYER[1], "notes": list(i.notes),
+        "limits": inspect_limits_json(i.limits, i.origins),
     }
 
 
@@ -156,7 +160,7 @@ def inspect_text(i: Inspected) -> str:
          if m.ceiling is None else
          f"memory ceiling:            {describe(m.ceiling)}{_from(m.ceiling_source)}"),
         f"layer:                     {SHELL_LAYER[0]} ({SHELL_LAYER[1]})",
-    ] + [f"note: {note}" for note in i.notes]
+    ] + [f"note: {note}" for note in i.notes] + inspect_limit_lines(i.limits, i.origins)
     return "\n".join(lines) + "\n"
 
 
