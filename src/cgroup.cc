@@ -111,6 +111,29 @@ class Reader {
     return ParseLimit(path, *text);
   }
 
+  /// ReadLimit of a file that may hold the binding limit (memory.max, memory.limit_in_bytes):
+  /// the first that cannot be read or parsed is kept, for TakeUnread.
+  std::optional<std::uint64_t> ReadBindingLimit(const std::string& path, bool may_be_missing,
+                                                bool* exists = nullptr) {
+    const std::size_t problems = problems_;
+    std::optional<std::uint64_t> value = ReadLimit(path, may_be_missing, exists);
+    if (!value && problems_ > problems && unread_.empty()) unread_ = last_note_;
+    return value;
+  }
+  bool limit_unread() const { return !unread_.empty(); }
+
+  /// The first binding limit file that could not be read, as the reason the limit is unknown;
+  /// its note is taken back, so that the report says it once.
+  std::string TakeUnread() {
+    for (auto it = notes_.begin(); it != notes_.end(); ++it) {
+      if (*it == unread_) {
+        notes_.erase(it);
+        break;
+      }
+    }
+    return std::move(unread_);
+  }
+
   std::optional<std::uint64_t> ParseLimit(const std::string& what, std::string_view text) {
     std::optional<std::uint64_t> limit = ParseCgroupLimit(text, page_size_);
     if (!limit) Note("cannot parse " + what + ": " + Quoted(TrimWhitespace(text)));
@@ -121,8 +144,10 @@ class Reader {
   /// in paths and file contents are escaped.
   void Note(std::string_view note) {
     had_problem_ = true;
+    ++problems_;
+    last_note_ = MessageLine(note);
     if (notes_.size() < kMaxNotes) {
-      notes_.push_back(MessageLine(note));
+      notes_.push_back(last_note_);
     } else {
       ++dropped_notes_;
     }
@@ -141,12 +166,19 @@ class Reader {
   }
   bool past_path_max() const { return past_path_max_; }
 
-  /// Adds the notes said once: cgroups past PATH_MAX, and how many notes were left out.
-  void Finish(std::size_t directory_length) {
+  /// Adds the notes said once: cgroups past PATH_MAX, which make the limit unknown, and how
+  /// many notes were left out.
+  void Finish(CgroupMemory& result) {
     if (past_path_max_) {
-      Note("the cgroup directory is " + std::to_string(directory_length) +
-           " bytes long: the files of its levels past PATH_MAX (" + std::to_string(kPathMax) +
-           " bytes) were not read, so their limits are not known");
+      std::string why = "the cgroup directory is " + std::to_string(result.directory.size()) +
+                        " bytes long: the files of its levels past PATH_MAX (" +
+                        std::to_string(kPathMax) +
+                        " bytes) were not read, so their limits are not known";
+      if (result.known()) {
+        result.unknown = std::move(why);
+      } else {
+        Note(why);
+      }
     }
     if (dropped_notes_ > 0) {
       notes_.push_back("and " + std::to_string(dropped_notes_) + " more problems like these");
@@ -158,6 +190,9 @@ class Reader {
   std::uint64_t page_size_;
   std::vector<std::string>& notes_;
   bool had_problem_ = false;
+  std::size_t problems_ = 0;
+  std::string last_note_;
+  std::string unread_;
   bool past_path_max_ = false;
   std::size_t dropped_notes_ = 0;
 };
@@ -235,13 +270,14 @@ void DiscoverV1(const Hierarchy& directories, Reader& reader, CgroupMemory& resu
       }
     }
     const std::string limit_path = FilePath(directory, "memory.limit_in_bytes");
-    if (auto value = reader.ReadLimit(limit_path, false)) limit.Offer(*value, limit_path);
+    if (auto value = reader.ReadBindingLimit(limit_path, false)) limit.Offer(*value, limit_path);
     const std::string memsw_path = FilePath(directory, "memory.memsw.limit_in_bytes");
     if (auto value = reader.ReadLimit(memsw_path, true)) memsw.Offer(*value, memsw_path);
   }
   // memory.stat's hierarchical limits are the kernel's own minimum over every ancestor,
   // including those above the mount root that a container cannot see.
   const bool all_files_read = !reader.had_problem();
+  bool hierarchy_read = false;
   const std::string stat_path = FilePath(directories.leaf, "memory.stat");
   if (!reader.Reachable(directories.leaf)) {
     // The leaf's memory.stat is past PATH_MAX too; Finish says so.
@@ -250,11 +286,15 @@ void DiscoverV1(const Hierarchy& directories, Reader& reader, CgroupMemory& resu
     std::optional<std::string_view> text = FindFlatKeyedValue(*stat, "hierarchical_memory_limit");
     if (!text) {
       reader.Note("no hierarchical_memory_limit in " + stat_path);
-    } else if (auto value = reader.ParseLimit(source, *text); value && *value < limit.value) {
-      limit.Offer(*value, source);
-      result.limit_from_hierarchy_stat = true;
-      if (all_files_read) {
-        reader.Note("the binding limit is set on an ancestor cgroup above the visible hierarchy");
+    } else if (auto value = reader.ParseLimit(source, *text)) {
+      hierarchy_read = true;
+      if (*value < limit.value) {
+        limit.Offer(*value, source);
+        result.limit_from_hierarchy_stat = true;
+        if (all_files_read) {
+          reader.Note("the binding limit is set on an ancestor cgroup above the visible "
+                      "hierarchy");
+        }
       }
     }
     if (auto memsw_text = FindFlatKeyedValue(*stat, "hierarchical_memsw_limit")) {
@@ -263,6 +303,9 @@ void DiscoverV1(const Hierarchy& directories, Reader& reader, CgroupMemory& resu
       }
     }
   }
+  // A limit file that could not be read may hold the binding limit; the kernel's own minimum
+  // in memory.stat makes up for it.
+  if (reader.limit_unread() && !hierarchy_read) result.unknown = reader.TakeUnread();
   result.limit = limit.value;
   result.limit_source = limit.source;
   result.swap_max = memsw.value;
@@ -281,7 +324,9 @@ void DiscoverV2(const MountInfo& mount, const Hierarchy& directories, Reader& re
     // root cgroup, so its absence is normal.
     bool exists = false;
     const std::string max_path = FilePath(directory, "memory.max");
-    if (auto value = reader.ReadLimit(max_path, true, &exists)) limit.Offer(*value, max_path);
+    if (auto value = reader.ReadBindingLimit(max_path, true, &exists)) {
+      limit.Offer(*value, max_path);
+    }
     any_memory_max = any_memory_max || exists;
     top_has_memory_max = exists;
     const std::string high_path = FilePath(directory, "memory.high");
@@ -303,6 +348,8 @@ void DiscoverV2(const MountInfo& mount, const Hierarchy& directories, Reader& re
   if (!any_memory_max) {
     reader.Note("no memory.max file in " + directories.leaf + " or any visible ancestor");
   }
+  // A memory.max that could not be read may be the one that binds.
+  if (reader.limit_unread()) result.unknown = reader.TakeUnread();
   result.limit = limit.value;
   result.limit_source = limit.source;
   result.high = high.value;
@@ -377,7 +424,13 @@ CgroupMemory DiscoverCgroupMemory(System& system) {
   CgroupMemory result;
   Reader reader(system, &result.notes);
   Discover(reader, result);
-  reader.Finish(result.directory.size());
+  reader.Finish(result);
+  if (!result.known()) {
+    // What was read is no answer: a level that could not be read may bind below it.
+    result.limit = kUnlimited;
+    result.limit_source.clear();
+    result.limit_from_hierarchy_stat = false;
+  }
   // From here on the paths are only shown, never opened.
   result.limit_source = Shown(result.limit_source);
   result.high_source = Shown(result.high_source);

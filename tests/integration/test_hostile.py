@@ -96,14 +96,15 @@ def test_no_proc_at_all_makes_the_limit_unknown(run: Runner, workdir: Path) -> N
     ("\n", f'cannot parse /{LEAF_MAX}: ""'),
     ("99999999999999999999999\n", f'cannot parse /{LEAF_MAX}: "99999999999999999999999"'),
 ])
-def test_unparseable_limit_is_named_and_ancestors_still_count(run: Runner, workdir: Path, value,
-                                                              note) -> None:
+def test_unparseable_limit_makes_the_limit_unknown(run: Runner, workdir: Path, value,
+                                                  note) -> None:
+    # The ancestors' 8 GiB is no answer: the leaf's limit may be lower.
     root = host_copy(workdir, "v2-nested")
     write(root / LEAF_MAX, value)
     d = check_json(run, root)
-    assert d["memory_limit_bytes"] == 8589934592
-    assert d["memory_limit_source"] == "/sys/fs/cgroup/batch.slice/memory.max"
-    assert d["warnings"][0] == note
+    assert (d["memory_limit_bytes"], d["memory_limit_source"], d["memory_limit_unknown"]) == (
+        None, "", note)
+    assert d["warnings"] == [unknown_warning_for(512 << 20)]
 
 
 @pytest.mark.sets_rlimit_as
@@ -119,9 +120,9 @@ def test_endless_file_in_place_of_a_limit_is_read_at_most_one_mib(run: Runner,
                as_limit=(48 * MIB, 48 * MIB))
     assert done.returncode == 0, (done.stdout[:200], done.stderr)
     d = json.loads(done.stdout)
-    assert (d["memory_limit_bytes"], d["memory_limit_source"]) == (
-        8589934592, "/sys/fs/cgroup/batch.slice/memory.max")
-    assert d["warnings"][0].startswith(f'cannot parse /{LEAF_MAX}: "')
+    assert (d["memory_limit_bytes"], d["memory_limit_source"]) == (None, "")
+    assert d["memory_limit_unknown"] == (f'cannot parse /{LEAF_MAX}: "' + "\\x00" * 64
+                                         + '... (1048576 bytes)"')
 
 
 def test_deleted_cgroup_is_said(run: Runner, workdir: Path) -> None:

@@ -144,6 +144,18 @@ TEST(CgroupV1, UnreadableLimitFileIsNotedAndMemoryStatStillBinds) {
                   "permission denied"});
 }
 
+TEST(CgroupV1, UnreadableLimitFileWithoutMemoryStatMakesTheLimitUnknown) {
+  FakeSystem system = Host("v1-leaf-limit");
+  system.host_errors["/sys/fs/cgroup/memory/rlimit-leaf/job/memory.limit_in_bytes"] = EACCES;
+  system.host_files.erase("/sys/fs/cgroup/memory/rlimit-leaf/job/memory.stat");
+  const CgroupMemory memory = DiscoverCgroupMemory(system);
+  EXPECT_EQ(memory.unknown,
+            "cannot read /sys/fs/cgroup/memory/rlimit-leaf/job/memory.limit_in_bytes: "
+            "permission denied");
+  EXPECT_EQ(memory.notes, Notes{"cannot read /sys/fs/cgroup/memory/rlimit-leaf/job/memory.stat: "
+                                "no such file or directory"});
+}
+
 TEST(CgroupV1, GarbageInLimitFileIsNoted) {
   FakeSystem system = Host("v1-nested-parent-limit");
   system.host_files["/sys/fs/cgroup/memory/rlimit-nested/memory.limit_in_bytes"] = "lots\n";
@@ -354,14 +366,22 @@ TEST(CgroupV2, NoMemoryControllerIsNoted) {
                  "ancestor"}});
 }
 
-TEST(CgroupV2, UnreadableMemoryMaxIsNotedNotTakenForMissingController) {
+TEST(CgroupV2, UnreadableMemoryMaxMakesTheLimitUnknown) {
+  // Not taken for a missing controller, nor for "max": it may be the limit that binds.
   FakeSystem system = Host("v2-systemd-service");
   system.host_errors["/sys/fs/cgroup/system.slice/train.service/memory.max"] = EACCES;
   const CgroupMemory memory = DiscoverCgroupMemory(system);
-  EXPECT_EQ(memory.limit, kUnlimited);
-  EXPECT_EQ(memory.limit_source, "");
-  EXPECT_EQ(memory.notes, Notes{"cannot read /sys/fs/cgroup/system.slice/train.service/"
-                                "memory.max: permission denied"});
+  EXPECT_EQ(memory.unknown, "cannot read /sys/fs/cgroup/system.slice/train.service/"
+                            "memory.max: permission denied");
+  EXPECT_EQ(memory.notes, Notes{});
+}
+
+TEST(CgroupV2, GarbageMemoryMaxMakesTheLimitUnknown) {
+  FakeSystem system = Host("v2-systemd-service");
+  system.host_files["/sys/fs/cgroup/system.slice/memory.max"] = "lots\n";
+  const CgroupMemory memory = DiscoverCgroupMemory(system);
+  EXPECT_EQ(memory.unknown, "cannot parse /sys/fs/cgroup/system.slice/memory.max: \"lots\"");
+  EXPECT_EQ(memory.notes, Notes{});
 }
 
 // ---- no usable cgroup ----
