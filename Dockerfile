@@ -4,7 +4,8 @@
 #   docker build -t rlimit-init:0.1.0 --build-arg REVISION="$(git rev-parse HEAD)" .
 #
 # VERSION (default: this release) and REVISION (the commit; default "unknown") fill the OCI
-# image labels org.opencontainers.image.version and .revision.
+# image labels org.opencontainers.image.version and .revision, and REVISION is also the commit
+# the binary's --version names (the build context holds no .git to read it from).
 #
 # Use it as the ENTRYPOINT of your own image (COPY --from=rlimit-init /rlimit-init ...) or as
 # the init container image of charts/rlimit-init; docs/containers.md shows both.
@@ -19,9 +20,10 @@ RUN apt-get update \
        g++ cmake make libyaml-cpp-dev libboost-program-options-dev googletest libgtest-dev \
        python3 file \
     && rm -rf /var/lib/apt/lists/*
+ARG REVISION=unknown
 WORKDIR /src
 COPY . .
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DRLIMIT_INIT_COMMIT="${REVISION}" \
     && cmake --build build -j"$(nproc)"
 # Only the unit tests: the black-box tests need root, a writable cgroup and runc, which a
 # build container does not have.

@@ -92,12 +92,15 @@ class Engine:
                      tarball, DEBIAN_BOOKWORM, timeout=BUILD_GUARD)
         self.log_step(f"podman import as {DEBIAN_BOOKWORM}", time.monotonic() - started)
 
-    def build(self, context: Path, tag: str, dockerfile: Path | None = None) -> None:
-        """buildah bud as the issue tried it; --layers lets an unchanged context reuse the
-        previous build's layers, and a fresh machine builds everything."""
+    def build(self, context: Path, tag: str, dockerfile: Path | None = None,
+              build_args: dict[str, str] | None = None) -> None:
+        """buildah bud as the issue tried it, with --build-arg NAME=VALUE for each of
+        `build_args`; --layers lets an unchanged context reuse the previous build's layers, and a
+        fresh machine builds everything."""
         started = time.monotonic()
+        args = [f"--build-arg={name}={value}" for name, value in (build_args or {}).items()]
         self.checked("buildah", "bud", "--isolation", "chroot", "--network", "host",
-                     "--pull-never", "--layers", "--quiet", "-t", tag,
+                     "--pull-never", "--layers", "--quiet", *args, "-t", tag,
                      "-f", str(dockerfile or context / "Dockerfile"), str(context),
                      timeout=BUILD_GUARD)
         self.log_step(f"buildah bud {tag}", time.monotonic() - started)

@@ -18,6 +18,7 @@ build stage's apt-get and compile); podman_engine.py logs each step's time.
 from __future__ import annotations
 
 import io
+import re
 import stat
 import subprocess
 import tarfile
@@ -26,7 +27,7 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import REPO
-from expected import GIB, MIB, describe
+from expected import GIB, MIB, describe, project_version, source_commit
 from oci_image import dockerfile_stages, image_user
 from podman_engine import Engine
 
@@ -48,11 +49,18 @@ def rlimit_init_image() -> str:
 
 
 @pytest.fixture(scope="module")
-def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+def revision() -> str:
+    """The commit the image is built from, read once: HEAD may move while the build runs."""
+    return source_commit()
+
+
+@pytest.fixture(scope="module")
+def engine(request: pytest.FixtureRequest, revision: str) -> Iterator[Engine]:
     engine = Engine.start()
     try:
         engine.import_base()
-        engine.build(REPO, rlimit_init_image())
+        # As the Dockerfile's header builds it: REVISION names the commit.
+        engine.build(REPO, rlimit_init_image(), build_args={"REVISION": revision})
         yield engine
     finally:
         # Each step's time, on the terminal (CTest's log) whatever the outcome.
@@ -113,6 +121,17 @@ def test_image_holds_the_static_binary_alone_with_the_dockerfiles_user_and_entry
         files = {m.name: m for m in tar.getmembers() if not m.isdir()}
     assert list(files) == ["rlimit-init"]
     assert stat.S_IMODE(files["rlimit-init"].mode) == 0o755
+
+
+def test_image_names_the_commit_it_was_built_from(engine: Engine, revision: str) -> None:
+    """REVISION reaches both the OCI label and the binary's --version (the build context has no
+    .git, so without it the binary would say `commit unknown`)."""
+    assert re.fullmatch(r"[0-9a-f]{40}", revision), revision
+    image = rlimit_init_image()
+    assert engine.label(image, "org.opencontainers.image.revision") == revision
+    ran = engine.run(image, ["--version"], memory=1 * GIB)
+    assert (ran.exit_code, ran.stdout, ran.stderr) == (
+        0, f"rlimit-init {project_version()} (commit {revision})\n", "")
 
 
 # --- podman run --memory 1g: the ENTRYPOINT, the cgroup limit, check, inspect, a refusal -----
