@@ -17,10 +17,32 @@ ensure_packages() {
     return 1
   fi
   printf '%s: installing %s with apt-get\n' "$name" "${missing[*]}"
+  printf '  %s: apt-get update\n' "$name"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  # One line per package as dpkg sets it up, so that a long install shows its progress.
+  # A line per package as apt downloads it and as dpkg unpacks it and sets it up, each counted,
+  # so that a long install shows its progress (a fresh machine's --tests install takes minutes).
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-    -o Dpkg::Use-Pty=0 "${missing[@]}" | sed -u -n "s/^Setting up \([^ ]*\) .*/  $name: \1/p"
+    -o Dpkg::Use-Pty=0 "${missing[@]}" | apt_progress "$name"
+}
+
+# apt_progress NAME: apt-get install -q's output on stdin, as counted progress lines.
+apt_progress() {
+  local name="$1" line words total=0 got=0 unpacked=0 set_up=0
+  while IFS= read -r line; do
+    read -ra words <<<"$line"
+    case "$line" in
+      *" upgraded, "*" newly installed, "*) total=$((words[0] + words[2])) ;;
+      "Need to get "*" of archives."*)
+        line="${line#Need to get }"
+        line="${line% of archives.*}"
+        # "0 B/386 kB": part of it is already in apt's cache.
+        [[ "$line" == */* ]] && line="${line%/*} (of ${line#*/}; the rest is cached)"
+        printf '  %s: downloading %s for %d packages\n' "$name" "$line" "$total" ;;
+      Get:[0-9]*) printf '  %s: [%d/%d] fetching %s\n' "$name" $((++got)) "$total" "${words[4]}" ;;
+      "Unpacking "*) printf '  %s: [%d/%d] unpacking %s\n' "$name" $((++unpacked)) "$total" "${words[1]}" ;;
+      "Setting up "*) printf '  %s: [%d/%d] set up %s\n' "$name" $((++set_up)) "$total" "${words[2]}" ;;
+    esac
+  done
 }
 
 # npm_ci_once DIR: `npm ci` in DIR unless node_modules already matches package-lock.json (a
