@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs everything rlimit-init's build and tests need on Debian bookworm, as root:
 # the toolchain and static libraries, the black-box test tools (pytest, prlimit, runc,
-# busybox-static), and the chart test tools (helm, kubectl, node packages). Idempotent.
+# busybox-static), the chart test tools (helm, kubectl, node packages) and the Docker CLI.
+# Idempotent.
 #   scripts/setup.sh          build dependencies only
 #   scripts/setup.sh --tests  also everything the tests use
 set -euo pipefail
@@ -25,4 +26,5 @@ if [ "${1:-}" = "--tests" ]; then
   bash "$repo/scripts/vm/kernel.sh" >/dev/null  # the VM tests' kernel, cached once
   bash "$repo/scripts/setup-slurm.sh"
   bash "$repo/scripts/setup-podman.sh"  # test_podman.py's podman, buildah and runc config
+  bash "$repo/scripts/setup-docker-cli.sh"  # test_advice_consumers.py's Docker CLI
 fi
