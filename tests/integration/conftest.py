@@ -113,6 +113,10 @@ def command_line(args: Sequence[str], as_limit: tuple[int | str, int | str] | No
     """argv for rlimit-init ARGS, under `prlimit --as=SOFT:HARD` and as uid:gid `user`.
     `prefix` goes between them and the binary (e.g. a shell that joins a cgroup)."""
     argv: list[str] = []
+    # The build directory may sit below a directory only root may enter (a clone under /root,
+    # mode 0700): another user runs a copy it can reach (the nobody_binary fixture), on every
+    # machine, so that a test never passes here and fails on a fresh one.
+    assert user in (None, 0) or binary is not None, "as another user, pass binary=nobody_binary"
     if user is not None:
         argv += ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"]
     if as_limit is not None:

@@ -94,7 +94,8 @@ def test_text_and_json_escape_a_host_file_that_is_not_utf8(workdir: Path) -> Non
 # --- what happened, not what was planned ----------------------------------------------------------
 
 @pytest.mark.sets_rlimit_as
-def test_a_refused_setrlimit_is_reported_without_raised(run: Runner, workdir: Path) -> None:
+def test_a_refused_setrlimit_is_reported_without_raised(run: Runner, workdir: Path,
+                                                        nobody_binary: Path) -> None:
     """The host root claims CAP_SYS_RESOURCE, so rlimit-init decides to raise the hard limit;
     the kernel refuses (the test machine's root lacks it, and so does nobody)."""
     root = host_copy(workdir, "v2-nested")
@@ -103,8 +104,7 @@ def test_a_refused_setrlimit_is_reported_without_raised(run: Runner, workdir: Pa
     path = write_policy(workdir, policy("1Gi", raiseHard="true"))
     workload, marker = marker_workload(workdir)
     result = run(["-p", str(path), "--host-root", str(root)] + workload,
-                 as_limit=(256 << 20, 512 << 20), user=65534,
-                 binary=None)
+                 as_limit=(256 << 20, 512 << 20), user=65534, binary=nobody_binary)
     assert (result.returncode, result.stderr) == (
         70, "rlimit-init: setrlimit(RLIMIT_AS, soft 1073741824, hard 1073741824) failed: "
             "Operation not permitted; the decided limits were not applied\n")
