@@ -792,3 +792,15 @@ def proc_limits(text: str) -> dict[str, tuple]:
         soft, hard = line[26:].split()[:2]
         found[_PROC_LIMITS[label]] = tuple(v if v == UNLIMITED else int(v) for v in (soft, hard))
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# The Docker CLI's first line for a `docker run` whose flags it parsed, when DOCKER_HOST names a
+# socket that does not exist: Docker 28.x (this machine's CLI) or 20.10 (the client of Debian
+# bookworm's docker.io, which scripts/setup-docker-cli.sh installs on a fresh machine), whose
+# line ends in one more ".".
+
+DOCKER_NO_DAEMON = "unix:///nonexistent/rlimit-init-test/docker.sock"
+_DOCKER_DAEMON_ERROR = (f"docker: Cannot connect to the Docker daemon at {DOCKER_NO_DAEMON}. "
+                        "Is the docker daemon running?")
+DOCKER_DAEMON_ERRORS = (_DOCKER_DAEMON_ERROR, _DOCKER_DAEMON_ERROR + ".")

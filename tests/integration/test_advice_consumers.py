@@ -27,15 +27,12 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner, skip_unless, write_policy
+from expected import DOCKER_DAEMON_ERRORS, DOCKER_NO_DAEMON
 
 pytestmark = pytest.mark.sets_rlimit_as
 
 MIB, GIB = 1 << 20, 1 << 30
-NO_DAEMON = "unix:///nonexistent/rlimit-init-test/docker.sock"
-DAEMON_ERROR = f"docker: Cannot connect to the Docker daemon at {NO_DAEMON}. Is the docker daemon running?"
-# The same line from Docker 20.10 (Debian bookworm's docker.io, which scripts/setup-docker-cli.sh
-# takes the client from where no docker is installed) ends in one more ".".
-DAEMON_ERRORS = (DAEMON_ERROR, DAEMON_ERROR + ".")
+NO_DAEMON = DOCKER_NO_DAEMON
 
 
 def host_root(tmp_path: Path, name: str, *, cgroup: str = "/",
@@ -102,7 +99,7 @@ def test_every_docker_command_printed_is_parsed_by_the_docker_cli(
     for command in commands:
         result = docker("run", *command, "busybox")
         assert result.returncode == 125, command
-        assert result.stderr.splitlines()[0] in DAEMON_ERRORS, command
+        assert result.stderr.splitlines()[0] in DOCKER_DAEMON_ERRORS, command
 
 
 def test_the_docker_cli_rejects_what_was_printed_before() -> None:
