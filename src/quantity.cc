@@ -144,13 +144,13 @@ Result<std::uint64_t> ParseQuantity(std::string_view text) {
 
 Result<std::uint32_t> ParsePercent(std::string_view text) {
   const std::string expected = "invalid percentage " + Quoted(text) +
-                               ": expected a number above 0 and at most 100, then '%'";
+                               ": expected a number above 0 and at most 1000, then '%'";
   if (text.size() < 2 || text.back() != '%') return Error{expected};
   std::string_view number = text.substr(0, text.size() - 1);
   std::size_t dot = number.find('.');
   std::string_view whole = number.substr(0, dot);
   std::string_view fraction = dot == std::string_view::npos ? "" : number.substr(dot + 1);
-  if (whole.empty() || whole.size() > 3 || (dot != std::string_view::npos && fraction.empty()) ||
+  if (whole.empty() || (dot != std::string_view::npos && fraction.empty()) ||
       fraction.size() > 2) {
     return Error{fraction.size() > 2 ? "invalid percentage " + Quoted(text) +
                                            ": at most two decimal places"
@@ -165,6 +165,11 @@ Result<std::uint32_t> ParsePercent(std::string_view text) {
   if (whole.size() > 1 && whole.front() == '0') {
     return Error{"invalid percentage " + Quoted(text) + ": leading zeros are not allowed"};
   }
+  const Error too_large{"invalid percentage " + Quoted(text) + ": must be at most " +
+                        std::to_string(kMaxPercent) +
+                        "% of the memory ceiling; for more, give a quantity or \"unlimited\""};
+  // Five digits are already past the bound; stopping there keeps the sum from overflowing.
+  if (whole.size() > 4) return too_large;
   std::uint32_t value = 0;
   for (char c : whole) value = value * 10 + static_cast<std::uint32_t>(c - '0');
   value *= 100;
@@ -177,17 +182,17 @@ Result<std::uint32_t> ParsePercent(std::string_view text) {
     return Error{"invalid percentage " + Quoted(text) +
                  ": must be above 0% (0% would leave no address space)"};
   }
-  if (value > 10000) {
-    return Error{"invalid percentage " + Quoted(text) +
-                 ": must be at most 100% of the memory ceiling; to go past it, give a quantity "
-                 "and set aboveCgroup"};
-  }
+  if (value > kMaxPercent * 100) return too_large;
   return value;
 }
 
 std::uint64_t ApplyPercent(std::uint64_t ceiling, std::uint32_t basis_points) {
   if (ceiling == kUnlimited) return kUnlimited;
-  return static_cast<std::uint64_t>(static_cast<Wide>(ceiling) * basis_points / 10000);
+  // Above 100% the product can pass the largest quantity; it stops there, as a quantity does
+  // (or at the ceiling itself, should a garbage limit file report more).
+  const Wide bytes = static_cast<Wide>(ceiling) * basis_points / 10000;
+  const std::uint64_t cap = ceiling > kMaxQuantity ? ceiling : kMaxQuantity;
+  return bytes > cap ? cap : static_cast<std::uint64_t>(bytes);
 }
 
 std::string HumanBytes(std::uint64_t bytes) {

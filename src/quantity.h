@@ -20,11 +20,17 @@ inline constexpr std::uint64_t kMaxQuantity = (std::uint64_t{1} << 63) - 1;
 /// for a suffix in the wrong case, what was probably meant.
 Result<std::uint64_t> ParseQuantity(std::string_view text);
 
-/// Parses "<n>%" with 0 < n <= 100 (decimal fractions allowed) into hundredths of a percent
-/// (basis points), so "12.5%" is 1250.
+/// Largest accepted percentage of the memory ceiling. Address space is virtual: thread stacks,
+/// malloc arenas and mapped files make a job reserve more than it touches, so 150% is a sane
+/// request; ten times the memory is past what those reservations explain, and a bound catches
+/// "1500%" typed for "150%". Beyond it write a quantity or "unlimited".
+inline constexpr std::uint32_t kMaxPercent = 1000;
+
+/// Parses "<n>%" with 0 < n <= kMaxPercent (decimal fractions allowed, at most two) into
+/// hundredths of a percent (basis points), so "12.5%" is 1250.
 Result<std::uint32_t> ParsePercent(std::string_view text);
 
-/// Applies basis points to a byte ceiling, rounding down.
+/// Applies basis points to a byte ceiling, rounding down, capped at kMaxQuantity.
 std::uint64_t ApplyPercent(std::uint64_t ceiling, std::uint32_t basis_points);
 
 /// "1.5 GiB", "512 MiB", "300 bytes", "unlimited" for kUnlimited.

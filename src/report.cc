@@ -186,6 +186,13 @@ Advice Remedies(const Decision& d, const Observed& observed, const Policy& polic
                 "quantity of at most " + ToQuantity(observed.cgroup.limit) +
                 ", or set addressSpace.aboveCgroup to warn"};
       }
+      if (policy.request.kind == AmountSpec::Kind::kPercent &&
+          policy.request.basis_points > 10000 && d.ceiling == observed.cgroup.limit) {
+        // A share above 100% of the cgroup limit grows with it: no memory limit can catch up.
+        return {policy.request.text + " of the cgroup memory limit stays above it however high "
+                "the limit is: set addressSpace.aboveCgroup to warn (or allow) to grant it, or "
+                "lower the request to at most 100% (" + ToQuantity(observed.cgroup.limit) + ")"};
+      }
       advice = MemoryLimitAdvice(input, d.grant, observed.cgroup);
       advice.push_back("lower the request to at most " + ToQuantity(observed.cgroup.limit) +
                        ", or set addressSpace.aboveCgroup to warn");

@@ -4,6 +4,7 @@
 // Input layout: byte 0 picks the parser and allow_keywords, bytes 1-8 are a byte value for the
 // formatters and ApplyPercent, the rest is the text to parse. Seeds in corpus/quantity/ follow
 // the same layout.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -115,8 +116,18 @@ void CheckPercent(std::string_view text, std::uint64_t ceiling) {
     if (result.error().empty()) Fail("empty error message", text);
     return;
   }
-  if (*result == 0 || *result > 10000) Fail("accepted percentage outside (0, 100]", text);
-  if (ApplyPercent(ceiling, *result) > ceiling) Fail("ApplyPercent grew the ceiling", text);
+  if (*result == 0 || *result > kMaxPercent * 100) {
+    Fail("accepted percentage outside (0, kMaxPercent]", text);
+  }
+  const std::uint64_t applied = ApplyPercent(ceiling, *result);
+  if (*result <= 10000 && applied > ceiling) Fail("ApplyPercent grew the ceiling at most 100%", text);
+  // Above 100% the ceiling grows, up to the largest quantity and no further.
+  if (*result >= 10000 && ceiling != kUnlimited && applied < std::min(ceiling, kMaxQuantity)) {
+    Fail("ApplyPercent shrank the ceiling above 100%", text);
+  }
+  if (ceiling != kUnlimited && applied > std::max(ceiling, kMaxQuantity)) {
+    Fail("ApplyPercent passed the largest quantity", text);
+  }
   if (*result == 10000 && ApplyPercent(ceiling, *result) != ceiling) {
     Fail("ApplyPercent(c, 100%) != c", text);
   }

@@ -47,8 +47,8 @@ def test_bad_command_line_exits_64_and_points_at_help(run: Runner, args, message
     ("1GB", 'invalid quantity "1GB": unknown suffix "GB" (use Ki, Mi, Gi, Ti, Pi, Ei, or k, M, '
             'G, T, P, E)'),
     ("-1", 'invalid quantity "-1": must not be negative'),
-    ("150%", 'invalid percentage "150%": must be at most 100% of the memory ceiling; to go past '
-             "it, give a quantity and set aboveCgroup"),
+    ("1000.01%", 'invalid percentage "1000.01%": must be at most 1000% of the memory ceiling; '
+                 'for more, give a quantity or "unlimited"'),
     ("0%", 'invalid percentage "0%": must be above 0% (0% would leave no address space)'),
 ])
 def test_bad_as_exits_64_naming_the_option(run: Runner, workdir: Path, value, reason) -> None:

@@ -120,24 +120,37 @@ TEST(Percent, ParsesIntoBasisPoints) {
   EXPECT_EQ(ParsePercent("0.01%").value(), 1u);
 }
 
-TEST(Percent, RejectsZeroAboveHundredAndOddForms) {
+TEST(Percent, AcceptsAboveHundredUpToTheBound) {
+  EXPECT_EQ(ParsePercent("100.01%").value(), 10001u);
+  EXPECT_EQ(ParsePercent("150%").value(), 15000u);
+  EXPECT_EQ(ParsePercent("999.99%").value(), 99999u);
+  EXPECT_EQ(ParsePercent("1000%").value(), 100000u);
+  EXPECT_EQ(ParsePercent("1000.00%").value(), 100000u);
+}
+
+TEST(Percent, RejectsZeroAboveTheBoundAndOddForms) {
   EXPECT_EQ(ParsePercent("0%").error(),
             "invalid percentage \"0%\": must be above 0% (0% would leave no address space)");
-  EXPECT_EQ(ParsePercent("101%").error(),
-            "invalid percentage \"101%\": must be at most 100% of the memory ceiling; to go past "
-            "it, give a quantity and set aboveCgroup");
-  EXPECT_EQ(ParsePercent("1000%").error(),
-            "invalid percentage \"1000%\": expected a number above 0 and at most 100, then '%'");
+  const char* above = "% of the memory ceiling; for more, give a quantity or \"unlimited\"";
+  EXPECT_EQ(ParsePercent("1000.01%").error(),
+            std::string("invalid percentage \"1000.01%\": must be at most 1000") + above);
+  EXPECT_EQ(ParsePercent("1001%").error(),
+            std::string("invalid percentage \"1001%\": must be at most 1000") + above);
+  EXPECT_EQ(ParsePercent("10000%").error(),
+            std::string("invalid percentage \"10000%\": must be at most 1000") + above);
+  EXPECT_EQ(ParsePercent("99999999999999999999%").error(),
+            std::string("invalid percentage \"99999999999999999999%\": must be at most 1000") +
+                above);
   EXPECT_EQ(ParsePercent("50").error(),
-            "invalid percentage \"50\": expected a number above 0 and at most 100, then '%'");
+            "invalid percentage \"50\": expected a number above 0 and at most 1000, then '%'");
   EXPECT_EQ(ParsePercent("-5%").error(),
-            "invalid percentage \"-5%\": expected a number above 0 and at most 100, then '%'");
+            "invalid percentage \"-5%\": expected a number above 0 and at most 1000, then '%'");
   EXPECT_EQ(ParsePercent("1.234%").error(),
             "invalid percentage \"1.234%\": at most two decimal places");
   EXPECT_EQ(ParsePercent("050%").error(),
             "invalid percentage \"050%\": leading zeros are not allowed");
   EXPECT_EQ(ParsePercent("%").error(),
-            "invalid percentage \"%\": expected a number above 0 and at most 100, then '%'");
+            "invalid percentage \"%\": expected a number above 0 and at most 1000, then '%'");
 }
 
 TEST(Percent, AppliesToCeilingRoundingDown) {
@@ -145,6 +158,14 @@ TEST(Percent, AppliesToCeilingRoundingDown) {
   EXPECT_EQ(ApplyPercent(1000, 3333), 333u);
   EXPECT_EQ(ApplyPercent(kUnlimited, 5000), kUnlimited);
   EXPECT_EQ(ApplyPercent(kMaxQuantity, 10000), kMaxQuantity);
+}
+
+TEST(Percent, AboveHundredGrowsTheCeilingAndStopsAtTheLargestQuantity) {
+  EXPECT_EQ(ApplyPercent(1073741824, 15000), 1610612736u);
+  EXPECT_EQ(ApplyPercent(1000, 100000), 10000u);
+  EXPECT_EQ(ApplyPercent(kMaxQuantity, 100000), kMaxQuantity);
+  EXPECT_EQ(ApplyPercent(kMaxQuantity / 10 + 1, 100000), kMaxQuantity);
+  EXPECT_EQ(ApplyPercent(kMaxQuantity / 10, 100000), kMaxQuantity / 10 * 10);
 }
 
 TEST(Bytes, HumanUnitsTruncateToTwoDecimals) {

@@ -109,6 +109,34 @@ TEST(Report, AboveCgroupRefusalOffersTheAlternatives) {
             "warn\n");
 }
 
+TEST(Report, AboveCgroupRefusalOfAShareAboveTheWholeLimitNamesNoLargerLimit) {
+  // 150% of the cgroup limit stays above it whatever the limit: raising it cannot help.
+  Scene s = CgroupScene(Layer::kKubernetes);
+  s.policy.memory_require.reset();
+  s.policy.request = ParseAmount("150%", true).value();
+  s.policy.above_cgroup = AboveCgroup::kRefuse;
+  Decision d = Decide(s.policy, s.observed);
+  EXPECT_EQ(d.grant, 1536 * kMi);
+  EXPECT_EQ(Remedies(d, s.observed, s.policy),
+            Advice{"150% of the cgroup memory limit stays above it however high the limit is: "
+                   "set addressSpace.aboveCgroup to warn (or allow) to grant it, or lower the "
+                   "request to at most 100% (1Gi)"});
+}
+
+TEST(Report, AboveCgroupRefusalOfAShareOfMemTotalNamesALargerLimit) {
+  // With MemTotal as the ceiling, a larger cgroup limit does not move the grant.
+  Scene s = CgroupScene(Layer::kKubernetes);
+  s.policy.memory_require.reset();
+  s.policy.request = ParseAmount("150%", true).value();
+  s.policy.above_cgroup = AboveCgroup::kRefuse;
+  s.observed.cgroup.limit = 20 * kGi;
+  Decision d = Decide(s.policy, s.observed);
+  EXPECT_EQ(d.grant, 24 * kGi);
+  EXPECT_EQ(Fix(d, s.observed, s.policy),
+            "raise resources.limits.memory of this container to at least 24Gi (a LimitRange or "
+            "ResourceQuota in the namespace may cap it)");
+}
+
 TEST(Report, UnlimitedRequestsAreWordedAsSuch) {
   Scene s = HardLimitScene(Layer::kShell, "evidence");
   s.policy.request = ParseAmount("unlimited", true).value();
