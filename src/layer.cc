@@ -69,9 +69,9 @@ DetectedLayer DetectLayer(const LayerHints& hints) {
     // Only the CRI plugins of containerd and CRI-O name scopes so, and only for Kubernetes.
     d.layer = Layer::kKubernetes;
     d.evidence = Cat({"cgroup path ", path, " is a ", name, " CRI container"});
-  } else if (hints.proc_masked) {
+  } else if (!hints.masked_proc.empty()) {
     d.layer = Layer::kContainer;
-    d.evidence = "/proc/kcore is masked, as OCI runtimes do for containers";
+    d.evidence = Cat({hints.masked_proc, " is masked, as OCI runtimes do for containers"});
   } else if (EndsWith(path, ".service")) {
     d.layer = Layer::kSystemd;
     d.evidence = Cat({"cgroup path ", path, " is a systemd service"});
@@ -96,7 +96,19 @@ LayerHints ReadLayerHints(System& system, const std::string& cgroup_path) {
   if (!hints.kubernetes_env && !hints.slurm_env && !hints.dockerenv && !hints.containerenv) {
     // Only read when nothing else named the layer: mountinfo is long on a host.
     ReadResult mounts = system.ReadHostFile("/proc/self/mountinfo");
-    hints.proc_masked = mounts.ok && Contains(mounts.data, " /proc/kcore ");
+    // One pass over the mount points under /proc: a host's mountinfo can be long.
+    const std::string_view data = mounts.ok ? std::string_view(mounts.data) : "";
+    for (std::size_t at = data.find(" /proc/"); at != std::string_view::npos &&
+                                                 hints.masked_proc.empty();
+         at = data.find(" /proc/", at + 1)) {
+      const std::string_view rest = data.substr(at + 7);
+      for (std::string_view name : {"kcore ", "keys ", "timer_list "}) {
+        if (rest.substr(0, name.size()) == name) {
+          hints.masked_proc = Cat({"/proc/", name.substr(0, name.size() - 1)});
+          break;
+        }
+      }
+    }
   }
   return hints;
 }

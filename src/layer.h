@@ -25,9 +25,11 @@ struct LayerHints {
   bool containerenv = false;    // /run/.containerenv exists (Podman)
   bool slurm_env = false;       // SLURM_JOB_ID is set
   bool systemd_env = false;     // INVOCATION_ID is set (systemd sets it for every unit)
-  /// /proc/kcore is a mount point: OCI runtimes (runc, crun) bind /dev/null over it from the
-  /// spec's maskedPaths, which runc spec, containerd, Docker, Podman and CRI-O all fill.
-  bool proc_masked = false;
+  /// The first of /proc/kcore, /proc/keys, /proc/timer_list that is a mount point, or "": OCI
+  /// runtimes (runc, crun) bind /dev/null over the files of the spec's maskedPaths, which runc
+  /// spec, containerd, Docker, Podman and CRI-O all fill with these three; a file the kernel
+  /// lacks is not masked (a kernel without CONFIG_PROC_KCORE has no /proc/kcore).
+  std::string masked_proc;
   std::string cgroup_path;      // from /proc/self/cgroup
 };
 

@@ -108,7 +108,7 @@ TEST(Layer, BareOciContainerFromMaskedProc) {
   // A runc or containerd container without an engine's marker file used to be "shell", and was
   // told to write to its cgroup as root.
   LayerHints h;
-  h.proc_masked = true;
+  h.masked_proc = "/proc/kcore";
   h.cgroup_path = "/default/job-1";
   DetectedLayer d = DetectLayer(h);
   EXPECT_EQ(d.layer, Layer::kContainer);
@@ -139,21 +139,34 @@ TEST(Layer, HintsAreReadThroughTheSystem) {
   EXPECT_FALSE(h.slurm_env);
   EXPECT_FALSE(h.systemd_env);
   EXPECT_EQ(h.cgroup_path, "/x");
-  EXPECT_FALSE(h.proc_masked);  // not read: the environment already names the layer
+  EXPECT_EQ(h.masked_proc, "");  // not read: the environment already names the layer
 }
 
 TEST(Layer, MaskedProcIsReadFromMountinfoOnlyWithoutOtherHints) {
   FakeSystem system;
-  // The line runc writes for maskedPaths' /proc/kcore (copied from a runc container here).
+  // The line runc writes for maskedPaths' /proc/kcore (copied from a runc container).
   system.host_files["/proc/self/mountinfo"] =
       "616 615 0:98 / / rw,relatime - overlay overlay rw\n"
       "640 617 0:6 /null /proc/kcore rw,nosuid - devtmpfs devtmpfs rw,mode=755\n";
-  EXPECT_TRUE(ReadLayerHints(system, "/x").proc_masked);
+  EXPECT_EQ(ReadLayerHints(system, "/x").masked_proc, "/proc/kcore");
   system.host_files["/.dockerenv"] = "";
-  EXPECT_FALSE(ReadLayerHints(system, "/x").proc_masked);
+  EXPECT_EQ(ReadLayerHints(system, "/x").masked_proc, "");
   FakeSystem host;
   host.host_files["/proc/self/mountinfo"] = "26 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n";
-  EXPECT_FALSE(ReadLayerHints(host, "/x").proc_masked);
+  EXPECT_EQ(ReadLayerHints(host, "/x").masked_proc, "");
+}
+
+TEST(Layer, MaskedKeysTellAContainerOnAKernelWithoutKcore) {
+  // A kernel built without CONFIG_PROC_KCORE has no /proc/kcore, and runc masks only what
+  // exists: its container still has /proc/keys masked (runc 1.1.5 on this project's
+  // development VM, whose kernel has no /proc/kcore).
+  FakeSystem system;
+  system.host_files["/proc/self/mountinfo"] =
+      "267 284 0:44 /null /proc/keys rw,nosuid - tmpfs tmpfs rw,size=65536k,mode=755\n"
+      "268 284 0:44 /null /proc/timer_list rw,nosuid - tmpfs tmpfs rw,size=65536k,mode=755\n";
+  LayerHints h = ReadLayerHints(system, "/x");
+  EXPECT_EQ(h.masked_proc, "/proc/keys");
+  EXPECT_EQ(DetectLayer(h).evidence, "/proc/keys is masked, as OCI runtimes do for containers");
 }
 
 }  // namespace

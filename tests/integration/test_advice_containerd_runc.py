@@ -1,0 +1,145 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The containerd and OCI-spec advice, followed under runc. On a Kubernetes node: a pod refused because the node's hard RLIMIT_AS
+is too low prints the base_runtime_spec fragment; that fragment, taken from the refusal the
+container wrote (not from a copy here), goes into process.rlimits of the pod's bundles the way
+containerd's base spec gives it to every container whose CRI config sets no RLIMIT_AS; run
+again, the same pod gets its grant and the workload sees it. In a bare OCI container (runc or
+containerd with no engine and no kubelet): the process.rlimits entry the refusal names for its
+config.json, put there, gives the container its grant.
+
+runc_node.py plays the node (kubelet and containerd). That the TOML lines around the fragment
+are containerd's is checked in test_advice_fragments.py. Needs root, runc, a writable cgroup v1
+memory hierarchy and helm (scripts/setup-runc.sh, scripts/setup-chart-tools.sh); without them
+the tests skip saying why, and fail where RLIMIT_INIT_NO_SKIP=1 (CI).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from chart_render import WORKLOAD_CONTAINER
+from expected import describe, kib
+from runc_node import (CONTAINERD_CAPABILITIES, IMAGE_PATH, GiB, LIMIT_SOURCE, Finished, Launch,
+                       MiB, Node, installed, render_values)
+
+# The runtime, images and node fixtures.
+pytest_plugins = ["runc_fixtures"]
+
+# The workload prints the address-space limits it was started with.
+SHOW = ("workload.command={sh,-c,ulimit -Sv; ulimit -Hv; "
+        "grep '^Max address space' /proc/self/limits}")
+FRAGMENT = re.compile(r"(\{\"type\":\"RLIMIT_AS\"[^}]*\}) in process\.rlimits")
+
+
+def bundle_rlimits(node: Node, name: str) -> list[list[dict]]:
+    """process.rlimits of every bundle of container `name` the node ran, oldest first."""
+    configs = sorted(node.work.glob(f"pod-*/{name}/config.json"),
+                     key=lambda p: int(p.parent.parent.name.split("-")[1]))
+    return [json.loads(p.read_text())["process"]["rlimits"] for p in configs]
+
+
+@pytest.mark.sets_rlimit_as
+def test_the_base_runtime_spec_fragment_printed_gives_the_workload_its_grant(node: Node) -> None:
+    objects = render_values("hard-limit-too-low", (SHOW,))
+    # 1. The node's containers inherit a hard 512 MiB; the policy asks for 1Gi: refused.
+    finished = node.run_pod(objects, rlimit_as=(256 * MiB, 512 * MiB))
+    installed(finished)
+    refused = finished[WORKLOAD_CONTAINER]
+    assert (refused.exit_code, refused.stdout) == (77, "")
+    fixes = [line for line in refused.stderr.splitlines() if line.startswith("  fix:")]
+    assert len(fixes) == 1 and "base_runtime_spec" in fixes[0], refused.stderr
+    found = FRAGMENT.findall(fixes[0])
+    assert len(found) == 1, fixes[0]
+    fragment = json.loads(found[0])
+    assert fragment == {"type": "RLIMIT_AS", "soft": GiB, "hard": GiB}
+
+    # 2. Followed: the base spec's process.rlimits carries the fragment, so every container of
+    # the pod is created with it.
+    finished = node.run_pod(objects, rlimit_as=(fragment["soft"], fragment["hard"]))
+    installed(finished)
+    assert [r for r in bundle_rlimits(node, WORKLOAD_CONTAINER)[-1]
+            if r["type"] == "RLIMIT_AS"] == [fragment]
+    job = finished[WORKLOAD_CONTAINER]
+    # The request was 1Gi and the spec now gives 1 GiB soft and hard: rlimit-init finds the
+    # request covered and the workload runs with the grant.
+    limits = f"{'Max address space':<25} {GiB:<20} {GiB:<20} {'bytes':<10}"
+    assert (job.exit_code, job.stdout, job.stderr, job.termination_message) == (
+        0, f"{kib(GiB)}\n{kib(GiB)}\n{limits}\n",
+        f"rlimit-init: left the soft address-space limit (RLIMIT_AS) at {describe(GiB)}: it "
+        f"already covers the request {describe(GiB)}; hard limit {describe(GiB)}; cgroup "
+        f"memory limit 2 GiB from {LIMIT_SOURCE}\n", "")
+
+def bare_container(node: Node, args: list[str], rlimit_as: tuple[int, int],
+                   memory_limit: int | None = None, policy: str | None = None) -> Finished:
+    """busybox in a runc bundle with nothing of Docker's or kubelet's: no /.dockerenv, no
+    KUBERNETES_* variables, a cgroup path that names no engine; the rlimit-init binary of the
+    image bound in at /rlimit-init. runc spec's maskedPaths hide /proc/kcore, as every OCI
+    runtime's do: what tells rlimit-init it is in a container."""
+    container_id = node.new_id("bare-oci")
+    bundle = node.work / container_id
+    bundle.mkdir()
+    launch = Launch(
+        image=node.images["busybox"], args=["/rlimit-init"] + args, env=[IMAGE_PATH],
+        user=(0, 0), capabilities=list(CONTAINERD_CAPABILITIES), no_new_privileges=False,
+        readonly_root=False, rlimit_as=rlimit_as, memory_limit=memory_limit,
+        hostname=container_id[:12],
+        cgroups_path=f"/{node.runtime.cgroup_parent}/bare/{container_id}",
+        binds=[(node.images["rlimit-init"].template / "rlimit-init", "/rlimit-init", True)])
+    if policy is not None:
+        (bundle / "policy.yaml").write_text(policy)
+        launch.binds.append((bundle / "policy.yaml", "/policy.yaml", True))
+    finished = node.runtime.run(launch, bundle, container_id)
+    config = json.loads((bundle / "config.json").read_text())
+    assert [r for r in config["process"]["rlimits"] if r["type"] == "RLIMIT_AS"] == [
+        {"type": "RLIMIT_AS", "soft": rlimit_as[0], "hard": rlimit_as[1]}]
+    return finished
+
+
+@pytest.mark.sets_rlimit_as
+def test_the_process_rlimits_entry_printed_in_a_bare_container_gives_the_grant(
+        node: Node) -> None:
+    args = ["--as", "1Gi", "--", "sh", "-c", "ulimit -Sv; ulimit -Hv"]
+    refused = bare_container(node, args, (256 * MiB, 512 * MiB))
+    assert (refused.exit_code, refused.stdout) == (77, "")
+    lines = refused.stderr.splitlines()
+    # This kernel has no /proc/kcore; runc masks /proc/keys, which tells the container apart.
+    assert lines[3] == ("  layer:   container (/proc/keys is masked, as OCI runtimes do for "
+                        "containers)"), refused.stderr
+    assert lines[4].startswith("  fix:     the container's OCI spec sets it: put "), lines[4]
+    found = FRAGMENT.findall(lines[4])
+    assert len(found) == 1, lines[4]
+    fragment = json.loads(found[0])
+    assert fragment == {"type": "RLIMIT_AS", "soft": GiB, "hard": GiB}
+    # Followed: config.json's process.rlimits carries the entry (bare_container checks it).
+    granted = bare_container(node, args, (fragment["soft"], fragment["hard"]))
+    assert (granted.exit_code, granted.stdout) == (0, f"{kib(GiB)}\n{kib(GiB)}\n")
+
+
+MEMORY_FIX = re.compile(r"^  fix:     set linux\.resources\.memory\.limit to at least (\d+) in the "
+                        r"container's config\.json \(runc\)$")
+
+
+@pytest.mark.sets_rlimit_as
+def test_the_memory_limit_printed_in_a_bare_container_lets_memory_require_through(
+        node: Node) -> None:
+    policy = ("apiVersion: rlimit-init/v1\naddressSpace:\n  request: 512Mi\nmemory:\n"
+              "  require: 1Gi\n")
+    args = ["-p", "/policy.yaml", "--", "sh", "-c", "ulimit -Sv"]
+    refused = bare_container(node, args, (256 * MiB, 2 * GiB), memory_limit=512 * MiB,
+                             policy=policy)
+    assert (refused.exit_code, refused.stdout) == (77, "")
+    fixes = [m for line in refused.stderr.splitlines() for m in [MEMORY_FIX.match(line)] if m]
+    assert len(fixes) == 1, refused.stderr
+    needed = int(fixes[0][1])
+    assert needed == GiB
+    # Followed: linux.resources.memory.limit in config.json is the cgroup limit rlimit-init sees.
+    granted = bare_container(node, args, (256 * MiB, 2 * GiB), memory_limit=needed,
+                             policy=policy)
+    assert (granted.exit_code, granted.stdout, granted.stderr) == (
+        0, f"{kib(512 * MiB)}\n",
+        f"rlimit-init: raised the soft address-space limit (RLIMIT_AS) from {describe(256 * MiB)}"
+        f" to {describe(512 * MiB)}; hard limit {describe(2 * GiB)}; cgroup memory limit 1 GiB "
+        f"from {LIMIT_SOURCE}\n")
