@@ -32,7 +32,7 @@ readonly BIN_FLAGS="${COMMON_FLAGS} -fsanitize=fuzzer,${SANITIZE}"
 # The project sources each fuzzer needs beside its harness: the policy loader and what it calls,
 # which since the limits section reaches the quantity formatting of the report (and so the pure
 # decision and advice code). Nothing here makes a syscall, so no System implementation is linked.
-readonly LOADER_SOURCES="src/advice.cc src/advice_podman.cc src/advice_slurm.cc src/cgroup.cc src/cgroup_parse.cc src/decision.cc src/layer.cc src/limit.cc src/limit_names.cc src/limit_value.cc src/meminfo.cc src/policy.cc src/policy_tree.cc src/quantity.cc src/report.cc src/report_limits.cc src/rlimits.cc src/supervise.cc src/termination.cc src/text.cc src/user.cc src/yaml_subset.cc"
+readonly LOADER_SOURCES="src/advice.cc src/advice_podman.cc src/advice_slurm.cc src/budget.cc src/cgroup.cc src/cgroup_parse.cc src/decision.cc src/layer.cc src/limit.cc src/limit_names.cc src/limit_value.cc src/meminfo.cc src/policy.cc src/policy_tree.cc src/quantity.cc src/report.cc src/report_limits.cc src/rlimits.cc src/supervise.cc src/termination.cc src/text.cc src/user.cc src/yaml_subset.cc"
 declare -A FUZZER_SOURCES=(
   [policy_fuzzer]="${LOADER_SOURCES}"
   [quantity_fuzzer]="${LOADER_SOURCES}"

@@ -255,6 +255,17 @@ Decision Decide(const Policy& policy, const Observed& observed) {
     }
     d.limits.push_back(DecideLimit(row.resource, resolved, before, observed.may_raise_hard));
   }
+  // What a threaded runtime reserves of a finite grant, with the stack limit the workload gets.
+  if (d.outcome != Outcome::kRefused) {
+    std::uint64_t stack = observed.limit(Resource::kStack).soft;
+    for (const LimitDecision& limit : d.limits) {
+      if (limit.resource == Resource::kStack) stack = limit.after.soft;
+    }
+    for (std::string& warning : BudgetWarnings(observed.budget, policy.env, stack,
+                                               d.after.soft)) {
+      d.warnings.push_back(std::move(warning));
+    }
+  }
   return d;
 }
 

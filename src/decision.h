@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "budget.h"
 #include "cgroup.h"
 #include "layer.h"
 #include "meminfo.h"
@@ -26,6 +27,7 @@ struct Observed {
   CgroupMemory cgroup;
   HostMemory host;
   DetectedLayer layer;
+  BudgetHost budget;  // what the address-space budget estimates from
 
   LimitPair& limit(Resource resource) { return limits[static_cast<std::size_t>(resource)]; }
   const LimitPair& limit(Resource resource) const {

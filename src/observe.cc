@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "observe.h"
 
+#include "budget_host.h"
 #include "rlimits.h"
 #include "system.h"
 
@@ -19,6 +20,7 @@ Observed Observe(System& system, const LimitPair& inherited) {
   observed.cgroup = DiscoverCgroupMemory(system);
   observed.host = ReadHostMemory(system);
   observed.layer = DetectLayer(ReadLayerHints(system, observed.cgroup.cgroup_path));
+  observed.budget = ObserveBudgetHost(system);
   return observed;
 }
 

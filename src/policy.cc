@@ -106,7 +106,7 @@ class PolicyReader {
                                          KindName(root.kind));
     }
     if (auto e = CheckKeys(root, "", {"apiVersion", "addressSpace", "limits", "memory", "report",
-                                      "user", "init"})) {
+                                      "user", "init", "env"})) {
       return *e;
     }
     const Node* api = Find(root, "apiVersion");
@@ -138,6 +138,9 @@ class PolicyReader {
       Result<UserSpec> spec = ParseUserSpec(user->value);
       if (!spec) return Fail(user->position, "user", spec.error());
       policy.user = user->value;
+    }
+    if (const Node* env = Find(root, "env")) {
+      if (auto e = ReadEnv(*env, &policy)) return *e;
     }
     if (const Node* init = Find(root, "init")) {
       if (auto e = ExpectScalar(*init, "init", "auto, exec, child or group")) return *e;
@@ -295,6 +298,27 @@ class PolicyReader {
     }
     std::string shown = node.plain ? node.value : "\"" + node.value + "\" (quoted)";
     return Fail(node.position, key, "expected true or false, got " + shown);
+  }
+
+  // env: NAME: value. The names are checked here so that a typo fails before anything runs.
+  std::optional<Error> ReadEnv(const Node& node, Policy* policy) const {
+    if (auto e = ExpectMap(node, "env")) return e;
+    for (const auto& [key, value] : node.entries) {
+      if (key.kind != Node::Kind::kScalar) {
+        return Fail(key.position, "env", std::string("a key must be a variable name, not ") +
+                                             KindName(key.kind));
+      }
+      const std::string path = "env." + key.value;
+      if (std::string why = EnvNameProblem(key.value); !why.empty()) {
+        return Fail(key.position, "env", why + ", got " + Quoted(key.value));
+      }
+      for (const auto& [name, unused] : policy->env) {
+        if (name == key.value) return Fail(key.position, path, "duplicate key");
+      }
+      if (auto e = ExpectScalar(value, path, "a string (quote numbers: \"2\")")) return e;
+      policy->env.emplace_back(key.value, value.value);
+    }
+    return std::nullopt;
   }
 
   std::optional<Error> ReadMemory(const Node& node, Policy* policy) const {

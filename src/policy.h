@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "budget.h"
 #include "limit.h"
 #include "result.h"
 #include "supervise.h"
@@ -61,6 +62,8 @@ struct Policy {
   /// limits.NAME for every resource but as (which is request/minimum/raise_hard above),
   /// indexed by Resource; empty where the policy says nothing and the limit is left alone.
   std::array<std::optional<LimitSpec>, kResourceCount> limits;
+  /// env: variables set in the workload's environment before exec, over inherited ones.
+  EnvSettings env;
 };
 
 /// Parses an amount: a quantity, "<n>%", "unlimited" or "hard". `allow_keywords` is false for

@@ -303,6 +303,14 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
     }
   }
 
+  // The policy's env: last, so that it wins over what was inherited and over HOME, USER and
+  // LOGNAME above: the fix it carries (MALLOC_ARENA_MAX=2) must hold whatever the image says.
+  for (const auto& [name, value] : policy.env) {
+    if (int error = system.SetEnv(name.c_str(), value.c_str()); error != 0) {
+      return reporter.Fail(kExitInternal, "cannot set " + name + ": " + std::strerror(error));
+    }
+  }
+
   // 7. Become the workload, or, in init mode, its parent.
   InitMode init = ResolveInitMode(init_mode, processes.Pid());
   if (init == InitMode::kExec) {

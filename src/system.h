@@ -48,6 +48,13 @@ class System {
   /// Whether a host path (under the host root) exists, e.g. "/.dockerenv".
   virtual bool HostPathExists(const std::string& path) = 0;
 
+  /// The names in a host directory such as "/dev" (under the host root), "." and ".." left
+  /// out. Returns 0 or errno.
+  virtual int ListHostDirectory(const std::string& path, std::vector<std::string>* names) = 0;
+
+  /// How many CPUs the affinity mask holds (sched_getaffinity(2)); 0 when it cannot be read.
+  virtual unsigned AffinityCpuCount() = 0;
+
   /// Reads a user-supplied file such as the policy. Never blocks (FIFOs are refused), refuses
   /// anything that is not a regular file (error EINVAL) and files over max_bytes (EFBIG).
   virtual ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) = 0;

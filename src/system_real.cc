@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "system_real.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -122,6 +124,23 @@ ReadResult RealSystem::ReadHostFileUpTo(const std::string& path, std::size_t max
 bool RealSystem::HostPathExists(const std::string& path) {
   struct stat st;
   return lstat((host_root_ + path).c_str(), &st) == 0;
+}
+
+int RealSystem::ListHostDirectory(const std::string& path, std::vector<std::string>* names) {
+  DIR* dir = opendir((host_root_ + path).c_str());
+  if (dir == nullptr) return errno;
+  while (const dirent* entry = readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names->emplace_back(name);
+  }
+  closedir(dir);
+  return 0;
+}
+
+unsigned RealSystem::AffinityCpuCount() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+  return static_cast<unsigned>(CPU_COUNT(&set));
 }
 
 ReadResult RealSystem::ReadUserFile(const std::string& path, std::size_t max_bytes) {

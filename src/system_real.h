@@ -20,6 +20,8 @@ class RealSystem : public System {
   ReadResult ReadHostFile(const std::string& path) override;
   ReadResult ReadHostFileUpTo(const std::string& path, std::size_t max_bytes) override;
   bool HostPathExists(const std::string& path) override;
+  int ListHostDirectory(const std::string& path, std::vector<std::string>* names) override;
+  unsigned AffinityCpuCount() override;
   ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) override;
   int GetLimit(Resource resource, LimitPair* limit) override;
   int SetLimit(Resource resource, const LimitPair& limit) override;

@@ -60,6 +60,19 @@ class FakeSystem : public System {
     auto it = host_files.lower_bound(prefix);
     return it != host_files.end() && it->first.compare(0, prefix.size(), prefix) == 0;
   }
+  // A directory lists the first component of every host file below it.
+  int ListHostDirectory(const std::string& path, std::vector<std::string>* names) override {
+    const std::string prefix = path + "/";
+    for (auto it = host_files.lower_bound(prefix);
+         it != host_files.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      std::string name = it->first.substr(prefix.size(), it->first.find('/', prefix.size()) -
+                                                             prefix.size());
+      if (names->empty() || names->back() != name) names->push_back(name);
+    }
+    return names->empty() && !HostPathExists(path) ? ENOENT : 0;
+  }
+  unsigned affinity_cpus = 0;
+  unsigned AffinityCpuCount() override { return affinity_cpus; }
   ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) override {
     if (auto e = user_errors.find(path); e != user_errors.end()) return {false, "", e->second};
     auto it = user_files.find(path);

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// The address-space budget: under a finite RLIMIT_AS, what a threaded runtime reserves before
+// the job stores any data. Pure: it is fed what budget_host.cc observed and the policy's env.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace rlimit_init {
+
+/// What glibc reserves per malloc arena other than the main one: HEAP_MAX_SIZE, which is
+/// 2 * DEFAULT_MMAP_THRESHOLD_MAX = 2 * 4 MiB * sizeof(long) on 64-bit (glibc malloc/arena.c).
+inline constexpr std::uint64_t kArenaReservation = 64ULL << 20;
+/// glibc's thread stack size when RLIMIT_STACK is unlimited: ARCH_STACK_DEFAULT_SIZE, 2 MiB on
+/// x86-64 and aarch64 (sysdeps/.../nptl/pthreaddef.h, read in __pthread_early_init).
+inline constexpr std::uint64_t kDefaultThreadStack = 2ULL << 20;
+
+/// What OpenBLAS maps per worker thread at start (blas_thread_server's blas_memory_alloc):
+/// BUFFER_SIZE, 128 MiB in Debian bookworm's libopenblas0-pthread 0.3.21 (measured: a 128 MiB
+/// anonymous mapping per thread after `import numpy`; OpenBLAS's own x86-64 default is 32 MiB).
+inline constexpr std::uint64_t kBlasBuffer = 128ULL << 20;
+
+/// The environment variables the budget reads, as the workload will see them.
+inline constexpr std::string_view kBudgetVariables[] = {
+    "MALLOC_ARENA_MAX", "GLIBC_TUNABLES", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"};
+
+/// What budget_host.cc observes, the inputs the estimate needs besides the limits.
+struct BudgetHost {
+  /// CPUs in the affinity mask (sched_getaffinity); 0 when it could not be read. glibc
+  /// (__get_nprocs_sched, 2.35 and later) and OpenBLAS (get_num_procs) count these.
+  unsigned affinity_cpus = 0;
+  /// The CPU quota in whole CPUs, rounded up, the tightest over the cgroup and its visible
+  /// ancestors (v1 cpu.cfs_quota_us / cpu.cfs_period_us, v2 cpu.max); nullopt when none.
+  std::optional<unsigned> quota_cpus;
+  std::string quota_source;  // the file the binding quota was read from
+  /// GPU device nodes found in /dev ("/dev/nvidia0"), the lowest name first.
+  std::vector<std::string> gpu_devices;
+  /// The inherited values of kBudgetVariables, in that order; nullopt when unset.
+  std::optional<std::string> inherited[std::size(kBudgetVariables)];
+};
+
+/// The policy's env: section, name -> value, in file order.
+using EnvSettings = std::vector<std::pair<std::string, std::string>>;
+
+/// Parses a cgroup v1 cpu.cfs_quota_us and cpu.cfs_period_us pair, or a v2 cpu.max line
+/// ("max 100000", "150000 100000"), into whole CPUs rounded up; nullopt for no quota or garbage.
+std::optional<unsigned> QuotaCpus(std::string_view quota, std::string_view period);
+std::optional<unsigned> CpuMaxCpus(std::string_view cpu_max);
+
+/// Why `name` cannot be an environment variable's name, or "" when it can: a letter or '_'
+/// then letters, digits and '_' (POSIX's portable names; '=' would cut it).
+std::string EnvNameProblem(std::string_view name);
+
+/// The estimate, every number the warning quotes.
+struct Budget {
+  unsigned cpus = 0;           // the CPUs the runtimes count (the affinity mask)
+  unsigned usable_cpus = 0;    // the lower of that and the quota: what the job can use
+  unsigned threads = 0;        // a thread per CPU, or OPENBLAS_NUM_THREADS / OMP_NUM_THREADS
+  std::string threads_from;    // "one per CPU of the affinity mask", "OPENBLAS_NUM_THREADS=4"
+  unsigned arena_limit = 0;    // MALLOC_ARENA_MAX or glibc.malloc.arena_max, else 8 x cpus
+  std::string arenas_from;     // "8 x 2 CPUs", "MALLOC_ARENA_MAX=2"
+  std::uint64_t stack = 0;     // each thread's stack reservation
+  std::uint64_t reserved = 0;  // stacks and BLAS buffers of the threads but the first
+  unsigned fitting_threads = 0;  // the most threads whose reservation is under half the grant
+};
+
+/// Pure. The reservations of a runtime that starts a thread per CPU, as the workload's
+/// environment (the inherited one with `env` over it) and `stack_soft` (RLIMIT_STACK as the
+/// workload gets it) set them.
+Budget EstimateBudget(const BudgetHost& host, const EnvSettings& env, std::uint64_t stack_soft,
+                      std::uint64_t grant);
+
+/// Pure. The warnings for a grant of `grant` bytes of address space (none when unlimited):
+/// the threads' reservations when they take more than half the grant, a GPU device node.
+std::vector<std::string> BudgetWarnings(const BudgetHost& host, const EnvSettings& env,
+                                        std::uint64_t stack_soft, std::uint64_t grant);
+
+}  // namespace rlimit_init
