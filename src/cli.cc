@@ -11,7 +11,10 @@
 namespace rlimit_init {
 namespace {
 
-enum class Id { kPolicy, kAs, kLimit, kOutput, kQuiet, kVerbose, kHostRoot, kInit, kHelp, kVersion };
+enum class Id {
+  kPolicy, kAs, kLimit, kOutput, kQuiet, kVerbose, kHostRoot, kInit, kReport, kRecommend, kHelp,
+  kVersion
+};
 
 // The one list of options: the parser reads it and --help prints it (a test holds the README's
 // usage block to that text). Boost.Program_options, used before, needed the options described
@@ -25,7 +28,7 @@ struct OptionSpec {
   std::string_view help;        // lines after the first are indented under it
 };
 
-constexpr std::array<OptionSpec, 10> kOptions = {{
+constexpr std::array<OptionSpec, 12> kOptions = {{
     {Id::kPolicy, "policy", 'p', "FILE", "YAML policy (default: $RLIMIT_INIT_POLICY, else none)"},
     {Id::kAs, "as", '\0', "QUANTITY",
      "address space to request: 6Gi, 75%, unlimited or hard; overrides\n"
@@ -46,12 +49,14 @@ constexpr std::array<OptionSpec, 10> kOptions = {{
      "signals (to its process group with group) and reap zombies; auto\n"
      "does so when rlimit-init is PID 1 (env: RLIMIT_INIT_INIT; default:\n"
      "init in the policy, else auto)"},
+    {Id::kReport, "report", '\0', "FILE", "measure: write the report to FILE, not stderr"},
+    {Id::kRecommend, "recommend", '\0', "FILE", "measure: also write the recommended policy to FILE"},
     {Id::kHelp, "help", 'h', "", "print this text"},
     {Id::kVersion, "version", '\0', "", "print the version and the commit it was built from"},
 }};
 
-constexpr std::array<std::string_view, 5> kSubcommands = {"check", "inspect", "install",
-                                                          "version", "help"};
+constexpr std::array<std::string_view, 6> kSubcommands = {"check", "inspect", "install",
+                                                          "version", "help",    "measure"};
 
 const OptionSpec* FindLong(std::string_view name) {
   for (const OptionSpec& o : kOptions) {
@@ -111,6 +116,8 @@ class Parser {
       case Id::kPolicy: invocation_.policy_path = std::string(value); break;
       case Id::kAs: invocation_.as = std::string(value); break;
       case Id::kHostRoot: invocation_.host_root = std::string(value); break;
+      case Id::kReport: invocation_.report_path = std::string(value); break;
+      case Id::kRecommend: invocation_.recommend_path = std::string(value); break;
       case Id::kInit:
         if (Result<InitMode> mode = ParseInitMode(value)) {
           invocation_.init = mode.value();
@@ -216,6 +223,10 @@ class Parser {
         // A subcommand's arguments: only install takes one. Reading goes on after a stray
         // word, for an --output further on.
         const std::string& sub = positional_.front();
+        if (sub == "measure") {
+          invocation_.command.assign(argv_ + i, argv_ + argc_);  // measure's workload
+          return;
+        }
         if (sub == "install" && positional_.size() == 1) {
           positional_.emplace_back(word);
         } else if (sub == "install") {
@@ -237,6 +248,18 @@ class Parser {
     }
     if (version_) {
       invocation_.mode = Mode::kVersion;
+      return;
+    }
+    const bool measure = !positional_.empty() && positional_.front() == "measure";
+    if (!measure && (invocation_.report_path || invocation_.recommend_path)) {
+      return Fail(std::string(invocation_.report_path ? "--report" : "--recommend") +
+                  " is an option of measure");
+    }
+    if (measure) {
+      if (invocation_.command.empty()) {
+        return Fail("no workload given; usage: rlimit-init measure [OPTIONS] -- COMMAND [ARG...]");
+      }
+      invocation_.mode = Mode::kMeasure;
       return;
     }
     if (positional_.empty()) {
@@ -300,6 +323,7 @@ Result<Invocation> ParseCommandLine(int argc, const char* const* argv, OutputFor
 std::string HelpText() {
   return R"(usage: rlimit-init [OPTIONS] [--] COMMAND [ARG...]   apply the policy, then exec COMMAND
        rlimit-init check   [OPTIONS]                 decide and report, exec nothing
+       rlimit-init measure [OPTIONS] -- COMMAND      run COMMAND, report its peaks and a policy
        rlimit-init inspect [--output text|json]      show every limit that applies here
        rlimit-init install DIR                       copy this binary to DIR/rlimit-init
        rlimit-init version | --version               print the version and the commit

@@ -12,7 +12,7 @@
 
 namespace rlimit_init {
 
-enum class Mode { kRun, kCheck, kInspect, kInstall, kVersion, kHelp };
+enum class Mode { kRun, kCheck, kInspect, kInstall, kVersion, kHelp, kMeasure };
 
 struct Invocation {
   Mode mode = Mode::kRun;
@@ -24,7 +24,9 @@ struct Invocation {
   std::optional<std::string> host_root;    // --host-root
   std::optional<InitMode> init;            // --init
   std::vector<LimitOverride> limits;       // --limit, in the order given, each name once
-  std::vector<std::string> command;        // the workload (kRun)
+  std::optional<std::string> report_path;     // --report (kMeasure)
+  std::optional<std::string> recommend_path;  // --recommend (kMeasure)
+  std::vector<std::string> command;        // the workload (kRun, kMeasure)
   std::string install_dir;                 // kInstall
 };
 

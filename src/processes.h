@@ -6,14 +6,33 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 namespace rlimit_init {
 
-/// How a child ended, as waitpid reported it.
+/// Why a traced child stopped (Processes::Trace); kNone for a child that ended.
+enum class Stop {
+  kNone,
+  kExit,    // PTRACE_EVENT_EXIT: about to exit, its address space still there to read
+  kExec,    // PTRACE_EVENT_EXEC: it has exec'd a new program
+  kNewTask, // PTRACE_EVENT_FORK, VFORK or CLONE: it started a process or thread, traced too
+  kOther,   // any other ptrace event stop (a new tracee's first stop, a group-stop)
+  kSignal,  // a signal is about to be delivered to it (`value`); Resume must pass it on
+};
+
+/// How a child ended, as waitpid reported it, or, when traced, that it stopped.
 struct ChildExit {
   int pid = 0;
   bool signaled = false;  // killed by a signal (then `value` is the signal number)
   int value = 0;          // the exit status, or the signal number
+  Stop stop = Stop::kNone;
+};
+
+/// What /proc says about one traced process at its exit stop.
+struct ProcessSample {
+  bool ok = false;     // false when /proc/PID/status could not be read
+  std::string status;  // /proc/PID/status
+  int fds = -1;        // entries of /proc/PID/fd; -1 when it could not be listed
 };
 
 class Processes {
@@ -50,6 +69,22 @@ class Processes {
   /// waitpid(-1, WNOHANG): true with `exit` filled while a child has ended, false when none
   /// has (or there are no children left).
   virtual bool Reap(ChildExit* exit) = 0;
+
+  /// In the child, for measure: stops itself (SIGSTOP) until the parent has begun tracing it
+  /// with Trace, so that the workload is traced from its exec on.
+  virtual void AwaitTracer() = 0;
+
+  /// In the parent, for measure: waits for the child `pid` to stop itself, attaches to it with
+  /// PTRACE_SEIZE and the options that report every exit, exec, fork, vfork and clone of it and
+  /// of every task it starts, then lets it go on. From then on Reap also reports their stops
+  /// (ChildExit::stop), each of which must be resumed with Resume. Returns 0 or errno.
+  virtual int Trace(int pid) = 0;
+
+  /// PTRACE_CONT: resumes a stopped traced task, delivering `signal` (0 for none).
+  virtual void Resume(int pid, int signal) = 0;
+
+  /// Reads /proc/PID/status and counts /proc/PID/fd of a task stopped at its exit.
+  virtual ProcessSample Sample(int pid) = 0;
 
   /// Gives freed heap back to the kernel (malloc_trim) before the long wait.
   virtual void TrimMemory() = 0;

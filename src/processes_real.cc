@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "processes_real.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <string>
 
 namespace rlimit_init {
 namespace {
@@ -69,14 +73,90 @@ int RealProcesses::Kill(int pid, int signal) {
 bool RealProcesses::Reap(ChildExit* exit) {
   int status = 0;
   pid_t pid;
+  // __WALL: traced threads are "clone children", which waitpid reports only with it.
   do {
-    pid = waitpid(-1, &status, WNOHANG);
+    pid = waitpid(-1, &status, WNOHANG | (tracing_ ? __WALL : 0));
   } while (pid < 0 && errno == EINTR);
   if (pid <= 0) return false;
   exit->pid = static_cast<int>(pid);
+  exit->stop = Stop::kNone;
+  if (WIFSTOPPED(status)) {
+    // Only tracees report stops here (no WUNTRACED). The event is in bits 16 and up.
+    exit->signaled = false;
+    exit->value = WSTOPSIG(status);
+    switch (status >> 16) {
+      case 0:
+        exit->stop = Stop::kSignal;
+        break;
+      case PTRACE_EVENT_EXIT:
+        exit->stop = Stop::kExit;
+        break;
+      case PTRACE_EVENT_EXEC:
+        exit->stop = Stop::kExec;
+        break;
+      case PTRACE_EVENT_FORK:
+      case PTRACE_EVENT_VFORK:
+      case PTRACE_EVENT_CLONE:
+        exit->stop = Stop::kNewTask;
+        break;
+      default:
+        // PTRACE_EVENT_STOP: a new tracee's first stop, or a group-stop. Both are resumed:
+        // a measured job is not held by SIGSTOP or SIGTSTP (see the README).
+        exit->stop = Stop::kOther;
+        break;
+    }
+    return true;
+  }
   exit->signaled = WIFSIGNALED(status);
   exit->value = exit->signaled ? WTERMSIG(status) : WEXITSTATUS(status);
   return true;
+}
+
+void RealProcesses::AwaitTracer() { raise(SIGSTOP); }
+
+int RealProcesses::Trace(int pid) {
+  int status = 0;
+  // The child stops itself (AwaitTracer); a child that ended instead has failed before exec.
+  while (waitpid(pid, &status, WUNTRACED) < 0) {
+    if (errno != EINTR) return errno;
+  }
+  if (!WIFSTOPPED(status)) return ECHILD;
+  const long options = PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK |
+                       PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE;
+  if (ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(options)) != 0) {
+    int error = errno;
+    kill(pid, SIGCONT);
+    return error;
+  }
+  tracing_ = true;
+  kill(pid, SIGCONT);
+  return 0;
+}
+
+void RealProcesses::Resume(int pid, int signal) {
+  // ESRCH: killed (SIGKILL) while stopped; its end is reported by Reap as usual.
+  ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(signal)));
+}
+
+ProcessSample RealProcesses::Sample(int pid) {
+  ProcessSample sample;
+  const std::string dir = "/proc/" + std::to_string(pid);
+  int fd = open((dir + "/status").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buffer[4096];
+    ssize_t got;
+    while ((got = read(fd, buffer, sizeof buffer)) > 0) sample.status.append(buffer, got);
+    sample.ok = got == 0;
+    close(fd);
+  }
+  if (DIR* fds = opendir((dir + "/fd").c_str())) {
+    sample.fds = 0;
+    while (dirent* entry = readdir(fds)) {
+      if (entry->d_name[0] != '.') ++sample.fds;
+    }
+    closedir(fds);
+  }
+  return sample;
 }
 
 void RealProcesses::TrimMemory() { malloc_trim(0); }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The Processes that makes real syscalls (fork, sigwaitinfo, kill, waitpid, prctl).
+// The Processes that makes real syscalls (fork, sigwaitinfo, kill, waitpid, prctl, ptrace).
 #pragma once
 
 #include "processes.h"
@@ -16,7 +16,14 @@ class RealProcesses : public Processes {
   int WaitSignal() override;
   int Kill(int pid, int signal) override;
   bool Reap(ChildExit* exit) override;
+  void AwaitTracer() override;
+  int Trace(int pid) override;
+  void Resume(int pid, int signal) override;
+  ProcessSample Sample(int pid) override;
   void TrimMemory() override;
+
+ private:
+  bool tracing_ = false;
 };
 
 }  // namespace rlimit_init

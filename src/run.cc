@@ -2,7 +2,9 @@
 #include "run.h"
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <memory>
 
 #include "decision.h"
 #include "exec.h"
@@ -10,6 +12,7 @@
 #include "install.h"
 #include "limit_origin.h"
 #include "limit_override.h"
+#include "measure.h"
 #include "observe.h"
 #include "policy.h"
 #include "processes.h"
@@ -107,9 +110,11 @@ std::string FileError(const std::string& path, int error) {
 // Init mode: everything exec mode does has been done (limits, signals, user), so the child
 // inherits exactly what the workload would have; it only unblocks the signals the parent
 // waits for. The parent keeps the workload's user and limits: it holds no privilege the
-// workload lacks.
+// workload lacks. With `measurement` (measure), the same supervision traces the workload
+// and everything it starts, and *measurement watches them.
 int SuperviseWorkload(const std::vector<std::string>& command, bool group, System& system,
-                      Processes& processes, Reporter& reporter) {
+                      Processes& processes, Reporter& reporter,
+                      std::unique_ptr<Measurement>* measurement = nullptr) {
   if (int error = processes.BlockSignals(); error != 0) {
     return reporter.Fail(kExitInternal, std::string("blocking signals for init mode failed: ") +
                                             std::strerror(error));
@@ -120,6 +125,7 @@ int SuperviseWorkload(const std::vector<std::string>& command, bool group, Syste
   int error = processes.Spawn(
       [&]() {
         processes.IsolateChild();
+        if (measurement != nullptr) processes.AwaitTracer();
         if (int reset = system.ResetSignals(); reset != 0) {
           return reporter.Fail(kExitInternal, std::string("resetting signals failed: ") +
                                                   std::strerror(reset));
@@ -132,8 +138,64 @@ int SuperviseWorkload(const std::vector<std::string>& command, bool group, Syste
   if (error != 0) {
     return reporter.Fail(kExitInternal, std::string("fork failed: ") + std::strerror(error));
   }
+  if (measurement != nullptr) {
+    if (int traced = processes.Trace(pid); traced != 0) {
+      processes.Kill(pid, SIGKILL);  // it is stopped before exec: nothing of the job has run
+      return reporter.Fail(kExitInternal, std::string("measure cannot trace the workload: "
+                                                      "ptrace(PTRACE_SEIZE) failed: ") +
+                                              std::strerror(traced) +
+                                              "; nothing was executed");
+    }
+    *measurement = std::make_unique<Measurement>(processes, pid);
+  }
   processes.TrimMemory();
-  return Supervise(processes, pid, group);
+  return Supervise(processes, pid, group, measurement ? measurement->get() : nullptr);
+}
+
+// measure: runs the workload as init mode would, traced, then reports what it used. A workload
+// that never ran (not found, not executable) gets no report: its exec's own message and code
+// (127, 126) say what happened.
+int MeasureWorkload(const Invocation& invocation, const Observed& observed,
+                    std::string run_report, OutputFormat format, System& system,
+                    Processes& processes, Reporter& reporter) {
+  const std::string shared = CgroupSharedNote(system, observed.cgroup, processes.Pid());
+  std::unique_ptr<Measurement> measurement;
+  const int code = SuperviseWorkload(invocation.command, false, system, processes, reporter,
+                                     &measurement);
+  if (!measurement || !measurement->usage().workload_execed) return code;
+  MeasureReport report;
+  report.command = invocation.command;
+  report.exit_code = code;
+  report.usage = measurement->usage();
+  report.cgroup = ReadCgroupPeak(system, observed.cgroup, shared);
+  // The run's soft limits, as this process set them for the workload.
+  LimitPair nofile, nproc;
+  system.GetLimit(Resource::kNofile, &nofile);
+  system.GetLimit(Resource::kNproc, &nproc);
+  report.recommendation = Recommend(report.usage, report.cgroup.bytes, nofile.soft, nproc.soft);
+  const bool json = format == OutputFormat::kJson;
+  if (json && !run_report.empty() && run_report.back() == '\n') run_report.pop_back();
+  (json ? report.run_json : report.run_text) = run_report;
+  const std::string said = json ? RenderMeasureJson(report) : RenderMeasureText(report);
+  // The workload's exit code stands whatever happens to the report: a CI job wrapped in
+  // measure must fail or pass as the job does.
+  if (!invocation.report_path) {
+    system.WriteStderr(said);
+  } else if (int error = system.WriteOwnFile(*invocation.report_path, said); error != 0) {
+    system.WriteStderr("rlimit-init: cannot write the report to " +
+                       Printable(*invocation.report_path) + ": " + std::strerror(error) + "\n" +
+                       said);
+  }
+  if (invocation.recommend_path && report.recommendation) {
+    const std::string policy = RenderRecommendedPolicy(*report.recommendation, report.usage,
+                                                       MeasuredCommand(invocation.command));
+    if (int error = system.WriteOwnFile(*invocation.recommend_path, policy); error != 0) {
+      system.WriteStderr("rlimit-init: cannot write the recommended policy to " +
+                         Printable(*invocation.recommend_path) + ": " + std::strerror(error) +
+                         "\n");
+    }
+  }
+  return code;
 }
 
 }  // namespace
@@ -164,6 +226,7 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
     }
     case Mode::kRun:
     case Mode::kCheck:
+    case Mode::kMeasure:
       break;
   }
 
@@ -249,6 +312,7 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
     reporter.Say(report);
     return 0;
   }
+  const bool measure = invocation.mode == Mode::kMeasure;
 
   // 5. Set the decided limits just before exec: until now rlimit-init ran under its own lifted
   // soft limit, so the limit it was asked to lift never stopped it. The report follows, so
@@ -270,7 +334,7 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
                                               "; the decided limits were not applied");
     }
   }
-  reporter.Say(report);
+  if (!measure) reporter.Say(report);  // measure says it with what the run used
 
   // 6. What the workload inherits: no signal mask or ignored signals of ours, and the user
   // the policy names, dropped last because raising a hard limit needs the privileges.
@@ -311,7 +375,10 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
     }
   }
 
-  // 7. Become the workload, or, in init mode, its parent.
+  // 7. Become the workload, or, in init mode or for measure, its parent.
+  if (measure) {
+    return MeasureWorkload(invocation, observed, report, format, system, processes, reporter);
+  }
   InitMode init = ResolveInitMode(init_mode, processes.Pid());
   if (init == InitMode::kExec) {
     std::string message;

@@ -39,7 +39,7 @@ int ExitCodeOf(const ChildExit& exit) {
   return exit.signaled ? 128 + exit.value : exit.value;
 }
 
-int Supervise(Processes& processes, int pid, bool group) {
+int Supervise(Processes& processes, int pid, bool group, TaskObserver* observer) {
   for (;;) {
     int signal = processes.WaitSignal();
     if (signal == SIGCHLD) {
@@ -49,6 +49,13 @@ int Supervise(Processes& processes, int pid, bool group) {
       bool workload_ended = false;
       int code = 0;
       while (processes.Reap(&exit)) {
+        if (exit.stop != Stop::kNone) {
+          // A traced task's stop (measure): looked at, then resumed, its signal passed on.
+          if (observer != nullptr) observer->Stopped(exit);
+          processes.Resume(exit.pid, exit.stop == Stop::kSignal ? exit.value : 0);
+          continue;
+        }
+        if (observer != nullptr) observer->Ended(exit);
         if (exit.pid == pid) {
           workload_ended = true;
           code = ExitCodeOf(exit);

@@ -32,9 +32,21 @@ InitMode ResolveInitMode(InitMode mode, int pid);
 /// controller would count as success.
 int ExitCodeOf(const ChildExit& exit);
 
+/// Told of every stop and end of a traced task (measure), before Supervise acts on it.
+class TaskObserver {
+ public:
+  virtual ~TaskObserver() = default;
+  /// A traced task stopped (`event.stop` is not kNone); Supervise resumes it afterwards.
+  virtual void Stopped(const ChildExit& event) = 0;
+  /// A child or traced task ended.
+  virtual void Ended(const ChildExit& event) = 0;
+};
+
 /// Waits until the child `pid` ends, forwarding every signal received to it (or to its process
 /// group with `group`) and reaping every other child that ends meanwhile. Returns ExitCodeOf
-/// the workload. Signals must already be blocked (Processes::BlockSignals).
-int Supervise(Processes& processes, int pid, bool group);
+/// the workload. Signals must already be blocked (Processes::BlockSignals). When the workload
+/// is traced (Processes::Trace), every stop is shown to `observer` and then resumed, passing
+/// on the signal of a signal-delivery stop.
+int Supervise(Processes& processes, int pid, bool group, TaskObserver* observer = nullptr);
 
 }  // namespace rlimit_init

@@ -74,6 +74,12 @@ class System {
   /// Writes `data` to an existing file (never creates one). Returns 0 or errno.
   virtual int WriteExistingFile(const std::string& path, std::string_view data) = 0;
 
+  /// Writes `data` to `path`, creating it (mode 0644) or truncating it: a file the user named
+  /// for rlimit-init's own output (measure --report, --recommend). Like WriteExistingFile it
+  /// refuses a symlink as the last component, anything but a regular file and kernel
+  /// interfaces. Returns 0 or errno.
+  virtual int WriteOwnFile(const std::string& path, std::string_view data) = 0;
+
   /// Copies the running executable to dir/name atomically with `mode`. Returns 0 or errno;
   /// `failed_call` names the call that failed.
   virtual int InstallSelf(const std::string& dir, const std::string& name, unsigned mode,

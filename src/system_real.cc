@@ -198,6 +198,21 @@ int RealSystem::WriteExistingFile(const std::string& path, std::string_view data
   return WriteAll(fd.get(), data);
 }
 
+int RealSystem::WriteOwnFile(const std::string& path, std::string_view data) {
+  if (path.find('\0') != std::string::npos) return EINVAL;
+  Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW,
+             0644));
+  if (fd.get() < 0) return errno;
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return errno;
+  if (!S_ISREG(st.st_mode)) return EINVAL;
+  struct statfs fs;
+  if (fstatfs(fd.get(), &fs) != 0) return errno;
+  if (IsKernelInterface(fs.f_type)) return EPERM;
+  if (ftruncate(fd.get(), 0) != 0) return errno;
+  return WriteAll(fd.get(), data);
+}
+
 int RealSystem::InstallSelf(const std::string& dir, const std::string& name, unsigned mode,
                             std::string* failed_call) {
   Fd source(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));

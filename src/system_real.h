@@ -29,6 +29,7 @@ class RealSystem : public System {
   const char* GetEnv(const char* name) override;
   int SetEnv(const char* name, const char* value) override;
   int WriteExistingFile(const std::string& path, std::string_view data) override;
+  int WriteOwnFile(const std::string& path, std::string_view data) override;
   int InstallSelf(const std::string& dir, const std::string& name, unsigned mode,
                   std::string* failed_call) override;
   int ResetSignals() override;

@@ -6,6 +6,7 @@ process, and what a workload's `ulimit -v` and /proc/self/limits show."""
 from __future__ import annotations
 
 import os
+import re
 import resource
 import subprocess
 from dataclasses import dataclass
@@ -847,3 +848,160 @@ def gpu_warning(device: str, grant: int) -> str:
             f"finite grant of {human(grant)}: CUDA reserves tens of GiB of virtual address space "
             "when it starts and fails under RLIMIT_AS; request unlimited address space for a GPU "
             "job\n")
+# `rlimit-init measure`: its text report, read back into values, and the report and recommended
+# policy those values must give, worked out here from the rules the README states.
+
+MEASURE_HEADROOM_PERCENT = 25
+MEASURE_REQUEST_STEP = 64 * MIB
+MEASURE_COUNT_STEP = 64
+
+
+def quantity(value: int) -> str:
+    """A Kubernetes quantity as rlimit-init writes one: the largest binary suffix that divides
+    the value exactly, else plain bytes."""
+    best = str(value)
+    for power, suffix in enumerate(["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"], start=1):
+        if value and value % 1024**power == 0:
+            best = f"{value // 1024**power}{suffix}"
+    return best
+
+
+def round_up(value: int, step: int) -> int:
+    return -(-value // step) * step
+
+
+def with_headroom(value: int) -> int:
+    return value + -(-value * MEASURE_HEADROOM_PERCENT // 100)
+
+
+@dataclass(frozen=True)
+class Where:
+    value: int
+    pid: int
+    name: str
+
+    def text(self) -> str:
+        return f"in pid {self.pid} ({self.name})"
+
+
+_MEASURED = re.compile(r"rlimit-init: measured (?P<command>.*): (?P<ending>exit status \d+|killed "
+                       r"by signal \d+ \(exit code \d+\)); (?P<processes>\d+) process(es)? "
+                       r"measured at exit")
+_LINES = {
+    "vm_peak": re.compile(r"  address space: largest VmPeak .*?\((?P<value>\d+) bytes, ulimit -v "
+                          r"\d+\) in pid (?P<pid>\d+) \((?P<name>[^)]*)\)"),
+    "vm_hwm": re.compile(r"  resident:      largest VmHWM .*?\((?P<value>\d+) bytes\) in pid "
+                         r"(?P<pid>\d+) \((?P<name>[^)]*)\)"),
+    "threads": re.compile(r"  threads:       most (?P<value>\d+) in pid (?P<pid>\d+) "
+                          r"\((?P<name>[^)]*)\)"),
+    "fds": re.compile(r"  descriptors:   most (?P<value>\d+) open in pid (?P<pid>\d+) "
+                      r"\((?P<name>[^)]*)\)"),
+}
+
+
+@dataclass
+class Measured:
+    """A measure text report read back: every value it names, and the text after it."""
+    command: str
+    ending: str
+    processes: int
+    peaks: dict[str, Where]
+    tasks_at_once: int
+    cgroup_line: str
+    policy: str
+
+
+def read_measure_report(stderr: str) -> Measured:
+    """Reads the report at the end of stderr (the job's own lines may come before it)."""
+    lines = stderr.splitlines(keepends=True)
+    start = max(i for i, line in enumerate(lines) if line.startswith("rlimit-init: measured "))
+    head = _MEASURED.fullmatch(lines[start].rstrip("\n"))
+    assert head, lines[start]
+    peaks: dict[str, Where] = {}
+    at = start + 1
+    for key, pattern in _LINES.items():
+        match = pattern.fullmatch(lines[at].rstrip("\n"))
+        assert match, f"{key}: {lines[at]!r}"
+        peaks[key] = Where(int(match["value"]), int(match["pid"]), match["name"])
+        at += 1
+    at += 1  # locked memory: checked whole by measure_report_text
+    tasks = re.fullmatch(r"  tasks at once: (\d+) \(processes and threads, as RLIMIT_NPROC "
+                         r"counts them\)\n", lines[at])
+    assert tasks, lines[at]
+    cgroup_line = lines[at + 1]
+    assert lines[at + 2] == "rlimit-init: recommended policy:\n", lines[at + 2]
+    return Measured(head["command"], head["ending"], int(head["processes"]), peaks,
+                    int(tasks[1]), cgroup_line, "".join(lines[at + 3:]))
+
+
+def measure_report_text(m: Measured, nofile_soft: int | str, nproc_soft: int | str,
+                        cgroup_peak: int | None = None) -> str:
+    """The whole report those values must be said in, with the policy they recommend."""
+    p = m.peaks
+    plural = "process" if m.processes == 1 else "processes"
+    return (f"rlimit-init: measured {m.command}: {m.ending}; {m.processes} {plural} measured at "
+            f"exit\n"
+            f"  address space: largest VmPeak {describe(p['vm_peak'].value)} {p['vm_peak'].text()}\n"
+            f"  resident:      largest VmHWM {human(p['vm_hwm'].value)} ({p['vm_hwm'].value} "
+            f"bytes) {p['vm_hwm'].text()}\n"
+            f"  threads:       most {p['threads'].value} {p['threads'].text()}\n"
+            f"  descriptors:   most {p['fds'].value} open {p['fds'].text()}\n"
+            f"  locked memory: none (VmLck 0 in every process)\n"
+            f"  tasks at once: {m.tasks_at_once} (processes and threads, as RLIMIT_NPROC counts "
+            f"them)\n"
+            f"{m.cgroup_line}"
+            f"rlimit-init: recommended policy:\n"
+            f"{recommended_policy(m, nofile_soft, nproc_soft, cgroup_peak)}")
+
+
+def recommended_request(vm_peak: int) -> int:
+    return round_up(with_headroom(vm_peak), MEASURE_REQUEST_STEP)
+
+
+def recommended_policy(m: Measured, nofile_soft: int | str, nproc_soft: int | str,
+                       cgroup_peak: int | None = None) -> str:
+    """The README's rules: request = largest VmPeak + 25% up to 64 MiB, minimum = the peak up to
+    1 MiB, memory.require = the cgroup's peak or else the largest VmHWM up to 1 MiB; nofile and
+    nproc request the run's soft limit, at least their minimum: what the run used + 25%, up to
+    64."""
+    p = m.peaks
+    peak = p["vm_peak"]
+    nofile_min = round_up(with_headroom(p["fds"].value) | 1, MEASURE_COUNT_STEP)
+    nproc_min = round_up(with_headroom(m.tasks_at_once) | 1, MEASURE_COUNT_STEP)
+
+    def request(soft: int | str, minimum: int) -> str:
+        return UNLIMITED if soft == UNLIMITED else str(max(int(soft), minimum))
+
+    require = (f"{quantity(round_up(cgroup_peak, MIB))}    # the job's cgroup peak"
+               if cgroup_peak is not None else
+               f"{quantity(round_up(p['vm_hwm'].value, MIB))}    # largest resident peak (VmHWM) "
+               f"of one process {p['vm_hwm'].text()}")
+    return (f"# recommended by rlimit-init measure from one run of: {m.command}\n"
+            f"apiVersion: rlimit-init/v1\n"
+            f"addressSpace:\n"
+            f"  request: {quantity(recommended_request(peak.value))}    # largest VmPeak "
+            f"{human(peak.value)} {peak.text()} + 25%, rounded up to 64 MiB\n"
+            f"  minimum: {quantity(round_up(peak.value, MIB))}    # largest VmPeak, rounded up "
+            f"to 1 MiB\n"
+            f"memory:\n"
+            f"  require: {require}, rounded up to 1 MiB\n"
+            f"limits:\n"
+            f"  nofile:\n"
+            f"    request: {request(nofile_soft, nofile_min)}    # the soft limit of the run\n"
+            f"    minimum: {nofile_min}    # most open descriptors {p['fds'].value} + 25%, "
+            f"rounded up to 64\n"
+            f"  nproc:\n"
+            f"    request: {request(nproc_soft, nproc_min)}    # the soft limit of the run\n"
+            f"    minimum: {nproc_min}    # most tasks alive at once {m.tasks_at_once} + 25%, "
+            f"rounded up to 64\n")
+
+
+def shared_cgroup_line(directory: str) -> re.Pattern[str]:
+    return re.compile(r"  cgroup peak:   not read: the cgroup " + re.escape(directory) +
+                      r" held \d+ other process(es)? when the job started, so its peak is not "
+                      r"the job's \(run measure as the only process of a cgroup, such as a "
+                      r"container's entrypoint, to get it\)\n")
+
+
+def own_cgroup_line(peak: int, source: str) -> str:
+    return f"  cgroup peak:   {human(peak)} ({peak} bytes) from {source}\n"

@@ -85,8 +85,8 @@ def test_every_option_of_help_is_documented(page: dict[str, str], help_text: str
 
 def test_every_subcommand_of_help_is_documented(page: dict[str, str], help_text: str) -> None:
     usage = help_text.split("\n\n")[0]
-    subcommands = re.findall(r"rlimit-init (check|inspect|install|version|help)\b", usage)
-    assert subcommands == ["check", "inspect", "install", "version", "help"]
+    subcommands = re.findall(r"rlimit-init (check|measure|inspect|install|version|help)\b", usage)
+    assert subcommands == ["check", "measure", "inspect", "install", "version", "help"]
     tags = {line.split()[0] for line in page["COMMANDS"].splitlines()
             if re.match(r" {7}[a-z]", line)}
     assert tags >= set(subcommands)

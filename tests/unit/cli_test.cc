@@ -30,6 +30,30 @@ TEST(CommandLine, DoubleDashAlwaysEndsOptions) {
   EXPECT_EQ(i.command, (std::vector<std::string>{"check", "-v"}));
 }
 
+TEST(CommandLine, MeasureTakesItsWorkloadAfterDoubleDashOrItsOptions) {
+  Invocation i = Parse({"measure", "-p", "p.yaml", "--report", "r.txt", "--recommend=rec.yaml",
+                        "--", "python3", "-q"}).value();
+  EXPECT_EQ(i.mode, Mode::kMeasure);
+  EXPECT_EQ(i.policy_path, "p.yaml");
+  EXPECT_EQ(i.report_path, "r.txt");
+  EXPECT_EQ(i.recommend_path, "rec.yaml");
+  EXPECT_FALSE(i.quiet);  // the workload's -q
+  EXPECT_EQ(i.command, (std::vector<std::string>{"python3", "-q"}));
+  Invocation j = Parse({"-o", "json", "measure", "python3", "job.py", "-o", "text"}).value();
+  EXPECT_EQ(j.mode, Mode::kMeasure);
+  EXPECT_EQ(j.output, OutputFormat::kJson);
+  EXPECT_EQ(j.command, (std::vector<std::string>{"python3", "job.py", "-o", "text"}));
+}
+
+TEST(CommandLine, MeasureNeedsAWorkloadAndItsOptionsNeedMeasure) {
+  EXPECT_EQ(Parse({"measure"}).error(),
+            "no workload given; usage: rlimit-init measure [OPTIONS] -- COMMAND [ARG...]");
+  EXPECT_EQ(Parse({"measure", "-q", "--"}).error(), "no workload after \"--\"");
+  EXPECT_EQ(Parse({"--report", "r.txt", "--", "true"}).error(), "--report is an option of measure");
+  EXPECT_EQ(Parse({"check", "--recommend", "r.yaml"}).error(),
+            "--recommend is an option of measure");
+}
+
 TEST(CommandLine, SubcommandsTakeOptionsOnEitherSide) {
   Invocation i = Parse({"check", "--policy", "p.yaml", "-o", "json"}).value();
   EXPECT_EQ(i.mode, Mode::kCheck);

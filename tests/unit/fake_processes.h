@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <deque>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,11 @@ class FakeProcesses : public Processes {
   int spawn_error = 0;
   std::deque<int> signals;          // what WaitSignal returns, in order
   std::deque<ChildExit> exits;      // what Reap returns; a pid of 0 ends one reaping round
+  int trace_error = 0;              // what Trace returns
+  std::map<int, ProcessSample> samples;  // what Sample returns, by pid
   std::vector<std::string> calls;   // "block", "subreaper", "spawn", "isolate", "trim",
-                                    // "kill PID SIGNAL", "wait", "reap"
+                                    // "kill PID SIGNAL", "wait", "reap", "await", "trace PID",
+                                    // "resume PID SIGNAL", "sample PID"
 
   int Pid() override { return pid; }
   int BlockSignals() override {
@@ -67,6 +71,19 @@ class FakeProcesses : public Processes {
     *exit = exits.front();
     exits.pop_front();
     return true;
+  }
+  void AwaitTracer() override { calls.push_back("await"); }
+  int Trace(int target) override {
+    calls.push_back("trace " + std::to_string(target));
+    return trace_error;
+  }
+  void Resume(int target, int signal) override {
+    calls.push_back("resume " + std::to_string(target) + " " + std::to_string(signal));
+  }
+  ProcessSample Sample(int target) override {
+    calls.push_back("sample " + std::to_string(target));
+    auto it = samples.find(target);
+    return it == samples.end() ? ProcessSample{} : it->second;
   }
   void TrimMemory() override { calls.push_back("trim"); }
 };

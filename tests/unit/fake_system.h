@@ -103,6 +103,10 @@ class FakeSystem : public System {
     written[path] = std::string(data);
     return 0;
   }
+  int WriteOwnFile(const std::string& path, std::string_view data) override {
+    written[path] = std::string(data);
+    return 0;
+  }
   int InstallSelf(const std::string&, const std::string&, unsigned, std::string*) override {
     return 0;
   }

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "measure.h"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+#include "fake_processes.h"
+#include "fake_system.h"
+#include "fixture_tree.h"
+#include "policy.h"
+#include "run.h"
+
+namespace rlimit_init {
+namespace {
+
+constexpr std::uint64_t kMi = 1024 * 1024;
+
+std::string ReadFixture(const std::string& name) {
+  std::ifstream in(std::string(RLIMIT_INIT_FIXTURES) + "/proc-status/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string Status(int tgid, const char* name, int peak_kib, int hwm_kib, int lck_kib,
+                   int threads) {
+  return "Name:\t" + std::string(name) + "\nTgid:\t" + std::to_string(tgid) +
+         "\nVmPeak:\t" + std::to_string(peak_kib) + " kB\nVmLck:\t" +
+         std::to_string(lck_kib) + " kB\nVmHWM:\t" + std::to_string(hwm_kib) +
+         " kB\nThreads:\t" + std::to_string(threads) + "\n";
+}
+
+TEST(ParseStatus, ReadsARealPythonProcess) {
+  std::optional<StatusFields> fields = ParseStatus(ReadFixture("python3-two-threads.txt"));
+  ASSERT_TRUE(fields);
+  EXPECT_EQ(fields->name, "python3");
+  EXPECT_EQ(fields->tgid, 30840);
+  EXPECT_EQ(fields->vm_peak, 155832u * 1024);
+  EXPECT_EQ(fields->vm_hwm, 13524u * 1024);
+  EXPECT_EQ(fields->vm_lck, 0u);
+  EXPECT_EQ(fields->threads, 2);
+}
+
+TEST(ParseStatus, NeedsTheMemoryLinesAndRefusesGarbage) {
+  // A zombie or kernel thread has no Vm* lines: nothing to measure, not zeros.
+  EXPECT_FALSE(ParseStatus("Name:\tkthreadd\nTgid:\t2\nThreads:\t1\n"));
+  EXPECT_FALSE(ParseStatus("Name:\tx\nTgid:\t2\nVmPeak:\t12 MB\nVmHWM:\t1 kB\n"));
+  EXPECT_FALSE(ParseStatus("Name:\tx\nTgid:\t2\nVmPeak:\t-1 kB\nVmHWM:\t1 kB\n"));
+  EXPECT_FALSE(ParseStatus("Name:\tx\nTgid:\t2\nVmPeak:\t99999999999999999999 kB\nVmHWM:\t1 kB\n"));
+  EXPECT_FALSE(ParseStatus(""));
+}
+
+// A traced run as the kernel reports it: the workload (100) execs, starts a thread (101) and a
+// child process (200, the big one), each stops at its exit and then ends.
+TEST(Measurement, SamplesEachTaskAtItsExitStopAndKeepsTheLargest) {
+  FakeProcesses processes;
+  processes.signals = {SIGCHLD, SIGCHLD, SIGCHLD};
+  processes.samples[101] = {true, Status(100, "python3", 80000, 20000, 0, 2), 4};
+  processes.samples[200] = {true, Status(200, "worker", 400000, 300000, 64, 1), 9};
+  processes.samples[100] = {true, Status(100, "python3", 90000, 21000, 0, 1), 3};
+  processes.exits = {{100, false, SIGTRAP, Stop::kExec},    {100, false, SIGTRAP, Stop::kNewTask},
+                     {100, false, SIGTRAP, Stop::kNewTask}, {101, false, SIGSTOP, Stop::kOther},
+                     {200, false, SIGTERM, Stop::kSignal},  {0, false, 0},
+                     {101, false, SIGTRAP, Stop::kExit},    {101, false, 0},
+                     {200, false, SIGTRAP, Stop::kExit},    {200, false, 0},
+                     {0, false, 0},
+                     {100, false, SIGTRAP, Stop::kExit},    {100, false, 7}};
+  Measurement measurement(processes, 100);
+  EXPECT_EQ(Supervise(processes, 100, false, &measurement), 7);
+  const Usage& u = measurement.usage();
+  EXPECT_TRUE(u.workload_execed);
+  EXPECT_EQ(u.processes, 2);
+  EXPECT_EQ(u.tasks_at_once, 3);
+  EXPECT_EQ(u.unmeasured, 0);
+  EXPECT_EQ(u.vm_peak.value, 400000u * 1024);
+  EXPECT_EQ(u.vm_peak.pid, 200);
+  EXPECT_EQ(u.vm_peak.name, "worker");
+  EXPECT_EQ(u.vm_hwm.value, 300000u * 1024);
+  EXPECT_EQ(u.threads.value, 2u);
+  EXPECT_EQ(u.threads.pid, 100);
+  EXPECT_EQ(u.fds.value, 9u);
+  EXPECT_EQ(u.vm_lck.value, 64u * 1024);
+  // Every stop is resumed, the signal-delivery stop with its signal and nothing else with one.
+  std::vector<std::string> resumes;
+  for (const std::string& call : processes.calls) {
+    if (call.starts_with("resume") || call.starts_with("sample")) resumes.push_back(call);
+  }
+  EXPECT_EQ(resumes, (std::vector<std::string>{"resume 100 0", "resume 100 0", "resume 100 0",
+                                                "resume 101 0", "resume 200 15", "sample 101",
+                                                "resume 101 0", "sample 200", "resume 200 0",
+                                                "sample 100", "resume 100 0"}));
+}
+
+TEST(Measurement, CountsTasksThatEndWithoutAnExitStop) {
+  FakeProcesses processes;
+  processes.signals = {SIGCHLD};
+  // Killed by SIGKILL before its exit stop: the kernel reports only its end.
+  processes.exits = {{100, false, SIGTRAP, Stop::kExec}, {100, true, SIGKILL}};
+  Measurement measurement(processes, 100);
+  EXPECT_EQ(Supervise(processes, 100, false, &measurement), 137);
+  EXPECT_EQ(measurement.usage().unmeasured, 1);
+  EXPECT_EQ(measurement.usage().processes, 0);
+  EXPECT_FALSE(Recommend(measurement.usage(), std::nullopt, 1024, 4096));
+}
+
+Usage SeedUsage() {
+  // The seed job as measured on the development machine.
+  Usage u;
+  u.vm_peak = {328859648, 42, "python3"};
+  u.vm_hwm = {322924544, 42, "python3"};
+  u.threads = {1, 42, "python3"};
+  u.fds = {5, 42, "python3"};
+  u.vm_lck = {0, 42, "python3"};
+  u.processes = 1;
+  u.tasks_at_once = 1;
+  u.workload_execed = true;
+  return u;
+}
+
+TEST(Recommend, PeakPlusHeadroomRoundedUpAndTheRunsOwnSoftLimits) {
+  std::optional<Recommendation> r = Recommend(SeedUsage(), std::nullopt, 1024, kUnlimited);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->request, 448 * kMi);  // 313.62 MiB * 1.25 = 392.03 MiB, up to 64 MiB steps
+  EXPECT_EQ(r->minimum, 314 * kMi);
+  EXPECT_EQ(r->require, 308 * kMi);
+  EXPECT_FALSE(r->require_from_cgroup);
+  EXPECT_EQ(r->nofile_request, 1024u);
+  EXPECT_EQ(r->nofile_minimum, 64u);
+  EXPECT_EQ(r->nproc_request, kUnlimited);
+  EXPECT_EQ(r->nproc_minimum, 64u);
+  // The job's own cgroup peak, where there is one, is what memory.require comes from; a soft
+  // limit below what the run needed with headroom is raised to it.
+  Usage busy = SeedUsage();
+  busy.fds.value = 1000;
+  r = Recommend(busy, 400 * kMi + 1, 1024, 1024);
+  EXPECT_EQ(r->require, 401 * kMi);
+  EXPECT_TRUE(r->require_from_cgroup);
+  EXPECT_EQ(r->nofile_minimum, 1280u);
+  EXPECT_EQ(r->nofile_request, 1280u);
+}
+
+TEST(Recommend, ThePolicyItWritesIsAValidPolicyWithTheSameValues) {
+  Usage u = SeedUsage();
+  Recommendation r = Recommend(u, std::nullopt, 20000, kUnlimited).value();
+  const std::string text = RenderRecommendedPolicy(r, u, "python3 job.py\n# not a key: 1");
+  EXPECT_EQ(text,
+            "# recommended by rlimit-init measure from one run of: python3 job.py\\n# not a key: 1\n"
+            "apiVersion: rlimit-init/v1\n"
+            "addressSpace:\n"
+            "  request: 448Mi    # largest VmPeak 313.62 MiB in pid 42 (python3) + 25%, rounded up "
+            "to 64 MiB\n"
+            "  minimum: 314Mi    # largest VmPeak, rounded up to 1 MiB\n"
+            "memory:\n"
+            "  require: 308Mi    # largest resident peak (VmHWM) of one process in pid 42 "
+            "(python3), rounded up to 1 MiB\n"
+            "limits:\n"
+            "  nofile:\n"
+            "    request: 20000    # the soft limit of the run\n"
+            "    minimum: 64    # most open descriptors 5 + 25%, rounded up to 64\n"
+            "  nproc:\n"
+            "    request: unlimited    # the soft limit of the run\n"
+            "    minimum: 64    # most tasks alive at once 1 + 25%, rounded up to 64\n");
+  Result<Policy> policy = ParsePolicy(text, "recommended.yaml");
+  ASSERT_TRUE(policy) << policy.error();
+  ASSERT_TRUE(policy->minimum);
+}
+
+class MeasureRunTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(LoadFixtureTree("v1-this-host", &system_));
+    system_.limit(Resource::kAs) = {256 * kMi, kUnlimited};
+    invocation_.mode = Mode::kMeasure;
+    invocation_.command = {"python3", "job.py"};
+    invocation_.quiet = true;
+  }
+  int RunIt() {
+    return rlimit_init::Run(invocation_, system_, processes_, system_.limit(Resource::kAs));
+  }
+  FakeSystem system_;
+  FakeProcesses processes_;
+  Invocation invocation_;
+};
+
+TEST_F(MeasureRunTest, TracesTheChildBeforeItsExecAndReportsOnStderr) {
+  processes_.run_child = true;
+  processes_.signals = {SIGCHLD};
+  processes_.samples[100] = {true, Status(100, "python3", 321152, 315356, 0, 1), 5};
+  processes_.exits = {{100, false, SIGTRAP, Stop::kExec},
+                      {100, false, SIGTRAP, Stop::kExit},
+                      {100, false, 0}};
+  EXPECT_EQ(RunIt(), 0);
+  // The child waits for the tracer before it execs; the parent traces it, then supervises.
+  EXPECT_EQ(std::vector<std::string>(processes_.calls.begin(), processes_.calls.begin() + 6),
+            (std::vector<std::string>{"block", "subreaper", "spawn", "isolate", "await",
+                                      "trace 100"}));
+  EXPECT_TRUE(system_.stdout_text.empty());
+  EXPECT_NE(system_.stderr_text.find("rlimit-init: measured python3 job.py: exit status 0; 1 "
+                                     "process measured at exit\n  address space: largest VmPeak "
+                                     "313.62 MiB (328859648 bytes, ulimit -v 321152) in pid 100 "
+                                     "(python3)\n"),
+            std::string::npos)
+      << system_.stderr_text;
+}
+
+TEST_F(MeasureRunTest, AWorkloadThatNeverExecsGetsNoReport) {
+  processes_.run_child = true;
+  processes_.signals = {SIGCHLD};
+  processes_.exits = {{100, false, 127}};
+  EXPECT_EQ(RunIt(), 127);
+  EXPECT_EQ(system_.stderr_text.find("measured"), std::string::npos) << system_.stderr_text;
+}
+
+TEST_F(MeasureRunTest, ATraceFailureKillsTheStoppedChildAndIsAnInternalError) {
+  processes_.trace_error = EPERM;
+  EXPECT_EQ(RunIt(), kExitInternal);
+  EXPECT_EQ(system_.stderr_text,
+            "rlimit-init: measure cannot trace the workload: ptrace(PTRACE_SEIZE) failed: "
+            "Operation not permitted; nothing was executed\n");
+  EXPECT_EQ(processes_.calls.back(), "kill 100 9");
+}
+
+}  // namespace
+}  // namespace rlimit_init
