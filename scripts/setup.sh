@@ -14,8 +14,9 @@ test_packages=(googletest libgtest-dev python3-pytest python3-yaml util-linux ru
   busybox-static valgrind hyperfine procps libbenchmark-dev jq man-db lintian qemu-system-x86 git)
 # test_faults_io.py watches with strace that nothing writes a kernel file.
 test_packages+=(strace)
-# test_as_budget_numpy.py imports Debian's numpy with the threaded OpenBLAS (the address-space
-# budget's real example); libopenblas0-pthread takes over the libblas.so.3 alternative.
+# test_as_budget_numpy.py and test_measure.py import Debian's numpy with the threaded OpenBLAS (the address-space
+# budget's and measure's real
+# example); libopenblas0-pthread takes over the libblas.so.3 alternative.
 test_packages+=(python3-numpy libopenblas0-pthread)
 
 # shellcheck source=scripts/lib.sh

@@ -15,10 +15,11 @@ import pytest
 
 from conftest import REPO, TIMEOUT, Runner, clean_env, command_line
 from expected import (MIB, UNLIMITED, HostMemory, describe, measure_report_text,
-                      own_cgroup_line, read_measure_report, recommended_request,
-                      shared_cgroup_line)
+                      own_cgroup_line, read_measure_report, recommended_request, round_up,
+                      shared_cgroup_line, with_headroom)
 
 SEED_JOB = REPO / "tests" / "fixtures" / "seed" / "job.py"
+NUMPY_JOB = REPO / "tests" / "fixtures" / "measure" / "numpy_job.py"  # the README's example
 INHERITED = (256 * MIB, UNLIMITED)  # the seed's ulimit -Sv 262144
 SUCCESS = "allocation_status=success\nallocated_bytes=314572800\n"
 MISSING = "/nonexistent/measured-workload"
@@ -199,3 +200,25 @@ def test_a_refusal_measures_nothing_and_runs_nothing(run: Runner, workdir: Path)
     assert result.stderr.startswith("rlimit-init: refused: the job asks for 1 GiB ")
     assert "rlimit-init: measured" not in result.stderr
     assert not marker.exists()
+
+
+@pytest.mark.sets_rlimit_as
+def test_numpy_job_needs_its_virtual_peak_which_its_resident_one_does_not_tell(
+        run: Runner, workdir: Path, host: HostMemory) -> None:
+    """The README's worked example: a matrix product whose threads and arenas make its address
+    space about twice its resident memory, so a limit guessed from resident memory fails."""
+    job = python(workdir, "numpy_job.py", NUMPY_JOB.read_text())
+    written = workdir / "numpy-policy.yaml"
+    measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
+                       as_limit=INHERITED)
+    assert measured_run.returncode == 0, measured_run.stderr
+    measured = check_whole(measured_run.stderr, host)
+    resident, virtual = measured.peaks["vm_hwm"].value, measured.peaks["vm_peak"].value
+    assert virtual > resident + 128 * MIB
+    guess = round_up(with_headroom(resident), 64 * MIB)
+    guessed = run(["-q", "--as", str(guess), "--"] + job, as_limit=INHERITED)
+    assert guessed.returncode == 1
+    assert guessed.stdout == ""
+    assert "numpy.core._exceptions._ArrayMemoryError: Unable to allocate" in guessed.stderr
+    ran = run(["-q", "-p", str(written), "--"] + job, as_limit=INHERITED)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, measured_run.stdout, "")
