@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# What `rlimit-init measure` costs the job it measures: hyperfine of each job run plainly,
+# through init mode (`--init child`: the same supervision, untraced) and through `measure`
+# (traced: a stop at every fork, clone, exec and exit, none at syscalls). Two jobs: the seed
+# job (one process, 300 MiB) and a busy one (8 threads, then 50 subprocesses run one after
+# another). Prints hyperfine's markdown tables; the README's measure section quotes them.
+# Needs hyperfine and python3; RUNS (default 20) runs per command. No test asserts on time.
+set -euo pipefail
+
+readonly REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+readonly BIN="$(realpath "${RLIMIT_INIT_BIN:-${REPO}/build/rlimit-init}")"
+readonly RUNS="${RUNS:-20}"
+work="$(mktemp -d)"
+trap 'rm -rf "${work}"' EXIT
+
+cp "${REPO}/tests/fixtures/seed/job.py" "${work}/seed.py"
+cat >"${work}/busy.py" <<'PY'
+import subprocess, threading
+def work():
+    sum(range(200_000))
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+for _ in range(50): subprocess.run(["/bin/true"], check=True)
+PY
+
+# Debian's python3 by its path: a PATH shim (pyenv) would add a shell script to every run.
+for job in seed busy; do
+  echo "### ${job}.py"
+  hyperfine -N --warmup 3 --runs "${RUNS}" --style none --export-markdown "${work}/${job}.md" \
+    --command-name "python3 ${job}.py" "/usr/bin/python3 ${work}/${job}.py" \
+    --command-name "rlimit-init --init child" "${BIN} -q --init child -- /usr/bin/python3 ${work}/${job}.py" \
+    --command-name "rlimit-init measure" \
+    "${BIN} measure -q --report ${work}/report.txt -- /usr/bin/python3 ${work}/${job}.py" >/dev/null
+  cat "${work}/${job}.md"
+  echo
+done
