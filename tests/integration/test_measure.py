@@ -33,6 +33,9 @@ def soft(which: int) -> int | str:
 SOFT_NOFILE, SOFT_NPROC = soft(resource.RLIMIT_NOFILE), soft(resource.RLIMIT_NPROC)
 
 
+# conftest.clean_env sets OPENBLAS_NUM_THREADS=1 for every test; the numpy example removes it.
+OPENBLAS_THREADS_PER_CPU = {"OPENBLAS_NUM_THREADS": None}
+
 def python(directory: Path, name: str, code: str) -> list[str]:
     path = directory / name
     path.write_text(code)
@@ -72,7 +75,8 @@ def test_seed_job_measured_once_then_run_with_the_policy_it_wrote(run: Runner, w
         f"rlimit-init: would raise the soft address-space limit (RLIMIT_AS) from "
         f"{describe(256 * MIB)} to {describe(request)}; hard limit unlimited; ")
     # ... and a run with it succeeds where the job alone fails.
-    ran = run(["-q", "-p", str(written), "--"] + job, as_limit=INHERITED)
+    ran = run(["-q", "-p", str(written), "--"] + job, as_limit=INHERITED,
+              env=OPENBLAS_THREADS_PER_CPU)
     assert (ran.returncode, ran.stdout, ran.stderr) == (0, f"soft={request} hard=-1\n" + SUCCESS,
                                                         "")
 
@@ -206,19 +210,24 @@ def test_a_refusal_measures_nothing_and_runs_nothing(run: Runner, workdir: Path)
 def test_numpy_job_needs_its_virtual_peak_which_its_resident_one_does_not_tell(
         run: Runner, workdir: Path, host: HostMemory) -> None:
     """The README's worked example: a matrix product whose threads and arenas make its address
-    space about twice its resident memory, so a limit guessed from resident memory fails."""
+    space about twice its resident memory, so a limit guessed from resident memory fails. It runs
+    with OpenBLAS's own thread per CPU, as the README's example does: conftest.clean_env's
+    OPENBLAS_NUM_THREADS=1 is taken away (with one thread and a grant below its peak, OpenBLAS
+    0.3.21 hangs instead of failing)."""
     job = python(workdir, "numpy_job.py", NUMPY_JOB.read_text())
     written = workdir / "numpy-policy.yaml"
     measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
-                       as_limit=INHERITED)
+                       as_limit=INHERITED, env=OPENBLAS_THREADS_PER_CPU)
     assert measured_run.returncode == 0, measured_run.stderr
     measured = check_whole(measured_run.stderr, host)
     resident, virtual = measured.peaks["vm_hwm"].value, measured.peaks["vm_peak"].value
     assert virtual > resident + 128 * MIB
     guess = round_up(with_headroom(resident), 64 * MIB)
-    guessed = run(["-q", "--as", str(guess), "--"] + job, as_limit=INHERITED)
+    guessed = run(["-q", "--as", str(guess), "--"] + job, as_limit=INHERITED,
+                  env=OPENBLAS_THREADS_PER_CPU)
     assert guessed.returncode == 1
     assert guessed.stdout == ""
     assert "numpy.core._exceptions._ArrayMemoryError: Unable to allocate" in guessed.stderr
-    ran = run(["-q", "-p", str(written), "--"] + job, as_limit=INHERITED)
+    ran = run(["-q", "-p", str(written), "--"] + job, as_limit=INHERITED,
+              env=OPENBLAS_THREADS_PER_CPU)
     assert (ran.returncode, ran.stdout, ran.stderr) == (0, measured_run.stdout, "")
