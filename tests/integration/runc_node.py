@@ -97,6 +97,9 @@ class Launch:
     binds: list[tuple[Path, str, bool]] = field(default_factory=list)
     # Empty files the runtime creates in the container's root (Docker's /.dockerenv).
     marker_files: list[str] = field(default_factory=list)
+    # Other process.rlimits entries, {"type": "RLIMIT_NOFILE", "soft": N, "hard": N}, as a
+    # runtime's defaults or a base_runtime_spec put them there.
+    rlimits: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -185,6 +188,9 @@ class Runtime:
         soft, hard = launch.rlimit_as
         process["rlimits"] = [r for r in process.get("rlimits", []) if r["type"] != "RLIMIT_AS"]
         process["rlimits"].append({"type": "RLIMIT_AS", "soft": soft, "hard": hard})
+        types = {r["type"] for r in launch.rlimits}
+        process["rlimits"] = [r for r in process["rlimits"] if r["type"] not in types]
+        process["rlimits"] += launch.rlimits
         config["root"] = {"path": "rootfs", "readonly": launch.readonly_root}
         config["hostname"] = launch.hostname
         binds = [(Path(b), b, True) for b in launch.image.binds] + launch.binds
