@@ -102,6 +102,24 @@ __rlimit_resource_t KernelResource(Resource resource) {
   return static_cast<__rlimit_resource_t>(kKernelResource[static_cast<std::size_t>(resource)]);
 }
 
+// Opens PATH for writing (with O_CREAT in CREATE, mode 0644) without following a last symlink,
+// and writes DATA only into a regular file on a filesystem that holds files, never into a
+// kernel interface; nothing is truncated before those checks. Returns 0 or an errno value.
+int WriteRegularFile(const std::string& path, std::string_view data, int create) {
+  if (path.find('\0') != std::string::npos) return EINVAL;
+  Fd fd(open(path.c_str(), O_WRONLY | create | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW,
+             0644));
+  if (fd.get() < 0) return errno;
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return errno;
+  if (!S_ISREG(st.st_mode)) return EINVAL;
+  struct statfs fs;
+  if (fstatfs(fd.get(), &fs) != 0) return errno;
+  if (IsKernelInterface(fs.f_type)) return EPERM;
+  if (ftruncate(fd.get(), 0) != 0) return errno;
+  return WriteAll(fd.get(), data);
+}
+
 }  // namespace
 
 ReadResult RealSystem::ReadHostFile(const std::string& path) {
@@ -185,32 +203,11 @@ int RealSystem::WriteExistingFile(const std::string& path, std::string_view data
   // last component may not be a symlink (O_NOFOLLOW; /dev/stderr and /dev/fd/N are refused so
   // too), nothing is created or truncated before the checks, and only a regular file on a
   // filesystem that holds files is written.
-  if (path.find('\0') != std::string::npos) return EINVAL;
-  Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW));
-  if (fd.get() < 0) return errno;
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return errno;
-  if (!S_ISREG(st.st_mode)) return EINVAL;
-  struct statfs fs;
-  if (fstatfs(fd.get(), &fs) != 0) return errno;
-  if (IsKernelInterface(fs.f_type)) return EPERM;
-  if (ftruncate(fd.get(), 0) != 0) return errno;
-  return WriteAll(fd.get(), data);
+  return WriteRegularFile(path, data, 0);
 }
 
 int RealSystem::WriteOwnFile(const std::string& path, std::string_view data) {
-  if (path.find('\0') != std::string::npos) return EINVAL;
-  Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW,
-             0644));
-  if (fd.get() < 0) return errno;
-  struct stat st;
-  if (fstat(fd.get(), &st) != 0) return errno;
-  if (!S_ISREG(st.st_mode)) return EINVAL;
-  struct statfs fs;
-  if (fstatfs(fd.get(), &fs) != 0) return errno;
-  if (IsKernelInterface(fs.f_type)) return EPERM;
-  if (ftruncate(fd.get(), 0) != 0) return errno;
-  return WriteAll(fd.get(), data);
+  return WriteRegularFile(path, data, O_CREAT);
 }
 
 int RealSystem::InstallSelf(const std::string& dir, const std::string& name, unsigned mode,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -27,12 +26,12 @@ from pathlib import Path
 import pytest
 
 from conftest import Runner, skip_unless, write_policy
-from expected import DOCKER_DAEMON_ERRORS, DOCKER_NO_DAEMON
+from docker_cli import docker
+from expected import DOCKER_DAEMON_ERRORS
 
 pytestmark = pytest.mark.sets_rlimit_as
 
 MIB, GIB = 1 << 20, 1 << 30
-NO_DAEMON = DOCKER_NO_DAEMON
 
 
 def host_root(tmp_path: Path, name: str, *, cgroup: str = "/",
@@ -78,12 +77,6 @@ def docker_commands(lines: list[str]) -> list[list[str]]:
     statement, not a command.)"""
     return [flags.split() for line in lines
             for flags in re.findall(r"docker run((?: --[a-z-]+=[^\s,;)]+)+)", line)]
-
-
-def docker(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60,
-                          env={"PATH": os.environ["PATH"], "DOCKER_HOST": NO_DAEMON,
-                               "HOME": "/nonexistent"}, stdin=subprocess.DEVNULL, check=False)
 
 
 def test_every_docker_command_printed_is_parsed_by_the_docker_cli(

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -28,14 +27,14 @@ import pytest
 import yaml
 
 from conftest import KUBERNETES, Runner, skip_unless, write_policy
-from expected import (DOCKER_DAEMON_ERRORS, DOCKER_NO_DAEMON, KIB, MIB, RLIM_INFINITY, RLIMITS,
+from docker_cli import docker
+from expected import (DOCKER_DAEMON_ERRORS, KIB, MIB, RLIM_INFINITY, RLIMITS,
                       limit_advice, limit_minimum_advice)
 
 # prlimit lowers RLIMIT_AS nowhere here, but the data and fsize cases lower limits the binary
 # lives under, as the address-space tests do.
 pytestmark = pytest.mark.sets_rlimit_as
 
-NO_DAEMON = DOCKER_NO_DAEMON
 
 # Per resource: the limits prlimit starts the binary under (each at or below a fresh Debian
 # host's hard limit) and a request above that hard limit, in the policy's spelling and as the
@@ -218,12 +217,6 @@ def test_a_partial_grant_names_the_fix_as_loudly_as_a_refusal(
 
 # ---------------------------------------------------------------------------------------------
 # Docker: every `docker run --ulimit` printed goes through the real CLI's flag parser.
-
-
-def docker(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60,
-                          env={"PATH": os.environ["PATH"], "DOCKER_HOST": NO_DAEMON,
-                               "HOME": "/nonexistent"}, stdin=subprocess.DEVNULL, check=False)
 
 
 def test_every_docker_ulimit_printed_is_parsed_by_the_docker_cli(
