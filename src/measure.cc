@@ -5,24 +5,12 @@
 #include <charconv>
 
 #include "cgroup.h"
+#include "meminfo.h"
 
 namespace rlimit_init {
 namespace {
 
 constexpr std::uint64_t kMiB = 1ull << 20;
-
-// "  1234 kB" -> 1234 * 1024; nullopt for anything else.
-std::optional<std::uint64_t> ParseKiB(std::string_view text) {
-  text = TrimWhitespace(text);
-  if (!text.ends_with(" kB")) return std::nullopt;
-  text.remove_suffix(3);
-  std::uint64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value > (~0ull >> 10)) {
-    return std::nullopt;
-  }
-  return value << 10;
-}
 
 std::optional<int> ParseCount(std::string_view text) {
   text = TrimWhitespace(text);

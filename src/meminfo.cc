@@ -19,6 +19,8 @@ std::string_view TrimSpace(std::string_view s) {
   return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
 }
 
+}  // namespace
+
 // "  24683620 kB" -> bytes. The kernel prints these fields in KiB with the unit "kB"; a value
 // without it, or one whose byte count does not fit 64 bits, is not trusted.
 std::optional<std::uint64_t> ParseKiB(std::string_view value) {
@@ -33,8 +35,6 @@ std::optional<std::uint64_t> ParseKiB(std::string_view value) {
   if (kib > std::numeric_limits<std::uint64_t>::max() / kBytesPerKiB) return std::nullopt;
   return kib * kBytesPerKiB;
 }
-
-}  // namespace
 
 HostMemory ParseMeminfo(std::string_view text) {
   HostMemory memory;

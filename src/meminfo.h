@@ -23,6 +23,10 @@ struct HostMemory {
 /// Parses /proc/meminfo text ("MemTotal:  24567890 kB"); fields it cannot find stay empty.
 HostMemory ParseMeminfo(std::string_view text);
 
+// A /proc field in KiB with the unit "kB" ("  24683620 kB", as in /proc/meminfo and
+// /proc/PID/status) -> bytes; nullopt without the unit or past 64 bits.
+std::optional<std::uint64_t> ParseKiB(std::string_view value);
+
 /// Parses /proc/sys/vm/overcommit_memory ("2\n"); nullopt unless it is 0, 1 or 2.
 std::optional<int> ParseOvercommitMode(std::string_view text);
 
