@@ -32,12 +32,12 @@ readonly BIN_FLAGS="${COMMON_FLAGS} -fsanitize=fuzzer,${SANITIZE}"
 # The project sources each fuzzer needs beside its harness: the policy loader and what it calls,
 # which since the limits section reaches the quantity formatting of the report (and so the pure
 # decision and advice code). Nothing here makes a syscall, so no System implementation is linked.
-readonly LOADER_SOURCES="src/advice.cc src/advice_podman.cc src/advice_slurm.cc src/budget.cc src/cgroup.cc src/cgroup_parse.cc src/decision.cc src/layer.cc src/limit.cc src/limit_names.cc src/limit_value.cc src/meminfo.cc src/policy.cc src/policy_tree.cc src/quantity.cc src/report.cc src/report_limits.cc src/rlimits.cc src/supervise.cc src/termination.cc src/text.cc src/user.cc src/yaml_subset.cc"
+readonly LOADER_SOURCES="src/advice/advice.cc src/advice/advice_podman.cc src/advice/advice_slurm.cc src/decide/budget.cc src/observe/cgroup.cc src/observe/cgroup_parse.cc src/decide/decision.cc src/observe/layer.cc src/base/limit.cc src/advice/limit_names.cc src/policy/limit_value.cc src/observe/meminfo.cc src/policy/policy.cc src/policy/policy_tree.cc src/base/quantity.cc src/report/report.cc src/report/report_limits.cc src/observe/rlimits.cc src/run/supervise.cc src/policy/termination.cc src/base/text.cc src/policy/user.cc src/policy/yaml_subset.cc"
 declare -A FUZZER_SOURCES=(
   [policy_fuzzer]="${LOADER_SOURCES}"
   [quantity_fuzzer]="${LOADER_SOURCES}"
-  [user_fuzzer]="src/user.cc"
-  [subset_fuzzer]="src/policy_tree.cc src/yaml_subset.cc"
+  [user_fuzzer]="src/policy/user.cc"
+  [subset_fuzzer]="src/policy/policy_tree.cc src/policy/yaml_subset.cc"
 )
 
 log() { echo "build-fuzz: $*" >&2; }
@@ -207,7 +207,7 @@ write_makefile() {
       printf '\t$(CXX) $(LDFLAGS) $^ -o $@\n'
     done
     echo
-    echo "-include \$(wildcard obj/*/*.d)"
+    echo "-include \$(wildcard obj/*/*.d obj/src/*/*.d)"
   } >"${tmp}"
   if cmp -s "${tmp}" "${OUT}/Makefile"; then
     rm -f "${tmp}"

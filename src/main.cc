@@ -2,11 +2,11 @@
 // rlimit-init: grant a workload the address space its policy asks for, then exec it.
 #include <new>
 
-#include "cli.h"
-#include "processes_real.h"
-#include "report.h"
-#include "run.h"
-#include "system_real.h"
+#include "cli/cli.h"
+#include "os/processes_real.h"
+#include "report/report.h"
+#include "run/run.h"
+#include "os/system_real.h"
 
 namespace {
 

@@ -10,15 +10,15 @@
 #include <string>
 #include <vector>
 
-#include "cgroup.h"
-#include "cli.h"
-#include "decision.h"
+#include "observe/cgroup.h"
+#include "cli/cli.h"
+#include "decide/decision.h"
 #include "fake_system.h"
 #include "fixture_tree.h"
-#include "observe.h"
-#include "policy.h"
-#include "policy_tree.h"
-#include "quantity.h"
+#include "observe/observe.h"
+#include "policy/policy.h"
+#include "policy/policy_tree.h"
+#include "base/quantity.h"
 
 namespace rlimit_init {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "policy.h"
-#include "quantity.h"
+#include "policy/policy.h"
+#include "base/quantity.h"
 
 namespace rlimit_init {
 namespace {

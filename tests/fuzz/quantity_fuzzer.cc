@@ -14,9 +14,9 @@
 #include <string>
 #include <string_view>
 
-#include "policy.h"
-#include "quantity.h"
-#include "system.h"
+#include "policy/policy.h"
+#include "base/quantity.h"
+#include "os/system.h"
 
 namespace rlimit_init {
 namespace {

@@ -12,8 +12,8 @@
 #include <string_view>
 
 #include "../unit/tree_difference.h"
-#include "policy_tree.h"
-#include "yaml_subset.h"
+#include "policy/policy_tree.h"
+#include "policy/yaml_subset.h"
 
 namespace rlimit_init {
 namespace {

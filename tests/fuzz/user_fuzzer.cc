@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "user.h"
+#include "policy/user.h"
 
 namespace rlimit_init {
 namespace {

@@ -395,7 +395,7 @@ def version_line() -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The advice a refusal prints for RLIMIT_AS, per layer (src/advice.cc). That each setting named
+# The advice a refusal prints for RLIMIT_AS, per layer (src/advice/advice.cc). That each setting named
 # here is accepted by its tool is proven in test_advice_*.py, from the binary's own output.
 
 
@@ -513,7 +513,7 @@ def limit_env_error(word: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The advice for every rlimit but the address space (src/limit_names.cc, src/advice*.cc), per
+# The advice for every rlimit but the address space (src/advice/limit_names.cc, src/advice/advice*.cc), per
 # layer, worked out here from each tool's documented syntax; test_rlimits_advice.py checks the
 # binary against it and each setting against its tool.
 
@@ -808,7 +808,7 @@ DOCKER_DAEMON_ERRORS = (_DOCKER_DAEMON_ERROR, _DOCKER_DAEMON_ERROR + ".")
 
 
 # ---------------------------------------------------------------------------------------------
-# The address-space budget (src/budget.cc): what a thread per CPU reserves of a finite grant.
+# The address-space budget (src/decide/budget.cc): what a thread per CPU reserves of a finite grant.
 
 # Measured on this machine (2 CPUs, Debian bookworm, python3-numpy 1.24.2 with
 # libopenblas0-pthread 0.3.21, RLIMIT_STACK 8 MiB): the least RLIMIT_AS, to 1 MiB, under which

@@ -5,8 +5,8 @@
 // tests/integration/test_rlimits_advice.py, and each is checked against its tool there.
 #include <gtest/gtest.h>
 
-#include "advice.h"
-#include "limit_names.h"
+#include "advice/advice.h"
+#include "advice/limit_names.h"
 
 namespace rlimit_init {
 namespace {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The fix lines per layer, exactly. That each named setting is one its tool accepts is proven
 // against the tools themselves in tests/integration/test_advice_*.py.
-#include "advice.h"
+#include "advice/advice.h"
 
 #include <gtest/gtest.h>
 

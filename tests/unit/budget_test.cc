@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The address-space budget: the estimate, its warnings, the policy's env: and what is observed.
-#include "budget.h"
+#include "decide/budget.h"
 
 #include <gtest/gtest.h>
 
-#include "budget_host.h"
-#include "decision.h"
+#include "observe/budget_host.h"
+#include "decide/decision.h"
 #include "fake_system.h"
-#include "policy.h"
+#include "policy/policy.h"
 
 namespace rlimit_init {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "cgroup.h"
+#include "observe/cgroup.h"
 
 namespace rlimit_init {
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Cgroup discovery through System over host trees (src/cgroup.cc).
-#include "cgroup.h"
+#include "observe/cgroup.h"
 
 #include <gtest/gtest.h>
 

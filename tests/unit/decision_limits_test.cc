@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "decision.h"
-#include "limit_value.h"
+#include "decide/decision.h"
+#include "policy/limit_value.h"
 
 namespace rlimit_init {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "decision.h"
+#include "decide/decision.h"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "processes.h"
+#include "os/processes.h"
 
 namespace rlimit_init {
 

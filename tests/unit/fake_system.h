@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "system.h"
+#include "os/system.h"
 
 namespace rlimit_init {
 

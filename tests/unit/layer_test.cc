@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "layer.h"
+#include "observe/layer.h"
 
 #include <gtest/gtest.h>
 

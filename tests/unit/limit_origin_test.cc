@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Where inspect says an inherited limit likely came from.
-#include "limit_origin.h"
+#include "observe/limit_origin.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // --limit NAME=VALUE and RLIMIT_INIT_LIMITS over the policy's limits section.
-#include "limit_override.h"
+#include "cli/limit_override.h"
 
 #include <gtest/gtest.h>
 

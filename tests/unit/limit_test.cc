@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "limit.h"
+#include "base/limit.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "measure.h"
+#include "run/measure.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include "fake_processes.h"
 #include "fake_system.h"
 #include "fixture_tree.h"
-#include "policy.h"
-#include "run.h"
+#include "policy/policy.h"
+#include "run/run.h"
 
 namespace rlimit_init {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "meminfo.h"
+#include "observe/meminfo.h"
 
 #include <gtest/gtest.h>
 

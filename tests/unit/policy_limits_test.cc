@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 namespace rlimit_init {
 namespace {

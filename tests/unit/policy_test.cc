@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "policy.h"
+#include "policy/policy.h"
 
 #include <gtest/gtest.h>
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "quantity.h"
+#include "base/quantity.h"
 
 #include <gtest/gtest.h>
 
-#include "system.h"
+#include "os/system.h"
 
 namespace rlimit_init {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "rlimits.h"
+#include "observe/rlimits.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "termination.h"
+#include "policy/termination.h"
 
 #include <gtest/gtest.h>
 

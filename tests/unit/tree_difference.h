@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "policy_tree.h"
+#include "policy/policy_tree.h"
 
 namespace rlimit_init {
 

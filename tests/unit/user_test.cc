@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "user.h"
+#include "policy/user.h"
 
 #include <gtest/gtest.h>
 

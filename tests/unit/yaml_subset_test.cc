@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "yaml_subset.h"
+#include "policy/yaml_subset.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "decide/budget.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "base/limit.h"
+#include "base/quantity.h"
+
+namespace rlimit_init {
+namespace {
+
+// The leading decimal digits of `text` as a count above 0, as atoi reads OPENBLAS_NUM_THREADS
+// and OMP_NUM_THREADS ("4,2" is 4); nullopt for none, 0 or an overflow.
+std::optional<unsigned> LeadingCount(std::string_view text) {
+  unsigned value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || value == 0) return std::nullopt;
+  return value;
+}
+
+// A whole decimal number, nothing else.
+std::optional<std::uint64_t> WholeNumber(std::string_view text) {
+  std::uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The workload's value of kBudgetVariables[index]: the policy's when it sets one.
+std::optional<std::string> Variable(const BudgetHost& host, const EnvSettings& env,
+                                    std::size_t index) {
+  for (const auto& [name, value] : env) {
+    if (name == kBudgetVariables[index]) return value;
+  }
+  return host.inherited[index];
+}
+
+// glibc.malloc.arena_max in GLIBC_TUNABLES ("glibc.malloc.arena_max=2:glibc.x.y=z").
+std::optional<unsigned> TunableArenaMax(std::string_view tunables) {
+  constexpr std::string_view kKey = "glibc.malloc.arena_max=";
+  while (!tunables.empty()) {
+    std::size_t colon = tunables.find(':');
+    std::string_view item = tunables.substr(0, colon);
+    if (item.substr(0, kKey.size()) == kKey) return LeadingCount(item.substr(kKey.size()));
+    if (colon == std::string_view::npos) break;
+    tunables.remove_prefix(colon + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<unsigned> QuotaCpus(std::string_view quota, std::string_view period) {
+  while (!quota.empty() && (quota.back() == '\n' || quota.back() == ' ')) quota.remove_suffix(1);
+  while (!period.empty() && (period.back() == '\n' || period.back() == ' ')) {
+    period.remove_suffix(1);
+  }
+  if (quota == "-1" || quota == "max") return std::nullopt;  // v1 and v2 spell "no quota"
+  std::optional<std::uint64_t> q = WholeNumber(quota);
+  std::optional<std::uint64_t> p = WholeNumber(period);
+  if (!q || !p || *q == 0 || *p == 0) return std::nullopt;
+  std::uint64_t cpus = *q / *p + (*q % *p != 0 ? 1 : 0);
+  return static_cast<unsigned>(std::min<std::uint64_t>(cpus, 1U << 20));
+}
+
+std::optional<unsigned> CpuMaxCpus(std::string_view cpu_max) {
+  std::size_t space = cpu_max.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  return QuotaCpus(cpu_max.substr(0, space), cpu_max.substr(space + 1));
+}
+
+std::string EnvNameProblem(std::string_view name) {
+  if (name.empty()) return "an environment variable needs a name";
+  auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (!letter(name.front())) return "a name starts with a letter or '_'";
+  for (char c : name) {
+    if (!letter(c) && !(c >= '0' && c <= '9')) {
+      return "a name has only letters, digits and '_'";
+    }
+  }
+  return "";
+}
+
+Budget EstimateBudget(const BudgetHost& host, const EnvSettings& env, std::uint64_t stack_soft,
+                      std::uint64_t grant) {
+  Budget b;
+  b.cpus = host.affinity_cpus;
+  b.usable_cpus = host.quota_cpus ? std::min(b.cpus, *host.quota_cpus) : b.cpus;
+  // OpenBLAS reads OPENBLAS_NUM_THREADS, then OMP_NUM_THREADS, and never starts more threads
+  // than get_num_procs() counts (driver/others/blas_server.c, memory.c).
+  b.threads = b.cpus;
+  b.threads_from = "one per CPU of the affinity mask, as OpenBLAS and OpenMP start them";
+  for (std::size_t index : {std::size_t{2}, std::size_t{3}}) {
+    std::optional<std::string> value = Variable(host, env, index);
+    if (std::optional<unsigned> count = value ? LeadingCount(*value) : std::nullopt) {
+      b.threads = std::min(*count, b.cpus);
+      b.threads_from = std::string(kBudgetVariables[index]) + "=" + *value;
+      break;
+    }
+  }
+  // glibc's arena_get2: arena_max when set, else 8 arenas per CPU of the affinity mask on
+  // 64-bit. When both spellings are set the larger is taken: which wins depends on their
+  // order in the environment.
+  std::optional<std::string> alias = Variable(host, env, 0);
+  std::optional<std::string> tunables = Variable(host, env, 1);
+  const unsigned from_alias = alias ? LeadingCount(*alias).value_or(0) : 0;  // 0: not set
+  const unsigned from_tunable = tunables ? TunableArenaMax(*tunables).value_or(0) : 0;
+  if (from_alias != 0 && from_alias >= from_tunable) {
+    b.arena_limit = from_alias;
+    b.arenas_from = "MALLOC_ARENA_MAX=" + *alias;
+  } else if (from_tunable != 0) {
+    b.arena_limit = from_tunable;
+    b.arenas_from = "glibc.malloc.arena_max=" + std::to_string(from_tunable);
+  } else {
+    b.arena_limit = 8 * b.cpus;
+    b.arenas_from = "8 x " + std::to_string(b.cpus) + " CPUs";
+  }
+  b.stack = stack_soft == kUnlimited ? kDefaultThreadStack : stack_soft;
+  // The first thread has the main stack (and its buffer is mapped only at the first BLAS
+  // call); each other thread maps a stack and a buffer when it starts. Arenas are left out:
+  // only a thread that calls malloc makes one, and OpenBLAS's workers do not (MALLOC_ARENA_MAX
+  // did not move the least grant `import numpy` needs here).
+  const std::uint64_t per_thread = b.stack + kBlasBuffer;
+  b.reserved = (b.threads > 0 ? b.threads - 1 : 0) * per_thread;
+  b.fitting_threads = grant == kUnlimited ? b.threads
+                                          : static_cast<unsigned>(std::min<std::uint64_t>(
+                                                b.threads, grant / 2 / per_thread + 1));
+  return b;
+}
+
+std::vector<std::string> BudgetWarnings(const BudgetHost& host, const EnvSettings& env,
+                                        std::uint64_t stack_soft, std::uint64_t grant) {
+  std::vector<std::string> warnings;
+  if (grant == kUnlimited) return warnings;
+  const Budget b = EstimateBudget(host, env, stack_soft, grant);
+  // Tight: the threads' reservations alone take more than half the grant, leaving the
+  // interpreter, its libraries and the data less than the other half. `import numpy` needs 82
+  // MiB here with one thread, 214 MiB with two (README, "The address-space budget").
+  if (b.reserved > grant / 2) {
+    std::string text = "address-space budget: " + std::to_string(b.threads) + " threads (" +
+                       b.threads_from + ") reserve " + HumanBytes(b.reserved) + " of the " +
+                       HumanBytes(grant) + " grant: " + std::to_string(b.threads - 1) +
+                       (b.threads == 2 ? " more stack of " : " more stacks of ") + HumanBytes(b.stack) +
+                       (stack_soft == kUnlimited ? " (glibc's default under an unlimited "
+                                                   "RLIMIT_STACK)"
+                                                 : " (RLIMIT_STACK)") +
+                       " and OpenBLAS buffers of 128 MiB; threads that call malloc add up to " +
+                       std::to_string(b.arena_limit > 0 ? b.arena_limit - 1 : 0) +
+                       " malloc arenas of 64 MiB (" + b.arenas_from + ")";
+    if (b.usable_cpus < b.cpus) {
+      text += "; the cgroup CPU quota (" + host.quota_source + ") allows " +
+              std::to_string(b.usable_cpus) + (b.usable_cpus == 1 ? " CPU" : " CPUs");
+    }
+    std::string settings;
+    if (b.arena_limit > 2) settings = "MALLOC_ARENA_MAX: \"2\"";
+    const unsigned threads = std::min(b.fitting_threads, b.usable_cpus);
+    settings += std::string(settings.empty() ? "" : ", ") + "OPENBLAS_NUM_THREADS: \"" +
+                std::to_string(std::max(threads, 1U)) + "\"";
+    text += "; set env: {" + settings + "} in the policy, or grant at least " +
+            HumanBytes(2 * b.reserved);
+    warnings.push_back(std::move(text));
+  }
+  if (!host.gpu_devices.empty()) {
+    warnings.push_back("address-space budget: GPU device node " + host.gpu_devices.front() +
+                       " found under a finite grant of " + HumanBytes(grant) +
+                       ": CUDA reserves tens of GiB of virtual address space when it starts and "
+                       "fails under RLIMIT_AS; request unlimited address space for a GPU job");
+  }
+  return warnings;
+}
+
+}  // namespace rlimit_init

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+// Finds the effective cgroup memory limit of this process: /proc/self/cgroup names the cgroup,
+// /proc/self/mountinfo says where each hierarchy is mounted and from which root, and the limit
+// is the tightest one over the cgroup and every ancestor that is visible.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/limit.h"
+
+namespace rlimit_init {
+
+class System;
+
+/// One line of /proc/self/cgroup: "hierarchy-ID:controller-list:cgroup-path".
+struct ProcCgroupEntry {
+  int hierarchy_id = 0;
+  std::vector<std::string> controllers;  // empty for the v2 line "0::/..."
+  std::string path;                      // " (deleted)" suffix removed, see `deleted`
+  bool deleted = false;
+};
+
+/// One line of /proc/self/mountinfo, with octal escapes (\040 etc.) decoded.
+struct MountInfo {
+  std::string root;                        // field 4: root of the mount within the filesystem
+  std::string mount_point;                 // field 5
+  std::string fs_type;                     // after the " - " separator
+  std::vector<std::string> super_options;  // last field, split on ','
+};
+
+/// `text` without leading and trailing whitespace.
+std::string_view TrimWhitespace(std::string_view text);
+
+/// Parses /proc/self/cgroup text. Malformed lines are skipped.
+std::vector<ProcCgroupEntry> ParseProcCgroup(std::string_view text);
+
+/// Parses /proc/self/mountinfo text. Malformed lines are skipped.
+std::vector<MountInfo> ParseMountInfo(std::string_view text);
+
+/// The mounts cgroup discovery can use, in mountinfo order.
+struct CgroupMounts {
+  std::vector<MountInfo> v1_memory;  // fs type "cgroup" with the memory controller
+  std::vector<MountInfo> v2;         // fs type "cgroup2"
+  bool any = false;                  // whether any cgroup or cgroup2 filesystem is mounted
+};
+
+/// Parses /proc/self/mountinfo text as ParseMountInfo does, keeping only the mounts above: a
+/// host has dozens of others, and skipping them without copying their fields is most of what
+/// reading mountinfo costs.
+CgroupMounts ParseCgroupMounts(std::string_view text);
+
+/// Parses a cgroup limit file value: "max" (v2) or a decimal byte count (v1). cgroup v1 reports
+/// "no limit" as PAGE_COUNTER_MAX * page size, which depends on the page size; that sentinel
+/// (and anything above it) returns kUnlimited. Garbage returns nullopt.
+std::optional<std::uint64_t> ParseCgroupLimit(std::string_view text, std::uint64_t page_size);
+
+/// cgroup v1's "no limit" value for `page_size`: PAGE_COUNTER_MAX (LONG_MAX / page size) pages.
+/// 9223372036854771712 for 4 KiB pages, 9223372036854710272 for 64 KiB pages.
+std::uint64_t CgroupV1NoLimit(std::uint64_t page_size);
+
+/// The value of `key` in a flat-keyed file such as memory.stat ("key value" per line), or
+/// nullopt when the key is absent.
+std::optional<std::string_view> FindFlatKeyedValue(std::string_view text, std::string_view key);
+
+/// Where `cgroup_path` lies below a mount's `root`: "" for the root itself, "/a/b" for a
+/// descendant, nullopt when it is not below root (including paths that climb out with "..",
+/// as a cgroup namespace shows cgroups outside it).
+std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path, std::string_view root);
+
+/// Whether a cgroup path has a ".." component (a cgroup namespace shows cgroups outside it so).
+bool ClimbsOut(std::string_view cgroup_path);
+
+/// Whether `cgroup_path` is `root` or below it, by its components; ignores "..", see ClimbsOut.
+/// Costs the length of `root`, not of the path, so it can be asked of every mount.
+bool IsAtOrBelowRoot(std::string_view cgroup_path, std::string_view root);
+
+enum class CgroupVersion { kNone, kV1, kV2 };
+
+/// "none", "v1" or "v2", as reports and JSON show it.
+const char* CgroupVersionName(CgroupVersion version);
+
+struct CgroupMemory {
+  CgroupVersion version = CgroupVersion::kNone;
+  /// Effective limit: the minimum over the process's cgroup and its visible ancestors (v1 also
+  /// memory.stat hierarchical_memory_limit). kUnlimited when nothing limits.
+  std::uint64_t limit = kUnlimited;
+  /// The host path of the file the binding limit was read from, e.g.
+  /// "/sys/fs/cgroup/memory/job/memory.limit_in_bytes"; empty when unlimited. When cgroup v1's
+  /// memory.stat is lower than every visible limit file, the path and the field:
+  /// "/sys/fs/cgroup/memory/memory.stat hierarchical_memory_limit".
+  std::string limit_source;
+  /// Whether limit_source is v1 memory.stat's hierarchical_memory_limit: the limit is set on
+  /// an ancestor the mount does not show (or in a limit file that could not be read), so no
+  /// file under the mount can be written to change it.
+  bool limit_from_hierarchy_stat = false;
+  /// cgroup v2 memory.high (minimum over the visible hierarchy); kUnlimited when none or v1.
+  std::uint64_t high = kUnlimited;
+  std::string high_source;
+  /// v2 memory.swap.max of the leaf, v1 memory.memsw.limit_in_bytes; kUnlimited when none.
+  /// On v1 this bounds memory plus swap together (minimum over the visible hierarchy and
+  /// memory.stat's hierarchical_memsw_limit); on v2 it bounds swap alone.
+  std::uint64_t swap_max = kUnlimited;
+  /// The cgroup path from /proc/self/cgroup, and the directory it was translated to.
+  std::string cgroup_path;
+  std::string directory;
+  /// Why the limit is not known, one lowercase fragment naming the file, cgroup or mount, e.g.
+  /// "cgroup /a/b is not below the root /a/c of the cgroup mount at /sys/fs/cgroup/memory";
+  /// empty when it is known. A limit may be set that rlimit-init cannot see: /proc/self/cgroup
+  /// or mountinfo unreadable, a cgroup the mounts do not show, a controller in use but not
+  /// mounted. `limit` is then kUnlimited and means nothing. A host where the memory controller
+  /// is not in use (no hierarchy has it) has no limit, not an unknown one.
+  std::string unknown;
+  bool known() const { return unknown.empty(); }
+  /// Facts the report must pass on, each a full lowercase sentence fragment, e.g.
+  /// "cgroup namespace: limits set on ancestors above / are not visible".
+  std::vector<std::string> notes;
+};
+
+/// Reads /proc/self/cgroup, /proc/self/mountinfo and the cgroup files through `system`.
+/// Never fails: what makes the limit unknown is `unknown`, other problems become notes.
+CgroupMemory DiscoverCgroupMemory(System& system);
+
+}  // namespace rlimit_init

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "observe/observe.h"
+
+#include "observe/budget_host.h"
+#include "observe/rlimits.h"
+#include "os/system.h"
+
+namespace rlimit_init {
+
+Observed Observe(System& system, const LimitPair& inherited) {
+  Observed observed;
+  for (const ResourceRow& row : kResources) {
+    // An unreadable limit stays unlimited, which no decision mistakes for a constraint.
+    if (system.GetLimit(row.resource, &observed.limit(row.resource)) != 0) {
+      observed.limit(row.resource) = {};
+    }
+  }
+  observed.limit(Resource::kAs) = inherited;
+  observed.may_raise_hard = MayRaiseHardLimit(system);
+  observed.cgroup = DiscoverCgroupMemory(system);
+  observed.host = ReadHostMemory(system);
+  observed.layer = DetectLayer(ReadLayerHints(system, observed.cgroup.cgroup_path));
+  observed.budget = ObserveBudgetHost(system);
+  return observed;
+}
+
+}  // namespace rlimit_init

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// The Processes that makes real syscalls (fork, sigwaitinfo, kill, waitpid, prctl, ptrace).
+#pragma once
+
+#include "os/processes.h"
+
+namespace rlimit_init {
+
+class RealProcesses : public Processes {
+ public:
+  int Pid() override;
+  int BlockSignals() override;
+  int BecomeSubreaper() override;
+  int Spawn(const std::function<int()>& child, int* pid) override;
+  void IsolateChild() override;
+  int WaitSignal() override;
+  int Kill(int pid, int signal) override;
+  bool Reap(ChildExit* exit) override;
+  void AwaitTracer() override;
+  int Trace(int pid) override;
+  void Resume(int pid, int signal) override;
+  ProcessSample Sample(int pid) override;
+  void TrimMemory() override;
+
+ private:
+  bool tracing_ = false;
+};
+
+}  // namespace rlimit_init

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "report/inspect.h"
+
+#include "observe/limit_origin.h"
+#include "base/quantity.h"
+#include "report/report.h"
+#include "report/report_limits.h"
+
+namespace rlimit_init {
+namespace {
+
+std::string Optional(const std::optional<std::uint64_t>& bytes) {
+  return bytes ? DescribeBytes(*bytes) : "unknown";
+}
+
+std::string JsonOptional(const std::optional<std::uint64_t>& bytes) {
+  return bytes ? JsonBytes(*bytes) : "null";
+}
+
+// Every rlimit, soft and hard, and where it likely came from: one line each.
+std::string LimitLines(const Observed& o, std::uint64_t threads_max) {
+  std::string out = "rlimits (soft, hard; where each likely came from):\n";
+  for (const ResourceRow& row : kResources) {
+    const LimitPair& limit = o.limit(row.resource);
+    std::string name = "  " + std::string(row.name) + ":";
+    name.resize(14, ' ');
+    out += name + "soft " + DescribeLimit(row.resource, limit.soft) + ", hard " +
+           DescribeLimit(row.resource, limit.hard) + "; " +
+           LikelyOrigin(row.resource, limit, threads_max, o.layer) + "\n";
+  }
+  return out;
+}
+
+std::string LimitsJson(const Observed& o, std::uint64_t threads_max) {
+  std::string out = "[";
+  for (const ResourceRow& row : kResources) {
+    const LimitPair& limit = o.limit(row.resource);
+    out += std::string(out.size() > 1 ? "," : "") + "{\"name\":" + JsonString(row.name) +
+           ",\"soft\":" + JsonBytes(limit.soft) + ",\"hard\":" + JsonBytes(limit.hard) +
+           ",\"kernel_default\":" +
+           (IsKernelDefault(row.resource, limit, threads_max) ? "true" : "false") +
+           ",\"origin\":" + JsonString(LikelyOrigin(row.resource, limit, threads_max, o.layer)) +
+           "}";
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+std::string RenderInspectText(const Observed& o, std::uint64_t threads_max) {
+  std::string ceiling_source;
+  std::optional<std::uint64_t> ceiling = MemoryCeiling(o, &ceiling_source);
+  const CgroupMemory& c = o.cgroup;
+  std::string out;
+  out += "address space (RLIMIT_AS): soft " + DescribeBytes(o.limit(Resource::kAs).soft) + ", hard " +
+         DescribeBytes(o.limit(Resource::kAs).hard) + "\n";
+  out += "data (RLIMIT_DATA):        soft " + DescribeBytes(o.limit(Resource::kData).soft) + ", hard " +
+         DescribeBytes(o.limit(Resource::kData).hard) + "\n";
+  out += std::string("may raise hard limit:      ") +
+         (o.may_raise_hard ? "yes (CAP_SYS_RESOURCE in the initial user namespace)"
+                           : "no (needs CAP_SYS_RESOURCE in the initial user namespace)") +
+         "\n";
+  out += std::string("cgroup:                    ") + CgroupVersionName(c.version) + " " +
+         (c.cgroup_path.empty() ? "-" : c.cgroup_path) + " at " +
+         (c.directory.empty() ? "-" : c.directory) + "\n";
+  const std::string from = c.limit_source.empty() ? "" : " from " + c.limit_source;
+  out += "cgroup memory limit:       " +
+         (c.known() ? DescribeBytes(c.limit) + from : "unknown (" + c.unknown + ")") + "\n";
+  out += "cgroup memory.high:        " + DescribeBytes(c.high) +
+         (c.high_source.empty() ? "" : " from " + c.high_source) + "\n";
+  out += "cgroup swap limit:         " + DescribeBytes(c.swap_max) + "\n";
+  out += "MemTotal:                  " + Optional(o.host.mem_total) + "\n";
+  out += "MemAvailable:              " + Optional(o.host.mem_available) + "\n";
+  out += "vm.overcommit_memory:      " +
+         (o.host.overcommit_mode ? std::to_string(*o.host.overcommit_mode) : "unknown") + "\n";
+  out += "CommitLimit:               " + Optional(o.host.commit_limit) + "\n";
+  out += "Committed_AS:              " + Optional(o.host.committed_as) + "\n";
+  out += "memory ceiling:            " +
+         (ceiling ? DescribeBytes(*ceiling) : "unknown (the cgroup memory limit is unknown)") +
+         (ceiling_source.empty() ? "" : " from " + ceiling_source) + "\n";
+  out += std::string("layer:                     ") + LayerName(o.layer.layer) + " (" +
+         o.layer.evidence + ")\n";
+  for (const std::string& note : c.notes) out += "note: " + note + "\n";
+  return out + LimitLines(o, threads_max);
+}
+
+std::string RenderInspectJson(const Observed& o, std::uint64_t threads_max) {
+  std::string ceiling_source;
+  std::optional<std::uint64_t> ceiling = MemoryCeiling(o, &ceiling_source);
+  const CgroupMemory& c = o.cgroup;
+  std::string notes = "[";
+  for (const std::string& note : c.notes) notes += (notes.size() > 1 ? "," : "") + JsonString(note);
+  notes += "]";
+  return "{\"as_soft\":" + JsonBytes(o.limit(Resource::kAs).soft) + ",\"as_hard\":" + JsonBytes(o.limit(Resource::kAs).hard) +
+         ",\"data_soft\":" + JsonBytes(o.limit(Resource::kData).soft) + ",\"data_hard\":" +
+         JsonBytes(o.limit(Resource::kData).hard) + ",\"may_raise_hard\":" +
+         (o.may_raise_hard ? "true" : "false") + ",\"cgroup_version\":" +
+         JsonString(CgroupVersionName(c.version)) + ",\"cgroup_path\":" + JsonString(c.cgroup_path) +
+         ",\"cgroup_directory\":" + JsonString(c.directory) + JsonMemoryLimit(c) +
+         ",\"memory_high_bytes\":" + JsonBytes(c.high) + ",\"memory_high_source\":" +
+         JsonString(c.high_source) + ",\"swap_max_bytes\":" + JsonBytes(c.swap_max) +
+         ",\"mem_total_bytes\":" + JsonOptional(o.host.mem_total) +
+         ",\"mem_available_bytes\":" + JsonOptional(o.host.mem_available) +
+         ",\"overcommit_memory\":" +
+         (o.host.overcommit_mode ? std::to_string(*o.host.overcommit_mode) : "null") +
+         ",\"commit_limit_bytes\":" + JsonOptional(o.host.commit_limit) +
+         ",\"committed_as_bytes\":" + JsonOptional(o.host.committed_as) +
+         ",\"memory_ceiling_bytes\":" + JsonOptional(ceiling) + ",\"memory_ceiling_source\":" +
+         JsonString(ceiling_source) + ",\"layer\":" + JsonString(LayerName(o.layer.layer)) +
+         ",\"layer_evidence\":" + JsonString(o.layer.evidence) + ",\"notes\":" + notes +
+         ",\"limits\":" + LimitsJson(o, threads_max) + "}\n";
+}
+
+}  // namespace rlimit_init

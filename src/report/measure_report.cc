@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+// What `measure` says: the text report, the JSON object and the recommended policy file.
+#include <string>
+
+#include "run/measure.h"
+#include "base/quantity.h"
+#include "report/report.h"
+#include "base/text.h"
+
+namespace rlimit_init {
+namespace {
+
+std::string Where(const Peak& peak) {
+  return "in pid " + std::to_string(peak.pid) + " (" + Printable(peak.name) + ")";
+}
+
+std::string HowItEnded(int exit_code) {
+  if (exit_code > 128) {
+    return "killed by signal " + std::to_string(exit_code - 128) + " (exit code " +
+           std::to_string(exit_code) + ")";
+  }
+  return "exit status " + std::to_string(exit_code);
+}
+
+std::string JsonPeak(const Peak& peak) {
+  if (peak.pid == 0) return "null";
+  return "{\"value\":" + std::to_string(peak.value) + ",\"pid\":" + std::to_string(peak.pid) +
+         ",\"name\":" + JsonQuote(peak.name) + "}";
+}
+
+std::string JsonOptionalBytes(const std::optional<std::uint64_t>& bytes) {
+  return bytes ? std::to_string(*bytes) : "null";
+}
+
+}  // namespace
+
+std::string MeasuredCommand(const std::vector<std::string>& command) {
+  std::string line;
+  for (const std::string& word : command) {
+    if (!line.empty()) line += ' ';
+    line += word;
+  }
+  return Excerpt(line, 256);
+}
+
+std::string RenderRecommendedPolicy(const Recommendation& r, const Usage& usage,
+                                    std::string_view command) {
+  const std::string peak = HumanBytes(usage.vm_peak.value) + " " + Where(usage.vm_peak);
+  std::string out =
+      "# recommended by rlimit-init measure from one run of: " + Printable(command) + "\n"
+      "apiVersion: rlimit-init/v1\n"
+      "addressSpace:\n"
+      "  request: " + ToQuantity(r.request) + "    # largest VmPeak " + peak + " + " +
+      std::to_string(kHeadroomPercent) + "%, rounded up to " + HumanBytes(kRequestStep) + "\n"
+      "  minimum: " + ToQuantity(r.minimum) + "    # largest VmPeak, rounded up to 1 MiB\n"
+      "memory:\n"
+      "  require: " + ToQuantity(r.require) + "    # " +
+      (r.require_from_cgroup ? std::string("the job's cgroup peak")
+                             : "largest resident peak (VmHWM) of one process " +
+                                   Where(usage.vm_hwm)) +
+      ", rounded up to 1 MiB\n"
+      "limits:\n"
+      "  nofile:\n"
+      "    request: " + BytesOrUnlimited(r.nofile_request) + "    # the soft limit of the run\n"
+      "    minimum: " + std::to_string(r.nofile_minimum) + "    # most open descriptors " +
+      std::to_string(usage.fds.value) + " + " + std::to_string(kHeadroomPercent) +
+      "%, rounded up to " + std::to_string(kCountStep) + "\n"
+      "  nproc:\n"
+      "    request: " + BytesOrUnlimited(r.nproc_request) + "    # the soft limit of the run\n"
+      "    minimum: " + std::to_string(r.nproc_minimum) + "    # most tasks alive at once " +
+      std::to_string(usage.tasks_at_once) + " + " + std::to_string(kHeadroomPercent) +
+      "%, rounded up to " + std::to_string(kCountStep) + "\n";
+  return out;
+}
+
+std::string RenderMeasureText(const MeasureReport& report) {
+  const Usage& u = report.usage;
+  const std::string command = MeasuredCommand(report.command);
+  std::string out = report.run_text + "rlimit-init: measured " + command + ": " + HowItEnded(report.exit_code) +
+                    "; " + std::to_string(u.processes) +
+                    (u.processes == 1 ? " process" : " processes") + " measured at exit\n";
+  if (u.processes > 0) {
+    out += "  address space: largest VmPeak " + DescribeBytes(u.vm_peak.value) + " " +
+           Where(u.vm_peak) + "\n";
+    out += "  resident:      largest VmHWM " + HumanBytes(u.vm_hwm.value) + " (" +
+           std::to_string(u.vm_hwm.value) + " bytes) " + Where(u.vm_hwm) + "\n";
+    out += "  threads:       most " + std::to_string(u.threads.value) + " " +
+           Where(u.threads) + "\n";
+    if (u.fds.pid != 0) {
+      out += "  descriptors:   most " + std::to_string(u.fds.value) + " open " + Where(u.fds) +
+             "\n";
+    }
+    out += "  locked memory: " + (u.vm_lck.value == 0 ? std::string("none (VmLck 0 in every process)")
+                                                      : "largest VmLck " +
+                                                            HumanBytes(u.vm_lck.value) + " " +
+                                                            Where(u.vm_lck)) +
+           "\n";
+  }
+  out += "  tasks at once: " + std::to_string(u.tasks_at_once) +
+         " (processes and threads, as RLIMIT_NPROC counts them)\n";
+  if (report.cgroup.bytes) {
+    out += "  cgroup peak:   " + HumanBytes(*report.cgroup.bytes) + " (" +
+           std::to_string(*report.cgroup.bytes) + " bytes) from " + report.cgroup.source + "\n";
+  } else {
+    out += "  cgroup peak:   not read: " + report.cgroup.note + "\n";
+  }
+  if (u.unmeasured > 0) {
+    out += "  not measured:  " + std::to_string(u.unmeasured) +
+           (u.unmeasured == 1 ? " task" : " tasks") +
+           " ended without an exit stop (SIGKILL skips it), so their peaks are not counted\n";
+  }
+  if (!report.recommendation) {
+    out += "rlimit-init: no recommended policy: no process was measured at its exit\n";
+    return out;
+  }
+  out += "rlimit-init: recommended policy:\n";
+  out += RenderRecommendedPolicy(*report.recommendation, u, command);
+  return out;
+}
+
+std::string RenderMeasureJson(const MeasureReport& report) {
+  const Usage& u = report.usage;
+  std::string command = "[";
+  for (const std::string& word : report.command) {
+    if (command.size() > 1) command += ',';
+    command += JsonQuote(word);
+  }
+  command += ']';
+  std::string out = "{\"outcome\":\"measured\",\"command\":" + command +
+                    ",\"exit_code\":" + std::to_string(report.exit_code) +
+                    ",\"processes\":" + std::to_string(u.processes) +
+                    ",\"vm_peak\":" + JsonPeak(u.vm_peak) + ",\"vm_hwm\":" + JsonPeak(u.vm_hwm) +
+                    ",\"threads\":" + JsonPeak(u.threads) + ",\"fds\":" + JsonPeak(u.fds) +
+                    ",\"vm_lck\":" + JsonPeak(u.vm_lck) +
+                    ",\"tasks_at_once\":" + std::to_string(u.tasks_at_once) +
+                    ",\"unmeasured\":" + std::to_string(u.unmeasured) +
+                    ",\"cgroup_peak_bytes\":" + JsonOptionalBytes(report.cgroup.bytes) +
+                    ",\"cgroup_peak_source\":" +
+                    (report.cgroup.bytes ? JsonQuote(report.cgroup.source) : "null") +
+                    ",\"cgroup_note\":" +
+                    (report.cgroup.bytes ? "null" : JsonQuote(report.cgroup.note)) +
+                    ",\"headroom_percent\":" + std::to_string(kHeadroomPercent);
+  if (const auto& r = report.recommendation) {
+    out += ",\"recommended\":{\"addressSpace\":{\"request\":" + JsonQuote(ToQuantity(r->request)) +
+           ",\"minimum\":" + JsonQuote(ToQuantity(r->minimum)) + "},\"memory\":{\"require\":" +
+           JsonQuote(ToQuantity(r->require)) + "},\"limits\":{\"nofile\":{\"request\":" +
+           JsonBytes(r->nofile_request) + ",\"minimum\":" + std::to_string(r->nofile_minimum) +
+           "},\"nproc\":{\"request\":" + JsonBytes(r->nproc_request) + ",\"minimum\":" +
+           std::to_string(r->nproc_minimum) + "}}}" +
+           ",\"recommended_policy\":" +
+           JsonQuote(RenderRecommendedPolicy(*r, u, MeasuredCommand(report.command)));
+  } else {
+    out += ",\"recommended\":null,\"recommended_policy\":null";
+  }
+  out += ",\"run\":" + (report.run_json.empty() ? std::string("null") : report.run_json) + "}\n";
+  return out;
+}
+
+}  // namespace rlimit_init

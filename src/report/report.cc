@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "report/report.h"
+
+#include <array>
+#include <cstdio>
+
+#include "advice/advice.h"
+#include "base/quantity.h"
+#include "report/report_limits.h"
+#include "base/text.h"
+
+namespace rlimit_init {
+namespace {
+
+constexpr char kPrefix[] = "rlimit-init: ";
+
+std::string MemoryPart(const Observed& observed) {
+  const CgroupMemory& cgroup = observed.cgroup;
+  if (!cgroup.known()) {
+    std::string part = "cgroup memory limit unknown (" + cgroup.unknown + ")";
+    if (observed.host.mem_total) part += "; host MemTotal " + HumanBytes(*observed.host.mem_total);
+    return part;
+  }
+  if (cgroup.limit != kUnlimited) {
+    return "cgroup memory limit " + HumanBytes(cgroup.limit) + " from " + cgroup.limit_source;
+  }
+  std::string part = "no cgroup memory limit";
+  if (observed.host.mem_total) part += "; host MemTotal " + HumanBytes(*observed.host.mem_total);
+  return part;
+}
+
+void AppendLine(std::string* out, std::string_view label, const std::string& text) {
+  *out += "  ";
+  *out += label;
+  *out += std::string(9 - label.size(), ' ');
+  *out += text;
+  *out += "\n";
+}
+
+const char* BlockerName(Blocker blocker) {
+  switch (blocker) {
+    case Blocker::kNone:
+      return "";
+    case Blocker::kHardLimit:
+      return "hard_limit";
+    case Blocker::kMemoryRequire:
+      return "memory_require";
+    case Blocker::kAboveCgroup:
+      return "above_cgroup";
+    case Blocker::kNoCeiling:
+      return "no_ceiling";
+    case Blocker::kShareUnknown:
+    case Blocker::kMemoryRequireUnknown:
+    case Blocker::kAboveCgroupUnknown:
+      return "memory_limit_unknown";
+  }
+  return "";
+}
+
+// The percentage that needs the memory ceiling: the request's, else the minimum's.
+std::string ShareAsked(const Policy& policy) {
+  if (policy.request.kind == AmountSpec::Kind::kPercent || !policy.minimum) {
+    return policy.request_origin + " " + policy.request.text;
+  }
+  return "addressSpace.minimum " + policy.minimum->text;
+}
+
+}  // namespace
+
+std::string UnknownLimitAdvice(const CgroupMemory& cgroup) {
+  // Only a cgroup that no mount shows has its path and no directory.
+  if (!cgroup.cgroup_path.empty()) {
+    return "mount the cgroup hierarchy so that it shows cgroup " + cgroup.cgroup_path +
+           ", at a root that is that cgroup or an ancestor of it (a cgroup namespace of the "
+           "job's own with its own cgroup mount gives that), or start the job in a cgroup the "
+           "mount shows";
+  }
+  return "let rlimit-init read the job's memory cgroup: mount /proc, and the cgroup filesystem "
+         "that has the memory controller (cgroup2, or cgroup v1's memory hierarchy) at a root "
+         "that shows the job's cgroup";
+}
+
+namespace {
+
+const char* const kUnknownTail = ", but the cgroup memory limit is unknown";
+
+}  // namespace
+
+std::string ToQuantity(std::uint64_t bytes) {
+  if (bytes == kUnlimited) return "unlimited";
+  static constexpr std::array<const char*, 6> kSuffixes = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+  std::string best = std::to_string(bytes);
+  std::uint64_t unit = 1024;
+  for (const char* suffix : kSuffixes) {
+    if (bytes == 0 || bytes % unit != 0) break;
+    best = std::to_string(bytes / unit) + suffix;
+    if (unit > kUnlimited / 1024) break;
+    unit *= 1024;
+  }
+  return best;
+}
+
+std::string Summary(const Decision& d, const Observed& observed, const Policy& policy,
+                    bool would) {
+  const std::string memory = MemoryPart(observed);
+  // `check` says what a run would do; a run says what it did.
+  const std::string raised = would ? "would raise" : "raised";
+  switch (d.outcome) {
+    case Outcome::kRaised:
+      if (d.after.hard != d.before.hard) {
+        return raised + " the soft and hard address-space limits (RLIMIT_AS) from " +
+               DescribeBytes(d.before.soft) + " and " + DescribeBytes(d.before.hard) + " to " +
+               DescribeBytes(d.after.soft) + "; " + memory;
+      }
+      return raised + " the soft address-space limit (RLIMIT_AS) from " +
+             DescribeBytes(d.before.soft) + " to " + DescribeBytes(d.after.soft) +
+             "; hard limit " + DescribeBytes(d.after.hard) + "; " + memory;
+    case Outcome::kUnchanged:
+      return (would ? "would leave" : "left") +
+             std::string(" the soft address-space limit (RLIMIT_AS) at ") + DescribeBytes(d.before.soft) +
+             ": it already covers the request " + DescribeBytes(d.request_bytes) +
+             "; hard limit " + DescribeBytes(d.after.hard) + "; " + memory;
+    case Outcome::kPartial:
+      return raised + " the soft address-space limit (RLIMIT_AS) from " +
+             DescribeBytes(d.before.soft) + " to the hard limit " + DescribeBytes(d.after.soft) +
+             ", less than the " + HumanBytes(d.request_bytes) + " requested; " + memory;
+    case Outcome::kRefused:
+    case Outcome::kLowered:  // the address space is never lowered
+      break;
+  }
+  switch (d.blocker) {
+    case Blocker::kHardLimit:
+      return "refused: the job asks for " +
+             (d.request_bytes == kUnlimited ? std::string("unlimited address space")
+                                            : DescribeBytes(d.request_bytes) +
+                                                  " of address space") +
+             ", but the hard limit is " + DescribeBytes(d.before.hard) +
+             (policy.raise_hard ? " and this process lacks CAP_SYS_RESOURCE to raise it"
+                                : " and raiseHard is not set");
+    case Blocker::kMemoryRequire:
+      return "refused: the policy requires " + DescribeBytes(*policy.memory_require) +
+             " of memory, but the memory ceiling is " + DescribeBytes(*d.ceiling);
+    case Blocker::kMemoryRequireUnknown:
+      return "refused: the policy requires " + DescribeBytes(*policy.memory_require) +
+             " of memory" + kUnknownTail;
+    case Blocker::kShareUnknown:
+      return "refused: " + ShareAsked(policy) + " is a share of the memory ceiling" +
+             kUnknownTail;
+    case Blocker::kAboveCgroupUnknown:
+      return "refused: addressSpace.aboveCgroup is refuse, but the cgroup memory limit is "
+             "unknown, so a grant of " + DescribeBytes(d.grant) + " cannot be checked against it";
+    case Blocker::kAboveCgroup:
+      return "refused: granting " +
+             (d.grant == kUnlimited
+                  ? std::string("unlimited address space")
+                  : DescribeBytes(d.grant) +
+                        " of address space") +
+             " would exceed the cgroup memory limit " +
+             DescribeBytes(observed.cgroup.limit) + ", and addressSpace.aboveCgroup is refuse";
+    case Blocker::kNoCeiling:
+    case Blocker::kNone:
+      break;
+  }
+  return "refused: " + policy.request_origin + " " + policy.request.text +
+         " is a share of the memory ceiling, but neither a cgroup memory limit nor MemTotal "
+         "could be read";
+}
+
+Advice Remedies(const Decision& d, const Observed& observed, const Policy& policy) {
+  AdviceInput input{observed.layer, observed.may_raise_hard, policy.raise_hard};
+  Advice advice;
+  switch (d.blocker) {
+    case Blocker::kNone:
+      return {};
+    case Blocker::kHardLimit:
+      advice = HardLimitAdvice(kAddressSpaceNames, input, d.request_bytes);
+      advice.push_back("lower the request, or set addressSpace.minimum to at most " +
+                       ToQuantity(d.before.hard) + " to accept the hard limit");
+      return advice;
+    case Blocker::kMemoryRequire:
+      return MemoryLimitAdvice(input, *policy.memory_require, observed.cgroup);
+    case Blocker::kAboveCgroup:
+      if (d.grant == kUnlimited) {
+        // No memory limit is large enough for an unlimited grant; only the request can move.
+        return {"an unlimited grant is above any memory limit: give addressSpace.request a "
+                "quantity of at most " + ToQuantity(observed.cgroup.limit) +
+                ", or set addressSpace.aboveCgroup to warn"};
+      }
+      if (policy.request.kind == AmountSpec::Kind::kPercent &&
+          policy.request.basis_points > 10000 && d.ceiling == observed.cgroup.limit) {
+        // A share above 100% of the cgroup limit grows with it: no memory limit can catch up.
+        return {policy.request.text + " of the cgroup memory limit stays above it however high "
+                "the limit is: set addressSpace.aboveCgroup to warn (or allow) to grant it, or "
+                "lower the request to at most 100% (" + ToQuantity(observed.cgroup.limit) + ")"};
+      }
+      advice = MemoryLimitAdvice(input, d.grant, observed.cgroup);
+      advice.push_back("lower the request to at most " + ToQuantity(observed.cgroup.limit) +
+                       ", or set addressSpace.aboveCgroup to warn");
+      return advice;
+    case Blocker::kNoCeiling:
+      return {"give addressSpace.request as a quantity such as 4Gi instead of a percentage"};
+    case Blocker::kShareUnknown:
+      return {UnknownLimitAdvice(observed.cgroup),
+              "give addressSpace.request as a quantity such as 4Gi instead of a percentage"};
+    case Blocker::kMemoryRequireUnknown:
+      return {UnknownLimitAdvice(observed.cgroup),
+              "remove memory.require to start without checking the memory"};
+    case Blocker::kAboveCgroupUnknown:
+      return {UnknownLimitAdvice(observed.cgroup),
+              "set addressSpace.aboveCgroup to warn to grant it without knowing the limit"};
+  }
+  return {};
+}
+
+std::string Fix(const Decision& d, const Observed& observed, const Policy& policy) {
+  Advice advice = Remedies(d, observed, policy);
+  return advice.empty() ? "" : advice.front();
+}
+
+std::string RenderText(const Decision& d, const Observed& observed, const Policy& policy,
+                       bool quiet, bool verbose, bool would) {
+  std::string out;
+  if (verbose) {
+    const CgroupMemory& cgroup = observed.cgroup;
+    out += std::string(kPrefix) + "observed: RLIMIT_AS soft " + DescribeBytes(d.before.soft) +
+           ", hard " + DescribeBytes(d.before.hard) + "; may raise hard: " +
+           (observed.may_raise_hard ? "yes" : "no") + "\n";
+    out += std::string(kPrefix) + "observed: cgroup " + CgroupVersionName(cgroup.version) + " " +
+           (cgroup.cgroup_path.empty() ? "-" : cgroup.cgroup_path) + " at " +
+           (cgroup.directory.empty() ? "-" : cgroup.directory) + "; " + MemoryPart(observed) +
+           "\n";
+    out += std::string(kPrefix) + "observed: layer " + LayerName(observed.layer.layer) + " (" +
+           observed.layer.evidence + ")\n";
+  }
+  if (d.outcome != Outcome::kRefused) {
+    if (!quiet) out += kPrefix + Summary(d, observed, policy, would) + "\n";
+    for (const std::string& w : d.warnings) out += std::string(kPrefix) + "warning: " + w + "\n";
+    return out + RenderLimitsText(d, observed, policy, quiet, would);
+  }
+  out += kPrefix + Summary(d, observed, policy) + "\n";
+  AppendLine(&out, "asked:", policy.request_origin + " = " + policy.request.text +
+                                 (d.request_bytes == kUnlimited || policy.request.text ==
+                                          std::to_string(d.request_bytes)
+                                      ? ""
+                                      : " (" + std::to_string(d.request_bytes) + " bytes)"));
+  switch (d.blocker) {
+    case Blocker::kHardLimit:
+      AppendLine(&out, "blocked:", "hard RLIMIT_AS " + DescribeBytes(d.before.hard) +
+                                       ", inherited from the parent process");
+      break;
+    case Blocker::kMemoryRequire:
+    case Blocker::kAboveCgroup:
+      AppendLine(&out, "blocked:", "memory limit " + DescribeBytes(*d.ceiling) + " from " +
+                                       d.ceiling_source);
+      break;
+    case Blocker::kShareUnknown:
+    case Blocker::kMemoryRequireUnknown:
+    case Blocker::kAboveCgroupUnknown:
+      AppendLine(&out, "blocked:", "cgroup memory limit unknown: " + observed.cgroup.unknown);
+      break;
+    case Blocker::kNoCeiling:
+    case Blocker::kNone:
+      break;
+  }
+  AppendLine(&out, "layer:", std::string(LayerName(observed.layer.layer)) + " (" +
+                                 observed.layer.evidence + ")");
+  Advice advice = Remedies(d, observed, policy);
+  for (std::size_t i = 0; i < advice.size(); ++i) {
+    AppendLine(&out, i == 0 ? "fix:" : "or:", advice[i]);
+  }
+  for (const std::string& w : d.warnings) out += std::string(kPrefix) + "warning: " + w + "\n";
+  return out + RenderLimitsText(d, observed, policy, quiet, would);
+}
+
+std::string JsonString(std::string_view text) { return JsonQuote(text); }
+
+std::string JsonBytes(std::uint64_t bytes) {
+  return bytes == kUnlimited ? "\"unlimited\"" : std::to_string(bytes);
+}
+
+std::string RenderJson(const Decision& d, const Observed& observed, const Policy& policy,
+                       bool would) {
+  std::string warnings = "[";
+  for (const std::string& w : d.warnings) {
+    warnings += (warnings.size() > 1 ? "," : "") + JsonString(w);
+  }
+  warnings += "]";
+  Advice advice = Remedies(d, observed, policy);
+  std::string alternatives = "[";
+  for (std::size_t i = 1; i < advice.size(); ++i) {
+    alternatives += (alternatives.size() > 1 ? "," : "") + JsonString(advice[i]);
+  }
+  alternatives += "]";
+  return std::string("{\"outcome\":") + JsonString(OutcomeName(d.outcome)) +
+         ",\"request_bytes\":" + JsonBytes(d.request_bytes) + ",\"minimum_bytes\":" +
+         (d.minimum_bytes ? JsonBytes(*d.minimum_bytes) : "null") +
+         ",\"soft_before\":" + JsonBytes(d.before.soft) + ",\"soft_after\":" +
+         JsonBytes(d.after.soft) + ",\"hard_before\":" + JsonBytes(d.before.hard) +
+         ",\"hard_after\":" + JsonBytes(d.after.hard) + JsonMemoryLimit(observed.cgroup) +
+         ",\"memory_ceiling_bytes\":" + (d.ceiling ? JsonBytes(*d.ceiling) : "null") +
+         ",\"memory_ceiling_source\":" + JsonString(d.ceiling_source) +
+         ",\"cgroup_version\":" + JsonString(CgroupVersionName(observed.cgroup.version)) +
+         ",\"layer\":" + JsonString(LayerName(observed.layer.layer)) + ",\"blocker\":" +
+         (d.blocker == Blocker::kNone ? "null" : JsonString(BlockerName(d.blocker))) +
+         ",\"fix\":" + (advice.empty() ? "null" : JsonString(advice.front())) +
+         ",\"alternatives\":" + alternatives +
+         ",\"warnings\":" + warnings + ",\"limits\":" +
+         RenderLimitsJson(d, observed, policy, would) + ",\"message\":" +
+         JsonString(Summary(d, observed, policy, would)) + "}\n";
+}
+
+std::string JsonMemoryLimit(const CgroupMemory& cgroup) {
+  return ",\"memory_limit_bytes\":" + (cgroup.known() ? JsonBytes(cgroup.limit) : "null") +
+         ",\"memory_limit_source\":" + JsonString(cgroup.limit_source) +
+         ",\"memory_limit_unknown\":" + (cgroup.known() ? "null" : JsonString(cgroup.unknown));
+}
+
+std::string RenderErrorJson(int exit_code, std::string_view message) {
+  return "{\"outcome\":\"error\",\"exit_code\":" + std::to_string(exit_code) +
+         ",\"message\":" + JsonString(message) + "}\n";
+}
+
+}  // namespace rlimit_init

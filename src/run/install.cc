@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "run/install.h"
+
+#include <cstring>
+
+#include "os/system.h"
+
+namespace rlimit_init {
+
+int InstallTo(System& system, const std::string& dir, bool quiet) {
+  // An empty DIR would resolve to "/rlimit-init", the root of whatever container runs this.
+  if (dir.empty()) {
+    system.WriteStderr(
+        "rlimit-init: bad command line: install needs a directory, not \"\"; see rlimit-init "
+        "--help\n");
+    return 64;  // EX_USAGE, as every bad command line
+  }
+  std::string failed_call;
+  int error = system.InstallSelf(dir, kInstalledName, 0755, &failed_call);
+  std::string target = dir + (dir.empty() || dir.back() != '/' ? "/" : "") + kInstalledName;
+  if (error != 0) {
+    system.WriteStderr("rlimit-init: cannot install into " + dir + ": " + failed_call + ": " +
+                       std::strerror(error) + "\n");
+    return 73;  // EX_CANTCREAT from sysexits.h
+  }
+  if (!quiet) system.WriteStderr("rlimit-init: installed " + target + " (mode 0755)\n");
+  return 0;
+}
+
+}  // namespace rlimit_init

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// `rlimit-init measure`: what a traced workload used, read from /proc at each task's exit stop
+// (before its address space is torn down), and the policy that run recommends. Pure except
+// for the Processes seam the Measurement reads samples through.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "observe/cgroup.h"
+#include "os/processes.h"
+#include "run/supervise.h"
+
+namespace rlimit_init {
+
+class System;
+
+/// The fields of /proc/PID/status that measure reads, in bytes where the kernel says kB.
+struct StatusFields {
+  int tgid = 0;
+  std::string name;
+  std::uint64_t vm_peak = 0;  // VmPeak: the most address space the process ever had
+  std::uint64_t vm_hwm = 0;   // VmHWM: its resident peak
+  std::uint64_t vm_lck = 0;   // VmLck: locked memory now
+  int threads = 0;
+};
+
+/// Parses /proc/PID/status text; nullopt unless Tgid, VmPeak and VmHWM are all there (a
+/// kernel thread or a task whose address space is gone has no Vm* lines).
+std::optional<StatusFields> ParseStatus(std::string_view text);
+
+/// One largest value and the process it was seen in.
+struct Peak {
+  std::uint64_t value = 0;
+  int pid = 0;
+  std::string name;
+};
+
+/// What a whole traced run used.
+struct Usage {
+  Peak vm_peak;                 // largest VmPeak of one process (RLIMIT_AS is per process)
+  Peak vm_hwm;                  // largest resident peak of one process
+  Peak threads;                 // most threads in one process
+  Peak fds;                     // most open descriptors in one process
+  Peak vm_lck;                  // most locked memory in one process
+  int processes = 0;            // processes measured at their exit
+  int tasks_at_once = 0;        // most tasks (processes and threads) alive at once: RLIMIT_NPROC
+  int unmeasured = 0;           // tasks that ended without an exit stop (SIGKILL skips it)
+  bool workload_execed = false; // the workload's exec succeeded
+};
+
+/// Watches a traced run (a TaskObserver for Supervise) and samples each task at its exit stop.
+class Measurement : public TaskObserver {
+ public:
+  Measurement(Processes& processes, int workload_pid)
+      : processes_(processes), workload_pid_(workload_pid), alive_(1) {}
+
+  void Stopped(const ChildExit& event) override;
+  void Ended(const ChildExit& event) override;
+  void Add(const StatusFields& fields, int fds);
+
+  const Usage& usage() const { return usage_; }
+
+ private:
+  Processes& processes_;
+  int workload_pid_;
+  int alive_;
+  std::set<int> sampled_;      // tasks sampled at their exit stop, until they end
+  std::set<int> processes_seen_;  // thread group ids sampled
+  Usage usage_;
+};
+
+/// The headroom added to the largest peak for addressSpace.request, and the step it is rounded
+/// up to: both stated in the report and in the recommended policy.
+inline constexpr unsigned kHeadroomPercent = 25;
+inline constexpr std::uint64_t kRequestStep = 64ull << 20;
+inline constexpr std::uint64_t kCountStep = 64;
+
+/// The policy a run recommends.
+struct Recommendation {
+  std::uint64_t request = 0;  // addressSpace.request
+  std::uint64_t minimum = 0;  // addressSpace.minimum: the peak, to the MiB
+  std::uint64_t require = 0;  // memory.require: the resident peak, to the MiB
+  bool require_from_cgroup = false;
+  // limits.nofile and limits.nproc: the soft limit the run had as the request (so a run where
+  // it already holds changes nothing and warns of nothing), what the run used with the
+  // headroom as the minimum (so a lower hard limit that still covers it is accepted).
+  std::uint64_t nofile_request = 0;
+  std::uint64_t nofile_minimum = 0;
+  std::uint64_t nproc_request = 0;
+  std::uint64_t nproc_minimum = 0;
+};
+
+/// Nothing when no process was measured. `cgroup_peak` is the job's own cgroup's peak, which
+/// memory.require then comes from; `nofile` and `nproc` the soft limits the run had.
+std::optional<Recommendation> Recommend(const Usage& usage,
+                                        std::optional<std::uint64_t> cgroup_peak,
+                                        std::uint64_t nofile, std::uint64_t nproc);
+
+/// The recommended policy as a file `rlimit-init check` accepts as it is, with a comment per
+/// value saying where it came from.
+std::string RenderRecommendedPolicy(const Recommendation& recommendation, const Usage& usage,
+                                    std::string_view command);
+
+/// The cgroup's own peak, or why there is none.
+struct CgroupPeak {
+  std::optional<std::uint64_t> bytes;
+  std::string source;  // the file it was read from
+  std::string note;    // why it was not read
+};
+
+/// Everything `measure` reports.
+struct MeasureReport {
+  std::vector<std::string> command;
+  int exit_code = 0;
+  Usage usage;
+  CgroupPeak cgroup;
+  std::optional<Recommendation> recommendation;
+  std::string run_text;  // the decision's text report (text), said before the measurement
+  std::string run_json;  // the decision's JSON object, without its newline (json)
+};
+
+/// The command as one line for a report, cut after 256 bytes.
+std::string MeasuredCommand(const std::vector<std::string>& command);
+
+/// Why the cgroup this process is in cannot give the job's own peak ("" when it can: no other
+/// process is in it). Read before the workload starts.
+std::string CgroupSharedNote(System& system, const CgroupMemory& memory, int own_pid);
+
+/// The job's cgroup peak (v2 memory.peak, v1 memory.max_usage_in_bytes) when `shared_note` is
+/// empty, else that note.
+CgroupPeak ReadCgroupPeak(System& system, const CgroupMemory& memory,
+                          const std::string& shared_note);
+
+/// The text report, every line starting "rlimit-init: " or indented, the recommended policy
+/// last.
+std::string RenderMeasureText(const MeasureReport& report);
+
+/// The same as one JSON object on one line, ending in a newline.
+std::string RenderMeasureJson(const MeasureReport& report);
+
+}  // namespace rlimit_init

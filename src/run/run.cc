@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "run/run.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <memory>
+
+#include "decide/decision.h"
+#include "run/exec.h"
+#include "report/inspect.h"
+#include "run/install.h"
+#include "observe/limit_origin.h"
+#include "cli/limit_override.h"
+#include "run/measure.h"
+#include "observe/observe.h"
+#include "policy/policy.h"
+#include "os/processes.h"
+#include "base/quantity.h"
+#include "report/report.h"
+#include "run/supervise.h"
+#include "policy/termination.h"
+#include "base/text.h"
+#include "policy/user.h"
+
+namespace rlimit_init {
+namespace {
+
+constexpr std::size_t kMaxAccountFileBytes = 4 << 20;
+
+// Says an error, in the chosen format, on stderr and in the termination message file. For
+// `check`, whose answer is its product, everything but a bad command line goes to stdout.
+class Reporter {
+ public:
+  Reporter(System& system, OutputFormat format, bool to_stdout)
+      : system_(system), format_(format), to_stdout_(to_stdout) {}
+
+  void set_format(OutputFormat format) { format_ = format; }
+  void set_termination_path(const std::string& path) { termination_path_ = path; }
+
+  int Fail(int exit_code, const std::string& message) {
+    // One line whatever the message quotes: a value with a newline cannot forge a second
+    // "rlimit-init:" line, and a huge one cannot flood the log.
+    const std::string line = MessageLine(message);
+    std::string text = "rlimit-init: " + line + "\n";
+    std::string said = format_ == OutputFormat::kJson ? RenderErrorJson(exit_code, line) : text;
+    if (exit_code == kExitUsage) {
+      system_.WriteStderr(said);  // as every bad command line, whatever the subcommand
+    } else {
+      Say(said);
+    }
+    Terminate(text);
+    return exit_code;
+  }
+
+  // A run's stdout belongs to the workload; `check` execs nothing and answers on stdout, so
+  // that `check -o json | jq` reads it as `inspect -o json | jq` does.
+  void Say(const std::string& text) {
+    if (to_stdout_) {
+      system_.WriteStdout(text);
+    } else {
+      system_.WriteStderr(text);
+    }
+  }
+
+  // Kubernetes shows this file in `kubectl describe pod`; it is written only when it exists,
+  // and a failure to write it changes neither the decision nor the exit code.
+  void Terminate(const std::string& text) {
+    if (termination_path_.empty()) return;
+    system_.WriteExistingFile(termination_path_, text.substr(0, kTerminationMessageMax));
+  }
+
+ private:
+  System& system_;
+  OutputFormat format_;
+  bool to_stdout_;
+  std::string termination_path_ = kDefaultTerminationPath;
+};
+
+// Why an account file could not be read, or "" when it can be used: a missing one reads as
+// empty (a FROM scratch image has none, and a numeric uid needs none).
+std::string AccountFileError(const ReadResult& file) {
+  if (file.ok || file.error == ENOENT) return "";
+  switch (file.error) {
+    case EISDIR:
+      return "it is a directory";
+    case EINVAL:
+      return "not a regular file (a FIFO, device or socket)";
+    case EFBIG:
+      return "larger than " + HumanBytes(kMaxAccountFileBytes);
+    default:
+      return std::strerror(file.error);
+  }
+}
+
+std::string FileError(const std::string& path, int error) {
+  switch (error) {
+    case EISDIR:
+      return "cannot read policy " + path + ": it is a directory";
+    case EINVAL:
+      return "cannot read policy " + path + ": not a regular file (a FIFO, device or socket)";
+    case EFBIG:
+      return "cannot read policy " + path + ": larger than " + HumanBytes(kMaxPolicyBytes) +
+             " (a policy is a few lines)";
+    default:
+      return "cannot read policy " + path + ": " + std::strerror(error);
+  }
+}
+
+// Init mode: everything exec mode does has been done (limits, signals, user), so the child
+// inherits exactly what the workload would have; it only unblocks the signals the parent
+// waits for. The parent keeps the workload's user and limits: it holds no privilege the
+// workload lacks. With `measurement` (measure), the same supervision traces the workload
+// and everything it starts, and *measurement watches them.
+int SuperviseWorkload(const std::vector<std::string>& command, bool group, System& system,
+                      Processes& processes, Reporter& reporter,
+                      std::unique_ptr<Measurement>* measurement = nullptr) {
+  if (int error = processes.BlockSignals(); error != 0) {
+    return reporter.Fail(kExitInternal, std::string("blocking signals for init mode failed: ") +
+                                            std::strerror(error));
+  }
+  // Not PID 1: orphans of the workload would go to the real init, which may not reap them.
+  if (processes.Pid() != 1) processes.BecomeSubreaper();
+  int pid = 0;
+  int error = processes.Spawn(
+      [&]() {
+        processes.IsolateChild();
+        if (measurement != nullptr) processes.AwaitTracer();
+        if (int reset = system.ResetSignals(); reset != 0) {
+          return reporter.Fail(kExitInternal, std::string("resetting signals failed: ") +
+                                                  std::strerror(reset));
+        }
+        std::string message;
+        int code = ExecWorkload(system, command, &message);
+        return reporter.Fail(code, message);
+      },
+      &pid);
+  if (error != 0) {
+    return reporter.Fail(kExitInternal, std::string("fork failed: ") + std::strerror(error));
+  }
+  if (measurement != nullptr) {
+    if (int traced = processes.Trace(pid); traced != 0) {
+      processes.Kill(pid, SIGKILL);  // it is stopped before exec: nothing of the job has run
+      return reporter.Fail(kExitInternal, std::string("measure cannot trace the workload: "
+                                                      "ptrace(PTRACE_SEIZE) failed: ") +
+                                              std::strerror(traced) +
+                                              "; nothing was executed");
+    }
+    *measurement = std::make_unique<Measurement>(processes, pid);
+  }
+  processes.TrimMemory();
+  return Supervise(processes, pid, group, measurement ? measurement->get() : nullptr);
+}
+
+// measure: runs the workload as init mode would, traced, then reports what it used. A workload
+// that never ran (not found, not executable) gets no report: its exec's own message and code
+// (127, 126) say what happened.
+int MeasureWorkload(const Invocation& invocation, const Observed& observed,
+                    std::string run_report, OutputFormat format, System& system,
+                    Processes& processes, Reporter& reporter) {
+  const std::string shared = CgroupSharedNote(system, observed.cgroup, processes.Pid());
+  std::unique_ptr<Measurement> measurement;
+  const int code = SuperviseWorkload(invocation.command, false, system, processes, reporter,
+                                     &measurement);
+  if (!measurement || !measurement->usage().workload_execed) return code;
+  MeasureReport report;
+  report.command = invocation.command;
+  report.exit_code = code;
+  report.usage = measurement->usage();
+  report.cgroup = ReadCgroupPeak(system, observed.cgroup, shared);
+  // The run's soft limits, as this process set them for the workload.
+  LimitPair nofile, nproc;
+  system.GetLimit(Resource::kNofile, &nofile);
+  system.GetLimit(Resource::kNproc, &nproc);
+  report.recommendation = Recommend(report.usage, report.cgroup.bytes, nofile.soft, nproc.soft);
+  const bool json = format == OutputFormat::kJson;
+  if (json && !run_report.empty() && run_report.back() == '\n') run_report.pop_back();
+  (json ? report.run_json : report.run_text) = run_report;
+  const std::string said = json ? RenderMeasureJson(report) : RenderMeasureText(report);
+  // The workload's exit code stands whatever happens to the report: a CI job wrapped in
+  // measure must fail or pass as the job does.
+  if (!invocation.report_path) {
+    system.WriteStderr(said);
+  } else if (int error = system.WriteOwnFile(*invocation.report_path, said); error != 0) {
+    system.WriteStderr("rlimit-init: cannot write the report to " +
+                       Printable(*invocation.report_path) + ": " + std::strerror(error) + "\n" +
+                       said);
+  }
+  if (invocation.recommend_path && report.recommendation) {
+    const std::string policy = RenderRecommendedPolicy(*report.recommendation, report.usage,
+                                                       MeasuredCommand(invocation.command));
+    if (int error = system.WriteOwnFile(*invocation.recommend_path, policy); error != 0) {
+      system.WriteStderr("rlimit-init: cannot write the recommended policy to " +
+                         Printable(*invocation.recommend_path) + ": " + std::strerror(error) +
+                         "\n");
+    }
+  }
+  return code;
+}
+
+}  // namespace
+
+int Run(const Invocation& invocation, System& system, Processes& processes,
+        const LimitPair& inherited) {
+  const bool check = invocation.mode == Mode::kCheck;
+  Reporter reporter(system, invocation.output.value_or(OutputFormat::kText), check);
+
+  // 1. The subcommands that decide nothing.
+  switch (invocation.mode) {
+    case Mode::kHelp:
+      system.WriteStdout(HelpText());
+      return 0;
+    case Mode::kVersion:
+      system.WriteStdout(VersionText());
+      return 0;
+    case Mode::kInstall:
+      return InstallTo(system, invocation.install_dir, invocation.quiet);
+    case Mode::kInspect: {
+      Observed observed = Observe(system, inherited);
+      ReadResult threads = system.ReadHostFile("/proc/sys/kernel/threads-max");
+      const std::uint64_t threads_max = threads.ok ? ParseThreadsMax(threads.data) : 0;
+      system.WriteStdout(invocation.output == OutputFormat::kJson
+                             ? RenderInspectJson(observed, threads_max)
+                             : RenderInspectText(observed, threads_max));
+      return 0;
+    }
+    case Mode::kRun:
+    case Mode::kCheck:
+    case Mode::kMeasure:
+      break;
+  }
+
+  // 2. The policy: a file, then --as or RLIMIT_INIT_AS over its request.
+  Policy policy;
+  std::optional<std::string> policy_path = invocation.policy_path;
+  if (!policy_path) {
+    if (const char* env = system.GetEnv("RLIMIT_INIT_POLICY"); env && *env) policy_path = env;
+  }
+  if (policy_path) {
+    ReadResult file = system.ReadUserFile(*policy_path, kMaxPolicyBytes);
+    if (!file.ok) return reporter.Fail(kExitConfig, FileError(*policy_path, file.error));
+    Result<Policy> parsed = ParsePolicy(file.data, *policy_path);
+    if (!parsed) return reporter.Fail(kExitConfig, "invalid policy: " + parsed.error());
+    policy = std::move(parsed).value();
+    policy.source = Printable(policy.source);  // from here on only shown
+  }
+  OutputFormat format = invocation.output.value_or(policy.format.value_or(OutputFormat::kText));
+  reporter.set_format(format);
+  reporter.set_termination_path(policy.termination_message_path);
+  std::optional<std::string> as = invocation.as;
+  std::string as_origin = "--as";
+  if (!as) {
+    if (const char* env = system.GetEnv("RLIMIT_INIT_AS"); env && *env) {
+      as = env;
+      as_origin = "RLIMIT_INIT_AS";
+    }
+  }
+  if (as) {
+    Result<AmountSpec> amount = ParseAmount(*as, true);
+    if (!amount) return reporter.Fail(kExitUsage, "bad command line: " + as_origin + ": " +
+                                                      amount.error());
+    policy.request = std::move(amount).value();
+    policy.request_origin = as_origin;
+  }
+  // Every other limit: --limit, then RLIMIT_INIT_LIMITS, then the policy's limits.NAME.
+  std::vector<LimitOverride> env_limits;
+  if (const char* env = system.GetEnv("RLIMIT_INIT_LIMITS"); env && *env) {
+    Result<std::vector<LimitOverride>> parsed = ParseLimitList(env);
+    if (!parsed) {
+      return reporter.Fail(kExitUsage, "bad command line: RLIMIT_INIT_LIMITS: " + parsed.error());
+    }
+    env_limits = std::move(parsed).value();
+  }
+  ApplyLimitOverrides(env_limits, invocation.limits, &policy);
+  // The init mode: --init, then RLIMIT_INIT_INIT, then the policy's init:, else auto.
+  InitMode init_mode = invocation.init.value_or(policy.init.value_or(InitMode::kAuto));
+  if (const char* env = system.GetEnv("RLIMIT_INIT_INIT"); env && *env && !invocation.init) {
+    Result<InitMode> mode = ParseInitMode(env);
+    if (!mode) {
+      return reporter.Fail(kExitUsage, "bad command line: RLIMIT_INIT_INIT: " + mode.error());
+    }
+    init_mode = mode.value();
+  }
+  std::optional<UserIds> user;
+  if (policy.user) {
+    // The image's own account files, read directly: a static binary must not load NSS.
+    ReadResult passwd = system.ReadUserFile("/etc/passwd", kMaxAccountFileBytes);
+    ReadResult group = system.ReadUserFile("/etc/group", kMaxAccountFileBytes);
+    Result<UserIds> ids = ResolveUser(ParseUserSpec(*policy.user).value(),
+                                      {passwd.data, AccountFileError(passwd)},
+                                      {group.data, AccountFileError(group)});
+    if (!ids) return reporter.Fail(kExitConfig, "invalid policy: " + policy.source + ": user: " +
+                                                    ids.error());
+    user = std::move(ids).value();
+  }
+
+  // 3. Observe and decide.
+  Observed observed = Observe(system, inherited);
+  Decision decision = Decide(policy, observed);
+
+  // 4. Report a refusal or a check; a grant is reported once it has been applied.
+  std::string text =
+      RenderText(decision, observed, policy, invocation.quiet, invocation.verbose, check);
+  const std::string report =
+      format == OutputFormat::kJson ? RenderJson(decision, observed, policy, check) : text;
+  if (AnyRefused(decision)) {
+    reporter.Say(report);
+    reporter.Terminate(text);
+    return kExitRefused;
+  }
+  if (check) {
+    reporter.Say(report);
+    return 0;
+  }
+  const bool measure = invocation.mode == Mode::kMeasure;
+
+  // 5. Set the decided limits just before exec: until now rlimit-init ran under its own lifted
+  // soft limit, so the limit it was asked to lift never stopped it. The report follows, so
+  // that it never says "raised" about a limit the kernel refused to set.
+  if (int error = system.SetLimit(Resource::kAs, decision.after); error != 0) {
+    return reporter.Fail(kExitInternal, "setrlimit(RLIMIT_AS, soft " +
+                                            BytesOrUnlimited(decision.after.soft) + ", hard " +
+                                            BytesOrUnlimited(decision.after.hard) +
+                                            ") failed: " + std::strerror(error) +
+                                            "; the decided limits were not applied");
+  }
+  for (const LimitDecision& limit : decision.limits) {
+    if (limit.after == limit.before) continue;
+    if (int error = system.SetLimit(limit.resource, limit.after); error != 0) {
+      return reporter.Fail(kExitInternal, "setrlimit(" + std::string(Row(limit.resource).kernel_name) +
+                                              ", soft " + BytesOrUnlimited(limit.after.soft) +
+                                              ", hard " + BytesOrUnlimited(limit.after.hard) +
+                                              ") failed: " + std::strerror(error) +
+                                              "; the decided limits were not applied");
+    }
+  }
+  if (!measure) reporter.Say(report);  // measure says it with what the run used
+
+  // 6. What the workload inherits: no signal mask or ignored signals of ours, and the user
+  // the policy names, dropped last because raising a hard limit needs the privileges.
+  if (int error = system.ResetSignals(); error != 0) {
+    return reporter.Fail(kExitInternal, std::string("resetting signals failed: ") +
+                                            std::strerror(error));
+  }
+  if (user) {
+    std::string failed_call;
+    if (int error = system.SwitchUser(user->uid, user->gid, user->groups, &failed_call)) {
+      // Only a missing privilege is fixed by running as root.
+      return reporter.Fail(kExitInternal, "cannot switch to user " + DescribeIds(*user) + ": " +
+                                              failed_call + ": " + std::strerror(error) +
+                                              (error == EPERM
+                                                   ? "; run rlimit-init as root, or remove "
+                                                     "user: from the policy"
+                                                   : ""));
+    }
+    // As gosu and su-exec do, HOME is the new user's (an inherited /root is neither its nor
+    // writable by it). USER and LOGNAME name it when passwd does, as login(1) sets them, and
+    // are removed otherwise rather than left naming the user rlimit-init started as.
+    const char* name = user->name ? user->name->c_str() : nullptr;
+    const std::pair<const char*, const char*> variables[] = {
+        {"HOME", user->home.c_str()}, {"USER", name}, {"LOGNAME", name}};
+    for (const auto& [variable, value] : variables) {
+      if (int error = system.SetEnv(variable, value); error != 0) {
+        return reporter.Fail(kExitInternal, std::string("cannot set ") + variable + ": " +
+                                                std::strerror(error));
+      }
+    }
+  }
+
+  // The policy's env: last, so that it wins over what was inherited and over HOME, USER and
+  // LOGNAME above: the fix it carries (MALLOC_ARENA_MAX=2) must hold whatever the image says.
+  for (const auto& [name, value] : policy.env) {
+    if (int error = system.SetEnv(name.c_str(), value.c_str()); error != 0) {
+      return reporter.Fail(kExitInternal, "cannot set " + name + ": " + std::strerror(error));
+    }
+  }
+
+  // 7. Become the workload, or, in init mode or for measure, its parent.
+  if (measure) {
+    return MeasureWorkload(invocation, observed, report, format, system, processes, reporter);
+  }
+  InitMode init = ResolveInitMode(init_mode, processes.Pid());
+  if (init == InitMode::kExec) {
+    std::string message;
+    int code = ExecWorkload(system, invocation.command, &message);
+    return reporter.Fail(code, message);
+  }
+  return SuperviseWorkload(invocation.command, init == InitMode::kGroup, system, processes,
+                           reporter);
+}
+
+}  // namespace rlimit_init

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "run/supervise.h"
+
+#include <cerrno>
+#include <csignal>
+#include <string>
+
+namespace rlimit_init {
+
+Result<InitMode> ParseInitMode(std::string_view text) {
+  if (text == "auto") return InitMode::kAuto;
+  if (text == "exec") return InitMode::kExec;
+  if (text == "child") return InitMode::kChild;
+  if (text == "group") return InitMode::kGroup;
+  return Error{"invalid init mode \"" + std::string(text) +
+               "\": expected auto, exec, child or group"};
+}
+
+const char* InitModeName(InitMode mode) {
+  switch (mode) {
+    case InitMode::kAuto:
+      return "auto";
+    case InitMode::kExec:
+      return "exec";
+    case InitMode::kChild:
+      return "child";
+    case InitMode::kGroup:
+      return "group";
+  }
+  return "";
+}
+
+InitMode ResolveInitMode(InitMode mode, int pid) {
+  if (mode != InitMode::kAuto) return mode;
+  return pid == 1 ? InitMode::kChild : InitMode::kExec;
+}
+
+int ExitCodeOf(const ChildExit& exit) {
+  return exit.signaled ? 128 + exit.value : exit.value;
+}
+
+int Supervise(Processes& processes, int pid, bool group, TaskObserver* observer) {
+  for (;;) {
+    int signal = processes.WaitSignal();
+    if (signal == SIGCHLD) {
+      // SIGCHLD does not queue: one may stand for several children, so reap until none is
+      // left, the workload among them or not.
+      ChildExit exit;
+      bool workload_ended = false;
+      int code = 0;
+      while (processes.Reap(&exit)) {
+        if (exit.stop != Stop::kNone) {
+          // A traced task's stop (measure): looked at, then resumed, its signal passed on.
+          if (observer != nullptr) observer->Stopped(exit);
+          processes.Resume(exit.pid, exit.stop == Stop::kSignal ? exit.value : 0);
+          continue;
+        }
+        if (observer != nullptr) observer->Ended(exit);
+        if (exit.pid == pid) {
+          workload_ended = true;
+          code = ExitCodeOf(exit);
+        }
+      }
+      // As tini and dumb-init do, init mode ends with the workload; as PID 1 that ending
+      // makes the kernel kill whatever else is left in the namespace.
+      if (workload_ended) return code;
+      continue;
+    }
+    // A workload that moved itself to another process group (setpgid) is no longer reached
+    // through its own; it still gets the signal itself.
+    if (group && processes.Kill(-pid, signal) == 0) continue;
+    processes.Kill(pid, signal);  // ESRCH: it has just ended, and SIGCHLD will say so
+  }
+}
+
+}  // namespace rlimit_init

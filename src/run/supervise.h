@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// Init mode: rlimit-init stays as the workload's parent, forwards signals and reaps zombies,
+// so a workload that would otherwise be PID 1 (and ignore SIGTERM) shuts down cleanly.
+#pragma once
+
+#include <string_view>
+
+#include "os/processes.h"
+#include "base/result.h"
+
+namespace rlimit_init {
+
+/// Whether rlimit-init supervises the workload or execs it.
+enum class InitMode {
+  kAuto,   // supervise when rlimit-init is PID 1, else exec (the default)
+  kExec,   // always exec: the workload takes rlimit-init's PID
+  kChild,  // supervise; signals go to the workload
+  kGroup,  // supervise; signals go to the workload's whole process group
+};
+
+/// "auto", "exec", "child" or "group"; the error lists them. (Not "on" and "off": YAML 1.1
+/// tools such as Helm turn those into booleans.)
+Result<InitMode> ParseInitMode(std::string_view text);
+
+const char* InitModeName(InitMode mode);
+
+/// kAuto resolved against this process's PID: kChild for PID 1, else kExec.
+InitMode ResolveInitMode(InitMode mode, int pid);
+
+/// The exit code init mode ends with for a workload that ended as `exit`: its own status, or
+/// 128 + N for signal N, as a shell reports it. Never 0 for a signal death, which a Job
+/// controller would count as success.
+int ExitCodeOf(const ChildExit& exit);
+
+/// Told of every stop and end of a traced task (measure), before Supervise acts on it.
+class TaskObserver {
+ public:
+  virtual ~TaskObserver() = default;
+  /// A traced task stopped (`event.stop` is not kNone); Supervise resumes it afterwards.
+  virtual void Stopped(const ChildExit& event) = 0;
+  /// A child or traced task ended.
+  virtual void Ended(const ChildExit& event) = 0;
+};
+
+/// Waits until the child `pid` ends, forwarding every signal received to it (or to its process
+/// group with `group`) and reaping every other child that ends meanwhile. Returns ExitCodeOf
+/// the workload. Signals must already be blocked (Processes::BlockSignals). When the workload
+/// is traced (Processes::Trace), every stop is shown to `observer` and then resumed, passing
+/// on the signal of a signal-delivery stop.
+int Supervise(Processes& processes, int pid, bool group, TaskObserver* observer = nullptr);
+
+}  // namespace rlimit_init
