@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Installs everything rlimit-init's build and tests need on Debian bookworm, as root:
 # the toolchain and static libraries, the black-box test tools (pytest, prlimit, runc,
-# busybox-static), the chart test tools (helm, kubectl, node packages) and the Docker CLI.
+# busybox-static, containerd and Python's gRPC), the chart test tools (helm, kubectl, node
+# packages) and the Docker CLI.
 # Idempotent.
 #   scripts/setup.sh          build dependencies only
 #   scripts/setup.sh --tests  also everything the tests use
@@ -18,6 +19,9 @@ test_packages+=(strace)
 # budget's and measure's real
 # example); libopenblas0-pthread takes over the libblas.so.3 alternative.
 test_packages+=(python3-numpy libopenblas0-pthread)
+# test_cri_*.py start Debian's containerd (its own config, root and socket; it pulls runc) and
+# drive its CRI plugin with a client generated from the CRI api.proto by grpc_tools.
+test_packages+=(containerd python3-grpcio python3-grpc-tools)
 
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"
