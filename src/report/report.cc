@@ -246,7 +246,7 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
   switch (d.blocker) {
     case Blocker::kHardLimit:
       AppendLine(&out, "blocked:", "hard RLIMIT_AS " + DescribeBytes(d.before.hard) +
-                                       ", inherited from the parent process");
+                                       ", set before rlimit-init started");
       break;
     case Blocker::kMemoryRequire:
     case Blocker::kAboveCgroup:

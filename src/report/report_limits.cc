@@ -158,7 +158,7 @@ std::string RenderLimitsText(const Decision& decision, const Observed& observed,
       if (d.blocker == Blocker::kHardLimit) {
         AppendLine(&out, "blocked:", "hard " + std::string(Row(d.resource).kernel_name) + " " +
                                          DescribeLimit(d.resource, d.before.hard) +
-                                         ", inherited from the parent process");
+                                         ", set before rlimit-init started");
       } else if (d.blocker == Blocker::kShareUnknown) {
         AppendLine(&out, "blocked:", "cgroup memory limit unknown: " + observed.cgroup.unknown);
       }

@@ -177,7 +177,7 @@ def test_refusal_exits_77_and_runs_nothing(engine: Engine) -> None:
         f"rlimit-init: refused: the job asks for {describe(3 * GIB)} of address space, but the "
         f"hard limit is {describe(2 * GIB)} and raiseHard is not set",
         "  asked:   --as = 3Gi (3221225472 bytes)",
-        f"  blocked: hard RLIMIT_AS {describe(2 * GIB)}, inherited from the parent process",
+        f"  blocked: hard RLIMIT_AS {describe(2 * GIB)}, set before rlimit-init started",
         "  layer:   Podman (/run/.containerenv exists)",
     ]
 

@@ -91,7 +91,7 @@ def test_request_above_hard_limit_is_refused_naming_the_runtime_setting(
         f"rlimit-init: refused: the job asks for {describe(2 * GIB)} of address space, but the "
         f"hard limit is {describe(GIB)} and raiseHard is not set\n"
         f"  asked:   addressSpace.request in {path} = 2Gi (2147483648 bytes)\n"
-        f"  blocked: hard RLIMIT_AS {describe(GIB)}, inherited from the parent process\n"
+        f"  blocked: hard RLIMIT_AS {describe(GIB)}, set before rlimit-init started\n"
         "  layer:   Kubernetes (KUBERNETES_SERVICE_HOST is set)\n"
         + refusal_advice_lines(kubernetes_hard_advice(2 * GIB) + [minimum_advice("1Gi")])))
     assert not marker.exists()
@@ -136,7 +136,7 @@ def test_unlimited_request_under_a_hard_limit_is_refused(run: Runner) -> None:
         "rlimit-init: refused: the job asks for unlimited address space, but the hard limit "
         f"is {describe(GIB)} and raiseHard is not set",
         "  asked:   --as = unlimited",
-        f"  blocked: hard RLIMIT_AS {describe(GIB)}, inherited from the parent process",
+        f"  blocked: hard RLIMIT_AS {describe(GIB)}, set before rlimit-init started",
     ]
 
 

@@ -101,7 +101,7 @@ def test_above_the_hard_limit_is_refused_naming_the_flag_and_nothing_runs(
         "rlimit-init: refused: the job asks for a soft nofile limit (RLIMIT_NOFILE, ulimit -n) of "
         "8192, but the hard limit is 4096 and --limit nofile asks for the soft limit only",
         "  asked:   --limit nofile = 8192",
-        "  blocked: hard RLIMIT_NOFILE 4096, inherited from the parent process"]
+        "  blocked: hard RLIMIT_NOFILE 4096, set before rlimit-init started"]
     assert not marker.exists()
     both = run_limits(run, "-q", "--", "touch", str(marker),
                       env={"RLIMIT_INIT_LIMITS": "nofile=8192:8192"})

@@ -108,7 +108,7 @@ def test_refusal_in_podman_names_the_podman_process_and_following_it_grants(
         f"rlimit-init: refused: the job asks for {describe(REQUEST)} of address space, but the "
         f"hard limit is {describe(2 * GIB)} and raiseHard is not set\n"
         f"  asked:   --as = 3Gi ({REQUEST} bytes)\n"
-        f"  blocked: hard RLIMIT_AS {describe(2 * GIB)}, inherited from the parent process\n"
+        f"  blocked: hard RLIMIT_AS {describe(2 * GIB)}, set before rlimit-init started\n"
         "  layer:   Podman (/run/.containerenv exists)\n" +
         refusal_advice_lines(podman_hard_limit_advice(REQUEST) + [
             "lower the request, or set addressSpace.minimum to at most 2Gi to accept the hard "

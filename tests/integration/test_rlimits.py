@@ -118,7 +118,7 @@ def test_nofile_above_the_hard_limit_is_refused_and_nothing_runs(
         "rlimit-init: refused: the job asks for a soft nofile limit (RLIMIT_NOFILE, ulimit -n) of "
         "65536, but the hard limit is 4096 and limits.nofile.raiseHard is not set",
         f"  asked:   limits.nofile in {path} = 65536",
-        "  blocked: hard RLIMIT_NOFILE 4096, inherited from the parent process",
+        "  blocked: hard RLIMIT_NOFILE 4096, set before rlimit-init started",
         "  layer:   Kubernetes (KUBERNETES_SERVICE_HOST is set)"]
     # The fix line is the advice module's, per layer (tests/integration/test_advice_*.py).
     assert lines[4].startswith("  fix:     ")

@@ -193,7 +193,7 @@ def test_refusal_message_is_exact_and_nothing_runs(
         f"rlimit-init: refused: the job asks for {summary} and limits.{name}.raiseHard is not "
         "set\n"
         f"  asked:   limits.{name} in {policy} = {request}\n"
-        f"  blocked: {blocked}, inherited from the parent process\n"
+        f"  blocked: {blocked}, set before rlimit-init started\n"
         f"  layer:   {evidence}\n" +
         block(limit_advice(name, layer, value) + [limit_minimum_advice(name, hard)]))
 

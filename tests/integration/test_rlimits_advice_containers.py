@@ -115,7 +115,7 @@ def test_runc_above_the_hard_limit_refuses_without_a_minimum(
         f"of {request}, but the hard limit is {NOFILE_HARD} and limits.nofile.raiseHard is not "
         "set\n"
         f"  asked:   limits.nofile in /etc/policy.yaml = {request}\n"
-        f"  blocked: hard RLIMIT_NOFILE {NOFILE_HARD}, inherited from the parent process\n" +
+        f"  blocked: hard RLIMIT_NOFILE {NOFILE_HARD}, set before rlimit-init started\n" +
         LAYER + block(limit_advice("nofile", "container", request) +
                       [limit_minimum_advice("nofile", str(NOFILE_HARD))]))
 

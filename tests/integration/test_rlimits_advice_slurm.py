@@ -45,7 +45,7 @@ def test_slurmds_nofile_is_the_jobs_hard_limit_and_the_named_ulimit_raises_it(
             "rlimit-init: refused: the job asks for a soft nofile limit (RLIMIT_NOFILE, ulimit "
             "-n) of 8192, but the hard limit is 4096 and limits.nofile.raiseHard is not set\n"
             f"  asked:   limits.nofile in {policy} = 8192\n"
-            "  blocked: hard RLIMIT_NOFILE 4096, inherited from the parent process\n"
+            "  blocked: hard RLIMIT_NOFILE 4096, set before rlimit-init started\n"
             "  layer:   Slurm (SLURM_JOB_ID is set)\n"
             + "".join(f"  {'fix:' if i == 0 else 'or:':9}{line}\n" for i, line in enumerate(
                 limit_advice("nofile", "slurm", 8192) + [limit_minimum_advice("nofile", "4096")]))

@@ -79,7 +79,7 @@ def test_refused_when_the_hard_limit_is_too_low(node: Node) -> None:
         f"rlimit-init: refused: the job asks for {describe(1 * GiB)} of address space, but the "
         f"hard limit is {describe(512 * MiB)} and raiseHard is not set\n"
         f"  asked:   addressSpace.request in {POLICY_FILE} = 1Gi (1073741824 bytes)\n"
-        f"  blocked: hard RLIMIT_AS {describe(512 * MiB)}, inherited from the parent process\n"
+        f"  blocked: hard RLIMIT_AS {describe(512 * MiB)}, set before rlimit-init started\n"
         f"  layer:   {KUBERNETES_LAYER}\n"
         + refusal_advice_lines(kubernetes_hard_advice(1 * GiB) + [minimum_advice("512Mi")]))
     assert (job.exit_code, job.stdout, job.stderr, job.termination_message) == (

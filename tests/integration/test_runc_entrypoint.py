@@ -39,7 +39,7 @@ def test_user_image_refusal_names_the_docker_setting_to_change(node: Node) -> No
         f"rlimit-init: refused: the job asks for {describe(512 * MiB)} of address space, but "
         f"the hard limit is {describe(256 * MiB)} and raiseHard is not set\n"
         "  asked:   --as = 512Mi (536870912 bytes)\n"
-        f"  blocked: hard RLIMIT_AS {describe(256 * MiB)}, inherited from the parent process\n"
+        f"  blocked: hard RLIMIT_AS {describe(256 * MiB)}, set before rlimit-init started\n"
         "  layer:   Docker (/.dockerenv exists)\n"
         + refusal_advice_lines(docker_hard_advice(512 * MiB) + [minimum_advice("256Mi")]))
 

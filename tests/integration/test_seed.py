@@ -87,7 +87,7 @@ def test_job_under_a_256_mib_hard_limit_is_refused_before_it_starts(
         f"rlimit-init: refused: the job asks for {describe(512 * MIB)} of address space, but "
         f"the hard limit is {describe(256 * MIB)} and raiseHard is not set",
         f"  asked:   addressSpace.request in {POLICY} = 512Mi (536870912 bytes)",
-        f"  blocked: hard RLIMIT_AS {describe(256 * MIB)}, inherited from the parent process",
+        f"  blocked: hard RLIMIT_AS {describe(256 * MIB)}, set before rlimit-init started",
     ]
 
 

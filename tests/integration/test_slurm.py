@@ -86,7 +86,7 @@ def hard_refusal(slurm: SlurmCluster, hard: int, hard_quantity: str) -> str:
     return (f"rlimit-init: refused: the job asks for {describe(REQUEST)} of address space, but "
             f"the hard limit is {describe(hard)} and raiseHard is not set\n"
             f"  asked:   --as = 3Gi ({REQUEST} bytes)\n"
-            f"  blocked: hard RLIMIT_AS {describe(hard)}, inherited from the parent process\n"
+            f"  blocked: hard RLIMIT_AS {describe(hard)}, set before rlimit-init started\n"
             "  layer:   Slurm (SLURM_JOB_ID is set)\n" +
             refusal_advice_lines(slurm_hard_limit_advice(REQUEST) + [
                 f"lower the request, or set addressSpace.minimum to at most {hard_quantity} to "

@@ -127,7 +127,7 @@ def refusal(raise_hard_set: bool, may_raise_hard: bool = True) -> str:
     return (
         f"rlimit-init: {refused_hard_summary(REQUEST, HARD, raise_hard_set)}\n"
         f"  asked:   addressSpace.request in policy.yaml = 256Mi ({REQUEST} bytes)\n"
-        f"  blocked: hard RLIMIT_AS {describe(HARD)}, inherited from the parent process\n"
+        f"  blocked: hard RLIMIT_AS {describe(HARD)}, set before rlimit-init started\n"
         "  layer:   shell (no container, scheduler or service manager detected)\n"
         + refusal_advice_lines(first + shell_hard_advice(REQUEST) + [minimum_advice("128Mi")]))
 
