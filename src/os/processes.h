@@ -66,6 +66,9 @@ class Processes {
   /// kill(pid, signal). Returns 0 or errno.
   virtual int Kill(int pid, int signal) = 0;
 
+  /// getpgid(pid): the process group `pid` is in now, or -1 when it has gone (ESRCH).
+  virtual int ProcessGroup(int pid) = 0;
+
   /// waitpid(-1, WNOHANG): true with `exit` filled while a child has ended, false when none
   /// has (or there are no children left).
   virtual bool Reap(ChildExit* exit) = 0;

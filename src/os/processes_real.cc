@@ -70,6 +70,10 @@ int RealProcesses::Kill(int pid, int signal) {
   return kill(static_cast<pid_t>(pid), signal) == 0 ? 0 : errno;
 }
 
+int RealProcesses::ProcessGroup(int pid) {
+  return static_cast<int>(getpgid(static_cast<pid_t>(pid)));
+}
+
 bool RealProcesses::Reap(ChildExit* exit) {
   int status = 0;
   pid_t pid;

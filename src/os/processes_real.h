@@ -15,6 +15,7 @@ class RealProcesses : public Processes {
   void IsolateChild() override;
   int WaitSignal() override;
   int Kill(int pid, int signal) override;
+  int ProcessGroup(int pid) override;
   bool Reap(ChildExit* exit) override;
   void AwaitTracer() override;
   int Trace(int pid) override;

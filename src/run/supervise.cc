@@ -66,9 +66,15 @@ int Supervise(Processes& processes, int pid, bool group, TaskObserver* observer)
       if (workload_ended) return code;
       continue;
     }
-    // A workload that moved itself to another process group (setpgid) is no longer reached
-    // through its own; it still gets the signal itself.
-    if (group && processes.Kill(-pid, signal) == 0) continue;
+    if (group) {
+      // The group may still hold some of the workload's children after the workload itself
+      // moved to another group (setpgid), so that kill(-pid) succeeding says nothing of the
+      // workload: it gets the signal itself too, unless it is still in the group, which has
+      // just delivered it (a second TERM would run its handler twice). Asked after the
+      // group's kill, a move in between ends in a second signal, never in none.
+      int group_error = processes.Kill(-pid, signal);
+      if (group_error == 0 && processes.ProcessGroup(pid) == pid) continue;
+    }
     processes.Kill(pid, signal);  // ESRCH: it has just ended, and SIGCHLD will say so
   }
 }

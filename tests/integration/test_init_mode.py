@@ -176,6 +176,50 @@ def test_group_mode_signals_every_process_of_the_workloads_group() -> None:
     assert job.ended() == (0, "ready 2\nhelper got 15\nworkload got 15\n", "")
 
 
+# Issue 22.1, exactly: the workload W forks H, which makes its own group, and C, which stays in
+# W's; then W joins H's group. kill(-W) still reaches C, and W must get the signal as well. W
+# answers TERM only once C has reported its own, so the two lines come in one order.
+MOVED_WORKLOAD = """
+import os, signal, sys, time
+def child(name, own_group):
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        if own_group:
+            os.setpgid(0, 0)
+        signal.signal(signal.SIGTERM,
+                      lambda s, f: (os.write(1, b"%s got %d\\n" % (name, s)), os._exit(0)))
+        os.write(ready_w, b"x")
+        while True:
+            time.sleep(0.05)  # not pause(): see SLEEP
+    os.read(ready_r, 1)
+    return pid
+helper = child(b"helper", True)
+stayed = child(b"child", False)
+os.setpgid(0, helper)
+def stop(s, f):
+    os.waitpid(stayed, 0)
+    os.kill(helper, signal.SIGKILL)
+    os.waitpid(helper, 0)
+    moved = b" in the helper's group" if os.getpgid(0) == helper else b""
+    os.write(1, b"workload got %d%s\\n" % (s, moved))
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+print("ready", os.getpid(), flush=True)
+while True:
+    time.sleep(0.05)
+"""
+
+
+def test_group_mode_signals_a_workload_that_left_its_group_while_a_child_stayed() -> None:
+    """Fails as a hang (TIMEOUT) when only kill(-pgid) is sent: the child gets TERM, the
+    workload never does."""
+    job = Started(["--init", "group", "--", "python3", "-c", MOVED_WORKLOAD])
+    assert job.read_line() == "ready 2\n"
+    job.send(signal.SIGTERM)
+    assert job.ended() == (0, "ready 2\nchild got 15\nworkload got 15 in the helper's group\n", "")
+
+
 # --- reaping ----------------------------------------------------------------------------------
 
 # A child that leaves an orphan behind and exits; the orphan reports the parent it was given,

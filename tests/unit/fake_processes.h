@@ -25,8 +25,10 @@ class FakeProcesses : public Processes {
   std::deque<ChildExit> exits;      // what Reap returns; a pid of 0 ends one reaping round
   int trace_error = 0;              // what Trace returns
   std::map<int, ProcessSample> samples;  // what Sample returns, by pid
+  std::map<int, int> kill_errors;   // what Kill returns, by target (else 0)
+  std::map<int, int> groups;        // what ProcessGroup returns, by pid (else the pid itself)
   std::vector<std::string> calls;   // "block", "subreaper", "spawn", "isolate", "trim",
-                                    // "kill PID SIGNAL", "wait", "reap", "await", "trace PID",
+                                    // "kill PID SIGNAL", "pgid PID", "wait", "reap", "await", "trace PID",
                                     // "resume PID SIGNAL", "sample PID"
 
   int Pid() override { return pid; }
@@ -60,7 +62,13 @@ class FakeProcesses : public Processes {
   }
   int Kill(int target, int signal) override {
     calls.push_back("kill " + std::to_string(target) + " " + std::to_string(signal));
-    return 0;
+    auto it = kill_errors.find(target);
+    return it == kill_errors.end() ? 0 : it->second;
+  }
+  int ProcessGroup(int target) override {
+    calls.push_back("pgid " + std::to_string(target));
+    auto it = groups.find(target);
+    return it == groups.end() ? target : it->second;
   }
   bool Reap(ChildExit* exit) override {
     calls.push_back("reap");

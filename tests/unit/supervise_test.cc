@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <csignal>
 
 #include "fake_processes.h"
@@ -52,8 +53,31 @@ TEST(Supervise, GroupModeSignalsTheProcessGroup) {
   processes.signals = {SIGHUP, SIGCHLD};
   processes.exits = {{100, false, 0}};
   EXPECT_EQ(Supervise(processes, 100, true), 0);
-  EXPECT_EQ(processes.calls,
-            (std::vector<std::string>{"wait", "kill -100 1", "wait", "reap", "reap"}));
+  EXPECT_EQ(processes.calls, (std::vector<std::string>{"wait", "kill -100 1", "pgid 100", "wait",
+                                                        "reap", "reap"}));
+}
+
+TEST(Supervise, GroupModeAlsoSignalsAWorkloadThatLeftItsGroupWhileAChildStayed) {
+  // Issue 22.1: the workload moved to group 300 while a child stayed in group 100, so
+  // kill(-100) succeeds and reaches only the child.
+  FakeProcesses processes;
+  processes.signals = {SIGTERM, SIGCHLD};
+  processes.exits = {{100, true, SIGTERM}};
+  processes.groups = {{100, 300}};
+  EXPECT_EQ(Supervise(processes, 100, true), 143);
+  EXPECT_EQ(processes.calls, (std::vector<std::string>{"wait", "kill -100 15", "pgid 100",
+                                                        "kill 100 15", "wait", "reap", "reap"}));
+}
+
+TEST(Supervise, GroupModeSignalsTheWorkloadAloneWhenItsGroupIsEmpty) {
+  // The workload moved away and no process is left in its group: kill(-100) is ESRCH.
+  FakeProcesses processes;
+  processes.signals = {SIGINT, SIGCHLD};
+  processes.exits = {{100, true, SIGINT}};
+  processes.kill_errors = {{-100, ESRCH}};
+  EXPECT_EQ(Supervise(processes, 100, true), 130);
+  EXPECT_EQ(processes.calls, (std::vector<std::string>{"wait", "kill -100 2", "kill 100 2",
+                                                        "wait", "reap", "reap"}));
 }
 
 TEST(Supervise, ReapsOrphansWithoutEndingAndEndsOnlyWithTheWorkload) {
