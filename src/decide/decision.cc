@@ -79,6 +79,20 @@ bool ResolvePercent(AmountSpec* spec, std::optional<std::uint64_t> ceiling) {
   return true;
 }
 
+// A request below the policy's own minimum can only come from an override (--as, --limit,
+// RLIMIT_INIT_LIMITS) or a percentage that resolved low: a policy file giving both as values
+// is refused (78). The request wins, as the command line wins over the policy everywhere,
+// but not silently: the job then gets less than its policy says it needs.
+void BelowMinimumWarning(const LimitSpec& spec, const std::string& prefix, LimitDecision* d) {
+  if (!d->minimum || d->after.soft >= *d->minimum) return;
+  const Resource r = d->resource;
+  d->warnings.push_back(prefix + spec.origin + " asks for " + FormatLimit(r, d->request) +
+                        ", below the policy's minimum " + FormatLimit(r, *d->minimum) +
+                        ": the request wins, so the job gets " + FormatLimit(r, d->after.soft) +
+                        ", less than its policy says it needs; ask for at least " +
+                        FormatLimit(r, *d->minimum) + ", or lower the policy's minimum");
+}
+
 }  // namespace
 
 LimitDecision DecideLimit(Resource resource, const LimitSpec& spec, const LimitPair& before,
@@ -90,6 +104,7 @@ LimitDecision DecideLimit(Resource resource, const LimitSpec& spec, const LimitP
   d.request = ResolveValue(spec.request, before);
   if (spec.minimum) d.minimum = ResolveValue(*spec.minimum, before);
   const std::string name(Row(resource).name);
+  const std::string prefix = resource == Resource::kAs ? "" : name + ": ";
   // 1. Never lower, unless the policy asks, and then only the soft limit.
   if (before.soft >= d.request) {
     if (before.soft > d.request && spec.lower) {
@@ -101,9 +116,9 @@ LimitDecision DecideLimit(Resource resource, const LimitSpec& spec, const LimitP
                            FormatLimit(resource, before.soft) + ", which is kept; set limits." +
                            name + ".lower: true to lower it");
     }
+    BelowMinimumWarning(spec, prefix, &d);
     return d;
   }
-  const std::string prefix = resource == Resource::kAs ? "" : name + ": ";
   if (d.request <= before.hard) {
     // 2. Within the hard limit: raise the soft limit only.
     d.outcome = Outcome::kRaised;
@@ -126,6 +141,7 @@ LimitDecision DecideLimit(Resource resource, const LimitSpec& spec, const LimitP
     d.blocker = Blocker::kHardLimit;
     return d;
   }
+  BelowMinimumWarning(spec, prefix, &d);
   if (spec.raise_hard && !may_raise_hard && d.request > before.hard) {
     d.warnings.push_back(
         prefix + "raiseHard is set but the process lacks CAP_SYS_RESOURCE in the initial user "
@@ -190,6 +206,7 @@ Decision DecideAddressSpace(const Policy& policy, const Observed& observed) {
   spec.request.bytes = *request;
   if (minimum) spec.minimum = AmountSpec{AmountSpec::Kind::kBytes, *minimum, 0, ""};
   spec.raise_hard = policy.raise_hard;
+  spec.origin = policy.request_origin;
   LimitDecision limit = DecideLimit(Resource::kAs, spec, before, observed.may_raise_hard);
   d.outcome = limit.outcome;
   d.blocker = limit.blocker;

@@ -114,6 +114,46 @@ def test_above_the_hard_limit_is_refused_naming_the_flag_and_nothing_runs(
     assert not marker.exists()
 
 
+BELOW_MINIMUM = ("rlimit-init: warning: nofile: RLIMIT_INIT_LIMITS nofile asks for 2048, below "
+                 "the policy's minimum 3000: the request wins, so the job gets 2048, less than "
+                 "its policy says it needs; ask for at least 3000, or lower the policy's "
+                 "minimum\n")
+
+
+def test_an_override_below_the_policys_minimum_wins_and_says_so(run: Runner, workdir: Path,
+                                                                 host: HostMemory) -> None:
+    """Issue 22.3: the same pair in one policy file is refused (78); from the environment the
+    override wins, as the command line wins over the policy everywhere, but not silently."""
+    path = write_policy(workdir, "apiVersion: rlimit-init/v1\n"
+                        "limits:\n  nofile: {request: 4000, minimum: 3000}\n")
+    env = {"RLIMIT_INIT_LIMITS": "nofile=2048"}
+    result = run_limits(run, "-p", str(path), "--", "sh", "-c", "ulimit -Sn", env=env)
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "2048\n",
+        as_line(host) +
+        "rlimit-init: raised the soft nofile limit (RLIMIT_NOFILE, ulimit -n) from 1024 to 2048; "
+        "hard limit 4096\n" + BELOW_MINIMUM)
+    quiet = run_limits(run, "-q", "-p", str(path), "--", "true", env=env)
+    assert (quiet.returncode, quiet.stderr) == (0, BELOW_MINIMUM)
+    checked = run_limits(run, "check", "-o", "json", "-p", str(path), env=env)
+    assert checked.returncode == 0
+    nofile = json.loads(checked.stdout)["limits"][0]
+    assert (nofile["minimum"], nofile["soft_after"], nofile["warnings"]) == (
+        3000, 2048, [BELOW_MINIMUM.removeprefix("rlimit-init: warning: ").rstrip("\n")])
+
+
+def test_as_below_the_policys_minimum_wins_and_says_so(run: Runner, workdir: Path) -> None:
+    path = write_policy(workdir, "apiVersion: rlimit-init/v1\n"
+                        "addressSpace:\n  request: 512Mi\n  minimum: 400Mi\n")
+    result = run(["-q", "-p", str(path), "--as", "256Mi", "--", "sh", "-c", "ulimit -Sv"],
+                 as_limit=(128 * MIB, UNLIMITED))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0, "262144\n",
+        "rlimit-init: warning: --as asks for 256 MiB, below the policy's minimum 400 MiB: the "
+        "request wins, so the job gets 256 MiB, less than its policy says it needs; ask for at "
+        "least 400 MiB, or lower the policy's minimum\n")
+
+
 def test_json_names_where_each_limit_was_asked(run: Runner) -> None:
     result = run_limits(run, "check", "-o", "json", "--limit", "core=0",
                         env={"RLIMIT_INIT_LIMITS": "nofile=hard"})

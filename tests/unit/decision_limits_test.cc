@@ -39,6 +39,7 @@ LimitSpec MakeSpec(const LimitCase& c) {
   if (c.minimum) spec.minimum = ParseLimitAmount(row, c.minimum, false).value();
   spec.raise_hard = c.raise_hard;
   spec.lower = c.lower;
+  spec.origin = "RLIMIT_INIT_LIMITS " + std::string(row.name);
   return spec;
 }
 
@@ -58,6 +59,32 @@ const std::vector<LimitCase> kCases = {
     {.name = "NofileNeverLowered", .resource = Resource::kNofile, .request = "4096",
      .before = {20000, 20000}, .outcome = Outcome::kUnchanged, .after = {20000, 20000},
      .warnings = {"nofile: the request 4096 is below the inherited soft limit 20000, which is "
+                  "kept; set limits.nofile.lower: true to lower it"}},
+    // Issue 22.3: an override below the policy's own minimum wins, and says so.
+    {.name = "NofileOverrideBelowMinimumLowersAndWarns", .resource = Resource::kNofile,
+     .request = "2048", .minimum = "3000", .lower = true, .before = {20000, 20000},
+     .outcome = Outcome::kLowered, .after = {2048, 20000},
+     .warnings = {"nofile: RLIMIT_INIT_LIMITS nofile asks for 2048, below the policy's minimum "
+                  "3000: the request wins, so the job gets 2048, less than its policy says it "
+                  "needs; ask for at least 3000, or lower the policy's minimum"}},
+    {.name = "NofileOverrideBelowMinimumRaisesAndWarns", .resource = Resource::kNofile,
+     .request = "2048", .minimum = "3000", .lower = true, .before = {1024, 4096},
+     .outcome = Outcome::kRaised, .after = {2048, 4096},
+     .warnings = {"nofile: RLIMIT_INIT_LIMITS nofile asks for 2048, below the policy's minimum "
+                  "3000: the request wins, so the job gets 2048, less than its policy says it "
+                  "needs; ask for at least 3000, or lower the policy's minimum"}},
+    {.name = "NofileKeptSoftBelowMinimumWarns", .resource = Resource::kNofile,
+     .request = "2048", .minimum = "3000", .before = {2500, 4096},
+     .outcome = Outcome::kUnchanged, .after = {2500, 4096},
+     .warnings = {"nofile: the request 2048 is below the inherited soft limit 2500, which is "
+                  "kept; set limits.nofile.lower: true to lower it",
+                  "nofile: RLIMIT_INIT_LIMITS nofile asks for 2048, below the policy's minimum "
+                  "3000: the request wins, so the job gets 2500, less than its policy says it "
+                  "needs; ask for at least 3000, or lower the policy's minimum"}},
+    {.name = "NofileKeptSoftAboveMinimumSaysNothingOfIt", .resource = Resource::kNofile,
+     .request = "2048", .minimum = "3000", .before = {5000, 8000},
+     .outcome = Outcome::kUnchanged, .after = {5000, 8000},
+     .warnings = {"nofile: the request 2048 is below the inherited soft limit 5000, which is "
                   "kept; set limits.nofile.lower: true to lower it"}},
     {.name = "NprocRaisesHardWithCapability", .resource = Resource::kNproc, .request = "8192",
      .raise_hard = true, .before = {1024, 4096}, .may_raise_hard = true,
