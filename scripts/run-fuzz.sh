@@ -17,15 +17,13 @@ readonly SECONDS_EACH="${1:-60}"
 [[ "${SECONDS_EACH}" =~ ^[1-9][0-9]*$ ]] || { echo "usage: $0 [SECONDS]" >&2; exit 64; }
 
 # fuzzer -> directory under tests/fuzz/corpus and tests/fuzz/crashes
-declare -A SHORT=([policy_fuzzer]=policy [quantity_fuzzer]=quantity [user_fuzzer]=user
-  [subset_fuzzer]=subset)
+declare -A SHORT=([policy_fuzzer]=policy [quantity_fuzzer]=quantity [user_fuzzer]=user)
 # Extra libFuzzer flags per fuzzer. The policy seeds go up to 4 KiB (deep nesting); 8 KiB leaves
 # room to nest deeper while staying far below kMaxPolicyBytes, which is refused unparsed anyway.
 declare -A EXTRA=(
   [policy_fuzzer]="-dict=${ROOT}/tests/fuzz/policy.dict -max_len=8192"
   [quantity_fuzzer]="-max_len=256"
   [user_fuzzer]="-max_len=4096"
-  [subset_fuzzer]="-dict=${ROOT}/tests/fuzz/subset.dict -max_len=2048"
 )
 
 # Runs one fuzzer; writes its log and a summary line under ${OUT}/work/NAME/.
@@ -86,7 +84,7 @@ main() {
   while IFS= read -r line; do fuzzers+=("$(basename "${line}")"); done < <("${ROOT}/scripts/build-fuzz.sh")
   # The process substitution hides build-fuzz.sh's exit status: a failed build shows as no
   # fuzzers, which must fail rather than pass having fuzzed nothing.
-  ((${#fuzzers[@]} == 4)) || { echo "run-fuzz: the fuzz build gave ${#fuzzers[@]} fuzzers, not 4" >&2; exit 1; }
+  ((${#fuzzers[@]} == 3)) || { echo "run-fuzz: the fuzz build gave ${#fuzzers[@]} fuzzers, not 3" >&2; exit 1; }
   local build_seconds=$((SECONDS - start))
 
   local parallel="${FUZZ_PARALLEL:-1}" name

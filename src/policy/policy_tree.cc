@@ -17,8 +17,6 @@
 #include <optional>
 #include <streambuf>
 
-#include "policy/yaml_subset.h"
-
 namespace rlimit_init {
 namespace {
 
@@ -206,13 +204,6 @@ const char* KindName(Node::Kind kind) {
 }
 
 bool ParseYamlTree(std::string_view text, Node* root, TreeError* error) {
-  // Both readers skip one byte-order mark, so positions count from after it either way.
-  std::string_view body = text;
-  if (body.starts_with(kByteOrderMark)) body.remove_prefix(kByteOrderMark.size());
-  return ReadYamlSubset(body, root) || ParseYamlTreeWithYamlCpp(text, root, error);
-}
-
-bool ParseYamlTreeWithYamlCpp(std::string_view text, Node* root, TreeError* error) {
   auto fail = [error](Position at, std::string message) {
     *error = {at, std::move(message)};
     return false;

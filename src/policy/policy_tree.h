@@ -37,9 +37,8 @@ struct MapEntry {
 /// "nothing", "a scalar", "a mapping", "a sequence".
 const char* KindName(Node::Kind kind);
 
-/// How many mappings and sequences a policy may nest; a v1 policy needs three. Both readers
-/// hold to it: yaml-cpp's refuses a deeper document while parsing, before it can cost memory or
-/// stack, and the subset reader leaves one to it.
+/// How many mappings and sequences a policy may nest; a v1 policy needs three. A deeper
+/// document is refused while yaml-cpp parses it, before it can cost memory or stack.
 inline constexpr int kMaxNesting = 8;
 
 /// The UTF-8 byte-order mark some editors write first; it carries no meaning, and one is skipped.
@@ -52,12 +51,8 @@ struct TreeError {
 
 /// Parses one YAML document into `root`. Refuses NUL bytes, invalid UTF-8, tab indentation,
 /// anchors, aliases, tags, nesting deeper than 8 levels, an empty document and a second one.
-/// A leading UTF-8 byte-order mark is skipped. Text in the plain subset of yaml_subset.h is read
-/// by ReadYamlSubset; everything else, and every error, by yaml-cpp.
+/// A leading UTF-8 byte-order mark is skipped. yaml-cpp reads the text and gives every
+/// position (its Mark, made 1-based).
 bool ParseYamlTree(std::string_view text, Node* root, TreeError* error);
-
-/// ParseYamlTree without the subset reader: yaml-cpp reads every text. The reference the
-/// subset reader is tested against.
-bool ParseYamlTreeWithYamlCpp(std::string_view text, Node* root, TreeError* error);
 
 }  // namespace rlimit_init

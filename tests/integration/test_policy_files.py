@@ -60,9 +60,8 @@ def test_good_policy_files_are_accepted(run: Runner, name: str) -> None:
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
-# The same policies with LF line ends, read by rlimit-init's plain-subset reader, and with CRLF,
-# which the subset leaves to yaml-cpp: both readers must give the same report and the same error
-# at the same line and column (docs/performance.md, "the subset reader").
+# The same policies with LF line ends and with CRLF (as written on Windows): the same report,
+# and the same error at the same line and column.
 @pytest.mark.parametrize("text, code, outcome", [
     ((REPO / "tests" / "bench" / "policy.yaml").read_text().replace('user: "65534:65534"\n', ""),
      0, None),
@@ -70,8 +69,8 @@ def test_good_policy_files_are_accepted(run: Runner, name: str) -> None:
     ((BAD / "raise-hard-quoted.yaml").read_text(), 78, "raise-hard-quoted.yaml"),
     ((BAD / "report-format-yaml.yaml").read_text(), 78, "report-format-yaml.yaml"),
 ], ids=["bench-policy", "minimum-above-request", "quoted-boolean", "unknown-format"])
-def test_subset_reader_and_yaml_cpp_read_a_policy_alike(run: Runner, workdir: Path, text: str,
-                                                        code: int, outcome: str | None) -> None:
+def test_lf_and_crlf_line_ends_read_a_policy_alike(run: Runner, workdir: Path, text: str,
+                                                   code: int, outcome: str | None) -> None:
     results = []
     for line_end in ["\n", "\r\n"]:
         directory = workdir / ("lf" if line_end == "\n" else "crlf")
