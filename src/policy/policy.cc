@@ -316,6 +316,12 @@ class PolicyReader {
         if (name == key.value) return Fail(key.position, path, "duplicate key");
       }
       if (auto e = ExpectScalar(value, path, "a string (quote numbers: \"2\")")) return e;
+      // A double-quoted "\0" is a NUL in the value, and the environment would end the value
+      // there: FOO would reach the workload as "abc" where the policy says "abc\0def".
+      if (value.value.find('\0') != std::string::npos) {
+        return Fail(value.position, path, "must not contain a NUL byte (an environment value "
+                                          "ends at the first one)");
+      }
       policy->env.emplace_back(key.value, value.value);
     }
     return std::nullopt;

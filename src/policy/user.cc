@@ -32,6 +32,12 @@ bool IsNumeric(std::string_view text) {
 Result<std::string> CheckPart(std::string_view part, const char* what) {
   if (part.empty()) return Error{std::string("the ") + what + " is empty"};
   if (IsNumeric(part)) {
+    // `user: 010` is uid 10 to yaml-cpp and 8 to a YAML 1.1 tool reading the same file, as
+    // for quantities and counts.
+    if (part.size() > 1 && part.front() == '0') {
+      return Error{std::string("the ") + what + " id \"" + std::string(part) +
+                   "\": leading zeros are not allowed (YAML 1.1 reads them as octal)"};
+    }
     if (!ParseId(part)) {
       return Error{std::string("the ") + what + " id " + std::string(part) +
                    " is out of range (at most 4294967294)"};

@@ -69,6 +69,10 @@ void CheckPolicy(std::string_view text) {
   if (policy.memory_require && *policy.memory_require > kMaxQuantity) {
     Fail("memory.require above kMaxQuantity", text);
   }
+  for (const auto& [name, value] : policy.env) {
+    // The environment ends a value at its first NUL: the workload would see less than written.
+    if (value.find('\0') != std::string::npos) Fail("accepted an env value with a NUL", text);
+  }
   if (policy.source != kFileName) Fail("policy.source is not the file name", text);
 }
 

@@ -35,6 +35,32 @@ def test_quoted_number_and_bom_are_accepted(run: Runner, workdir: Path) -> None:
     assert json.loads(done.stdout)["request_bytes"] == 536870912
 
 
+# Issue 22: every spelling YAML has for a NUL in a double-quoted value; the environment would
+# end the value there, so each is refused where the value starts, and nothing runs.
+@pytest.mark.parametrize("value", [r'"abc\0def"', r'"abc\x00def"', r'"abc\u0000def"',
+                                   r'"abc\U00000000def"', r'"\0"'])
+def test_env_value_with_an_escaped_nul_is_refused(run: Runner, workdir: Path, value: str) -> None:
+    policy = write_policy(workdir, HEADER + f"env:\n  FOO: {value}\n")
+    done = run(["-p", str(policy), "--", "sh", "-c", "echo ran"])
+    assert (done.returncode, done.stdout, done.stderr) == (
+        78, "", f"rlimit-init: invalid policy: {policy}:5:8: env.FOO: must not contain a NUL "
+                "byte (an environment value ends at the first one)\n")
+
+
+# Issue 22: a leading zero in either id, plain or quoted, as for quantities and counts.
+@pytest.mark.parametrize("value, which, part", [
+    ("010", "user", "010"), ('"010"', "user", "010"), ("'0:007'", "group", "007"),
+    ("00", "user", "00"), ("1000:0100", "group", "0100"),
+])
+def test_user_id_with_a_leading_zero_is_refused(run: Runner, workdir: Path, value: str,
+                                                which: str, part: str) -> None:
+    policy = write_policy(workdir, HEADER + f"user: {value}\n")
+    done = run(["-p", str(policy), "--", "sh", "-c", "echo ran"])
+    assert (done.returncode, done.stdout, done.stderr) == (
+        78, "", f"rlimit-init: invalid policy: {policy}:4:7: user: the {which} id \"{part}\": "
+                "leading zeros are not allowed (YAML 1.1 reads them as octal)\n")
+
+
 @pytest.mark.parametrize("kind", ["directory", "fifo", "dev-zero", "dangling-symlink", "too-large"])
 def test_policy_that_is_not_a_small_regular_file(run: Runner, workdir: Path, kind: str) -> None:
     path = workdir / "policy.yaml"

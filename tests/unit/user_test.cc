@@ -156,6 +156,11 @@ TEST(User, SpecFormIsChecked) {
             "the user id 4294967295 is out of range (at most 4294967294)");
   EXPECT_EQ(ParseUserSpec("99999999999").error(),
             "the user id 99999999999 is out of range (at most 4294967294)");
+  EXPECT_EQ(ParseUserSpec("010").error(),
+            "the user id \"010\": leading zeros are not allowed (YAML 1.1 reads them as octal)");
+  EXPECT_EQ(ParseUserSpec("0:00").error(),
+            "the group id \"00\": leading zeros are not allowed (YAML 1.1 reads them as octal)");
+  EXPECT_EQ(ParseUserSpec("0:0").value().group, "0");
   EXPECT_EQ(ParseUserSpec("-1").error(), "\"-1\" is not a valid user name or number");
   EXPECT_EQ(ParseUserSpec("app:9x y").error(), "\"9x y\" is not a valid group name or number");
   EXPECT_EQ(ParseUserSpec("a:b:c").error(), "\"b:c\" is not a valid group name or number");
