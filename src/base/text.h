@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,10 +18,33 @@ inline constexpr std::size_t kExcerptBytes = 64;
 /// are cut far shorter, by Quoted.
 inline constexpr std::size_t kMaxMessageBytes = 8192;
 
-/// `text` with nothing that can break a line or a terminal: newline, carriage return and tab
-/// become \n, \r and \t; other control characters (C0, DEL, C1) and every byte that is not
-/// part of valid UTF-8 become \xNN, one per byte. Backslashes are left alone, so an escaped
-/// message is never escaped twice. Valid UTF-8 passes through unchanged.
+/// Whether every byte of `text` is part of valid UTF-8 (no overlong forms, surrogates or code
+/// points above U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+
+/// A character that a reader cannot see where it stands: zero-width and other format
+/// characters (U+200B, U+FEFF, bidirectional controls ...), spaces other than U+0020, and
+/// U+2028 and U+2029, which YAML 1.1 tools read as line breaks. `name` is its Unicode name in
+/// lowercase.
+struct HiddenCharacter {
+  char32_t code;
+  const char* name;
+};
+
+/// The first hidden character in `text`, if any (bytes that are not valid UTF-8 are skipped).
+std::optional<HiddenCharacter> FindHiddenCharacter(std::string_view text);
+
+/// `text` without its hidden characters: what a reader sees.
+std::string WithoutHiddenCharacters(std::string_view text);
+
+/// "U+200B (zero width space)".
+std::string Describe(const HiddenCharacter& character);
+
+/// `text` with nothing that can break a line or a terminal, or hide: newline, carriage return
+/// and tab become \n, \r and \t; other control characters (C0, DEL, C1, U+0085 among them)
+/// and every byte that is not part of valid UTF-8 become \xNN, one per byte; hidden characters
+/// become \uXXXX (U+2028 \u2028, U+200B \u200b). Backslashes are left alone, so an escaped
+/// message is never escaped twice. Other valid UTF-8 passes through unchanged.
 std::string Printable(std::string_view text);
 
 /// Printable(text), cut after `max_bytes` bytes (at a character boundary) with

@@ -57,17 +57,24 @@ class PolicyReader {
       std::string full = path.empty() ? key.value : path + "." + key.value;
       if (std::find(known.begin(), known.end(), key.value) == known.end()) {
         std::string what = "unknown key";
+        // A zero-width space or a byte-order mark pasted into a key leaves it looking like
+        // the key it is not: suggest from what the reader sees, and name what they cannot.
+        const std::optional<HiddenCharacter> hidden = FindHiddenCharacter(key.value);
+        const std::string seen_as = hidden ? WithoutHiddenCharacters(key.value) : key.value;
         for (std::string_view candidate : known) {
-          if (EditDistance(candidate, key.value) <= 2) {
+          if (EditDistance(candidate, seen_as) <= 2) {
             what += " (did you mean \"" + std::string(candidate) + "\"?)";
             break;
           }
         }
+        if (hidden) what += ": it contains an invisible character, " + Describe(*hidden);
         std::string expected;
         for (std::string_view candidate : known) {
           expected += (expected.empty() ? "" : ", ") + std::string(candidate);
         }
-        return Fail(key.position, full, what + "; expected one of: " + expected);
+        // Escaped here, not only when printed, so that JSON shows the character too.
+        return Fail(key.position, hidden ? Printable(full) : full,
+                    what + "; expected one of: " + expected);
       }
       if (std::find(seen.begin(), seen.end(), key.value) != seen.end()) {
         return Fail(key.position, full, "duplicate key");
@@ -288,15 +295,17 @@ class PolicyReader {
     if (auto e = ExpectScalar(node, key, "true or false")) return e;
     static constexpr std::array<std::string_view, 3> kTrue = {"true", "True", "TRUE"};
     static constexpr std::array<std::string_view, 3> kFalse = {"false", "False", "FALSE"};
-    if (node.plain && std::find(kTrue.begin(), kTrue.end(), node.value) != kTrue.end()) {
+    const bool plain = node.style == Node::Style::kPlain;
+    if (plain && std::find(kTrue.begin(), kTrue.end(), node.value) != kTrue.end()) {
       *out = true;
       return std::nullopt;
     }
-    if (node.plain && std::find(kFalse.begin(), kFalse.end(), node.value) != kFalse.end()) {
+    if (plain && std::find(kFalse.begin(), kFalse.end(), node.value) != kFalse.end()) {
       *out = false;
       return std::nullopt;
     }
-    std::string shown = node.plain ? node.value : "\"" + node.value + "\" (quoted)";
+    const std::string shown =
+        plain ? node.value : "\"" + node.value + "\" (" + StyleNote(node.style) + ")";
     return Fail(node.position, key, "expected true or false, got " + shown);
   }
 

@@ -17,6 +17,8 @@
 #include <optional>
 #include <streambuf>
 
+#include "base/text.h"
+
 namespace rlimit_init {
 namespace {
 
@@ -31,8 +33,30 @@ Position ToPosition(const YAML::Mark& mark) {
   return {mark.line + 1, mark.column + 1};
 }
 
+// yaml-cpp reports every scalar that is not plain with the tag "!", quoted, block and "! x"
+// alike; the character at its mark tells them apart.
+Node::Style StyleAt(std::string_view text, const YAML::Mark& mark) {
+  if (mark.pos < 0 || static_cast<std::size_t>(mark.pos) >= text.size()) {
+    return Node::Style::kDoubleQuoted;
+  }
+  switch (text[static_cast<std::size_t>(mark.pos)]) {
+    case '\'':
+      return Node::Style::kSingleQuoted;
+    case '|':
+      return Node::Style::kLiteral;
+    case '>':
+      return Node::Style::kFolded;
+    case '!':
+      return Node::Style::kNonSpecificTag;
+    default:
+      return Node::Style::kDoubleQuoted;
+  }
+}
+
 class TreeBuilder : public YAML::EventHandler {
  public:
+  /// `text` is what the parser reads, for the style of each scalar.
+  explicit TreeBuilder(std::string_view text) : text_(text) {}
   Node& root() { return root_; }
   bool has_root() const { return has_root_; }
 
@@ -54,10 +78,17 @@ class TreeBuilder : public YAML::EventHandler {
                 const std::string& value) override {
     CheckAnchor(mark, anchor);
     CheckTag(mark, tag);
+    // The text is valid UTF-8 (CheckText), but yaml-cpp 0.7.0 turns the escapes \N and \_
+    // into the lone bytes 0x85 and 0xA0, where YAML means U+0085 and U+00A0.
+    if (!IsValidUtf8(value)) {
+      throw Rejection{ToPosition(mark), "the escape \\N or \\_ in this string is read as a "
+                                        "byte that is not UTF-8; write \\u0085 or \\u00a0 "
+                                        "instead"};
+    }
     Node node;
     node.kind = Node::Kind::kScalar;
     node.position = ToPosition(mark);
-    node.plain = tag == "?";
+    node.style = tag == "?" ? Node::Style::kPlain : StyleAt(text_, mark);
     node.value = value;
     Add(std::move(node));
   }
@@ -126,6 +157,7 @@ class TreeBuilder : public YAML::EventHandler {
     }
   }
 
+  std::string_view text_;
   std::vector<Frame> stack_;
   Node root_;
   bool has_root_ = false;
@@ -140,6 +172,22 @@ class TextBuffer : public std::streambuf {
     char* begin = const_cast<char*>(text.data());
     setg(begin, begin, begin + text.size());
   }
+};
+
+// The characters YAML 1.1 reads as line breaks and YAML 1.2 (yaml-cpp) as text: in a comment
+// they hide from rlimit-init a key that PyYAML and editors show, and in a value, quoted or not,
+// the two read different strings (PyYAML folds U+0085 to a space, trims the spaces around
+// U+2028). Escaped (\N, \L, \P, \u2028) they mean the same to both, so only the raw
+// character is refused.
+struct YamlOneOneBreak {
+  std::uint32_t code;
+  const char* name;
+  const char* escape;
+};
+constexpr YamlOneOneBreak kYamlOneOneBreaks[] = {
+    {0x85, "U+0085 (next line)", "\\u0085"},
+    {0x2028, "U+2028 (line separator)", "\\u2028"},
+    {0x2029, "U+2029 (paragraph separator)", "\\u2029"},
 };
 
 // Checks that bytes are what a YAML policy may contain before yaml-cpp sees them: yaml-cpp
@@ -175,6 +223,13 @@ std::optional<Rejection> CheckText(std::string_view text) {
       if (code < kMinimum[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
         return Rejection{at, "invalid UTF-8 in policy file"};
       }
+      for (const YamlOneOneBreak& line_break : kYamlOneOneBreaks) {
+        if (code != line_break.code) continue;
+        return Rejection{at, std::string(line_break.name) +
+                                 " in policy file: YAML 1.1 tools read it as a line break, "
+                                 "rlimit-init does not; remove it, or write \"" +
+                                 line_break.escape + "\" in a double-quoted value"};
+      }
     }
     if (c == '\n') {
       ++at.line, at.column = 1, line_start = true;
@@ -203,6 +258,23 @@ const char* KindName(Node::Kind kind) {
   return "";
 }
 
+const char* StyleNote(Node::Style style) {
+  switch (style) {
+    case Node::Style::kPlain:
+      return "";
+    case Node::Style::kSingleQuoted:
+    case Node::Style::kDoubleQuoted:
+      return "quoted";
+    case Node::Style::kLiteral:
+      return "a literal block scalar \"|\", which is always a string";
+    case Node::Style::kFolded:
+      return "a folded block scalar \">\", which is always a string";
+    case Node::Style::kNonSpecificTag:
+      return "after the non-specific tag \"!\", which makes it a string";
+  }
+  return "";
+}
+
 bool ParseYamlTree(std::string_view text, Node* root, TreeError* error) {
   auto fail = [error](Position at, std::string message) {
     *error = {at, std::move(message)};
@@ -216,11 +288,11 @@ bool ParseYamlTree(std::string_view text, Node* root, TreeError* error) {
     TextBuffer buffer(text);
     std::istream stream(&buffer);
     YAML::Parser parser(stream);
-    TreeBuilder builder;
+    TreeBuilder builder(text);
     if (!parser.HandleNextDocument(builder) || !builder.has_root()) return fail({}, empty);
     // A second document is refused rather than ignored. Only one more call is made, because
     // yaml-cpp 0.7.0 can return true forever without consuming input (e.g. for ",").
-    TreeBuilder second;
+    TreeBuilder second(text);
     if (parser.HandleNextDocument(second)) {
       Position at = second.has_root() ? second.root().position : Position{};
       if (builder.root().kind == Node::Kind::kNull && second.has_root() &&

@@ -20,9 +20,12 @@ struct MapEntry;
 
 struct Node {
   enum class Kind { kNull, kScalar, kMap, kSequence };
+  /// How a scalar was written. Only a plain one can be a boolean or a number to YAML; every
+  /// other style makes a string, and a message says which one the user wrote.
+  enum class Style { kPlain, kSingleQuoted, kDoubleQuoted, kLiteral, kFolded, kNonSpecificTag };
   Kind kind = Kind::kNull;
   Position position;
-  bool plain = true;  // an unquoted scalar
+  Style style = Style::kPlain;
   std::string value;
   // A named entry type rather than std::pair<Node, Node>: a pair may not be instantiated while
   // Node is still incomplete, which g++ tolerates and clang does not.
@@ -36,6 +39,10 @@ struct MapEntry {
 
 /// "nothing", "a scalar", "a mapping", "a sequence".
 const char* KindName(Node::Kind kind);
+
+/// Why a scalar of `style` is a string whatever it says: "quoted", "a literal block scalar
+/// \"|\", which is always a string", ...; "" for kPlain.
+const char* StyleNote(Node::Style style);
 
 /// How many mappings and sequences a policy may nest; a v1 policy needs three. A deeper
 /// document is refused while yaml-cpp parses it, before it can cost memory or stack.

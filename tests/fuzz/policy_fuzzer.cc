@@ -14,6 +14,7 @@
 
 #include "policy/policy.h"
 #include "base/quantity.h"
+#include "base/text.h"
 
 namespace rlimit_init {
 namespace {
@@ -72,6 +73,13 @@ void CheckPolicy(std::string_view text) {
   for (const auto& [name, value] : policy.env) {
     // The environment ends a value at its first NUL: the workload would see less than written.
     if (value.find('\0') != std::string::npos) Fail("accepted an env value with a NUL", text);
+    if (!IsValidUtf8(value)) Fail("accepted an env value that is not UTF-8", text);
+  }
+  // YAML 1.1 line breaks, which a YAML 1.1 tool would read the file differently by.
+  for (std::string_view line_break : {"\xC2\x85", "\xE2\x80\xA8", "\xE2\x80\xA9"}) {
+    if (text.find(line_break) != std::string_view::npos) {
+      Fail("accepted a policy holding U+0085, U+2028 or U+2029", text);
+    }
   }
   if (policy.source != kFileName) Fail("policy.source is not the file name", text);
 }

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import (REPO, TIMEOUT, Runner, clean_env, command_line, marker_workload, policy,
                       write_policy)
@@ -65,6 +66,35 @@ def test_a_huge_limit_file_is_quoted_as_an_excerpt(workdir: Path) -> None:
     report = json.loads(result.stdout)
     assert report["memory_limit_unknown"] == (
         f'cannot parse {LEAF}: "{"1" * 64}... (1048576 bytes)"')
+
+
+# Issue 22: U+2028 and U+2029 (line breaks to YAML 1.1 and to some terminals) and characters that
+# do not show are written as \\uXXXX in every message; U+0085, a C1 control, as its bytes.
+def test_hidden_characters_in_an_echoed_command_are_named(run: Runner) -> None:
+    command = "/no/such\u2028rlimit-init: raised\u200b\u2029\x85"
+    result = run(["-q", "--as", "512Mi", "--", command])
+    assert (result.returncode, result.stdout, result.stderr) == (
+        127, "", "rlimit-init: cannot execute /no/such\\u2028rlimit-init: raised\\u200b\\u2029"
+                 "\\xc2\\x85: No such file or directory\n")
+
+
+# The recommended policy names the measured command in a comment and its processes in others:
+# a YAML 1.1 reader (PyYAML) must read the file as rlimit-init does, not end a comment at a
+# U+2028 in a program's name and take the rest for YAML.
+def test_a_recommended_policy_reads_the_same_in_yaml_1_1(run: Runner, workdir: Path) -> None:
+    program = workdir / "job\u2028apiVersion: v2\u0085\u2029"
+    program.symlink_to(shutil.which("true"))
+    recommended = workdir / "recommended.yaml"
+    result = run(["measure", "--recommend", str(recommended), "--", str(program)])
+    assert result.returncode == 0, result.stderr
+    text = recommended.read_text()
+    assert "\u2028" not in text and "\u2029" not in text and "\x85" not in text
+    assert "job\\u2028apiVersion: v2\\xc2\\x85\\u2029" in text
+    read = yaml.safe_load(text)
+    assert (read["apiVersion"], sorted(read)) == (
+        "rlimit-init/v1", ["addressSpace", "apiVersion", "limits", "memory"])
+    check = run(["check", "-q", "-p", str(recommended), "--as", "hard"])
+    assert (check.returncode, check.stdout, check.stderr) == (0, "", "")
 
 
 # --- valid UTF-8 --------------------------------------------------------------------------------

@@ -61,6 +61,91 @@ def test_user_id_with_a_leading_zero_is_refused(run: Runner, workdir: Path, valu
                 "leading zeros are not allowed (YAML 1.1 reads them as octal)\n")
 
 
+# Issue 22: a YAML 1.1 line break (U+0085, U+2028, U+2029) anywhere in a policy: in a comment it
+# hides what follows from rlimit-init and shows it to PyYAML; in a value, quoted or not, the two
+# read different strings. Refused where it stands.
+@pytest.mark.parametrize("char, name", [("\u0085", "U+0085 (next line)"),
+                                        ("\u2028", "U+2028 (line separator)"),
+                                        ("\u2029", "U+2029 (paragraph separator)")])
+@pytest.mark.parametrize("line, column", [
+    ("  minimum: 256Mi  # note{c}  aboveCgroup: refuse", 25),
+    ("  minimum: 256Mi{c}", 17),
+    ("  minimum: '256Mi{c}'", 18),
+    ('  minimum: "256Mi{c}"', 18),
+    ("  mini{c}mum: 256Mi", 7),
+    ("{c}", 1),
+], ids=["comment", "plain", "single-quoted", "double-quoted", "key", "alone"])
+def test_yaml_1_1_line_break_is_refused_where_it_stands(run: Runner, workdir: Path, char: str,
+                                                        name: str, line: str,
+                                                        column: int) -> None:
+    policy = write_policy(workdir, HEADER + line.format(c=char) + "\n")
+    done = run(["check", "-p", str(policy)])
+    escape = f"\\u{ord(char):04x}"
+    assert (done.returncode, done.stdout) == (
+        78, f"rlimit-init: invalid policy: {policy}:4:{column}: {name} in policy file: YAML 1.1 "
+            f'tools read it as a line break, rlimit-init does not; remove it, or write "{escape}" '
+            "in a double-quoted value\n")
+
+
+def test_yaml_1_1_line_breaks_written_as_escapes_are_accepted(run: Runner,
+                                                              workdir: Path) -> None:
+    policy = write_policy(workdir, HEADER + 'env:\n  A: "x\\u2028y\\Lz\\u0085\\P"\n')
+    done = run(["-q", "-p", str(policy), "--", "sh", "-c", 'printf %s "$A" | od -An -tx1'])
+    assert (done.returncode, done.stdout.split(), done.stderr) == (
+        0, "78 e2 80 a8 79 e2 80 a8 7a c2 85 e2 80 a9".split(), "")
+
+
+# yaml-cpp 0.7.0 reads the escapes \N and \_ as the lone bytes 0x85 and 0xA0, not as U+0085 and
+# U+00A0 as YAML (and PyYAML) does: the workload would get a byte that is not UTF-8.
+@pytest.mark.parametrize("escape", ["\\N", "\\_"])
+def test_escapes_yaml_cpp_reads_as_a_lone_byte_are_refused(run: Runner, workdir: Path,
+                                                           escape: str) -> None:
+    policy = write_policy(workdir, HEADER + f'env:\n  A: "x{escape}y"\n')
+    done = run(["-p", str(policy), "--", "sh", "-c", "echo ran"])
+    assert (done.returncode, done.stdout, done.stderr) == (
+        78, "", f"rlimit-init: invalid policy: {policy}:5:6: the escape \\N or \\_ in this string "
+                "is read as a byte that is not UTF-8; write \\u0085 or \\u00a0 instead\n")
+
+
+# Issue 22: a key that looks like an expected one but holds a character that does not show.
+@pytest.mark.parametrize("char, name", [
+    ("\u200b", "U+200B (zero width space)"), ("\u200d", "U+200D (zero width joiner)"),
+    ("\u2060", "U+2060 (word joiner)"), ("\u00ad", "U+00AD (soft hyphen)"),
+    ("\u202e", "U+202E (right-to-left override)"), ("\u00a0", "U+00A0 (no-break space)"),
+    ("\ufeff", "U+FEFF (zero width no-break space, a byte-order mark)"),
+    ("\U000e0041", "U+E0041 (tag or variation selector)"),
+])
+def test_an_invisible_character_in_a_key_is_named(run: Runner, workdir: Path, char: str,
+                                                  name: str) -> None:
+    policy = write_policy(workdir, HEADER + f"  mini{char}mum: 256Mi\n")
+    done = run(["check", "-p", str(policy)])
+    shown = f"\\u{ord(char):04x}" if ord(char) <= 0xffff else f"\\U{ord(char):08x}"
+    assert (done.returncode, done.stdout) == (
+        78, f"rlimit-init: invalid policy: {policy}:4:3: addressSpace.mini{shown}mum: unknown key "
+            f'(did you mean "minimum"?): it contains an invisible character, {name}; expected '
+            "one of: request, minimum, aboveCgroup, raiseHard\n")
+
+
+# Issue 22: a boolean written in any style but plain is a string; the message says which style.
+@pytest.mark.parametrize("value, shown, note", [
+    ("'true'", "true", "quoted"),
+    ('"false"', "false", "quoted"),
+    ("! true", "true", 'after the non-specific tag "!", which makes it a string'),
+    ('! "true"', "true", 'after the non-specific tag "!", which makes it a string'),
+    ("|-\n    true", "true", 'a literal block scalar "|", which is always a string'),
+    ("|\n    true", "true\\n", 'a literal block scalar "|", which is always a string'),
+    (">-\n    false", "false", 'a folded block scalar ">", which is always a string'),
+])
+def test_a_boolean_that_is_not_plain_is_named_by_its_style(run: Runner, workdir: Path,
+                                                           value: str, shown: str,
+                                                           note: str) -> None:
+    policy = write_policy(workdir, HEADER + f"  raiseHard: {value}\n")
+    done = run(["check", "-p", str(policy)])
+    assert (done.returncode, done.stdout) == (
+        78, f"rlimit-init: invalid policy: {policy}:4:14: addressSpace.raiseHard: expected true "
+            f'or false, got "{shown}" ({note})\n')
+
+
 @pytest.mark.parametrize("kind", ["directory", "fifo", "dev-zero", "dangling-symlink", "too-large"])
 def test_policy_that_is_not_a_small_regular_file(run: Runner, workdir: Path, kind: str) -> None:
     path = workdir / "policy.yaml"

@@ -13,7 +13,9 @@ std::string Describe(const Node& node) {
                     std::to_string(node.position.line) + ":" +
                     std::to_string(node.position.column);
   if (node.kind == Node::Kind::kScalar) {
-    out += (node.plain ? " plain \"" : " quoted \"") + node.value + "\"";
+    static constexpr const char* kStyles[] = {"plain", "single-quoted", "double-quoted",
+                                              "literal", "folded", "tagged !"};
+    out += std::string(" ") + kStyles[static_cast<int>(node.style)] + " \"" + node.value + "\"";
   }
   return out;
 }
@@ -43,8 +45,8 @@ TEST(PolicyTree, ReadsNestedMapsWithOneBasedPositions) {
   ASSERT_EQ(space.entries.size(), 2u);
   EXPECT_EQ(Describe(space.entries[0].key), "a scalar at 5:5 plain \"request\"");
   EXPECT_EQ(Describe(space.entries[0].value), "a scalar at 5:14 plain \"64Gi\"");
-  EXPECT_EQ(Describe(space.entries[1].value), "a scalar at 6:14 quoted \"75%\"");
-  EXPECT_EQ(Describe(root.entries[2].value), "a scalar at 7:7 quoted \"65534:65534\"");
+  EXPECT_EQ(Describe(space.entries[1].value), "a scalar at 6:14 double-quoted \"75%\"");
+  EXPECT_EQ(Describe(root.entries[2].value), "a scalar at 7:7 single-quoted \"65534:65534\"");
 }
 
 TEST(PolicyTree, SkipsByteOrderMarksAndCountsColumnsAfterThem) {
@@ -71,6 +73,30 @@ TEST(PolicyTree, ReadsEightLevelsAndRefusesTheNinthWhereItOpens) {
   EXPECT_EQ(error.message, "nested too deeply (a policy is at most 8 levels deep)");
   EXPECT_EQ(error.position.line, 9);
   EXPECT_EQ(error.position.column, 17);
+}
+
+// yaml-cpp gives every scalar that is not plain the tag "!"; the tree tells the styles apart,
+// also after a byte-order mark and non-ASCII text earlier in the file. yaml-cpp's column counts
+// bytes: "é" moves the value to column 8.
+TEST(PolicyTree, TellsEveryScalarStyleApart) {
+  Node root = Read(
+      "\xEF\xBB\xBF" "caf\xC3\xA9: \xC3\xA9t\xC3\xA9\n"
+      "a: plain\n"
+      "b: 'single'\n"
+      "c: \"double\"\n"
+      "d: |-\n  literal\n"
+      "e: >\n  folded\n"
+      "f: ! tagged\n"
+      "g: ! 'tagged and quoted'\n");
+  ASSERT_EQ(root.entries.size(), 8u);
+  EXPECT_EQ(Describe(root.entries[0].value), "a scalar at 1:8 plain \"\xC3\xA9t\xC3\xA9\"");
+  EXPECT_EQ(Describe(root.entries[1].value), "a scalar at 2:4 plain \"plain\"");
+  EXPECT_EQ(Describe(root.entries[2].value), "a scalar at 3:4 single-quoted \"single\"");
+  EXPECT_EQ(Describe(root.entries[3].value), "a scalar at 4:4 double-quoted \"double\"");
+  EXPECT_EQ(Describe(root.entries[4].value), "a scalar at 5:4 literal \"literal\"");
+  EXPECT_EQ(Describe(root.entries[5].value), "a scalar at 7:4 folded \"folded\n\"");
+  EXPECT_EQ(Describe(root.entries[6].value), "a scalar at 9:4 tagged ! \"tagged\"");
+  EXPECT_EQ(Describe(root.entries[7].value), "a scalar at 10:4 tagged ! \"tagged and quoted\"");
 }
 
 TEST(PolicyTree, GivesYamlCppsErrorAtItsMark) {

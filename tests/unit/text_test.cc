@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 namespace rlimit_init {
@@ -19,6 +20,31 @@ TEST(Printable, EscapesLineBreaksAndControlCharacters) {
   EXPECT_EQ(Printable("a\rb\tc"), "a\\rb\\tc");
   EXPECT_EQ(Printable(std::string("\x1b[2J\x7f\0", 6)), "\\x1b[2J\\x7f\\x00");
   EXPECT_EQ(Printable("\xc2\x85"), "\\xc2\\x85");  // U+0085, a C1 line break
+}
+
+// Issue 22: characters that do not show, and U+2028/U+2029, which YAML 1.1 tools (and some
+// terminals and editors) take for line breaks, are named by code point wherever a message
+// quotes them.
+TEST(Printable, EscapesHiddenCharactersByCodePoint) {
+  EXPECT_EQ(Printable("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c"), "a\\u2028b\\u2029c");
+  EXPECT_EQ(Printable("requ\xe2\x80\x8b" "est"), "requ\\u200best");
+  EXPECT_EQ(Printable("\xef\xbb\xbf" "memory"), "\\ufeffmemory");
+  EXPECT_EQ(Printable("x\xc2\xa0" "y\xe2\x80\xae" "z"), "x\\u00a0y\\u202ez");  // no-break space, RLO
+  EXPECT_EQ(Printable("tag\xf3\xa0\x80\x81"), "tag\\U000e0001");
+  // Visible non-ASCII stays as it is.
+  EXPECT_EQ(Printable("\xe2\x80\x94 \xe3\x81\x82"), "\xe2\x80\x94 \xe3\x81\x82");
+}
+
+TEST(HiddenCharacter, IsFoundNamedAndRemoved) {
+  EXPECT_FALSE(FindHiddenCharacter("request caf\xc3\xa9 \xff"));
+  const std::optional<HiddenCharacter> found = FindHiddenCharacter("a\xff" "b\xe2\x80\x8b" "c\xe2\x80\x8d");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(Describe(*found), "U+200B (zero width space)");
+  EXPECT_EQ(Describe(*FindHiddenCharacter("\xef\xbb\xbf")),
+            "U+FEFF (zero width no-break space, a byte-order mark)");
+  EXPECT_EQ(Describe(*FindHiddenCharacter("\xf3\xa0\x80\x81")), "U+E0001 (tag or variation selector)");
+  EXPECT_EQ(WithoutHiddenCharacters("\xef\xbb\xbf" "re\xe2\x80\x8b" "que\xc2\xad" "st\xe2\x81\xa0"), "request");
+  EXPECT_EQ(WithoutHiddenCharacters("caf\xc3\xa9\xff"), "caf\xc3\xa9\xff");
 }
 
 TEST(Printable, EscapesEveryByteThatIsNotUtf8) {
