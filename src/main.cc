@@ -3,6 +3,7 @@
 #include <new>
 
 #include "cli/cli.h"
+#include "os/early_start.h"
 #include "os/processes_real.h"
 #include "report/report.h"
 #include "run/run.h"
@@ -33,14 +34,17 @@ int main(int argc, char** argv) {
 
     // 2. Read RLIMIT_AS as inherited, then lift our own soft limit to the hard limit, so that
     //    the limit rlimit-init was asked to lift can never stop rlimit-init itself. The decided
-    //    value is set just before exec.
+    //    value is set just before exec. The static binary's entry point has done both before
+    //    glibc started (os/early_start.h), which a soft limit of 2 MiB would have stopped.
     rlimit_init::LimitPair inherited;
-    if (int error = system.GetLimit(rlimit_init::Resource::kAs, &inherited); error != 0) {
-      system.WriteStderr("rlimit-init: getrlimit(RLIMIT_AS) failed\n");
-      return rlimit_init::kExitInternal;
-    }
-    if (inherited.soft < inherited.hard) {
-      system.SetLimit(rlimit_init::Resource::kAs, {inherited.hard, inherited.hard});
+    if (!rlimit_init::EarlyInheritedAs(&inherited)) {
+      if (int error = system.GetLimit(rlimit_init::Resource::kAs, &inherited); error != 0) {
+        system.WriteStderr("rlimit-init: getrlimit(RLIMIT_AS) failed\n");
+        return rlimit_init::kExitInternal;
+      }
+      if (inherited.soft < inherited.hard) {
+        system.SetLimit(rlimit_init::Resource::kAs, {inherited.hard, inherited.hard});
+      }
     }
 
     // 3. Parse the command line.

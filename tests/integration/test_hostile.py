@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import struct
 from pathlib import Path
 
 import pytest
@@ -278,6 +280,70 @@ def test_raise_hard_as_root_in_a_user_namespace_is_refused_with_the_reason(
         "rlimit-init: refused: the job asks for 512 MiB (536870912 bytes, ulimit -v 524288) of "
         "address space, but the hard limit is 256 MiB (268435456 bytes, ulimit -v 262144) and "
         "this process lacks CAP_SYS_RESOURCE to raise it")
+
+
+# --- an address-space limit below what the binary itself needs ------------------------------
+
+KIB = 1024
+# What os/early_start.cc adds to the image for the rest of a start (measured there).
+HEADROOM = 384 * KIB
+
+
+def image_bytes(binary: Path) -> int:
+    """The span the kernel maps for the static binary's PT_LOAD segments (the linker's
+    `_end - __executable_start`), read from its ELF program headers."""
+    data = binary.read_bytes()
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phentsize, phnum = struct.unpack_from("<HH", data, 54)
+    loads = []
+    for i in range(phnum):
+        kind, _, _, vaddr, _, _, memsz, _ = struct.unpack_from("<IIQQQQQQ", data,
+                                                               phoff + i * phentsize)
+        if kind == 1:
+            loads.append((vaddr, vaddr + memsz))
+    return max(end for _, end in loads) - min(start for start, _ in loads)
+
+
+def too_little(kib: int, needed: int) -> str:
+    return (f"rlimit-init: out of memory: the address-space limit (ulimit -v) is {kib} KiB, "
+            f"less than the {needed // KIB} KiB rlimit-init needs to start; ulimit -v counts KiB "
+            f"(ulimit -v {kib * 1024} is {kib} MiB); nothing was executed\n")
+
+
+@pytest.mark.sets_rlimit_as
+def test_ulimit_v_2048_is_below_the_image_and_the_kernel_kills_it_at_exec(
+        run: Runner, built_binary: Path) -> None:
+    """Issue 22.10's `ulimit -v 2048` (MiB meant, KiB read): the image alone is larger, so
+    exec fails past its point of no return and the kernel sends SIGSEGV; no code of
+    rlimit-init runs, so nothing can be said (the README's faults table gives the floor)."""
+    assert image_bytes(built_binary) > 2048 * KIB
+    done = run(["-q", "--as", "1Gi", "--", "true"], as_limit=(2048 * KIB, 2048 * KIB))
+    assert (done.returncode, done.stdout, done.stderr) == (-signal.SIGSEGV, "", "")
+
+
+@pytest.mark.sets_rlimit_as
+def test_a_soft_limit_that_stopped_glibcs_start_is_lifted_before_it(
+        run: Runner, built_binary: Path) -> None:
+    """Just above the image, glibc's own start (its TLS block, the first malloc) died with
+    SIGSEGV or "Fatal glibc error: Cannot allocate TLS block"; the entry point lifts the soft
+    limit to the hard one before glibc starts, so the run goes through."""
+    soft = (image_bytes(built_binary) + 192 * KIB) // 4096 * 4096
+    done = run(["-q", "--as", "1Gi", "--", "sh", "-c", "ulimit -Sv"], as_limit=(soft, "unlimited"))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "1048576\n", "")
+
+
+@pytest.mark.sets_rlimit_as
+def test_a_hard_limit_too_small_to_start_is_said_before_glibc_starts(
+        run: Runner, built_binary: Path) -> None:
+    needed = (image_bytes(built_binary) + HEADROOM + KIB - 1) // KIB * KIB
+    kib = (image_bytes(built_binary) + 192 * KIB) // KIB
+    done = run(["-q", "--as", "1Gi", "--", "true"], as_limit=(kib * KIB, kib * KIB))
+    assert (done.returncode, done.stdout, done.stderr) == (70, "", too_little(kib, needed))
+    # From `needed` on, main is reached and speaks for itself.
+    done = run(["check", "-q", "--as", "1Mi"], as_limit=(needed, needed))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+    done = run(["check", "-q", "--as", "1Mi"], as_limit=(needed - KIB, needed - KIB))
+    assert (done.returncode, done.stderr) == (70, too_little(needed // KIB - 1, needed))
 
 
 # --- termination message path ------------------------------------------------------------------
