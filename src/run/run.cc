@@ -369,6 +369,11 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
 
   // The policy's env: last, so that it wins over what was inherited and over HOME, USER and
   // LOGNAME above: the fix it carries (MALLOC_ARENA_MAX=2) must hold whatever the image says.
+  // It goes into this process's own environment, before execvp looks up a bare command name:
+  // a PATH set here decides which program runs, as `env PATH=DIR cmd` does (coreutils: "
+  // Modifications to PATH take effect prior to searching for COMMAND") and as runc does with
+  // a container's Env before its LookPath. LD_PRELOAD and the like reach only the workload's
+  // loader: rlimit-init is static and already running.
   for (const auto& [name, value] : policy.env) {
     if (int error = system.SetEnv(name.c_str(), value.c_str()); error != 0) {
       return reporter.Fail(kExitInternal, "cannot set " + name + ": " + std::strerror(error));

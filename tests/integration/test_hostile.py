@@ -282,6 +282,55 @@ def test_raise_hard_as_root_in_a_user_namespace_is_refused_with_the_reason(
         "this process lacks CAP_SYS_RESOURCE to raise it")
 
 
+# --- env: that changes how the workload is found and loaded ----------------------------------
+
+ENV_HEADER = "apiVersion: rlimit-init/v1\naddressSpace:\n  request: hard\nenv:\n"
+
+
+def shadowing_uname(workdir: Path) -> Path:
+    """A directory with a script named like a system command."""
+    bin_dir = workdir / "env-bin"
+    bin_dir.mkdir()
+    script = bin_dir / "uname"
+    script.write_text("#!/bin/sh\necho \"uname from env's PATH\"\n")
+    script.chmod(0o755)
+    return bin_dir
+
+
+@pytest.mark.parametrize("mode", ["exec", "child"])
+def test_a_bare_command_is_looked_up_in_the_path_that_env_sets(run: Runner, workdir: Path,
+                                                                mode: str) -> None:
+    """As env(1) (`env PATH=DIR cmd`) and runc (the container's Env, then LookPath) do: the
+    command is looked up after env: applies, in both modes."""
+    bin_dir = shadowing_uname(workdir)
+    policy = write_policy(workdir, ENV_HEADER + f"  PATH: {bin_dir}:/usr/bin:/bin\n")
+    done = run(["-q", "--init", mode, "-p", str(policy), "--", "uname"])
+    assert (done.returncode, done.stdout, done.stderr) == (0, "uname from env's PATH\n", "")
+    # A path with a slash is not looked up; without env: PATH the inherited PATH finds uname.
+    plain = write_policy(workdir, ENV_HEADER + "  LANG: C\n", name="plain.yaml")
+    done = run(["-q", "--init", mode, "-p", str(plain), "--", "uname"])
+    assert (done.returncode, done.stdout, done.stderr) == (0, "Linux\n", "")
+
+
+def test_a_command_missing_from_envs_path_names_that_path(run: Runner, workdir: Path) -> None:
+    bin_dir = shadowing_uname(workdir)
+    policy = write_policy(workdir, ENV_HEADER + f"  PATH: {bin_dir}\n")
+    done = run(["-q", "-p", str(policy), "--", "true"])
+    assert (done.returncode, done.stdout, done.stderr) == (
+        127, "", f"rlimit-init: cannot execute true: No such file or directory "
+                 f"(searched PATH={bin_dir})\n")
+
+
+def test_ld_preload_from_env_reaches_the_workloads_loader_only(run: Runner,
+                                                               workdir: Path) -> None:
+    """rlimit-init is static and already running: LD_PRELOAD is for the workload's ld.so."""
+    policy = write_policy(workdir, ENV_HEADER + "  LD_PRELOAD: /nonexistent/preload.so\n")
+    done = run(["-q", "-p", str(policy), "--", "/bin/true"])
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, "", "ERROR: ld.so: object '/nonexistent/preload.so' from LD_PRELOAD cannot be "
+               "preloaded (cannot open shared object file): ignored.\n")
+
+
 # --- an address-space limit below what the binary itself needs ------------------------------
 
 KIB = 1024
