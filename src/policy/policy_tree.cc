@@ -234,7 +234,8 @@ std::optional<Rejection> CheckText(std::string_view text) {
     if (c == '\n') {
       ++at.line, at.column = 1, line_start = true;
     } else {
-      ++at.column;
+      // In bytes, as yaml-cpp's Mark counts, so that every position in a message is one unit.
+      at.column += static_cast<int>(length);
       if (c != ' ') line_start = false;
     }
     i += length;

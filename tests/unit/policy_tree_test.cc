@@ -99,6 +99,16 @@ TEST(PolicyTree, TellsEveryScalarStyleApart) {
   EXPECT_EQ(Describe(root.entries[7].value), "a scalar at 10:4 tagged ! \"tagged and quoted\"");
 }
 
+// The byte check before yaml-cpp counts columns in bytes too: one unit in every message.
+TEST(PolicyTree, CountsColumnsInBytesBeforeYamlCppToo) {
+  Node root;
+  TreeError error;
+  ASSERT_FALSE(ParseYamlTree("a: caf\xC3\xA9 \xE2\x80\xA8\n", &root, &error));
+  EXPECT_EQ(error.position.line, 1);
+  EXPECT_EQ(error.position.column, 10);
+  EXPECT_EQ(error.message.substr(0, 23), "U+2028 (line separator)");
+}
+
 TEST(PolicyTree, GivesYamlCppsErrorAtItsMark) {
   Node root;
   TreeError error;
