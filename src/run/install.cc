@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "base/text.h"
 #include "os/system.h"
 
 namespace rlimit_init {
@@ -19,11 +20,18 @@ int InstallTo(System& system, const std::string& dir, bool quiet) {
   int error = system.InstallSelf(dir, kInstalledName, 0755, &failed_call);
   std::string target = dir + (dir.empty() || dir.back() != '/' ? "/" : "") + kInstalledName;
   if (error != 0) {
-    system.WriteStderr("rlimit-init: cannot install into " + dir + ": " + failed_call + ": " +
-                       std::strerror(error) + "\n");
+    // DIR comes from the command line: escaped like every other message, so that a newline or
+    // an ESC in it cannot forge a line or drive the terminal.
+    system.WriteStderr("rlimit-init: " +
+                       MessageLine("cannot install into " + dir + ": " + failed_call + ": " +
+                                   std::strerror(error)) +
+                       "\n");
     return 73;  // EX_CANTCREAT from sysexits.h
   }
-  if (!quiet) system.WriteStderr("rlimit-init: installed " + target + " (mode 0755)\n");
+  if (!quiet) {
+    system.WriteStderr("rlimit-init: " + MessageLine("installed " + target + " (mode 0755)") +
+                       "\n");
+  }
   return 0;
 }
 

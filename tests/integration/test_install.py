@@ -97,3 +97,18 @@ def test_install_needs_exactly_one_directory(run: Runner):
     assert (done.returncode, done.stderr) == (
         64, "rlimit-init: bad command line: usage: rlimit-init install DIR; see rlimit-init "
             "--help\n")
+
+
+def test_control_characters_in_dir_are_escaped_like_every_message(install, tmp_path):
+    """Issue 22.8: DIR reached the terminal raw, so ESC sequences and newlines in it could
+    forge lines or drive the terminal."""
+    hostile = tmp_path / "a\nrlimit-init: forged\x1b[2J"
+    done = install(hostile)
+    shown = f"{tmp_path}/a\\nrlimit-init: forged\\x1b[2J"
+    assert (done.returncode, done.stdout, done.stderr) == (
+        73, "", f"rlimit-init: cannot install into {shown}: mkostemp({shown}/.rlimit-init.XXXXXX): "
+                "No such file or directory\n")
+    hostile.mkdir()
+    done = install(hostile)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0, "", f"rlimit-init: installed {shown}/rlimit-init (mode 0755)\n")
