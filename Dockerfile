@@ -17,7 +17,8 @@
 FROM debian:bookworm AS build
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-       g++ cmake make libyaml-cpp-dev libboost-program-options-dev googletest libgtest-dev \
+       g++ cmake make libyaml-cpp-dev libboost-program-options-dev nlohmann-json3-dev \
+       googletest libgtest-dev \
        python3 file \
     && rm -rf /var/lib/apt/lists/*
 ARG REVISION=unknown

@@ -10,11 +10,14 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-build_packages=(g++ cmake make file libyaml-cpp-dev libboost-program-options-dev python3)
+build_packages=(g++ cmake make file libyaml-cpp-dev libboost-program-options-dev nlohmann-json3-dev
+  python3)
 test_packages=(googletest libgtest-dev python3-pytest python3-yaml util-linux runc
   busybox-static valgrind hyperfine procps libbenchmark-dev jq man-db lintian qemu-system-x86 git)
 # test_faults_io.py watches with strace that nothing writes a kernel file.
 test_packages+=(strace)
+# conftest.py validates every JSON document the tests read against docs/schema/.
+test_packages+=(python3-jsonschema)
 # test_as_budget_numpy.py and test_measure.py import Debian's numpy with the threaded OpenBLAS (the address-space
 # budget's and measure's real
 # example); libopenblas0-pthread takes over the libblas.so.3 alternative.

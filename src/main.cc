@@ -9,19 +9,6 @@
 #include "run/run.h"
 #include "os/system_real.h"
 
-namespace {
-
-// Written without allocating, when allocating is what failed.
-constexpr std::string_view kOutOfMemory =
-    "rlimit-init: out of memory: the hard address-space or data limit (ulimit -Hv, ulimit -Hd) "
-    "leaves rlimit-init too little to read the policy and the host; nothing was executed\n";
-constexpr std::string_view kOutOfMemoryJson =
-    "{\"outcome\":\"error\",\"exit_code\":70,\"message\":\"out of memory: the hard "
-    "address-space or data limit (ulimit -Hv, ulimit -Hd) leaves rlimit-init too little to read "
-    "the policy and the host; nothing was executed\"}\n";
-
-}  // namespace
-
 int main(int argc, char** argv) {
   rlimit_init::RealSystem system;
   rlimit_init::RealProcesses processes;
@@ -69,7 +56,7 @@ int main(int argc, char** argv) {
     return rlimit_init::Run(*invocation, system, processes, inherited);
   } catch (const std::bad_alloc&) {
     // Anywhere before exec, so nothing has been executed.
-    system.WriteStderr(json ? kOutOfMemoryJson : kOutOfMemory);
+    system.WriteStderr(json ? rlimit_init::kOutOfMemoryJson : rlimit_init::kOutOfMemoryText);
     return rlimit_init::kExitInternal;
   }
 }

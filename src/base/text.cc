@@ -290,33 +290,20 @@ std::string MessageLine(std::string_view message) {
          " bytes left out) ..." + std::string(view.substr(tail));
 }
 
-std::string JsonQuote(std::string_view text) {
-  std::string out = "\"";
-  out.reserve(text.size() + 2);
+std::string ValidUtf8(std::string_view text) {
+  if (IsPlainAscii(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
   ForEachCharacter(
-      text,
-      [&out](std::string_view character) {
-        if (character == "\"" || character == "\\") out += '\\';
-        out += character;
-      },
+      text, [&out](std::string_view character) { out += character; },
       [&out](unsigned char byte) {
-        if (byte == '\n') {
-          out += "\\n";
-        } else if (byte == '\t') {
-          out += "\\t";
-        } else if (byte == '\r') {
-          out += "\\r";
-        } else if (byte < 0x20 || byte == 0x7f) {
-          out += "\\u00";
-          out += kHex[byte >> 4];
-          out += kHex[byte & 0xf];
+        if (byte < 0x20 || byte == 0x7f) {
+          out += static_cast<char>(byte);  // the JSON writer escapes it
         } else {
-          // Not valid UTF-8 (or a C1 control): the text report's spelling, as JSON text.
-          out += '\\';
           AppendHexByte(&out, byte);
         }
       });
-  return out + "\"";
+  return out;
 }
 
 }  // namespace rlimit_init

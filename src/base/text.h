@@ -58,9 +58,9 @@ std::string Quoted(std::string_view text);
 /// joined by "... (N bytes left out) ...".
 std::string MessageLine(std::string_view message);
 
-/// `text` as a JSON string, with the quotes: always valid UTF-8 and valid JSON. Control
-/// characters use JSON's escapes; a byte that is not valid UTF-8 becomes the six characters
-/// \xNN (written "\\xNN" in the JSON), the same spelling the text report uses.
-std::string JsonQuote(std::string_view text);
+/// `text` as valid UTF-8 for a JSON string: every byte that is not part of valid UTF-8, and
+/// every C1 control, becomes the four characters \xNN, the spelling Printable uses; the rest
+/// (C0 controls included, which the JSON writer escapes itself) is left as it is.
+std::string ValidUtf8(std::string_view text);
 
 }  // namespace rlimit_init

@@ -13,10 +13,6 @@ std::string Optional(const std::optional<std::uint64_t>& bytes) {
   return bytes ? DescribeBytes(*bytes) : "unknown";
 }
 
-std::string JsonOptional(const std::optional<std::uint64_t>& bytes) {
-  return bytes ? JsonBytes(*bytes) : "null";
-}
-
 // Every rlimit, soft and hard, and where it likely came from: one line each.
 std::string LimitLines(const Observed& o, std::uint64_t threads_max) {
   std::string out = "rlimits (soft, hard; where each likely came from):\n";
@@ -31,18 +27,19 @@ std::string LimitLines(const Observed& o, std::uint64_t threads_max) {
   return out;
 }
 
-std::string LimitsJson(const Observed& o, std::uint64_t threads_max) {
-  std::string out = "[";
+Json LimitsJson(const Observed& o, std::uint64_t threads_max) {
+  Json out = Json::array();
   for (const ResourceRow& row : kResources) {
     const LimitPair& limit = o.limit(row.resource);
-    out += std::string(out.size() > 1 ? "," : "") + "{\"name\":" + JsonString(row.name) +
-           ",\"soft\":" + JsonBytes(limit.soft) + ",\"hard\":" + JsonBytes(limit.hard) +
-           ",\"kernel_default\":" +
-           (IsKernelDefault(row.resource, limit, threads_max) ? "true" : "false") +
-           ",\"origin\":" + JsonString(LikelyOrigin(row.resource, limit, threads_max, o.layer)) +
-           "}";
+    Json item;
+    item["name"] = row.name;
+    item["soft"] = JsonBytes(limit.soft);
+    item["hard"] = JsonBytes(limit.hard);
+    item["kernel_default"] = IsKernelDefault(row.resource, limit, threads_max);
+    item["origin"] = LikelyOrigin(row.resource, limit, threads_max, o.layer);
+    out.push_back(std::move(item));
   }
-  return out + "]";
+  return out;
 }
 
 }  // namespace
@@ -88,27 +85,32 @@ std::string RenderInspectJson(const Observed& o, std::uint64_t threads_max) {
   std::string ceiling_source;
   std::optional<std::uint64_t> ceiling = MemoryCeiling(o, &ceiling_source);
   const CgroupMemory& c = o.cgroup;
-  std::string notes = "[";
-  for (const std::string& note : c.notes) notes += (notes.size() > 1 ? "," : "") + JsonString(note);
-  notes += "]";
-  return "{\"as_soft\":" + JsonBytes(o.limit(Resource::kAs).soft) + ",\"as_hard\":" + JsonBytes(o.limit(Resource::kAs).hard) +
-         ",\"data_soft\":" + JsonBytes(o.limit(Resource::kData).soft) + ",\"data_hard\":" +
-         JsonBytes(o.limit(Resource::kData).hard) + ",\"may_raise_hard\":" +
-         (o.may_raise_hard ? "true" : "false") + ",\"cgroup_version\":" +
-         JsonString(CgroupVersionName(c.version)) + ",\"cgroup_path\":" + JsonString(c.cgroup_path) +
-         ",\"cgroup_directory\":" + JsonString(c.directory) + JsonMemoryLimit(c) +
-         ",\"memory_high_bytes\":" + JsonBytes(c.high) + ",\"memory_high_source\":" +
-         JsonString(c.high_source) + ",\"swap_max_bytes\":" + JsonBytes(c.swap_max) +
-         ",\"mem_total_bytes\":" + JsonOptional(o.host.mem_total) +
-         ",\"mem_available_bytes\":" + JsonOptional(o.host.mem_available) +
-         ",\"overcommit_memory\":" +
-         (o.host.overcommit_mode ? std::to_string(*o.host.overcommit_mode) : "null") +
-         ",\"commit_limit_bytes\":" + JsonOptional(o.host.commit_limit) +
-         ",\"committed_as_bytes\":" + JsonOptional(o.host.committed_as) +
-         ",\"memory_ceiling_bytes\":" + JsonOptional(ceiling) + ",\"memory_ceiling_source\":" +
-         JsonString(ceiling_source) + ",\"layer\":" + JsonString(LayerName(o.layer.layer)) +
-         ",\"layer_evidence\":" + JsonString(o.layer.evidence) + ",\"notes\":" + notes +
-         ",\"limits\":" + LimitsJson(o, threads_max) + "}\n";
+  Json out;
+  out["as_soft"] = JsonBytes(o.limit(Resource::kAs).soft);
+  out["as_hard"] = JsonBytes(o.limit(Resource::kAs).hard);
+  out["data_soft"] = JsonBytes(o.limit(Resource::kData).soft);
+  out["data_hard"] = JsonBytes(o.limit(Resource::kData).hard);
+  out["may_raise_hard"] = o.may_raise_hard;
+  out["cgroup_version"] = CgroupVersionName(c.version);
+  out["cgroup_path"] = c.cgroup_path;
+  out["cgroup_directory"] = c.directory;
+  AddMemoryLimit(c, &out);
+  out["memory_high_bytes"] = JsonBytes(c.high);
+  out["memory_high_source"] = c.high_source;
+  out["swap_max_bytes"] = JsonBytes(c.swap_max);
+  out["mem_total_bytes"] = JsonBytes(o.host.mem_total);
+  out["mem_available_bytes"] = JsonBytes(o.host.mem_available);
+  out["overcommit_memory"] =
+      o.host.overcommit_mode ? Json(*o.host.overcommit_mode) : Json(nullptr);
+  out["commit_limit_bytes"] = JsonBytes(o.host.commit_limit);
+  out["committed_as_bytes"] = JsonBytes(o.host.committed_as);
+  out["memory_ceiling_bytes"] = JsonBytes(ceiling);
+  out["memory_ceiling_source"] = ceiling_source;
+  out["layer"] = LayerName(o.layer.layer);
+  out["layer_evidence"] = o.layer.evidence;
+  out["notes"] = Json(c.notes);
+  out["limits"] = LimitsJson(o, threads_max);
+  return DumpJson(std::move(out));
 }
 
 }  // namespace rlimit_init

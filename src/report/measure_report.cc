@@ -3,6 +3,7 @@
 #include <string>
 
 #include "run/measure.h"
+#include "base/json.h"
 #include "base/quantity.h"
 #include "report/report.h"
 #include "base/text.h"
@@ -22,14 +23,13 @@ std::string HowItEnded(int exit_code) {
   return "exit status " + std::to_string(exit_code);
 }
 
-std::string JsonPeak(const Peak& peak) {
-  if (peak.pid == 0) return "null";
-  return "{\"value\":" + std::to_string(peak.value) + ",\"pid\":" + std::to_string(peak.pid) +
-         ",\"name\":" + JsonQuote(peak.name) + "}";
-}
-
-std::string JsonOptionalBytes(const std::optional<std::uint64_t>& bytes) {
-  return bytes ? std::to_string(*bytes) : "null";
+Json JsonPeak(const Peak& peak) {
+  if (peak.pid == 0) return nullptr;
+  Json out;
+  out["value"] = peak.value;
+  out["pid"] = peak.pid;
+  out["name"] = peak.name;
+  return out;
 }
 
 }  // namespace
@@ -120,40 +120,39 @@ std::string RenderMeasureText(const MeasureReport& report) {
 
 std::string RenderMeasureJson(const MeasureReport& report) {
   const Usage& u = report.usage;
-  std::string command = "[";
-  for (const std::string& word : report.command) {
-    if (command.size() > 1) command += ',';
-    command += JsonQuote(word);
-  }
-  command += ']';
-  std::string out = "{\"outcome\":\"measured\",\"command\":" + command +
-                    ",\"exit_code\":" + std::to_string(report.exit_code) +
-                    ",\"processes\":" + std::to_string(u.processes) +
-                    ",\"vm_peak\":" + JsonPeak(u.vm_peak) + ",\"vm_hwm\":" + JsonPeak(u.vm_hwm) +
-                    ",\"threads\":" + JsonPeak(u.threads) + ",\"fds\":" + JsonPeak(u.fds) +
-                    ",\"vm_lck\":" + JsonPeak(u.vm_lck) +
-                    ",\"tasks_at_once\":" + std::to_string(u.tasks_at_once) +
-                    ",\"unmeasured\":" + std::to_string(u.unmeasured) +
-                    ",\"cgroup_peak_bytes\":" + JsonOptionalBytes(report.cgroup.bytes) +
-                    ",\"cgroup_peak_source\":" +
-                    (report.cgroup.bytes ? JsonQuote(report.cgroup.source) : "null") +
-                    ",\"cgroup_note\":" +
-                    (report.cgroup.bytes ? "null" : JsonQuote(report.cgroup.note)) +
-                    ",\"headroom_percent\":" + std::to_string(kHeadroomPercent);
+  Json out;
+  out["outcome"] = "measured";
+  out["command"] = Json(report.command);
+  out["exit_code"] = report.exit_code;
+  out["processes"] = u.processes;
+  out["vm_peak"] = JsonPeak(u.vm_peak);
+  out["vm_hwm"] = JsonPeak(u.vm_hwm);
+  out["threads"] = JsonPeak(u.threads);
+  out["fds"] = JsonPeak(u.fds);
+  out["vm_lck"] = JsonPeak(u.vm_lck);
+  out["tasks_at_once"] = u.tasks_at_once;
+  out["unmeasured"] = u.unmeasured;
+  out["cgroup_peak_bytes"] = report.cgroup.bytes ? Json(*report.cgroup.bytes) : Json(nullptr);
+  out["cgroup_peak_source"] = report.cgroup.bytes ? Json(report.cgroup.source) : Json(nullptr);
+  out["cgroup_note"] = report.cgroup.bytes ? Json(nullptr) : Json(report.cgroup.note);
+  out["headroom_percent"] = kHeadroomPercent;
   if (const auto& r = report.recommendation) {
-    out += ",\"recommended\":{\"addressSpace\":{\"request\":" + JsonQuote(ToQuantity(r->request)) +
-           ",\"minimum\":" + JsonQuote(ToQuantity(r->minimum)) + "},\"memory\":{\"require\":" +
-           JsonQuote(ToQuantity(r->require)) + "},\"limits\":{\"nofile\":{\"request\":" +
-           JsonBytes(r->nofile_request) + ",\"minimum\":" + std::to_string(r->nofile_minimum) +
-           "},\"nproc\":{\"request\":" + JsonBytes(r->nproc_request) + ",\"minimum\":" +
-           std::to_string(r->nproc_minimum) + "}}}" +
-           ",\"recommended_policy\":" +
-           JsonQuote(RenderRecommendedPolicy(*r, u, MeasuredCommand(report.command)));
+    Json& recommended = out["recommended"];
+    recommended["addressSpace"]["request"] = ToQuantity(r->request);
+    recommended["addressSpace"]["minimum"] = ToQuantity(r->minimum);
+    recommended["memory"]["require"] = ToQuantity(r->require);
+    recommended["limits"]["nofile"]["request"] = JsonBytes(r->nofile_request);
+    recommended["limits"]["nofile"]["minimum"] = r->nofile_minimum;
+    recommended["limits"]["nproc"]["request"] = JsonBytes(r->nproc_request);
+    recommended["limits"]["nproc"]["minimum"] = r->nproc_minimum;
+    out["recommended_policy"] =
+        RenderRecommendedPolicy(*r, u, MeasuredCommand(report.command));
   } else {
-    out += ",\"recommended\":null,\"recommended_policy\":null";
+    out["recommended"] = nullptr;
+    out["recommended_policy"] = nullptr;
   }
-  out += ",\"run\":" + (report.run_json.empty() ? std::string("null") : report.run_json) + "}\n";
-  return out;
+  out["run"] = report.run_json;
+  return DumpJson(std::move(out));
 }
 
 }  // namespace rlimit_init

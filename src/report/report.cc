@@ -272,52 +272,50 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
   return out + RenderLimitsText(d, observed, policy, quiet, would);
 }
 
-std::string JsonString(std::string_view text) { return JsonQuote(text); }
-
-std::string JsonBytes(std::uint64_t bytes) {
-  return bytes == kUnlimited ? "\"unlimited\"" : std::to_string(bytes);
+Json DecisionJson(const Decision& d, const Observed& observed, const Policy& policy,
+                  bool would) {
+  Advice advice = Remedies(d, observed, policy);
+  Json out;
+  out["outcome"] = OutcomeName(d.outcome);
+  out["request_bytes"] = JsonBytes(d.request_bytes);
+  out["minimum_bytes"] = JsonBytes(d.minimum_bytes);
+  out["soft_before"] = JsonBytes(d.before.soft);
+  out["soft_after"] = JsonBytes(d.after.soft);
+  out["hard_before"] = JsonBytes(d.before.hard);
+  out["hard_after"] = JsonBytes(d.after.hard);
+  AddMemoryLimit(observed.cgroup, &out);
+  out["memory_ceiling_bytes"] = JsonBytes(d.ceiling);
+  out["memory_ceiling_source"] = d.ceiling_source;
+  out["cgroup_version"] = CgroupVersionName(observed.cgroup.version);
+  out["layer"] = LayerName(observed.layer.layer);
+  out["blocker"] = d.blocker == Blocker::kNone ? Json(nullptr) : Json(BlockerName(d.blocker));
+  out["fix"] = advice.empty() ? Json(nullptr) : Json(advice.front());
+  out["alternatives"] = advice.empty() ? Json::array()
+                                       : Json(Advice(advice.begin() + 1, advice.end()));
+  out["warnings"] = Json(d.warnings);
+  out["limits"] = LimitsJson(d, observed, policy, would);
+  out["message"] = Summary(d, observed, policy, would);
+  return out;
 }
 
 std::string RenderJson(const Decision& d, const Observed& observed, const Policy& policy,
                        bool would) {
-  std::string warnings = "[";
-  for (const std::string& w : d.warnings) {
-    warnings += (warnings.size() > 1 ? "," : "") + JsonString(w);
-  }
-  warnings += "]";
-  Advice advice = Remedies(d, observed, policy);
-  std::string alternatives = "[";
-  for (std::size_t i = 1; i < advice.size(); ++i) {
-    alternatives += (alternatives.size() > 1 ? "," : "") + JsonString(advice[i]);
-  }
-  alternatives += "]";
-  return std::string("{\"outcome\":") + JsonString(OutcomeName(d.outcome)) +
-         ",\"request_bytes\":" + JsonBytes(d.request_bytes) + ",\"minimum_bytes\":" +
-         (d.minimum_bytes ? JsonBytes(*d.minimum_bytes) : "null") +
-         ",\"soft_before\":" + JsonBytes(d.before.soft) + ",\"soft_after\":" +
-         JsonBytes(d.after.soft) + ",\"hard_before\":" + JsonBytes(d.before.hard) +
-         ",\"hard_after\":" + JsonBytes(d.after.hard) + JsonMemoryLimit(observed.cgroup) +
-         ",\"memory_ceiling_bytes\":" + (d.ceiling ? JsonBytes(*d.ceiling) : "null") +
-         ",\"memory_ceiling_source\":" + JsonString(d.ceiling_source) +
-         ",\"cgroup_version\":" + JsonString(CgroupVersionName(observed.cgroup.version)) +
-         ",\"layer\":" + JsonString(LayerName(observed.layer.layer)) + ",\"blocker\":" +
-         (d.blocker == Blocker::kNone ? "null" : JsonString(BlockerName(d.blocker))) +
-         ",\"fix\":" + (advice.empty() ? "null" : JsonString(advice.front())) +
-         ",\"alternatives\":" + alternatives +
-         ",\"warnings\":" + warnings + ",\"limits\":" +
-         RenderLimitsJson(d, observed, policy, would) + ",\"message\":" +
-         JsonString(Summary(d, observed, policy, would)) + "}\n";
+  return DumpJson(DecisionJson(d, observed, policy, would));
 }
 
-std::string JsonMemoryLimit(const CgroupMemory& cgroup) {
-  return ",\"memory_limit_bytes\":" + (cgroup.known() ? JsonBytes(cgroup.limit) : "null") +
-         ",\"memory_limit_source\":" + JsonString(cgroup.limit_source) +
-         ",\"memory_limit_unknown\":" + (cgroup.known() ? "null" : JsonString(cgroup.unknown));
+void AddMemoryLimit(const CgroupMemory& cgroup, Json* object) {
+  Json& out = *object;
+  out["memory_limit_bytes"] = cgroup.known() ? JsonBytes(cgroup.limit) : Json(nullptr);
+  out["memory_limit_source"] = cgroup.limit_source;
+  out["memory_limit_unknown"] = cgroup.known() ? Json(nullptr) : Json(cgroup.unknown);
 }
 
 std::string RenderErrorJson(int exit_code, std::string_view message) {
-  return "{\"outcome\":\"error\",\"exit_code\":" + std::to_string(exit_code) +
-         ",\"message\":" + JsonString(message) + "}\n";
+  Json out;
+  out["outcome"] = "error";
+  out["exit_code"] = exit_code;
+  out["message"] = message;
+  return DumpJson(std::move(out));
 }
 
 }  // namespace rlimit_init

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "advice/advice.h"
+#include "base/json.h"
 #include "decide/decision.h"
 
 namespace rlimit_init {
@@ -32,28 +33,37 @@ std::string Fix(const Decision& decision, const Observed& observed, const Policy
 std::string RenderText(const Decision& decision, const Observed& observed, const Policy& policy,
                        bool quiet, bool verbose, bool would = false);
 
-/// One JSON object on one line, ending in a newline.
+/// The JSON object of a run, `check` or refusal (docs/schema/report.json).
+Json DecisionJson(const Decision& decision, const Observed& observed, const Policy& policy,
+                  bool would = false);
+
+/// DecisionJson on one line, ending in a newline.
 std::string RenderJson(const Decision& decision, const Observed& observed, const Policy& policy,
                        bool would = false);
 
-/// `,"memory_limit_bytes":...,"memory_limit_source":...,"memory_limit_unknown":...`: the
-/// bytes (or "unlimited") and the file, or null and "" with the reason when it is unknown.
-std::string JsonMemoryLimit(const CgroupMemory& cgroup);
+/// Adds memory_limit_bytes, memory_limit_source and memory_limit_unknown to `object`: the bytes
+/// (or "unlimited") and the file, or null and "" with the reason when it is unknown.
+void AddMemoryLimit(const CgroupMemory& cgroup, Json* object);
 
 /// The fix when the cgroup memory limit is unknown: what lets rlimit-init read it.
 std::string UnknownLimitAdvice(const CgroupMemory& cgroup);
 
-/// A JSON object for an error that stopped rlimit-init before any decision.
+/// A JSON object for an error that stopped rlimit-init before any decision
+/// (docs/schema/error.json).
 std::string RenderErrorJson(int exit_code, std::string_view message);
+
+/// Said without allocating, when allocating is what failed (exit 70): the text line, and the
+/// same as RenderErrorJson writes it (a unit test holds them equal).
+inline constexpr std::string_view kOutOfMemoryText =
+    "rlimit-init: out of memory: the hard address-space or data limit (ulimit -Hv, ulimit -Hd) "
+    "leaves rlimit-init too little to read the policy and the host; nothing was executed\n";
+inline constexpr std::string_view kOutOfMemoryJson =
+    "{\"outcome\":\"error\",\"exit_code\":70,\"message\":\"out of memory: the hard "
+    "address-space or data limit (ulimit -Hv, ulimit -Hd) leaves rlimit-init too little to read "
+    "the policy and the host; nothing was executed\"}\n";
 
 /// A Kubernetes quantity for `bytes`: "4Gi" where a binary suffix divides it exactly, else the
 /// plain byte count.
 std::string ToQuantity(std::uint64_t bytes);
-
-/// Escapes `text` as a JSON string, with the quotes.
-std::string JsonString(std::string_view text);
-
-/// A byte value as JSON: a number, or the string "unlimited".
-std::string JsonBytes(std::uint64_t bytes);
 
 }  // namespace rlimit_init

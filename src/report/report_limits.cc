@@ -35,14 +35,6 @@ void AppendLine(std::string* out, std::string_view label, const std::string& tex
   *out += "\n";
 }
 
-std::string JsonList(const std::vector<std::string>& items, std::size_t from) {
-  std::string out = "[";
-  for (std::size_t i = from; i < items.size(); ++i) {
-    out += (out.size() > 1 ? "," : "") + JsonString(items[i]);
-  }
-  return out + "]";
-}
-
 // The layer line, then the fix and its alternatives.
 void AppendAdvice(std::string* out, const LimitDecision& d, const Observed& observed,
                          const Policy& policy) {
@@ -170,31 +162,33 @@ std::string RenderLimitsText(const Decision& decision, const Observed& observed,
   return out;
 }
 
-std::string RenderLimitsJson(const Decision& decision, const Observed& observed,
-                             const Policy& policy, bool would) {
-  std::string out = "[";
+Json LimitsJson(const Decision& decision, const Observed& observed, const Policy& policy,
+                bool would) {
+  Json out = Json::array();
   for (const LimitDecision& d : decision.limits) {
     Advice advice = LimitRemedies(d, observed, policy);
-    if (out.size() > 1) out += ",";
-    out += "{\"name\":" + JsonString(Row(d.resource).name) +
-           ",\"outcome\":" + JsonString(OutcomeName(d.outcome)) +
-           ",\"request\":" + JsonBytes(d.request) +
-           ",\"minimum\":" + (d.minimum ? JsonBytes(*d.minimum) : "null") +
-           ",\"soft_before\":" + JsonBytes(d.before.soft) +
-           ",\"soft_after\":" + JsonBytes(d.after.soft) +
-           ",\"hard_before\":" + JsonBytes(d.before.hard) +
-           ",\"hard_after\":" + JsonBytes(d.after.hard) + ",\"origin\":" +
-           JsonString(SpecOf(d, policy).origin) + ",\"blocker\":" +
-           (d.blocker == Blocker::kHardLimit  ? "\"hard_limit\""
-            : d.blocker == Blocker::kNoCeiling ? "\"no_ceiling\""
-            : d.blocker == Blocker::kShareUnknown ? "\"memory_limit_unknown\""
-                                               : "null") +
-           ",\"fix\":" + (advice.empty() ? "null" : JsonString(advice.front())) +
-           ",\"alternatives\":" + JsonList(advice, 1) + ",\"warnings\":" +
-           JsonList(d.warnings, 0) + ",\"message\":" +
-           JsonString(LimitSummary(d, policy, would)) + "}";
+    Json limit;
+    limit["name"] = Row(d.resource).name;
+    limit["outcome"] = OutcomeName(d.outcome);
+    limit["request"] = JsonBytes(d.request);
+    limit["minimum"] = JsonBytes(d.minimum);
+    limit["soft_before"] = JsonBytes(d.before.soft);
+    limit["soft_after"] = JsonBytes(d.after.soft);
+    limit["hard_before"] = JsonBytes(d.before.hard);
+    limit["hard_after"] = JsonBytes(d.after.hard);
+    limit["origin"] = SpecOf(d, policy).origin;
+    limit["blocker"] = d.blocker == Blocker::kHardLimit      ? Json("hard_limit")
+                       : d.blocker == Blocker::kNoCeiling    ? Json("no_ceiling")
+                       : d.blocker == Blocker::kShareUnknown ? Json("memory_limit_unknown")
+                                                             : Json(nullptr);
+    limit["fix"] = advice.empty() ? Json(nullptr) : Json(advice.front());
+    limit["alternatives"] = advice.empty() ? Json::array()
+                                           : Json(Advice(advice.begin() + 1, advice.end()));
+    limit["warnings"] = Json(d.warnings);
+    limit["message"] = LimitSummary(d, policy, would);
+    out.push_back(std::move(limit));
   }
-  return out + "]";
+  return out;
 }
 
 }  // namespace rlimit_init

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "advice/advice.h"
+#include "base/json.h"
 #include "decide/decision.h"
 
 namespace rlimit_init {
@@ -23,8 +24,8 @@ std::string RenderLimitsText(const Decision& decision, const Observed& observed,
                              const Policy& policy, bool quiet, bool would = false);
 
 /// A JSON array with one object per limit in `decision.limits`.
-std::string RenderLimitsJson(const Decision& decision, const Observed& observed,
-                             const Policy& policy, bool would = false);
+Json LimitsJson(const Decision& decision, const Observed& observed, const Policy& policy,
+                bool would = false);
 
 /// "8 MiB (8388608 bytes, ulimit -s 8192)", "65536", "unlimited".
 std::string DescribeLimit(Resource resource, std::uint64_t value);

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json.h"
 #include "observe/cgroup.h"
 #include "os/processes.h"
 #include "run/supervise.h"
@@ -121,7 +122,7 @@ struct MeasureReport {
   CgroupPeak cgroup;
   std::optional<Recommendation> recommendation;
   std::string run_text;  // the decision's text report (text), said before the measurement
-  std::string run_json;  // the decision's JSON object, without its newline (json)
+  Json run_json;         // the decision's JSON object (json), else null
 };
 
 /// The command as one line for a report, cut after 256 bytes.

@@ -156,7 +156,8 @@ int SuperviseWorkload(const std::vector<std::string>& command, bool group, Syste
 // that never ran (not found, not executable) gets no report: its exec's own message and code
 // (127, 126) say what happened.
 int MeasureWorkload(const Invocation& invocation, const Observed& observed,
-                    std::string run_report, OutputFormat format, System& system,
+                    const std::string& run_report, Json run_json, OutputFormat format,
+                    System& system,
                     Processes& processes, Reporter& reporter) {
   const std::string shared = CgroupSharedNote(system, observed.cgroup, processes.Pid());
   std::unique_ptr<Measurement> measurement;
@@ -174,8 +175,11 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
   system.GetLimit(Resource::kNproc, &nproc);
   report.recommendation = Recommend(report.usage, report.cgroup.bytes, nofile.soft, nproc.soft);
   const bool json = format == OutputFormat::kJson;
-  if (json && !run_report.empty() && run_report.back() == '\n') run_report.pop_back();
-  (json ? report.run_json : report.run_text) = run_report;
+  if (json) {
+    report.run_json = std::move(run_json);
+  } else {
+    report.run_text = run_report;
+  }
   const std::string said = json ? RenderMeasureJson(report) : RenderMeasureText(report);
   // The workload's exit code stands whatever happens to the report: a CI job wrapped in
   // measure must fail or pass as the job does.
@@ -301,8 +305,9 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
   // 4. Report a refusal or a check; a grant is reported once it has been applied.
   std::string text =
       RenderText(decision, observed, policy, invocation.quiet, invocation.verbose, check);
-  const std::string report =
-      format == OutputFormat::kJson ? RenderJson(decision, observed, policy, check) : text;
+  Json report_json;
+  if (format == OutputFormat::kJson) report_json = DecisionJson(decision, observed, policy, check);
+  const std::string report = format == OutputFormat::kJson ? DumpJson(report_json) : text;
   if (AnyRefused(decision)) {
     reporter.Say(report);
     reporter.Terminate(text);
@@ -382,7 +387,8 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
 
   // 7. Become the workload, or, in init mode or for measure, its parent.
   if (measure) {
-    return MeasureWorkload(invocation, observed, report, format, system, processes, reporter);
+    return MeasureWorkload(invocation, observed, report, std::move(report_json), format, system,
+                           processes, reporter);
   }
   InitMode init = ResolveInitMode(init_mode, processes.Pid());
   if (init == InitMode::kExec) {

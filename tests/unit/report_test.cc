@@ -266,10 +266,16 @@ TEST(Report, UnknownLimitRefusalsNameThePolicyKeyAndTheWayOut) {
   EXPECT_NE(json.find("\"blocker\":\"memory_limit_unknown\""), std::string::npos) << json;
 }
 
-TEST(Report, JsonEscapesControlCharacters) {
-  EXPECT_EQ(JsonString("a\"b\\c\nd\te\x01"), "\"a\\\"b\\\\c\\nd\\te\\u0001\"");
-  EXPECT_EQ(RenderErrorJson(78, "bad \"x\""),
-            "{\"outcome\":\"error\",\"exit_code\":78,\"message\":\"bad \\\"x\\\"\"}\n");
+TEST(Report, ErrorJsonEscapesControlCharacters) {
+  EXPECT_EQ(RenderErrorJson(78, "bad \"x\"\n\x01"),
+            "{\"outcome\":\"error\",\"exit_code\":78,\"message\":\"bad \\\"x\\\"\\n\\u0001\"}\n");
+}
+
+TEST(Report, OutOfMemoryJsonIsTheErrorDocumentOfItsText) {
+  std::string_view message = kOutOfMemoryText;
+  message.remove_prefix(std::string_view("rlimit-init: ").size());
+  message.remove_suffix(1);
+  EXPECT_EQ(RenderErrorJson(70, message), kOutOfMemoryJson);
 }
 
 TEST(Report, QuantitiesUseTheLargestExactSuffix) {

@@ -77,11 +77,11 @@ TEST(MessageLine, KeepsStartAndEndOfAHugeMessage) {
   EXPECT_EQ(MessageLine("one\ntwo"), "one\\ntwo");
 }
 
-TEST(JsonQuote, IsValidJsonAndValidUtf8) {
-  EXPECT_EQ(JsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(JsonQuote("l1\nl2\t\x01"), "\"l1\\nl2\\t\\u0001\"");
-  EXPECT_EQ(JsonQuote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");
-  EXPECT_EQ(JsonQuote("p\xff"), "\"p\\\\xff\"");  // the text report's \xff, as JSON text
+TEST(ValidUtf8, SpellsInvalidBytesAsPrintableDoesAndLeavesTheRest) {
+  EXPECT_EQ(ValidUtf8("a\"b\\c"), "a\"b\\c");
+  EXPECT_EQ(ValidUtf8("l1\nl2\t\x01\x7f"), "l1\nl2\t\x01\x7f");  // the JSON writer escapes these
+  EXPECT_EQ(ValidUtf8("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(ValidUtf8("p\xff\xc2\x85"), "p\\xff\\xc2\\x85");  // invalid, then C1 NEL
 }
 
 }  // namespace
