@@ -379,6 +379,9 @@ void Discover(Reader& reader, CgroupMemory& result) {
     if (Contains(entry.controllers, "memory")) v1_entry = &entry;
     if (entry.hierarchy_id == 0 && entry.controllers.empty()) v2_entry = &entry;
   }
+  if (v1_entry != nullptr || v2_entry != nullptr) {
+    result.proc_path = (v1_entry != nullptr ? v1_entry : v2_entry)->path;
+  }
   // A controller is bound to one hierarchy at a time: where v1 has the memory controller, the
   // cgroup2 tree beside it (hybrid hosts) has none, so v1 decides.
   if (v1_entry != nullptr) {
@@ -435,6 +438,7 @@ CgroupMemory DiscoverCgroupMemory(System& system) {
   result.limit_source = Shown(result.limit_source);
   result.high_source = Shown(result.high_source);
   result.cgroup_path = Shown(result.cgroup_path);
+  result.proc_path = Shown(result.proc_path);
   result.directory = Shown(result.directory);
   result.unknown = MessageLine(result.unknown);
   return result;

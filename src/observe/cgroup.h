@@ -107,6 +107,10 @@ struct CgroupMemory {
   /// The cgroup path from /proc/self/cgroup, and the directory it was translated to.
   std::string cgroup_path;
   std::string directory;
+  /// The memory controller's cgroup path in /proc/self/cgroup (the v1 memory line, else the
+  /// v2 line), whether or not a mount shows it: the layer is read from it, and a container
+  /// without /sys/fs/cgroup still says kubepods and its runtime there.
+  std::string proc_path;
   /// Why the limit is not known, one lowercase fragment naming the file, cgroup or mount, e.g.
   /// "cgroup /a/b is not below the root /a/c of the cgroup mount at /sys/fs/cgroup/memory";
   /// empty when it is known. A limit may be set that rlimit-init cannot see: /proc/self/cgroup

@@ -22,6 +22,15 @@ std::string_view LastComponent(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+// A container id as containerd and Docker make them: 64 lowercase hex digits.
+bool IsContainerId(std::string_view name) {
+  if (name.size() != 64) return false;
+  for (char c : name) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 std::string Cat(std::initializer_list<std::string_view> parts) {
   std::string out;
   for (std::string_view part : parts) out += part;
@@ -38,6 +47,9 @@ Runtime RuntimeFromCgroupPath(const std::string& cgroup_path) {
     return Runtime::kDocker;
   }
   if (leaf.substr(0, 7) == "libpod-") return Runtime::kPodman;
+  // With the cgroupfs driver containerd (and cri-dockerd) name a container's cgroup by its bare
+  // 64-hex id under the pod's; CRI-O names it crio-ID (above).
+  if (Contains(cgroup_path, "kubepods") && IsContainerId(leaf)) return Runtime::kContainerd;
   return Runtime::kUnknown;
 }
 

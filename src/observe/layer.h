@@ -15,7 +15,8 @@ enum class Layer { kKubernetes, kDocker, kPodman, kSystemd, kSlurm, kContainer, 
 
 /// The runtime that made the container, where the cgroup path names it: systemd cgroup
 /// drivers name the container's scope "cri-containerd-ID.scope", "crio-ID.scope",
-/// "docker-ID.scope" or "libpod-ID.scope" (CRI-O names it crio-ID under cgroupfs too).
+/// "docker-ID.scope" or "libpod-ID.scope"; under cgroupfs CRI-O names it crio-ID and
+/// containerd (or cri-dockerd) by the bare 64-hex id below kubepods.
 enum class Runtime { kUnknown, kContainerd, kCrio, kDocker, kPodman };
 
 /// What points at a layer. Filled from the environment, marker files and the cgroup path.

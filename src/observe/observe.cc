@@ -19,7 +19,7 @@ Observed Observe(System& system, const LimitPair& inherited) {
   observed.may_raise_hard = MayRaiseHardLimit(system);
   observed.cgroup = DiscoverCgroupMemory(system);
   observed.host = ReadHostMemory(system);
-  observed.layer = DetectLayer(ReadLayerHints(system, observed.cgroup.cgroup_path));
+  observed.layer = DetectLayer(ReadLayerHints(system, observed.cgroup.proc_path));
   observed.budget = ObserveBudgetHost(system);
   return observed;
 }

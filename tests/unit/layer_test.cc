@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "fake_system.h"
+#include "fixture_tree.h"
+#include "observe/observe.h"
 
 namespace rlimit_init {
 namespace {
@@ -75,7 +77,13 @@ TEST(Layer, RuntimeFromTheContainerScopeName) {
       {"/system.slice/docker-0123.scope", Runtime::kDocker},
       {"/docker/0123", Runtime::kDocker},
       {"/machine.slice/libpod-0123.scope", Runtime::kPodman},
-      {"/kubepods/burstable/pod1/0123", Runtime::kUnknown},  // containerd under cgroupfs
+      {"/kubepods/burstable/pod1/0123", Runtime::kUnknown},  // not a container id
+      // containerd (or cri-dockerd) under cgroupfs: the bare id, copied from a CRI container.
+      {"/kubepods/burstable/pod39f2a80c-6d73-4ed3-9da7-d45083cf5594/"
+       "36a22a2b0411d5733f5c0db1aeb82129be288adc275c8b5dbf077722d9dc22c0",
+       Runtime::kContainerd},
+      {"/36a22a2b0411d5733f5c0db1aeb82129be288adc275c8b5dbf077722d9dc22c0",
+       Runtime::kUnknown},  // an id outside kubepods: no CRI container
       {"/system.slice/docker.service", Runtime::kUnknown},  // dockerd itself
       {"/", Runtime::kUnknown},
   };
@@ -94,6 +102,23 @@ TEST(Layer, KubernetesNamesTheRuntimeInItsEvidence) {
   scope.cgroup_path = "/system.slice/cri-containerd-0123.scope";
   EXPECT_EQ(DetectLayer(scope).evidence,
             "cgroup path /system.slice/cri-containerd-0123.scope is a containerd CRI container");
+}
+
+// A CRI container whose /sys/fs/cgroup shows no cgroup filesystem (tree copied from one under
+// containerd 1.6): the memory limit is unknown, but /proc/self/cgroup still names kubepods and
+// the bare container id, so the layer is Kubernetes on containerd, not a bare container.
+TEST(Layer, CriContainerWithoutACgroupMountIsReadFromProcSelfCgroup) {
+  FakeSystem system;
+  ASSERT_TRUE(LoadFixtureTree("v1-containerd-cri-no-cgroup-mount", &system));
+  Observed observed = Observe(system, LimitPair{});
+  EXPECT_EQ(observed.cgroup.unknown, "the cgroup v1 memory controller is in use but not mounted");
+  EXPECT_EQ(observed.layer.layer, Layer::kKubernetes);
+  EXPECT_EQ(observed.layer.runtime, Runtime::kContainerd);
+  EXPECT_EQ(observed.layer.evidence,
+            "cgroup path /rlimit-init-cri-test-14923-95ba5e/kubepods/burstable/"
+            "pod39f2a80c-6d73-4ed3-9da7-d45083cf5594/"
+            "36a22a2b0411d5733f5c0db1aeb82129be288adc275c8b5dbf077722d9dc22c0 is under kubepods "
+            "and names containerd");
 }
 
 TEST(Layer, DockerScopeIsDockerNotSystemd) {
