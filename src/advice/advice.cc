@@ -37,15 +37,41 @@ std::string DaemonLine(const RlimitNames& names, std::uint64_t value, std::strin
               ": a container whose spec sets no ", names.oci_type, " inherits the runtime's"});
 }
 
+// ctr oci spec prints a spec whose process.rlimits holds RLIMIT_NOFILE 1024:1024; used whole as
+// base_runtime_spec it lowers every container's open-file limit from containerd's own (20000
+// under a shell, 1048576 under Debian's unit) to 1024. Without a base spec, containerd 1.6's
+// CRI sets no rlimits: containers inherit containerd's. So the recipe keeps only the entry asked
+// for, and every other limit stays what containerd gives.
 std::string ContainerdLine(const RlimitNames& names, std::uint64_t value) {
-  return Cat({"containerd takes it from base_runtime_spec: a full OCI spec (ctr oci spec > "
-              "/etc/containerd/cri-base.json) with ",
-              OciRlimit(names, value),
-              " in process.rlimits, named by base_runtime_spec = "
+  const std::string entry = OciRlimit(names, value);
+  // jq 1.6 (Debian 12, Ubuntu 22.04) reads numbers as doubles: above 2^53 it would write a
+  // rounded value (18446744073709552000 for unlimited) that containerd cannot read as uint64.
+  constexpr std::uint64_t kJqExact = std::uint64_t{1} << 53;
+  const std::string write =
+      value <= kJqExact
+          ? Cat({"ctr oci spec | jq '.process.rlimits = [", entry,
+                 "]' > /etc/containerd/cri-base.json"})
+          : Cat({"ctr oci spec > /etc/containerd/cri-base.json, then set its process.rlimits to [",
+                 entry, "] in an editor (jq 1.6 would round ", OciValue(value), ")"});
+  return Cat({"containerd takes it from base_runtime_spec: write a full OCI spec whose "
+              "process.rlimits holds only this entry, ",
+              write,
+              " (ctr oci spec's own RLIMIT_NOFILE 1024:1024 would lower every container's "
+              "open-file limit; where a base_runtime_spec is already set, add the entry to its "
+              "process.rlimits instead), named by base_runtime_spec = "
               "\"/etc/containerd/cri-base.json\" in "
               "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc] (containerd "
               "1.x) or [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc] "
-              "(containerd 2.x); then restart containerd"});
+              "(containerd 2.x); then restart containerd: containers created after that get it"});
+}
+
+// A pod's containers share one containerd shim, started with the pod, which survives a restart
+// of containerd (Debian's and upstream's unit say KillMode=process): a new container in a
+// running pod inherits the old limit from the shim; only a new pod gets a new shim.
+std::string ContainerdServiceLine(const RlimitNames& names, std::uint64_t value) {
+  return Cat({DaemonLine(names, value, "containerd.service", "containerd"),
+              "; only pods created after the restart get it (a pod's containers inherit it from "
+              "the pod's shim, which outlives the restart): delete and recreate running pods"});
 }
 
 std::string CrioLine(const RlimitNames& names, std::uint64_t value) {
@@ -130,7 +156,7 @@ Advice KubernetesHardLimit(const RlimitNames& names, const AdviceInput& input,
       advice.push_back(no_field + ContainerdLine(names, needed));
       advice.push_back(input.layer.runtime == Runtime::kUnknown
                            ? CrioLine(names, needed)
-                           : DaemonLine(names, needed, "containerd.service", "containerd"));
+                           : ContainerdServiceLine(names, needed));
       advice.push_back(NriLine(names, needed));
       break;
   }

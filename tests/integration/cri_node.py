@@ -113,7 +113,8 @@ class Pod:
     sandbox_id: str = ""
     sandbox_config: Any = None
     volumes: dict[str, Path] = field(default_factory=dict)
-    containers: dict[str, str] = field(default_factory=dict)  # name -> container id
+    containers: dict[str, str] = field(default_factory=dict)  # name -> latest container id
+    attempts: dict[str, int] = field(default_factory=dict)  # name -> containers made so far
     finished: dict[str, Finished] = field(default_factory=dict)
 
     @property
@@ -140,11 +141,13 @@ class Containerd:
         self.runtime = None
         self.image_service = None
 
-    def write_config(self, base_runtime_spec: dict | None) -> None:
+    def write_config(self, base_runtime_spec: dict | Path | None) -> None:
         spec_line = ""
         if base_runtime_spec is not None:
-            spec_file = self.work / "cri-base.json"
-            spec_file.write_text(json.dumps(base_runtime_spec, indent=2))
+            spec_file = base_runtime_spec
+            if isinstance(base_runtime_spec, dict):
+                spec_file = self.work / "cri-base.json"
+                spec_file.write_text(json.dumps(base_runtime_spec, indent=2))
             spec_line = f'base_runtime_spec = "{spec_file}"'
         for name in ("root", "state", "opt", "cni-conf", "cni-bin"):
             (self.work / name).mkdir(exist_ok=True)
@@ -175,10 +178,11 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         SystemdCgroup = false
 """)
 
-    def start(self, *, prlimit: tuple[str, ...] = (), base_runtime_spec: dict | None = None
-              ) -> None:
+    def start(self, *, prlimit: tuple[str, ...] = (),
+              base_runtime_spec: dict | Path | None = None) -> None:
         """Starts containerd (under `prlimit OPTIONS...` when given, as a unit's Limit*= would
-        start it) and waits until its CRI answers; imports the images on the first start."""
+        start it; with a base_runtime_spec, a spec or the file that holds one) and waits until
+        its CRI answers; imports the images on the first start."""
         import grpc
         self.write_config(base_runtime_spec)
         command = ["containerd", "--config", str(self.config)]
@@ -333,16 +337,16 @@ class Kubelet:
                 pod.finished[name] = self.wait(pod, name)
         return pod
 
-    def start_pod(self, objects: list[dict[str, Any]]) -> Pod:
+    def start_pod(self, objects: list[dict[str, Any]], *, containers: bool = True) -> Pod:
         """The sandbox, the volumes, the init containers run to their end, the containers
-        started (none when an init container failed)."""
+        started (none when an init container failed, or `containers` is false)."""
         pod = self.run_sandbox(objects)
         for c in pod.spec.get("initContainers", []):
             self.start_container(pod, c["name"])
             pod.finished[c["name"]] = self.wait(pod, c["name"])
             if pod.finished[c["name"]].exit_code != 0:
                 return pod
-        for c in pod.spec["containers"]:
+        for c in pod.spec["containers"] if containers else []:
             self.start_container(pod, c["name"])
         return pod
 
@@ -387,7 +391,8 @@ class Kubelet:
                 raise AssertionError(f"volume {volume['name']}: only emptyDir and configMap")
             pod.volumes[volume["name"]] = path
 
-    def container_config(self, pod: Pod, c: dict[str, Any]) -> Any:
+    def container_config(self, pod: Pod, c: dict[str, Any],
+                         extra_mounts: list[tuple[str, str]] = ()) -> Any:
         pb = self.pb
         context = c.get("securityContext", {})
         pod_context = pod.spec.get("securityContext", {})
@@ -398,6 +403,8 @@ class Kubelet:
         if repository(image).endswith("/python"):
             binds += [pb.Mount(container_path=b, host_path=b, readonly=True)
                       for b in self.python_binds]
+        binds += [pb.Mount(container_path=path, host_path=host, readonly=True)
+                  for host, path in extra_mounts]
         # kubelet: a file per container on the node, mounted at terminationMessagePath.
         message = pod.directory / "containers" / c["name"] / "termination-log"
         message.parent.mkdir(parents=True, exist_ok=True)
@@ -430,23 +437,27 @@ class Kubelet:
             resources.memory_swap_limit_in_bytes = limit
         env = {**KUBELET_ENV, **{e["name"]: e["value"] for e in c.get("env", [])}}
         return pb.ContainerConfig(
-            metadata=pb.ContainerMetadata(name=c["name"]),
+            metadata=pb.ContainerMetadata(name=c["name"], attempt=pod.attempts[c["name"]]),
             image=pb.ImageSpec(image=image),
             command=c.get("command", []), args=c.get("args", []),
             envs=[pb.KeyValue(key=k, value=v) for k, v in env.items()],
-            mounts=binds, log_path=f"{c['name']}/0.log",
+            mounts=binds, log_path=f"{c['name']}/{pod.attempts[c['name']]}.log",
             labels={"io.kubernetes.container.name": c["name"]},
             linux=pb.LinuxContainerConfig(resources=resources, security_context=security))
 
-    def start_container(self, pod: Pod, name: str, command: list[str] | None = None) -> str:
+    def start_container(self, pod: Pod, name: str, command: list[str] | None = None,
+                        extra_mounts: list[tuple[str, str]] = ()) -> str:
         """CreateContainer and StartContainer for container `name` of the pod (`command`
-        replacing its rendered command, as an edited manifest would)."""
+        replacing its rendered command, as an edited manifest would; `extra_mounts`, (host
+        path, container path) pairs, mounted read-only besides the pod's volumes)."""
         c = dict(next(x for x in [*pod.spec.get("initContainers", []), *pod.spec["containers"]]
                       if x["name"] == name))
         if command is not None:
             c["command"] = command
+        # A container made again in the same pod is the next attempt, as kubelet counts them.
+        pod.attempts[name] = pod.attempts.get(name, -1) + 1
         created = self.c.runtime.CreateContainer(self.pb.CreateContainerRequest(
-            pod_sandbox_id=pod.sandbox_id, config=self.container_config(pod, c),
+            pod_sandbox_id=pod.sandbox_id, config=self.container_config(pod, c, extra_mounts),
             sandbox_config=pod.sandbox_config), timeout=HANG_TIMEOUT)
         self.c.runtime.StartContainer(
             self.pb.StartContainerRequest(container_id=created.container_id),
@@ -467,7 +478,7 @@ class Kubelet:
         return self.finished(pod, name, status)
 
     def finished(self, pod: Pod, name: str, status: Any) -> Finished:
-        stdout, stderr = read_cri_log(pod.directory / "logs" / name / "0.log")
+        stdout, stderr = read_cri_log(pod.directory / "logs" / name / f"{pod.attempts[name]}.log")
         message = (pod.directory / "containers" / name / "termination-log").read_text()
         return Finished(status.exit_code, stdout, stderr, message, status.reason)
 
@@ -482,7 +493,7 @@ class Kubelet:
     def read_line(self, pod: Pod, name: str, count: int = 1) -> str:
         """Waits until the container's stdout holds `count` lines and returns them."""
         deadline = time.monotonic() + HANG_TIMEOUT
-        log = pod.directory / "logs" / name / "0.log"
+        log = pod.directory / "logs" / name / f"{pod.attempts[name]}.log"
         while len((stdout := read_cri_log(log)[0]).splitlines()) < count:
             assert time.monotonic() < deadline, f"{name}: no line on stdout in {HANG_TIMEOUT} s"
             assert self.status(pod, name).state != self.pb.CONTAINER_EXITED, stdout

@@ -412,13 +412,28 @@ NO_POD_FIELD = ("Kubernetes has no pod field for RLIMIT_AS (kubernetes/kubernete
                 "coming securityContext.ulimits, KEP-5758, excludes it); on the node, ")
 
 
-def containerd_advice(value: int) -> str:
-    return ("containerd takes it from base_runtime_spec: a full OCI spec (ctr oci spec > "
-            f"/etc/containerd/cri-base.json) with {_oci_rlimit(value)} in process.rlimits, named "
-            'by base_runtime_spec = "/etc/containerd/cri-base.json" in '
+def _containerd_recipe(entry: str, value: int) -> str:
+    write = (f"ctr oci spec | jq '.process.rlimits = [{entry}]' > /etc/containerd/cri-base.json"
+             if value <= 1 << 53 else
+             "ctr oci spec > /etc/containerd/cri-base.json, then set its process.rlimits to "
+             f"[{entry}] in an editor (jq 1.6 would round {value})")
+    return ("containerd takes it from base_runtime_spec: write a full OCI spec whose "
+            f"process.rlimits holds only this entry, {write} (ctr oci spec's own RLIMIT_NOFILE "
+            "1024:1024 would lower every container's open-file limit; where a base_runtime_spec "
+            "is already set, add the entry to its process.rlimits instead), named by "
+            'base_runtime_spec = "/etc/containerd/cri-base.json" in '
             '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc] (containerd 1.x) or '
             "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc] (containerd 2.x); "
-            "then restart containerd")
+            "then restart containerd: containers created after that get it")
+
+
+NEW_PODS_ONLY = ("; only pods created after the restart get it (a pod's containers inherit it "
+                 "from the pod's shim, which outlives the restart): delete and recreate running "
+                 "pods")
+
+
+def containerd_advice(value: int) -> str:
+    return _containerd_recipe(_oci_rlimit(value), value)
 
 
 def crio_advice(value: int) -> str:
@@ -444,6 +459,14 @@ def kubernetes_hard_advice(value: int) -> list[str]:
     """A pod whose runtime the cgroup path does not name: containerd first, then CRI-O."""
     return [NO_POD_FIELD + containerd_advice(value), crio_advice(value), nri_advice(value),
             raise_hard_advice(POD_CAPABILITY)]
+
+
+def kubernetes_containerd_hard_advice(value: int) -> list[str]:
+    """A pod whose cgroup path names containerd (a cri-containerd-ID.scope, or a bare id under
+    kubepods): its base_runtime_spec, then LimitAS= on containerd.service for new pods."""
+    return [NO_POD_FIELD + containerd_advice(value),
+            _daemon(value, "containerd.service", "containerd") + NEW_PODS_ONLY,
+            nri_advice(value), raise_hard_advice(POD_CAPABILITY)]
 
 
 def docker_hard_advice(value: int) -> list[str]:
@@ -644,12 +667,7 @@ def limit_advice(name: str, layer: str, value: int, *, unit: str = "batch.servic
                 "(kubernetes/kubernetes#3595); on the node, " if r.kubernetes_max else
                 f"Kubernetes has no pod field for {r.kernel} (kubernetes/kubernetes#3595; the "
                 "coming securityContext.ulimits, KEP-5758, excludes it); on the node, ")
-    containerd = ("containerd takes it from base_runtime_spec: a full OCI spec (ctr oci spec > "
-                  f"/etc/containerd/cri-base.json) with {_oci(r, value)} in process.rlimits, "
-                  'named by base_runtime_spec = "/etc/containerd/cri-base.json" in '
-                  '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc] (containerd '
-                  "1.x) or [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc] "
-                  "(containerd 2.x); then restart containerd")
+    containerd = _containerd_recipe(_oci(r, value), value)
     crio = (f'CRI-O takes it from default_ulimits = ["{r.name}={go}:{go}"] in [crio.runtime] of '
             "/etc/crio/crio.conf; then restart crio")
     nri = ("with the NRI ulimit-adjuster plugin on the nodes (containerd 1.7+ or CRI-O with NRI "
@@ -660,7 +678,8 @@ def limit_advice(name: str, layer: str, value: int, *, unit: str = "batch.servic
     if layer == "kubernetes":
         lines = [no_field + containerd, crio, nri, *_pod_ulimits(r, value), pod_capability]
     elif layer == "kubernetes-containerd":
-        lines = [no_field + containerd, _daemon_unit(r, value, "containerd.service", "containerd"),
+        lines = [no_field + containerd,
+                 _daemon_unit(r, value, "containerd.service", "containerd") + NEW_PODS_ONLY,
                  nri, *_pod_ulimits(r, value), pod_capability]
     elif layer == "kubernetes-crio":
         lines = [no_field + crio, nri, *_pod_ulimits(r, value), pod_capability]

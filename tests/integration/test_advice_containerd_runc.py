@@ -31,7 +31,9 @@ pytest_plugins = ["runc_fixtures"]
 # The workload prints the address-space limits it was started with.
 SHOW = ("workload.command={sh,-c,ulimit -Sv; ulimit -Hv; "
         "grep '^Max address space' /proc/self/limits}")
-FRAGMENT = re.compile(r"(\{\"type\":\"RLIMIT_AS\"[^}]*\}) in process\.rlimits")
+# The entry in containerd's recipe (jq '.process.rlimits = [ENTRY]') or a bare container's line
+# (put ENTRY in process.rlimits of its config.json).
+FRAGMENT = re.compile(r"(\{\"type\":\"RLIMIT_AS\"[^}]*\})(?:\]'| in process\.rlimits)")
 
 
 def bundle_rlimits(node: Node, name: str) -> list[list[dict]]:

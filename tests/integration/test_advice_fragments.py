@@ -99,8 +99,11 @@ def one(pattern: str, lines: list[str]) -> re.Match:
 
 # --- containerd's config.toml ---------------------------------------------------------------
 
-CONTAINERD = (r"base_runtime_spec: a full OCI spec \((?P<command>[^)]+)\) with (?P<rlimit>\{[^}]+\})"
-              r" in process\.rlimits, named by (?P<key>base_runtime_spec = \"[^\"]+\") in "
+CONTAINERD = (r"base_runtime_spec: write a full OCI spec whose process\.rlimits holds only this "
+              r"entry, (?:(?P<command>ctr oci spec \| jq '\.process\.rlimits = \[(?P<rlimit>\{[^}]+\})"
+              r"\]' > (?P<path>\S+))|(?P<by_hand>ctr oci spec > (?P<hand_path>\S+)), then set its "
+              r"process\.rlimits to \[(?P<hand_rlimit>\{[^}]+\})\] in an editor \(jq 1\.6 would "
+              r"round \d+\)) \([^)]*\), named by (?P<key>base_runtime_spec = \"[^\"]+\") in "
               r"(?P<v1>\[[^\]]+\]) \(containerd 1\.x\) or (?P<v2>\[[^\]]+\]) \(containerd 2\.x\)")
 
 
@@ -108,8 +111,29 @@ CONTAINERD = (r"base_runtime_spec: a full OCI spec \((?P<command>[^)]+)\) with (
 def test_the_containerd_toml_lines_parse_into_the_tables_containerds_docs_name(
         run: Runner, tmp_path: Path, request_text: str, value: int) -> None:
     found = one(CONTAINERD, hard_limit_lines(run, tmp_path, request_text))
-    assert found["command"] == CONTAINERD_DOCS_SPEC_COMMAND
-    spec_path = found["command"].split("> ", 1)[1]
+    # The documented command, piped through jq so that the spec's process.rlimits holds the
+    # entry alone: run as printed (into a file here), it writes a spec that does. Above 2^53,
+    # where jq 1.6 would round the number, the documented command and an edit by hand.
+    written = tmp_path / "cri-base.json"
+    if value <= 1 << 53:
+        assert found["command"].startswith(CONTAINERD_DOCS_SPEC_COMMAND.split(" >")[0] + " | jq ")
+        spec_path = found["path"]
+        command = found["command"].replace(spec_path, str(written))
+    else:
+        assert found["by_hand"] == CONTAINERD_DOCS_SPEC_COMMAND
+        spec_path = found["hand_path"]
+        command = found["by_hand"].replace(spec_path, str(written))
+    assert spec_path == CONTAINERD_DOCS_SPEC_COMMAND.split("> ", 1)[1]
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    spec = json.loads(written.read_text())
+    if value > 1 << 53:
+        spec["process"]["rlimits"] = [json.loads(found["hand_rlimit"])]  # the edit by hand
+        # jq as the line warns: the value rounded, which no uint64 holds.
+        rounded = subprocess.run(["jq", "-c", ".", "--"], input=found["hand_rlimit"],
+                                 capture_output=True, text=True, check=True).stdout
+        assert json.loads(rounded)["soft"] != value
+    assert spec["process"]["rlimits"] == [{"type": "RLIMIT_AS", "soft": value, "hard": value}]
     for version, header, config_version in (("1.x", found["v1"], 2), ("2.x", found["v2"], 3)):
         printed = tomllib.loads(f"version = {config_version}\n{header}\n  {found['key']}\n")
         documented = tomllib.loads(CONTAINERD_DOCS[version])
@@ -123,7 +147,7 @@ def test_the_containerd_toml_lines_parse_into_the_tables_containerds_docs_name(
         assert (documented_runc, printed_runc) == (
             {"base_runtime_spec": ""}, {"base_runtime_spec": spec_path}), version
     # The OCI entry: the runtime spec's POSIXRlimit (type, soft, hard), the request for both.
-    assert json.loads(found["rlimit"]) == {"type": "RLIMIT_AS", "soft": value, "hard": value}
+    assert json.loads(found["rlimit"] or found["hand_rlimit"]) == {"type": "RLIMIT_AS", "soft": value, "hard": value}
 
 
 def test_the_containerd_toml_control_a_dotted_key_unquoted_is_another_table() -> None:

@@ -13,6 +13,8 @@ instead where RLIMIT_INIT_NO_SKIP=1 (CI).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from chart_render import INIT_CONTAINER, REPO, WORKLOAD_CONTAINER, container, pod_spec, render
@@ -98,3 +100,25 @@ def test_kubectl_delete_stops_init_mode_with_143(kubelet: Kubelet) -> None:
     # SIGKILL.
     assert (stopped.exit_code, stopped.stdout, stopped.reason) == (143, "ready, parent 1\n",
                                                                    "Error")
+
+
+@pytest.mark.sets_rlimit_as
+def test_the_memory_limit_the_refusal_names_lets_the_pod_run(kubelet: Kubelet) -> None:
+    python = ("workload.image.repository=python", "workload.image.tag=3.11-slim-bookworm")
+    objects = render(RUNC_VALUES / "memory-require.yaml", set_values=python)
+    assert container(pod_spec(objects))["resources"]["limits"]["memory"] == "512Mi"
+    pod = kubelet.run_pod(objects)
+    installed(pod)
+    refused = pod.finished[WORKLOAD_CONTAINER]
+    [fix] = [line for line in refused.stderr.splitlines() if line.startswith("  fix:")]
+    assert (refused.exit_code, fix) == (
+        77, "  fix:     raise resources.limits.memory of this container to at least 1Gi (a "
+            "LimitRange or ResourceQuota in the namespace may cap it)"), refused.stderr
+    # Followed: the chart rendered again with the quantity the line names.
+    [quantity] = re.findall(r"to at least (\S+) ", fix)
+    objects = render(RUNC_VALUES / "memory-require.yaml",
+                     set_values=(*python, f"resources.limits.memory={quantity}"))
+    pod = kubelet.run_pod(objects)
+    installed(pod)
+    job = pod.finished[WORKLOAD_CONTAINER]
+    assert (job.exit_code, job.stdout) == (0, "the workload ran\n"), job.stderr

@@ -444,7 +444,7 @@ def test_containerd_base_spec_entry_is_an_oci_rlimit(
     test_rlimits_advice_containers.py."""
     for name in CASES:
         line = printed(refusal(run, tmp_path, workdir, name, "kubernetes-containerd"))[0]
-        [entry] = re.findall(r"with (\{.*?\}) in process\.rlimits", line)
+        [entry] = re.findall(r"process\.rlimits (?:= |to )\[(\{.*?\})\]", line)
         value = CASES[name][2]
         assert json.loads(entry) == {"type": f"RLIMIT_{name.upper()}", "soft": value,
                                      "hard": value}

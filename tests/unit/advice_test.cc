@@ -23,14 +23,18 @@ Advice Hard(const AdviceInput& input, std::uint64_t needed = 6 * kGi) {
 const char kNoPodField[] =
     "Kubernetes has no pod field for RLIMIT_AS (kubernetes/kubernetes#3595; the coming "
     "securityContext.ulimits, KEP-5758, excludes it); on the node, ";
+// Keeps only the entry asked for: ctr oci spec's own RLIMIT_NOFILE 1024:1024 would lower every
+// container's open-file limit (test_cri_advice.py follows the recipe through containerd).
 const char kContainerd[] =
-    "containerd takes it from base_runtime_spec: a full OCI spec (ctr oci spec > "
-    "/etc/containerd/cri-base.json) with {\"type\":\"RLIMIT_AS\",\"soft\":6442450944,"
-    "\"hard\":6442450944} in process.rlimits, named by base_runtime_spec = "
-    "\"/etc/containerd/cri-base.json\" in "
+    "containerd takes it from base_runtime_spec: write a full OCI spec whose process.rlimits "
+    "holds only this entry, ctr oci spec | jq '.process.rlimits = [{\"type\":\"RLIMIT_AS\","
+    "\"soft\":6442450944,\"hard\":6442450944}]' > /etc/containerd/cri-base.json (ctr oci spec's "
+    "own RLIMIT_NOFILE 1024:1024 would lower every container's open-file limit; where a "
+    "base_runtime_spec is already set, add the entry to its process.rlimits instead), named by "
+    "base_runtime_spec = \"/etc/containerd/cri-base.json\" in "
     "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.runc] (containerd 1.x) or "
     "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc] (containerd 2.x); then "
-    "restart containerd";
+    "restart containerd: containers created after that get it";
 const char kCrio[] =
     "CRI-O's default_ulimits cannot name it (docker/go-units rejects \"as\"), so set "
     "LimitAS=6442450944 in a drop-in for crio.service (systemctl edit crio.service), then "
@@ -43,6 +47,13 @@ const char kContainerdService[] =
     "set LimitAS=6442450944 in a drop-in for containerd.service (systemctl edit "
     "containerd.service), then restart containerd: a container whose spec sets no RLIMIT_AS "
     "inherits the runtime's";
+// On Kubernetes the pod's shim outlives the restart, and with it the old limit.
+const char kContainerdServiceForPods[] =
+    "set LimitAS=6442450944 in a drop-in for containerd.service (systemctl edit "
+    "containerd.service), then restart containerd: a container whose spec sets no RLIMIT_AS "
+    "inherits the runtime's; only pods created after the restart get it (a pod's containers "
+    "inherit it from the pod's shim, which outlives the restart): delete and recreate running "
+    "pods";
 const char kPodCapability[] =
     "run the container as root (runAsUser: 0) with securityContext.capabilities.add: "
     "[\"SYS_RESOURCE\"] and set addressSpace.raiseHard: true, with user: to drop root before "
@@ -61,7 +72,7 @@ TEST(Advice, KubernetesLeadsWithContainerdWhenTheRuntimeIsUnknown) {
 
 TEST(Advice, KubernetesOnContainerdNamesItsServiceNotCrio) {
   EXPECT_EQ(Hard(On(Layer::kKubernetes, Runtime::kContainerd)),
-            (Advice{std::string(kNoPodField) + kContainerd, kContainerdService, kNri,
+            (Advice{std::string(kNoPodField) + kContainerd, kContainerdServiceForPods, kNri,
                     kPodCapability}));
 }
 
@@ -131,6 +142,15 @@ TEST(Advice, UnlimitedIsSpelledTheWayEachToolSpellsIt) {
             "the container's OCI spec sets it: put {\"type\":\"RLIMIT_AS\",\"soft\":"
             "18446744073709551615,\"hard\":18446744073709551615} in process.rlimits of its "
             "config.json (runc) or of the spec given to containerd");
+  // jq 1.6 reads numbers as doubles: it would write 18446744073709552000, which containerd
+  // cannot read as a uint64. So unlimited is an edit by hand.
+  const std::string containerd = Hard(On(Layer::kKubernetes, Runtime::kContainerd), kUnlimited)[0];
+  EXPECT_NE(containerd.find("holds only this entry, ctr oci spec > /etc/containerd/cri-base.json, "
+                            "then set its process.rlimits to [{\"type\":\"RLIMIT_AS\",\"soft\":"
+                            "18446744073709551615,\"hard\":18446744073709551615}] in an editor "
+                            "(jq 1.6 would round 18446744073709551615) (ctr oci spec's own"),
+            std::string::npos)
+      << containerd;
 }
 
 TEST(Advice, RealRootIsToldToSetRaiseHardFirst) {

@@ -1,0 +1,191 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The containerd fix lines a refusal prints, followed for real through containerd's CRI.
+
+A node whose containerd runs with LimitAS=2G (here: started under prlimit --as=2G:2G, as
+systemd would start it): the chart's job asks for 3Gi and is refused; the refusal names
+containerd (the container's cgroup is its bare 64-hex id under kubepods: cgroupfs driver), also
+where /sys/fs/cgroup shows no cgroup filesystem, and its LimitAS= line, followed (containerd
+restarted under the limit it names), gives the new pod its grant while a new container in the
+running pod keeps the old limit from the pod's shim. The base_runtime_spec recipe, followed as
+printed (the jq command run, the file named in containerd's config, containerd restarted),
+gives the grant and leaves every other limit as containerd gives it without a base spec; the
+recipe as it was (ctr oci spec's whole process.rlimits) lowers nofile to 1024.
+
+cri_node.py is the node. Needs root, containerd, runc, jq, python3-grpcio, python3-grpc-tools,
+helm and a writable cgroup v1 memory hierarchy (scripts/setup.sh --tests); without them the
+tests skip saying why, and fail instead where RLIMIT_INIT_NO_SKIP=1 (CI).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from chart_render import INIT_CONTAINER, REPO, WORKLOAD_CONTAINER, container, pod_spec, render
+from cri_node import Containerd, Kubelet, Pod, limits_of, oci_default_spec
+from expected import describe, kubernetes_containerd_hard_advice, minimum_advice, \
+    refusal_advice_lines
+from runc_node import GiB, LIMIT_SOURCE, MiB, POLICY_FILE
+
+pytest_plugins = ["cri_fixtures"]
+
+VALUES = REPO / "tests" / "cri" / "values"
+NODE_AS = 2 * GiB
+# containerd.service with LimitAS=2147483648: soft and hard 2 GiB.
+CONTAINERD_START = {"prlimit": (f"--as={NODE_AS}:{NODE_AS}",)}
+# The limits the recipe must leave alone, as /proc/PID/limits names them.
+OTHER_LIMITS = ("Max open files", "Max processes", "Max locked memory", "Max core file size")
+
+
+def show_limits(objects: list[dict]) -> list[str]:
+    """The workload's rendered command with the limits it starts with printed first."""
+    return ["sh", "-c", 'grep -E "^Max (open files|processes|locked memory|core file size|'
+            'address space)" /proc/self/limits; exec "$@"', "sh",
+            *container(pod_spec(objects))["command"]]
+
+
+def printed_limits(stdout: str) -> dict[str, tuple[str, str]]:
+    """{"Max open files": (soft, hard), ...} from the lines show_limits printed."""
+    return limits_of("header\n" + "".join(line + "\n" for line in stdout.splitlines()
+                                          if line.startswith("Max ")))
+
+
+def fix_lines(stderr: str) -> list[str]:
+    return [line[11:] for line in stderr.splitlines() if line.startswith(("  fix:", "  or:"))]
+
+
+def layer_line(stderr: str) -> str:
+    [line] = [line for line in stderr.splitlines() if line.startswith("  layer:")]
+    return line
+
+
+def installed(pod: Pod) -> None:
+    init = pod.finished[INIT_CONTAINER]
+    assert (init.exit_code, init.stderr) == (
+        0, "rlimit-init: installed /target/rlimit-init (mode 0755)\n"), init
+
+
+CONTAINERD_LAYER = ("  layer:   Kubernetes (KUBERNETES_SERVICE_HOST is set; the cgroup path names "
+                    "containerd)")
+
+
+@pytest.mark.sets_rlimit_as
+def test_limitas_on_containerd_service_reaches_new_pods_not_running_ones(
+        containerd: Containerd, kubelet: Kubelet, tmp_path: Path) -> None:
+    objects = render(VALUES / "map-2g.yaml")
+    # 1. Refused under containerd's 2 GiB: the refusal names containerd and its unit.
+    old_pod = kubelet.start_pod(objects)
+    installed(old_pod)
+    refused = kubelet.wait(old_pod, WORKLOAD_CONTAINER)
+    advice = kubernetes_containerd_hard_advice(3 * GiB) + [minimum_advice("2Gi")]
+    assert (refused.exit_code, refused.stdout, refused.termination_message) == (
+        77, "", refused.stderr)
+    assert refused.stderr == (
+        f"rlimit-init: refused: the job asks for {describe(3 * GiB)} of address space, but the "
+        f"hard limit is {describe(NODE_AS)} and raiseHard is not set\n"
+        f"  asked:   addressSpace.request in {POLICY_FILE} = 3Gi (3221225472 bytes)\n"
+        f"  blocked: hard RLIMIT_AS {describe(NODE_AS)}, set before rlimit-init started\n"
+        f"{CONTAINERD_LAYER}\n" + refusal_advice_lines(advice))
+    # 2. The same where the container has no cgroup filesystem at /sys/fs/cgroup: the layer
+    # and the runtime come from /proc/self/cgroup.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    kubelet.start_container(old_pod, WORKLOAD_CONTAINER, extra_mounts=[(str(empty),
+                                                                        "/sys/fs/cgroup")])
+    hidden = kubelet.wait(old_pod, WORKLOAD_CONTAINER)
+    assert (hidden.exit_code, layer_line(hidden.stderr), fix_lines(hidden.stderr)[:2]) == (
+        77, CONTAINERD_LAYER, advice[:2]), hidden.stderr
+
+    # 3. Followed: containerd restarted as systemd would after the drop-in, under the LimitAS=
+    # the line names; the shim of the running pod stays.
+    [limit] = re.findall(r"^set LimitAS=(\d+) in a drop-in for containerd\.service ", advice[1])
+    containerd.restart(prlimit=(f"--as={limit}:{limit}",))
+    assert limits_of(containerd.own_limits())["Max address space"] == (limit, limit)
+    # A new container in the running pod: still 2 GiB, from the pod's shim.
+    kubelet.start_container(old_pod, WORKLOAD_CONTAINER)
+    again = kubelet.wait(old_pod, WORKLOAD_CONTAINER)
+    assert (again.exit_code, again.stderr.splitlines()[0]) == (77, refused.stderr.splitlines()[0])
+    # A new pod: granted.
+    new_pod = kubelet.run_pod(objects)
+    installed(new_pod)
+    job = new_pod.finished[WORKLOAD_CONTAINER]
+    assert (job.exit_code, job.stdout, job.stderr) == (
+        0, f"mapped_bytes={2 * GiB}\n", granted_at_3_gib())
+
+
+def granted_at_3_gib() -> str:
+    """LimitAS= and the recipe's entry both set soft and hard: nothing left to raise."""
+    return (f"rlimit-init: left the soft address-space limit (RLIMIT_AS) at {describe(3 * GiB)}: "
+            f"it already covers the request {describe(3 * GiB)}; hard limit {describe(3 * GiB)}; "
+            f"cgroup memory limit 4 GiB from {LIMIT_SOURCE}\n")
+
+
+def cat_limits(kubelet: Kubelet, objects: list[dict]) -> dict[str, tuple[str, str]]:
+    """The limits a container of a new pod starts with, rlimit-init aside."""
+    pod = kubelet.run_sandbox(objects)
+    kubelet.start_container(pod, WORKLOAD_CONTAINER, ["cat", "/proc/self/limits"])
+    done = kubelet.wait(pod, WORKLOAD_CONTAINER)
+    assert done.exit_code == 0, done
+    return limits_of(done.stdout)
+
+
+@pytest.mark.sets_rlimit_as
+def test_the_base_runtime_spec_recipe_grants_the_request_and_changes_no_other_limit(
+        containerd: Containerd, kubelet: Kubelet, tmp_path: Path) -> None:
+    objects = render(VALUES / "map-2g.yaml")
+    # 1. What containerd gives a container without a base_runtime_spec: its own limits.
+    containerd.restart()
+    without = cat_limits(kubelet, objects)
+    own = limits_of(containerd.own_limits())
+    assert {k: without[k] for k in OTHER_LIMITS} == {k: own[k] for k in OTHER_LIMITS}
+    # 2. A node whose base spec gives a hard 2 GiB: refused, the recipe printed first.
+    spec = oci_default_spec()
+    spec["process"]["rlimits"] = [{"type": "RLIMIT_AS", "soft": 1536 * MiB, "hard": NODE_AS}]
+    containerd.restart(base_runtime_spec=spec)
+    pod = kubelet.start_pod(objects)
+    installed(pod)
+    refused = kubelet.wait(pod, WORKLOAD_CONTAINER)
+    advice = kubernetes_containerd_hard_advice(3 * GiB)
+    assert (refused.exit_code, layer_line(refused.stderr), fix_lines(refused.stderr)[0]) == (
+        77, CONTAINERD_LAYER, advice[0]), refused.stderr
+    # 3. Followed as printed: the command run (its file here), the file named in containerd's
+    # config, containerd restarted.
+    [command] = re.findall(r"holds only this entry, (ctr oci spec \| jq '[^']*' > "
+                           r"/etc/containerd/cri-base\.json)", advice[0])
+    written = tmp_path / "cri-base.json"
+    done = subprocess.run(["sh", "-c", command.replace("/etc/containerd/cri-base.json",
+                                                       str(written))],
+                          capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stderr) == (0, "")
+    containerd.restart(base_runtime_spec=written)
+    pod = kubelet.start_pod(objects, containers=False)
+    installed(pod)
+    kubelet.start_container(pod, WORKLOAD_CONTAINER, show_limits(objects))
+    job = kubelet.wait(pod, WORKLOAD_CONTAINER)
+    shown = printed_limits(job.stdout)
+    assert (job.exit_code, job.stdout.splitlines()[-1], job.stderr) == (
+        0, f"mapped_bytes={2 * GiB}", granted_at_3_gib())
+    assert shown["Max address space"] == (str(3 * GiB), str(3 * GiB))
+    # Every other limit is what containerd gives without a base spec.
+    assert {k: shown[k] for k in OTHER_LIMITS} == {k: without[k] for k in OTHER_LIMITS}
+
+
+@pytest.mark.sets_rlimit_as
+def test_the_recipe_as_it_was_lowered_every_pods_open_file_limit(
+        containerd: Containerd, kubelet: Kubelet) -> None:
+    """The control: `ctr oci spec` with the entry added to its process.rlimits, as the recipe
+    said before, gives every container ctr oci spec's RLIMIT_NOFILE 1024:1024."""
+    spec = oci_default_spec()
+    assert spec["process"]["rlimits"] == [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}]
+    spec["process"]["rlimits"].append({"type": "RLIMIT_AS", "soft": 3 * GiB, "hard": 3 * GiB})
+    containerd.restart(base_runtime_spec=spec)
+    objects = render(VALUES / "map-2g.yaml")
+    limits = cat_limits(kubelet, objects)
+    own = limits_of(containerd.own_limits())
+    assert (limits["Max open files"], limits["Max address space"]) == (
+        ("1024", "1024"), (str(3 * GiB), str(3 * GiB)))
+    assert own["Max open files"] != ("1024", "1024"), own
