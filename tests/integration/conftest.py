@@ -13,7 +13,6 @@ What the binary should say and find is worked out in expected.py.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import shutil
 import subprocess
@@ -24,6 +23,8 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import pytest
 
+import rlimit_json
+from rlimit_json import parse as parse_json
 from expected import HostMemory, host_memory_of, mem_total, own_v1_cgroup, v1_memory_mounts
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,6 +48,16 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "static_binary: needs the statically linked release binary (deselected in the "
         "AddressSanitizer run, whose binary is dynamic)")
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """How many of rlimit-init's JSON documents this run validated against docs/schema/."""
+    counts = {name: n for name, n in rlimit_json.validated.items() if n}
+    if counts:
+        terminalreporter.write_line(
+            f"rlimit-init JSON documents validated against docs/schema/: "
+            f"{sum(counts.values())} (" + ", ".join(f"{n} {name}" for name, n in counts.items()) +
+            ")")
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -73,7 +84,7 @@ def host() -> HostMemory:
         return host_memory_of(path)
     result = subprocess.run([str(BINARY), "inspect", "-o", "json"], capture_output=True,
                             text=True, env=clean_env(), timeout=TIMEOUT, check=True)
-    seen = json.loads(result.stdout)
+    seen = parse_json(result.stdout)
     return HostMemory(seen["cgroup_version"], seen["cgroup_path"], seen["cgroup_directory"],
                       seen["memory_limit_bytes"], seen["memory_limit_source"], mem_total(),
                       seen["memory_limit_unknown"])

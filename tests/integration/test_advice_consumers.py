@@ -17,7 +17,6 @@ relies on them (test_cited_settings_match_their_sources)."""
 from __future__ import annotations
 
 import gzip
-import json
 import re
 import shutil
 import subprocess
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import Runner, skip_unless, write_policy
 from docker_cli import docker
 from expected import DOCKER_DAEMON_ERRORS
@@ -62,7 +62,7 @@ def advice(run: Runner, root: Path, workdir: Path) -> list[str]:
         result = run(["check", "-o", "json", "--host-root", str(root)] + args,
                      as_limit=(256 * MIB, GIB))
         assert result.returncode == 77, result
-        decision = json.loads(result.stdout)
+        decision = parse_json(result.stdout)
         lines += [decision["fix"]] + decision["alternatives"]
     return lines
 

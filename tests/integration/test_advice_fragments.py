@@ -31,6 +31,7 @@ import yaml
 
 # chart_tools (autouse) fails the module when node, kubectl or kubernetes-models are missing.
 from chart_render import chart_tools, quantity_bytes, validate  # noqa: F401
+from rlimit_json import parse as parse_json
 from conftest import KUBERNETES, Runner, write_policy
 
 pytestmark = pytest.mark.sets_rlimit_as
@@ -82,7 +83,7 @@ def refusal_lines(run: Runner, tmp_path: Path, args: list[str],
     result = run(["check", "-o", "json", "--host-root", str(host_root(tmp_path))] + args,
                  as_limit=(256 * MIB, hard), env=KUBERNETES)
     assert result.returncode == 77, result
-    decision = json.loads(result.stdout)
+    decision = parse_json(result.stdout)
     return [decision["fix"]] + decision["alternatives"]
 
 

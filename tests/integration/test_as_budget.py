@@ -7,7 +7,6 @@ callgrind budget is test_budget.py; this file is the address-space budget.)"""
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 import shutil
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import Runner, require_root, skip_unless, write_policy
 from expected import MIB, HostMemory, budget_warning, describe, gpu_warning
 
@@ -55,7 +55,7 @@ def test_two_cpus_warn_under_a_tight_grant_in_text_and_json(run: Runner,
     warning = budget_warning(threads=2, cpus=2, grant=GRANT, stack=STACK)
     assert (result.returncode, result.stdout, result.stderr) == (
         0, raise_line(host) + warning, "")
-    report = json.loads(check(run, pinned("0,1"), "--as", "256Mi", "-o", "json").stdout)
+    report = parse_json(check(run, pinned("0,1"), "--as", "256Mi", "-o", "json").stdout)
     assert report["warnings"] == [warning.removeprefix("rlimit-init: warning: ").rstrip("\n")]
 
 

@@ -4,11 +4,11 @@ memory hierarchy): where it finds the limit, what it decides against it, and wha
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import KUBERNETES, MemoryCgroup, Runner, policy, write_policy
 from expected import (GIB, LIMIT_UNITS, MIB, SHOW_LIMITS, UNLIMITED, describe, limits_seen,
                       may_raise_hard, mem_total)
@@ -19,7 +19,7 @@ OOM = "the kernel OOM-kills the job instead of letting it catch MemoryError"
 def decision(run: Runner, cgroup: MemoryCgroup, args: list[str], **kwargs) -> dict:
     result = run(["-o", "json"] + args + ["check"], prefix=cgroup.join_prefix(), **kwargs)
     assert result.returncode in (0, 77), result.stdout
-    return json.loads(result.stdout)
+    return parse_json(result.stdout)
 
 
 def where_limit(seen: dict) -> dict:
@@ -69,7 +69,7 @@ def test_inspect_json_inside_the_cgroup(run: Runner, memory_cgroup) -> None:
     cgroup = memory_cgroup(GIB, None)
     result = run(["inspect", "-o", "json"], prefix=cgroup.join_prefix())
     assert (result.returncode, result.stderr) == (0, "")
-    seen = json.loads(result.stdout)
+    seen = parse_json(result.stdout)
     for varying in ("mem_available_bytes", "committed_as_bytes", "commit_limit_bytes",
                     "overcommit_memory", "layer", "layer_evidence"):
         del seen[varying]  # the host's, checked against its own /proc in unit tests

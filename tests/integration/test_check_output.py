@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import KUBERNETES, TIMEOUT, Runner, clean_env, command_line, skip_unless
 from expected import GIB, MIB, HostMemory, describe
 
@@ -91,5 +92,5 @@ def test_check_json_is_one_object_for_a_json_parser(run: Runner, workdir) -> Non
 def test_check_leaves_a_bad_command_line_on_stderr(run: Runner) -> None:
     result = run(["check", "-o", "json", "--as", "lots"])
     assert (result.returncode, result.stdout) == (64, "")
-    assert json.loads(result.stderr)["exit_code"] == 64
+    assert parse_json(result.stderr)["exit_code"] == 64
 

@@ -5,7 +5,6 @@ from, and the README's usage block against --help."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import REPO, Runner, clean_env, marker_workload, policy, write_policy
 from expected import project_version, version_line
 
@@ -61,7 +61,7 @@ def test_bad_command_line_under_json_answers_in_json(run: Runner, args, message)
     result = run(args)
     assert (result.returncode, result.stdout) == (64, "")
     assert result.stderr.endswith("\n") and result.stderr.count("\n") == 1
-    assert json.loads(result.stderr) == {"outcome": "error", "exit_code": 64,
+    assert parse_json(result.stderr) == {"outcome": "error", "exit_code": 64,
                                          "message": f"bad command line: {message}{HELP}"}
 
 

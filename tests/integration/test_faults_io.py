@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import (NOBODY, TIMEOUT, Runner, clean_env, command_line, marker_workload,
                       policy, require_root, write_policy)
 
@@ -176,6 +177,7 @@ def test_out_of_memory_is_json_when_asked(run: Runner, workdir: Path) -> None:
     assert result.returncode == 70
     assert result.stderr == (
         '{"outcome":"error","exit_code":70,"message":"' + OUT_OF_MEMORY + '"}\n')
+    parse_json(result.stderr)
 
 
 @pytest.mark.sets_rlimit_as

@@ -7,7 +7,6 @@ in bounded memory, and a cut mountinfo is said. README: "Bad inputs and faults".
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from rlimit_json import parse as parse_json
 from conftest import (REPO, TIMEOUT, Runner, clean_env, command_line, marker_workload, policy,
                       write_policy)
 from expected import unknown_warning_for
@@ -63,7 +63,7 @@ def test_a_huge_limit_file_is_quoted_as_an_excerpt(workdir: Path) -> None:
     result = run_bytes(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
     assert result.returncode == 0, result.stdout
     assert len(result.stdout) < 4096
-    report = json.loads(result.stdout)
+    report = parse_json(result.stdout)
     assert report["memory_limit_unknown"] == (
         f'cannot parse {LEAF}: "{"1" * 64}... (1048576 bytes)"')
 
@@ -107,7 +107,7 @@ def test_json_is_valid_utf8_for_a_policy_path_that_is_not(workdir: Path) -> None
         f.write(policy("4gi"))
     result = run_bytes([b"check", b"-o", b"json", b"-p", path])
     assert result.returncode == 78
-    report = json.loads(result.stdout.decode("utf-8"))  # strict: a bad byte raises
+    report = parse_json(result.stdout.decode("utf-8"))  # strict: a bad byte raises
     assert report["message"].startswith(f"invalid policy: {workdir}/p\\xff\\xfe.yaml:3:12: ")
 
 
@@ -119,7 +119,7 @@ def test_text_and_json_escape_a_host_file_that_is_not_utf8(workdir: Path) -> Non
     assert (f'cgroup memory limit unknown (cannot parse {LEAF}: "\\xff\\xfe\\x1b[2J")'.encode()
             in text.stdout)
     as_json = run_bytes(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
-    report = json.loads(as_json.stdout.decode("utf-8"))
+    report = parse_json(as_json.stdout.decode("utf-8"))
     assert report["memory_limit_unknown"] == f'cannot parse {LEAF}: "\\xff\\xfe\\x1b[2J"'
 
 
@@ -165,7 +165,7 @@ def test_a_deep_cgroup_path_costs_little_memory(run: Runner, workdir: Path) -> N
     result = run(["check", "--as", "16Mi", "-o", "json", "--host-root", str(root)],
                  as_limit=(64 << 20, 64 << 20))
     assert result.returncode == 0, result.stdout[:2000]
-    report = json.loads(result.stdout)
+    report = parse_json(result.stdout)
     # /c's 4 GiB is read, but a deeper level may hold a lower limit: unknown.
     assert (report["memory_limit_bytes"], report["memory_limit_unknown"]) == (None, (
         f"the cgroup directory is {len('/sys/fs/cgroup') + 2 * depth} bytes long: the files of "
@@ -182,7 +182,7 @@ def test_many_mounts_and_a_long_cgroup_path_do_not_multiply(run: Runner, workdir
     root = cgroup2_host(workdir, "/a" * 300_000, mounts)
     result = run(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
     assert result.returncode == 0, result.stdout[:2000]
-    report = json.loads(result.stdout)
+    report = parse_json(result.stdout)
     assert report["memory_limit_bytes"] is None
     assert report["memory_limit_unknown"].startswith("cgroup /a/a/a")
     assert report["memory_limit_unknown"].endswith(
@@ -208,7 +208,7 @@ def test_a_cgroup_mount_after_a_mebibyte_of_mountinfo_is_seen(run: Runner,
     result = run(["check", "-p", str(path), "-o", "json", "--host-root", str(root)],
                  as_limit=(1 << 30, "unlimited"))
     assert result.returncode == 77, result.stdout
-    report = json.loads(result.stdout)
+    report = parse_json(result.stdout)
     assert (report["memory_limit_bytes"], report["memory_limit_source"]) == (
         4 << 30, "/sys/fs/cgroup/job/memory.max")
 
@@ -219,7 +219,7 @@ def test_a_mountinfo_past_its_bound_is_said_to_be_cut(run: Runner, workdir: Path
     root = cgroup2_host(workdir, "/job", mountinfo)
     result = run(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
     assert result.returncode == 0, result.stdout
-    report = json.loads(result.stdout)
+    report = parse_json(result.stdout)
     assert report["warnings"] == [
         "/proc/self/mountinfo is larger than 16 MiB: only its start was read, so what it says "
         "further on is not seen", unknown_warning_for(512 << 20)]

@@ -7,7 +7,6 @@ test_policy_files.py; this file holds what a file alone cannot: its kind, its ow
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import NOBODY, Runner, require_root, skip_unless, write_policy
 from expected import unknown_warning_for
 
@@ -34,7 +34,7 @@ def test_quoted_number_and_bom_are_accepted(run: Runner, workdir: Path) -> None:
     policy = write_policy(workdir, "\ufeff" + HEADER.replace("512Mi", '"536870912"'))
     done = run(["check", "-q", "-o", "json", "-p", str(policy)])
     assert done.returncode == 0, done.stdout
-    assert json.loads(done.stdout)["request_bytes"] == 536870912
+    assert parse_json(done.stdout)["request_bytes"] == 536870912
 
 
 # Issue 22: every spelling YAML has for a NUL in a double-quoted value; the environment would
@@ -192,7 +192,7 @@ def host_copy(directory: Path, name: str) -> Path:
 def check_json(run: Runner, root: Path) -> dict:
     done = run(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)])
     assert done.returncode == 0, (done.stdout, done.stderr)
-    return json.loads(done.stdout)
+    return parse_json(done.stdout)
 
 
 def test_no_proc_at_all_makes_the_limit_unknown(run: Runner, workdir: Path) -> None:
@@ -232,7 +232,7 @@ def test_endless_file_in_place_of_a_limit_is_read_at_most_one_mib(run: Runner,
     done = run(["check", "--as", "hard", "-o", "json", "--host-root", str(root)],
                as_limit=(48 * MIB, 48 * MIB))
     assert done.returncode == 0, (done.stdout[:200], done.stderr)
-    d = json.loads(done.stdout)
+    d = parse_json(done.stdout)
     assert (d["memory_limit_bytes"], d["memory_limit_source"]) == (None, "")
     assert d["memory_limit_unknown"] == (f'cannot parse /{LEAF_MAX}: "' + "\\x00" * 64
                                          + '... (1048576 bytes)"')
@@ -260,7 +260,7 @@ def test_unreadable_mountinfo_as_non_root(run: Runner, workdir: Path,
         0, f"rlimit-init: warning: {unknown_warning_for(512 << 20)}\n")
     done = run(["check", "--as", "512Mi", "-o", "json", "--host-root", str(root)], user=NOBODY,
                binary=nobody_binary)
-    assert json.loads(done.stdout)["memory_limit_unknown"] == (
+    assert parse_json(done.stdout)["memory_limit_unknown"] == (
         "cannot read /proc/self/mountinfo: permission denied")
 
 

@@ -5,11 +5,11 @@ precedence flag > variable > policy, and every bad word answered with exit 64 (i
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import KUBERNETES, Runner, write_policy
 from expected import (GIB, KERNEL_ORIGIN, KIB, LIMIT_UNITS, MIB, UNLIMITED, HostMemory,
                       LIMIT_WORD_ERRORS, inspect_limit_lines, inspect_limits_json,
@@ -137,7 +137,7 @@ def test_an_override_below_the_policys_minimum_wins_and_says_so(run: Runner, wor
     assert (quiet.returncode, quiet.stderr) == (0, BELOW_MINIMUM)
     checked = run_limits(run, "check", "-o", "json", "-p", str(path), env=env)
     assert checked.returncode == 0
-    nofile = json.loads(checked.stdout)["limits"][0]
+    nofile = parse_json(checked.stdout)["limits"][0]
     assert (nofile["minimum"], nofile["soft_after"], nofile["warnings"]) == (
         3000, 2048, [BELOW_MINIMUM.removeprefix("rlimit-init: warning: ").rstrip("\n")])
 
@@ -158,7 +158,7 @@ def test_json_names_where_each_limit_was_asked(run: Runner) -> None:
     result = run_limits(run, "check", "-o", "json", "--limit", "core=0",
                         env={"RLIMIT_INIT_LIMITS": "nofile=hard"})
     assert result.returncode == 0
-    limits = json.loads(result.stdout)["limits"]
+    limits = parse_json(result.stdout)["limits"]
     assert [(entry["name"], entry["outcome"], entry["origin"], entry["soft_after"])
             for entry in limits] == [("core", "lowered", "--limit core", 0),
                                      ("nofile", "raised", "RLIMIT_INIT_LIMITS nofile", 4096)]
@@ -174,7 +174,7 @@ def test_a_bad_flag_is_a_bad_command_line_and_nothing_runs(run: Runner, workdir:
                 "--help\n")
     as_json = run_limits(run, "-o", "json", "--limit", word, "--", "touch", str(marker))
     assert (as_json.returncode, as_json.stdout) == (64, "")
-    assert json.loads(as_json.stderr) == {
+    assert parse_json(as_json.stderr) == {
         "outcome": "error", "exit_code": 64,
         "message": f"bad command line: {limit_flag_error(word)}; see rlimit-init --help"}
     assert not marker.exists()
@@ -242,5 +242,5 @@ def test_inspect_shows_every_limit_and_where_it_likely_came_from(run: Runner) ->
 def test_inspect_json_carries_every_limit(run: Runner) -> None:
     result = inspect_under_every_limit(run, "-o", "json")
     assert (result.returncode, result.stderr) == (0, "")
-    assert json.loads(result.stdout)["limits"] == inspect_limits_json(EVERY_LIMIT,
+    assert parse_json(result.stdout)["limits"] == inspect_limits_json(EVERY_LIMIT,
                                                                       origins("Kubernetes"))

@@ -5,7 +5,6 @@ against expected.py, which works the report and the policy out from the values i
 
 from __future__ import annotations
 
-import json
 import resource
 import signal
 import subprocess
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import REPO, TIMEOUT, Runner, clean_env, command_line
 from expected import (MIB, UNLIMITED, HostMemory, describe, measure_report_text,
                       own_cgroup_line, read_measure_report, recommended_request, round_up,
@@ -157,7 +157,7 @@ def test_json_is_one_object_with_the_same_values_and_the_run(run: Runner, workdi
     job = python(workdir, "job.py", "data = bytearray(50 * 1024 * 1024)\n")
     result = run(["measure", "-o", "json", "--as", "1Gi", "--"] + job)
     assert result.returncode == 0
-    report = json.loads(result.stderr)
+    report = parse_json(result.stderr)
     assert report["outcome"] == "measured"
     assert report["command"] == job
     assert report["exit_code"] == 0

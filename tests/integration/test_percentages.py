@@ -6,11 +6,11 @@ through aboveCgroup's warn, allow and refuse like any other grant."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import KUBERNETES, MemoryCgroup, Runner, marker_workload, policy, write_policy
 from expected import (GIB, MIB, SHOW_LIMITS, UNLIMITED, describe, limits_seen, mem_total,
                       oom_warning, raised_summary)
@@ -105,7 +105,7 @@ def memtotal_ceiling_cgroup(memory_cgroup, factor_percent: int) -> tuple[MemoryC
 def test_a_share_of_memtotal_below_the_cgroup_limit_is_not_above_it(
         run: Runner, memory_cgroup) -> None:
     cgroup, limit = memtotal_ceiling_cgroup(memory_cgroup, 200)
-    seen = json.loads(run_in(run, cgroup, ["check", "-o", "json", "--as", "150%"],
+    seen = parse_json(run_in(run, cgroup, ["check", "-o", "json", "--as", "150%"],
                              as_limit=(64 * MIB, UNLIMITED)).stdout)
     granted = mem_total() * 15000 // 10000
     assert {key: seen[key] for key in ("outcome", "request_bytes", "soft_after",
@@ -121,7 +121,7 @@ def test_a_share_of_memtotal_above_the_cgroup_limit_names_a_larger_limit(
         run: Runner, memory_cgroup, workdir: Path) -> None:
     cgroup, limit = memtotal_ceiling_cgroup(memory_cgroup, 120)
     path = write_policy(workdir, policy("150%", aboveCgroup="refuse"))
-    seen = json.loads(run_in(run, cgroup, ["check", "-o", "json", "-p", str(path)],
+    seen = parse_json(run_in(run, cgroup, ["check", "-o", "json", "-p", str(path)],
                              as_limit=(64 * MIB, UNLIMITED), env=KUBERNETES).stdout)
     granted = mem_total() * 15000 // 10000
     # MemTotal is the ceiling: a memory limit at least the grant does let it through.
@@ -138,7 +138,7 @@ def test_a_minimum_above_100_percent_is_met_by_the_hard_limit(
     cgroup = memory_cgroup(GIB, None)
     source = cgroup.limit_file(cgroup.parent)
     path = write_policy(workdir, policy("300%", minimum="150%"))
-    seen = json.loads(run_in(run, cgroup, ["check", "-o", "json", "-p", str(path)],
+    seen = parse_json(run_in(run, cgroup, ["check", "-o", "json", "-p", str(path)],
                              as_limit=(64 * MIB, 2 * GIB)).stdout)
     assert {key: seen[key] for key in ("outcome", "request_bytes", "minimum_bytes",
                                        "soft_after", "hard_after", "warnings")} == {

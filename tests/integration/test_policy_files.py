@@ -5,11 +5,11 @@ tests/fixtures/policies/good are accepted."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import POLICIES, REPO, Runner, marker_workload, write_policy
 from expected import bad_policy_message, bad_policy_messages
 
@@ -43,7 +43,7 @@ def test_quoted_fractional_and_largest_requests_are_accepted(run: Runner, workdi
                                  f"{value}\n")
     result = run(["-q", "-p", str(path), "-o", "json", "check"])
     assert result.returncode == 0
-    assert json.loads(result.stdout)["request_bytes"] == request_bytes
+    assert parse_json(result.stdout)["request_bytes"] == request_bytes
 
 
 def test_deep_nesting_is_refused_with_a_small_stack(run: Runner) -> None:
@@ -79,7 +79,7 @@ def test_lf_and_crlf_line_ends_read_a_policy_alike(run: Runner, workdir: Path, t
         results.append(run(["-o", "json", "-p", "policy.yaml", "check"], cwd=directory))
     lf, crlf = results
     assert (lf.returncode, lf.stderr, lf.stdout) == (crlf.returncode, crlf.stderr, crlf.stdout)
-    report = json.loads(lf.stdout)
+    report = parse_json(lf.stdout)
     assert lf.returncode == code
     if outcome is None:
         # 64Gi, and 75% of the memory ceiling rounded up to a whole byte.

@@ -4,12 +4,12 @@ read with a real JSON parser, and the termination message file Kubernetes shows.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import KUBERNETES, NOBODY, Runner, TerminationLog, policy, write_policy
 from expected import (GIB, MIB, UNLIMITED, HostMemory, describe, kubernetes_hard_advice,
                       may_raise_hard, minimum_advice)
@@ -84,7 +84,7 @@ def only_json_object(stderr: str) -> dict:
     """stderr must be exactly one JSON object on one line."""
     lines = stderr.splitlines()
     assert len(lines) == 1 and stderr.endswith("\n"), stderr
-    decoded = json.loads(lines[0])
+    decoded = parse_json(lines[0])
     assert list(decoded) == JSON_KEYS or list(decoded) == ["outcome", "exit_code", "message"]
     return decoded
 
@@ -173,7 +173,7 @@ def test_json_error_object(run: Runner, args, code, stream, message) -> None:
 def test_json_decision_then_error_when_the_workload_is_not_found(run: Runner) -> None:
     result = run(["-o", "json", "--as", "512Mi", "--", "no-such-workload-xyz"],
                  as_limit=(256 * MIB, GIB))
-    decision, error = (json.loads(line) for line in result.stderr.splitlines())
+    decision, error = (parse_json(line) for line in result.stderr.splitlines())
     assert (result.returncode, decision["outcome"], decision["soft_after"]) == (
         127, "raised", 512 * MIB)
     assert error == {"outcome": "error", "exit_code": 127,

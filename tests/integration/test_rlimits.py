@@ -6,11 +6,11 @@ test depends on the machine it runs on; lowering needs no privilege."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import KUBERNETES, Runner, write_policy
 from expected import (KIB, MIB, RLIM_INFINITY, UNLIMITED, HostMemory, describe, limit_advice,
                       limit_minimum_advice)
@@ -130,7 +130,7 @@ def test_json_carries_every_limit_decision(run: Runner, workdir: Path) -> None:
     path, result = run_policy(run, workdir, "  nofile: hard\n  core:\n    request: 0\n"
                               "    lower: true\n", "-o", "json", "check")
     assert result.returncode == 0
-    report = json.loads(result.stdout)
+    report = parse_json(result.stdout)
     assert report["limits"] == [
         {"name": "core", "outcome": "lowered", "request": 0, "minimum": None,
          "soft_before": MIB, "soft_after": 0, "hard_before": MIB, "hard_after": MIB,

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from rlimit_json import parse as parse_json
 from conftest import KUBERNETES, Runner, skip_unless, write_policy
 from docker_cli import docker
 from expected import (DOCKER_DAEMON_ERRORS, KIB, MIB, RLIM_INFINITY, RLIMITS,
@@ -110,7 +111,7 @@ def refusal(run: Runner, tmp_path: Path, workdir: Path, name: str, layer: str,
     result = run(["check", "-o", "json", "-p", str(policy), "--host-root", str(root)],
                  prefix=["prlimit", f"--{name}={start}"], env=env)
     assert result.returncode == 77, (name, layer, result)
-    [decision] = [d for d in json.loads(result.stdout)["limits"] if d["name"] == name]
+    [decision] = [d for d in parse_json(result.stdout)["limits"] if d["name"] == name]
     return decision
 
 

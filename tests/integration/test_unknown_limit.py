@@ -7,7 +7,6 @@ over the memory mount, so that mountinfo's root is /<unique>/a, while the proces
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import (KUBERNETES, TIMEOUT, Runner, marker_workload, policy, require_root,
                       skip_unless, write_policy)
 from expected import (GIB, MIB, SHARE_OR, UNKNOWN_ABOVE_CGROUP_OR, UNKNOWN_REQUIRE_OR, UNLIMITED,
@@ -109,7 +109,7 @@ def test_without_the_bind_mount_the_same_cgroup_has_its_limit(run: Runner,
     done = run(["check", "--as", "512Mi", "-o", "json"], as_limit=(SOFT, UNLIMITED),
                prefix=join, env=KUBERNETES)
     assert done.returncode == 0, done
-    report = json.loads(done.stdout)
+    report = parse_json(done.stdout)
     assert (report["memory_limit_bytes"], report["memory_limit_source"],
             report["memory_limit_unknown"]) == (
         REAL_LIMIT, f"{top}/b/memory.limit_in_bytes", None)
@@ -130,7 +130,7 @@ def test_json_has_no_limit_bytes_and_the_reason(run: Runner,
     done = check(run, untranslatable, ["--as", "512Mi", "-o", "json"])
     assert (done.returncode, done.stderr) == (0, "")
     memory = unknown_memory_part(untranslatable.reason, mem_total())
-    assert json.loads(done.stdout) == {
+    assert parse_json(done.stdout) == {
         "outcome": "raised", "request_bytes": 512 * MIB, "minimum_bytes": None,
         "soft_before": SOFT, "soft_after": 512 * MIB, "hard_before": UNLIMITED,
         "hard_after": UNLIMITED, "memory_limit_bytes": None, "memory_limit_source": "",
@@ -171,7 +171,7 @@ def test_above_cgroup_refuse_does_not_pass_on_a_guess(run: Runner, workdir: Path
         f"addressSpace.request in {path} = 512Mi (536870912 bytes)", untranslatable,
         UNKNOWN_ABOVE_CGROUP_OR)
     assert not marker.exists()
-    report = json.loads(check(run, untranslatable, ["-p", str(path), "-o", "json"]).stdout)
+    report = parse_json(check(run, untranslatable, ["-p", str(path), "-o", "json"]).stdout)
     assert (report["outcome"], report["blocker"], report["fix"], report["alternatives"],
             report["soft_after"]) == (
         "refused", "memory_limit_unknown", unknown_fix(untranslatable.cgroup),
@@ -194,7 +194,7 @@ def test_a_percentage_is_refused(run: Runner, workdir: Path,
     path = write_policy(workdir, policy("80%"))
     done = check(run, untranslatable, ["-p", str(path), "-o", "json"])
     assert (done.returncode, done.stderr) == (77, "")
-    report = json.loads(done.stdout)
+    report = parse_json(done.stdout)
     summary = unknown_share_summary(f"addressSpace.request in {path} 80%")
     assert (report["outcome"], report["blocker"], report["message"], report["fix"],
             report["alternatives"], report["memory_ceiling_bytes"]) == (
@@ -213,7 +213,7 @@ def test_inspect_says_unknown_in_text_and_json(run: Runner,
     assert f"cgroup:                    v1 {untranslatable.cgroup} at -" in lines
     assert f"cgroup memory limit:       unknown ({untranslatable.reason})" in lines
     assert ("memory ceiling:            unknown (the cgroup memory limit is unknown)" in lines)
-    seen = json.loads(run(["inspect", "-o", "json"], prefix=untranslatable.prefix,
+    seen = parse_json(run(["inspect", "-o", "json"], prefix=untranslatable.prefix,
                           env=KUBERNETES).stdout)
     assert {key: seen[key] for key in (
         "cgroup_version", "cgroup_path", "cgroup_directory", "memory_limit_bytes",
@@ -229,7 +229,7 @@ def test_an_unchanged_limit_is_kept_with_a_warning(run: Runner,
                                                    untranslatable: Untranslatable) -> None:
     done = check(run, untranslatable, ["--as", "128Mi", "-o", "json"])
     assert done.returncode == 0, done
-    report = json.loads(done.stdout)
+    report = parse_json(done.stdout)
     assert (report["outcome"], report["soft_after"], report["warnings"]) == (
         "unchanged", SOFT,
         [unknown_oom_warning(SOFT, "the inherited soft limit") +

@@ -6,10 +6,10 @@ with what the case set up."""
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from expected import (MIB, UNKNOWN_ABOVE_CGROUP_OR, UNLIMITED, describe, not_below_root,
                       raised_summary, unknown_above_cgroup_summary, unknown_fix,
                       unknown_oom_warning)
@@ -93,7 +93,7 @@ CASES = [
 def seen(vm: VmRun, name: str) -> dict:
     result = vm.case(name)
     assert (result.status, result.stderr) == (0, ""), result
-    return json.loads(result.stdout)
+    return parse_json(result.stdout)
 
 
 def test_the_vm_is_pure_cgroup_v2_with_memory_and_real_root(vm: VmRun) -> None:
@@ -163,7 +163,7 @@ def test_a_bind_mount_of_a_sibling_makes_the_limit_unknown_and_refuse_refuses(
     assert (result.status, result.stderr) == (77, f"/v2-unknown/a {CGROUP_ROOT}\n"), result
     reason = not_below_root("/v2-unknown/b", "/v2-unknown/a", CGROUP_ROOT)
     found = unknown_memory(facts, "/v2-unknown/b", reason)
-    assert json.loads(result.stdout) == check_json(
+    assert parse_json(result.stdout) == check_json(
         found, "refused", REQUEST, (SOFT, UNLIMITED), (SOFT, UNLIMITED),
         unknown_above_cgroup_summary(REQUEST), blocker="memory_limit_unknown",
         fix=unknown_fix("/v2-unknown/b"), alternatives=(UNKNOWN_ABOVE_CGROUP_OR,))

@@ -7,11 +7,11 @@ process, so every limit but the two the case sets is the kernel's own (INIT_RLIM
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from expected import (GIB, KERNEL_ORIGIN, MIB, SHELL_ORIGIN, UNLIMITED, kernel_init_rlimits,
                       proc_limits)
 from vm_expected import (CGROUP_ROOT, FACTS, Inspected, facts_of, inspect_json, inspect_text,
@@ -73,7 +73,7 @@ def check_volatile(result: CaseResult, key: str, value: int) -> None:
 def test_inspect_json_whole(vm: VmRun) -> None:
     result = vm.case("inspect-json")
     assert (result.status, result.stderr) == (0, "")
-    seen = json.loads(result.stdout)
+    seen = parse_json(result.stdout)
     check_volatile(result, "MemAvailable", seen["mem_available_bytes"])
     check_volatile(result, "Committed_AS", seen["committed_as_bytes"])
     assert seen == inspect_json(expected(vm, "inspect-json", seen["mem_available_bytes"],

@@ -6,11 +6,11 @@ raiseHard is not set, and a root in a user namespace, which may not raise it."""
 
 from __future__ import annotations
 
-import json
 import shlex
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from expected import (MIB, RAISE_HARD_FIRST, SHOW_LIMITS, describe, limits_seen, minimum_advice,
                       raised_both_summary, raised_summary, refusal_advice_lines,
                       refused_hard_summary, shell_hard_advice)
@@ -104,7 +104,7 @@ def test_check_says_it_would_raise_both(vm: VmRun) -> None:
     found = memory(facts_of(vm.case(FACTS.name)), "/raise-hard-check", CGROUP_MAX,
                    "/raise-hard-check")
     assert (result.status, result.stderr) == (0, "")
-    assert json.loads(result.stdout) == check_json(
+    assert parse_json(result.stdout) == check_json(
         found, "raised", REQUEST, (SOFT, HARD), (REQUEST, REQUEST),
         raised_both_summary(SOFT, HARD, REQUEST, found.memory_part(), would=True))
 
