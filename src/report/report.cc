@@ -274,9 +274,23 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
 
 Json DecisionJson(const Decision& d, const Observed& observed, const Policy& policy,
                   bool would) {
-  Advice advice = Remedies(d, observed, policy);
+  // The top level answers for the whole run, as the exit code does: refused when any limit is.
+  // The address space's own refusal comes first; else the first limit refused gives the
+  // blocker, the fix and the message. The address space's figures stay as they are.
+  const LimitDecision* refused = nullptr;
+  if (d.outcome != Outcome::kRefused) {
+    for (const LimitDecision& limit : d.limits) {
+      if (limit.outcome == Outcome::kRefused) {
+        refused = &limit;
+        break;
+      }
+    }
+  }
+  Advice advice = refused ? LimitRemedies(*refused, observed, policy)
+                          : Remedies(d, observed, policy);
+  const Blocker blocker = refused ? refused->blocker : d.blocker;
   Json out;
-  out["outcome"] = OutcomeName(d.outcome);
+  out["outcome"] = OutcomeName(refused ? Outcome::kRefused : d.outcome);
   out["request_bytes"] = JsonBytes(d.request_bytes);
   out["minimum_bytes"] = JsonBytes(d.minimum_bytes);
   out["soft_before"] = JsonBytes(d.before.soft);
@@ -288,13 +302,14 @@ Json DecisionJson(const Decision& d, const Observed& observed, const Policy& pol
   out["memory_ceiling_source"] = d.ceiling_source;
   out["cgroup_version"] = CgroupVersionName(observed.cgroup.version);
   out["layer"] = LayerName(observed.layer.layer);
-  out["blocker"] = d.blocker == Blocker::kNone ? Json(nullptr) : Json(BlockerName(d.blocker));
+  out["blocker"] = blocker == Blocker::kNone ? Json(nullptr) : Json(BlockerName(blocker));
   out["fix"] = advice.empty() ? Json(nullptr) : Json(advice.front());
   out["alternatives"] = advice.empty() ? Json::array()
                                        : Json(Advice(advice.begin() + 1, advice.end()));
   out["warnings"] = Json(d.warnings);
   out["limits"] = LimitsJson(d, observed, policy, would);
-  out["message"] = Summary(d, observed, policy, would);
+  out["message"] = refused ? LimitSummary(*refused, policy, would)
+                           : Summary(d, observed, policy, would);
   return out;
 }
 

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from rlimit_json import parse as parse_json
+from rlimit_json import parse as parse_json, validate as validate_json
 from conftest import KUBERNETES, TIMEOUT, Runner, clean_env, command_line, skip_unless
 from expected import GIB, MIB, HostMemory, describe
 
@@ -48,7 +48,8 @@ def test_a_run_says_what_it_did_on_stderr(run: Runner, host: HostMemory) -> None
         "would raise", "raised")
 
 
-def jq(args: list[str], as_limit: tuple[int, int], *jq_args: str) -> subprocess.CompletedProcess:
+def jq(args: list[str], as_limit: tuple[int, int], *jq_args: str,
+       prefix: list[str] | None = None) -> subprocess.CompletedProcess:
     """`rlimit-init ARGS | jq JQ_ARGS` through a real shell pipe; the exit code is jq's, and
     PIPESTATUS's first entry (rlimit-init's) is printed on stderr as "rlimit-init=N"."""
     skip_unless(shutil.which("jq") is not None,
@@ -56,7 +57,7 @@ def jq(args: list[str], as_limit: tuple[int, int], *jq_args: str) -> subprocess.
     pipeline = ('"$@" | ' + shlex.join(["jq", *jq_args]) +
                 '; status=("${PIPESTATUS[@]}"); echo "rlimit-init=${status[0]}" >&2; '
                 'exit "${status[1]}"')
-    argv = ["bash", "-c", pipeline, "bash", *command_line(args, as_limit)]
+    argv = ["bash", "-c", pipeline, "bash", *command_line(args, as_limit, prefix=prefix or ())]
     return subprocess.run(argv, capture_output=True, text=True, env=clean_env(KUBERNETES),
                           stdin=subprocess.DEVNULL, timeout=TIMEOUT, check=False)
 
@@ -77,6 +78,34 @@ def test_check_json_refusal_pipes_into_jq(built_binary) -> None:
         0, "refused\thard_limit\n", "rlimit-init=77\n")
 
 
+# A refused nofile under an address space that is granted: exit 77 (README's jq example).
+REFUSED_NOFILE = ["check", "--as", "512Mi", "--limit", "nofile=65536", "-o", "json"]
+NOFILE_4096 = ["prlimit", "--nofile=1024:4096"]
+
+
+@pytest.mark.sets_rlimit_as
+def test_check_json_outcome_is_refused_when_only_a_limit_is(built_binary) -> None:
+    done = jq(REFUSED_NOFILE, (256 * MIB, GIB), "-r", ".outcome", prefix=NOFILE_4096)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "refused\n", "rlimit-init=77\n")
+
+
+@pytest.mark.sets_rlimit_as
+def test_check_json_top_level_answers_for_the_whole_run(run: Runner) -> None:
+    """The top level says what the exit code says: the refused limit's blocker, fix and
+    message; the address space's own figures stay, and the limit keeps its own object."""
+    result = run(REFUSED_NOFILE, as_limit=(256 * MIB, GIB), prefix=NOFILE_4096, env=KUBERNETES)
+    assert (result.returncode, result.stderr) == (77, "")
+    report = parse_json(result.stdout)
+    [nofile] = report["limits"]
+    assert (nofile["name"], nofile["outcome"], nofile["blocker"]) == (
+        "nofile", "refused", "hard_limit")
+    assert (report["outcome"], report["blocker"], report["fix"], report["alternatives"],
+            report["message"]) == ("refused", "hard_limit", nofile["fix"],
+                                   nofile["alternatives"], nofile["message"])
+    assert report["message"].startswith("refused: the job asks for a soft nofile limit ")
+    assert (report["soft_before"], report["soft_after"]) == (256 * MIB, 512 * MIB)
+
+
 @pytest.mark.sets_rlimit_as
 def test_check_json_is_one_object_for_a_json_parser(run: Runner, workdir) -> None:
     # Every outcome, and an error: exactly one JSON value on stdout, nothing on stderr.
@@ -86,6 +115,7 @@ def test_check_json_is_one_object_for_a_json_parser(run: Runner, workdir) -> Non
         assert (result.returncode, result.stderr) == (code, ""), args
         decoded, end = json.JSONDecoder().raw_decode(result.stdout)
         assert result.stdout[end:] == "\n"
+        validate_json(decoded)
         assert decoded["outcome"] == {0: "raised", 77: "refused", 78: "error"}[code]
 
 
