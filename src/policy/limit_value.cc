@@ -9,15 +9,36 @@
 namespace rlimit_init {
 namespace {
 
-Result<std::uint64_t> ParseNumber(const ResourceRow& row, std::string_view text) {
-  std::uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() ||
-      value > kMaxQuantity) {
-    return Error{"\"" + std::string(text) + "\" is not a number; " + std::string(row.name) +
-                 " takes a whole number, \"unlimited\" or \"hard\""};
+bool AllDigits(std::string_view text, char only = 0) {
+  for (char c : text) {
+    if (c < '0' || c > '9' || (only != 0 && c != only)) return false;
   }
-  if (text.size() > 1 && text.front() == '0') {
+  return !text.empty();
+}
+
+Result<std::uint64_t> ParseNumber(const ResourceRow& row, std::string_view text) {
+  const std::string takes =
+      std::string(row.name) + " takes a whole number, \"unlimited\" or \"hard\"";
+  // One rule for every value: a decimal fraction is read as the number it denotes, so a count
+  // written 2048.0 (PyYAML's dump of a float, a JSON-to-YAML converter) is 2048, as a quantity
+  // written 1073741824.0 is 1 GiB. A quantity rounds a part of a byte up, as Kubernetes does;
+  // a count has no such convention to follow, so a fraction that is not zero is refused.
+  std::string_view digits = text;
+  if (std::size_t dot = text.find('.'); dot != text.npos) {
+    const std::string_view fraction = text.substr(dot + 1);
+    digits = text.substr(0, dot);
+    if (AllDigits(digits) && AllDigits(fraction) && !AllDigits(fraction, '0')) {
+      return Error{"\"" + std::string(text) + "\" has a fraction; " + takes};
+    }
+    if (!AllDigits(fraction, '0')) digits = text;  // not a decimal number at all
+  }
+  std::uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() ||
+      value > kMaxQuantity) {
+    return Error{"\"" + std::string(text) + "\" is not a number; " + takes};
+  }
+  if (digits.size() > 1 && digits.front() == '0') {
     return Error{"\"" + std::string(text) +
                  "\": leading zeros are not allowed (YAML 1.1 reads them as octal)"};
   }

@@ -114,6 +114,28 @@ def test_above_the_hard_limit_is_refused_naming_the_flag_and_nothing_runs(
     assert not marker.exists()
 
 
+def test_a_count_with_a_zero_fraction_is_that_count_as_a_quantity_is(run: Runner,
+                                                                     workdir: Path) -> None:
+    """Issue 22.8: 1073741824.0 was taken for the address space and 2048.0 refused for nofile.
+    One rule now: a fraction is read as the number it denotes; a count's must be zero."""
+    path = write_policy(workdir, "apiVersion: rlimit-init/v1\naddressSpace:\n"
+                        "  request: 1073741824.0\nlimits:\n  nofile: 2048.0\n")
+    result = run_limits(run, "-q", "-p", str(path), "--limit", "nproc=2048.00", "--", "bash", "-c",
+                        "ulimit -Sv; ulimit -Sn; ulimit -Su")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "unlimited\n2048\n2048\n", "")
+    half = write_policy(workdir, "apiVersion: rlimit-init/v1\nlimits:\n  nofile: 2048.5\n",
+                        name="half.yaml")
+    result = run_limits(run, "-q", "-p", str(half), "--", "true")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        78, "", f'rlimit-init: invalid policy: {half}:3:11: limits.nofile: "2048.5" has a '
+                'fraction; nofile takes a whole number, "unlimited" or "hard"\n')
+    result = run_limits(run, "-q", "--limit", "nofile=2048.5", "--", "true")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        64, "", 'rlimit-init: bad command line: --limit "nofile=2048.5": "2048.5" has a '
+                'fraction; nofile takes a whole number, "unlimited" or "hard"; see rlimit-init '
+                '--help\n')
+
+
 BELOW_MINIMUM = ("rlimit-init: warning: nofile: RLIMIT_INIT_LIMITS nofile asks for 2048, below "
                  "the policy's minimum 3000: the request wins, so the job gets 2048, less than "
                  "its policy says it needs; ask for at least 3000, or lower the policy's "

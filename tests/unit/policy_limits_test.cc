@@ -63,6 +63,36 @@ TEST(PolicyLimits, AsIsTheAddressSpace) {
   EXPECT_EQ(p.request_origin, "limits.as.request in policy.yaml");
 }
 
+TEST(PolicyLimits, ACountWithAZeroFractionIsThatCountAsAQuantityIs) {
+  // Issue 22.8: 1073741824.0 was taken for the address space and 2048.0 refused for nofile.
+  Policy p = Parsed(std::string(kApi) +
+                    "addressSpace:\n  request: 1073741824.0\nlimits:\n  nofile: 2048.0\n"
+                    "  nproc: {request: 4096.00, minimum: 0.0}\n  nice: 40.0\n");
+  EXPECT_EQ(p.request.bytes, std::uint64_t{1} << 30);
+  EXPECT_EQ(p.limits[static_cast<std::size_t>(Resource::kNofile)]->request.bytes, 2048u);
+  EXPECT_EQ(p.limits[static_cast<std::size_t>(Resource::kNproc)]->request.bytes, 4096u);
+  EXPECT_EQ(p.limits[static_cast<std::size_t>(Resource::kNproc)]->minimum->bytes, 0u);
+  EXPECT_EQ(p.limits[static_cast<std::size_t>(Resource::kNice)]->request.bytes, 40u);
+  EXPECT_EQ(ErrorOf(std::string(kApi) + "limits:\n  nofile: 2048.5\n"),
+            "policy.yaml:3:11: limits.nofile: \"2048.5\" has a fraction; nofile takes a whole "
+            "number, \"unlimited\" or \"hard\"");
+  EXPECT_EQ(ErrorOf(std::string(kApi) + "limits:\n  nofile: 2048.\n"),
+            "policy.yaml:3:11: limits.nofile: \"2048.\" is not a number; nofile takes a whole "
+            "number, \"unlimited\" or \"hard\"");
+  EXPECT_EQ(ErrorOf(std::string(kApi) + "limits:\n  nofile: .0\n"),
+            "policy.yaml:3:11: limits.nofile: \".0\" is not a number; nofile takes a whole "
+            "number, \"unlimited\" or \"hard\"");
+  EXPECT_EQ(ErrorOf(std::string(kApi) + "limits:\n  nofile: 2048.0.0\n"),
+            "policy.yaml:3:11: limits.nofile: \"2048.0.0\" is not a number; nofile takes a "
+            "whole number, \"unlimited\" or \"hard\"");
+  EXPECT_EQ(ErrorOf(std::string(kApi) + "limits:\n  nofile: 02048.0\n"),
+            "policy.yaml:3:11: limits.nofile: \"02048.0\": leading zeros are not allowed (YAML "
+            "1.1 reads them as octal)");
+  EXPECT_EQ(ErrorOf(std::string(kApi) + "limits:\n  nice: 41.0\n"),
+            "policy.yaml:3:9: limits.nice: nice takes the kernel's value 0..40 (20 - the lowest "
+            "nice value allowed), got 41.0");
+}
+
 TEST(PolicyLimits, ErrorsNameLineColumnAndKey) {
   EXPECT_EQ(ErrorOf(std::string(kApi) + "limits:\n  nofiles: 10\n"),
             "policy.yaml:3:3: limits.nofiles: unknown key (did you mean \"nofile\"?); expected "
