@@ -110,7 +110,11 @@ LimitDecision DecideLimit(Resource resource, const LimitSpec& spec, const LimitP
     if (before.soft > d.request && spec.lower) {
       d.outcome = Outcome::kLowered;
       d.after.soft = d.request;
-    } else if (before.soft > d.request && resource != Resource::kAs) {
+    } else if (before.soft > d.request && resource != Resource::kAs &&
+               !(d.minimum && d.request >= *d.minimum)) {
+      // A request at or above its own minimum states a need (measure's recommended policy
+      // does), which a higher soft limit meets: nothing to say. Without a minimum it may be
+      // meant as a cap (core: 0).
       d.warnings.push_back(name + ": the request " + FormatLimit(resource, d.request) +
                            " is below the inherited soft limit " +
                            FormatLimit(resource, before.soft) + ", which is kept; set limits." +

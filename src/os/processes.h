@@ -16,6 +16,8 @@ enum class Stop {
   kExit,    // PTRACE_EVENT_EXIT: about to exit, its address space still there to read
   kExec,    // PTRACE_EVENT_EXEC: it has exec'd a new program
   kNewTask, // PTRACE_EVENT_FORK, VFORK or CLONE: it started a process or thread, traced too
+  kBeforeExec,   // about to call execve or execveat: the old program's memory still there
+  kBeforeClose,  // about to close descriptor `value` (a high one), or, for close_range, -1
   kOther,   // any other ptrace event stop (a new tracee's first stop, a group-stop)
   kSignal,  // a signal is about to be delivered to it (`value`); Resume must pass it on
 };
@@ -32,8 +34,14 @@ struct ChildExit {
 struct ProcessSample {
   bool ok = false;     // false when /proc/PID/status could not be read
   std::string status;  // /proc/PID/status
-  int fds = -1;        // entries of /proc/PID/fd; -1 when it could not be listed
+  int fds = -1;        // highest descriptor number in /proc/PID/fd + 1 (0 with none open);
+                       // -1 when it could not be listed
 };
+
+/// The lowest descriptor whose close(2) stops a traced task (Stop::kBeforeClose). Below it the
+/// filter lets close run unstopped: a job whose descriptors all stay below it needs at most
+/// 50, which the recommended nofile minimum (64) covers with its headroom.
+inline constexpr int kStoppedCloseFloor = 50;
 
 class Processes {
  public:
@@ -73,21 +81,29 @@ class Processes {
   /// has (or there are no children left).
   virtual bool Reap(ChildExit* exit) = 0;
 
-  /// In the child, for measure: stops itself (SIGSTOP) until the parent has begun tracing it
-  /// with Trace, so that the workload is traced from its exec on.
-  virtual void AwaitTracer() = 0;
+  /// In the child, for measure: makes itself traceable by its parent even after a user switch
+  /// (PR_SET_DUMPABLE), installs the seccomp filter that stops it and every task it starts
+  /// before execve, execveat, close_range and close of a descriptor from kStoppedCloseFloor
+  /// (SECCOMP_RET_TRACE; with no_new_privs when it lacks CAP_SYS_ADMIN), then stops itself
+  /// (SIGSTOP) until the parent has begun tracing it with Trace, so that the workload is traced
+  /// from its exec on. Returns 0, or the errno of the failing call named in `failed_call`.
+  virtual int AwaitTracer(std::string* failed_call) = 0;
 
   /// In the parent, for measure: waits for the child `pid` to stop itself, attaches to it with
   /// PTRACE_SEIZE and the options that report every exit, exec, fork, vfork and clone of it and
-  /// of every task it starts, then lets it go on. From then on Reap also reports their stops
-  /// (ChildExit::stop), each of which must be resumed with Resume. Returns 0 or errno.
+  /// of every task it starts and the filter's stops, then lets it go on. From then on Reap also
+  /// reports their stops (ChildExit::stop), each of which must be resumed with Resume. Returns 0
+  /// or errno.
   virtual int Trace(int pid) = 0;
 
   /// PTRACE_CONT: resumes a stopped traced task, delivering `signal` (0 for none).
   virtual void Resume(int pid, int signal) = 0;
 
-  /// Reads /proc/PID/status and counts /proc/PID/fd of a task stopped at its exit.
+  /// Reads /proc/PID/status and lists /proc/PID/fd of a stopped task.
   virtual ProcessSample Sample(int pid) = 0;
+
+  /// Whether descriptor `fd` of the stopped task `pid` is open (/proc/PID/fd/FD exists).
+  virtual bool DescriptorOpen(int pid, int fd) = 0;
 
   /// Gives freed heap back to the kernel (malloc_trim) before the long wait.
   virtual void TrimMemory() = 0;

@@ -17,10 +17,11 @@ class RealProcesses : public Processes {
   int Kill(int pid, int signal) override;
   int ProcessGroup(int pid) override;
   bool Reap(ChildExit* exit) override;
-  void AwaitTracer() override;
+  int AwaitTracer(std::string* failed_call) override;
   int Trace(int pid) override;
   void Resume(int pid, int signal) override;
   ProcessSample Sample(int pid) override;
+  bool DescriptorOpen(int pid, int fd) override;
   void TrimMemory() override;
 
  private:

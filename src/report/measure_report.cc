@@ -7,6 +7,7 @@
 #include "base/quantity.h"
 #include "report/report.h"
 #include "base/text.h"
+#include "policy/policy_writer.h"
 
 namespace rlimit_init {
 namespace {
@@ -45,33 +46,72 @@ std::string MeasuredCommand(const std::vector<std::string>& command) {
 
 std::string RenderRecommendedPolicy(const Recommendation& r, const Usage& usage,
                                     std::string_view command) {
-  const std::string peak = HumanBytes(usage.vm_peak.value) + " " + Where(usage.vm_peak);
-  std::string out =
-      "# recommended by rlimit-init measure from one run of: " + Printable(command) + "\n"
-      "apiVersion: rlimit-init/v1\n"
-      "addressSpace:\n"
-      "  request: " + ToQuantity(r.request) + "    # largest VmPeak " + peak + " + " +
-      std::to_string(kHeadroomPercent) + "%, rounded up to " + HumanBytes(kRequestStep) + "\n"
-      "  minimum: " + ToQuantity(r.minimum) + "    # largest VmPeak, rounded up to 1 MiB\n"
-      "memory:\n"
-      "  require: " + ToQuantity(r.require) + "    # " +
-      (r.require_from_cgroup ? std::string("the job's cgroup peak")
-                             : "largest resident peak (VmHWM) of one process " +
-                                   Where(usage.vm_hwm)) +
-      ", rounded up to 1 MiB\n"
-      "limits:\n"
-      "  nofile:\n"
-      "    request: " + BytesOrUnlimited(r.nofile_request) + "    # the soft limit of the run\n"
-      "    minimum: " + std::to_string(r.nofile_minimum) + "    # most open descriptors " +
-      std::to_string(usage.fds.value) + " + " + std::to_string(kHeadroomPercent) +
-      "%, rounded up to " + std::to_string(kCountStep) + "\n"
-      "  nproc:\n"
-      "    request: " + BytesOrUnlimited(r.nproc_request) + "    # the soft limit of the run\n"
-      "    minimum: " + std::to_string(r.nproc_minimum) + "    # most tasks alive at once " +
-      std::to_string(usage.tasks_at_once) + " + " + std::to_string(kHeadroomPercent) +
-      "%, rounded up to " + std::to_string(kCountStep) + "\n";
+  const std::string headroom = " + " + std::to_string(kHeadroomPercent) + "%, rounded up to ";
+  const std::string counts = headroom + std::to_string(kCountStep) +
+                             ": a higher soft limit is kept, a lower hard limit refuses the job";
+  std::vector<PolicyKey> env;
+  for (const PinnedVariable& pinned : r.env) {
+    env.push_back({pinned.name, pinned.value, true, pinned.reason, {}});
+  }
+  std::vector<PolicyKey> keys = {
+      {"apiVersion", "rlimit-init/v1", false, "", {}},
+      {"addressSpace", "", false, "", {
+          {"request", ToQuantity(r.request), false,
+           "largest VmPeak " + HumanBytes(usage.vm_peak.value) + " " + Where(usage.vm_peak) +
+               headroom + HumanBytes(kRequestStep), {}},
+          {"minimum", ToQuantity(r.minimum), false, "largest VmPeak, rounded up to 1 MiB", {}},
+      }},
+      {"memory", "", false, "", {
+          {"require", ToQuantity(r.require), false,
+           (r.require_from_cgroup ? std::string("the job's cgroup peak")
+                                  : "largest resident peak (VmHWM) of one process " +
+                                        Where(usage.vm_hwm)) + ", rounded up to 1 MiB", {}},
+      }},
+      {"limits", "", false, "", {
+          {"nofile", "", false, "", {
+              {"request", std::to_string(r.nofile), false,
+               "descriptors needed " + std::to_string(usage.fds.value) + counts, {}},
+              {"minimum", std::to_string(r.nofile), false, "", {}},
+          }},
+          {"nproc", "", false, "", {
+              {"request", std::to_string(r.nproc), false,
+               "most tasks alive at once " + std::to_string(usage.tasks_at_once) + counts, {}},
+              {"minimum", std::to_string(r.nproc), false, "", {}},
+          }},
+      }},
+  };
+  if (!env.empty()) {
+    keys.push_back({"env", "", false,
+                    "the run's arena and thread settings, pinned: the peaks above hold on a "
+                    "node with more CPUs only with them (or measure there)", std::move(env)});
+  }
+  return WritePolicy("recommended by rlimit-init measure from one run of: " + std::string(command),
+                     keys);
+}
+
+namespace {
+
+std::string DescribeSettings(const RunSettings& settings) {
+  std::string out = std::to_string(settings.online_cpus) + " CPUs online, " +
+                    std::to_string(settings.affinity_cpus) + " in the affinity mask";
+  const std::pair<const char*, const std::optional<std::string>*> variables[] = {
+      {"MALLOC_ARENA_MAX", &settings.malloc_arena_max},
+      {"GLIBC_TUNABLES", &settings.glibc_tunables},
+      {"OMP_NUM_THREADS", &settings.omp_num_threads},
+      {"OPENBLAS_NUM_THREADS", &settings.openblas_num_threads}};
+  std::string unset;
+  for (const auto& [name, value] : variables) {
+    if (*value) {
+      out += "; " + std::string(name) + "=" + Quoted(**value);
+    } else {
+      unset += (unset.empty() ? "" : ", ") + std::string(name);
+    }
+  }
+  if (!unset.empty()) out += "; not set: " + unset;
   return out;
 }
+
+}  // namespace
 
 std::string RenderMeasureText(const MeasureReport& report) {
   const Usage& u = report.usage;
@@ -87,8 +127,8 @@ std::string RenderMeasureText(const MeasureReport& report) {
     out += "  threads:       most " + std::to_string(u.threads.value) + " " +
            Where(u.threads) + "\n";
     if (u.fds.pid != 0) {
-      out += "  descriptors:   most " + std::to_string(u.fds.value) + " open " + Where(u.fds) +
-             "\n";
+      out += "  descriptors:   need " + std::to_string(u.fds.value) +
+             " (the highest open descriptor + 1) " + Where(u.fds) + "\n";
     }
     out += "  locked memory: " + (u.vm_lck.value == 0 ? std::string("none (VmLck 0 in every process)")
                                                       : "largest VmLck " +
@@ -98,6 +138,7 @@ std::string RenderMeasureText(const MeasureReport& report) {
   }
   out += "  tasks at once: " + std::to_string(u.tasks_at_once) +
          " (processes and threads, as RLIMIT_NPROC counts them)\n";
+  out += "  run settings:  " + DescribeSettings(report.settings) + "\n";
   if (report.cgroup.bytes) {
     out += "  cgroup peak:   " + HumanBytes(*report.cgroup.bytes) + " (" +
            std::to_string(*report.cgroup.bytes) + " bytes) from " + report.cgroup.source + "\n";
@@ -136,15 +177,29 @@ std::string RenderMeasureJson(const MeasureReport& report) {
   out["cgroup_peak_source"] = report.cgroup.bytes ? Json(report.cgroup.source) : Json(nullptr);
   out["cgroup_note"] = report.cgroup.bytes ? Json(nullptr) : Json(report.cgroup.note);
   out["headroom_percent"] = kHeadroomPercent;
+  const RunSettings& settings = report.settings;
+  auto optional_text = [](const std::optional<std::string>& value) {
+    return value ? Json(*value) : Json(nullptr);
+  };
+  Json& said = out["settings"];
+  said["online_cpus"] = settings.online_cpus;
+  said["affinity_cpus"] = settings.affinity_cpus;
+  said["MALLOC_ARENA_MAX"] = optional_text(settings.malloc_arena_max);
+  said["GLIBC_TUNABLES"] = optional_text(settings.glibc_tunables);
+  said["OMP_NUM_THREADS"] = optional_text(settings.omp_num_threads);
+  said["OPENBLAS_NUM_THREADS"] = optional_text(settings.openblas_num_threads);
   if (const auto& r = report.recommendation) {
     Json& recommended = out["recommended"];
     recommended["addressSpace"]["request"] = ToQuantity(r->request);
     recommended["addressSpace"]["minimum"] = ToQuantity(r->minimum);
     recommended["memory"]["require"] = ToQuantity(r->require);
-    recommended["limits"]["nofile"]["request"] = JsonBytes(r->nofile_request);
-    recommended["limits"]["nofile"]["minimum"] = r->nofile_minimum;
-    recommended["limits"]["nproc"]["request"] = JsonBytes(r->nproc_request);
-    recommended["limits"]["nproc"]["minimum"] = r->nproc_minimum;
+    recommended["limits"]["nofile"]["request"] = r->nofile;
+    recommended["limits"]["nofile"]["minimum"] = r->nofile;
+    recommended["limits"]["nproc"]["request"] = r->nproc;
+    recommended["limits"]["nproc"]["minimum"] = r->nproc;
+    Json& env = recommended["env"];
+    env = Json::object();
+    for (const PinnedVariable& pinned : r->env) env[pinned.name] = pinned.value;
     out["recommended_policy"] =
         RenderRecommendedPolicy(*r, u, MeasuredCommand(report.command));
   } else {

@@ -72,15 +72,27 @@ void Measurement::Stopped(const ChildExit& event) {
     case Stop::kExit: {
       // The one moment the task's memory can still be read: past it the kernel tears the
       // address space down and /proc shows no Vm* lines.
-      ProcessSample sample = processes_.Sample(event.pid);
-      std::optional<StatusFields> fields;
-      if (sample.ok) fields = ParseStatus(sample.status);
-      if (fields) {
-        Add(*fields, sample.fds);
-        sampled_.insert(event.pid);
-      }
+      if (SampleNow(event.pid)) sampled_.insert(event.pid);
       break;
     }
+    case Stop::kBeforeExec:
+      // The last moment the old program's peaks can be read: by PTRACE_EVENT_EXEC its address
+      // space is gone. rlimit-init's own child execing the workload is not the job.
+      if (event.pid != workload_pid_ || usage_.workload_execed) SampleNow(event.pid);
+      break;
+    case Stop::kBeforeClose:
+      // A close below the floor does not stop (see kStoppedCloseFloor); close_range says no
+      // descriptor (-1): the list is read.
+      if (event.value < 0) {
+        SampleNow(event.pid);
+      } else if (static_cast<std::uint64_t>(event.value) + 1 > usage_.fds.value &&
+                 processes_.DescriptorOpen(event.pid, event.value)) {
+        ProcessSample sample = processes_.Sample(event.pid);
+        std::optional<StatusFields> fields;
+        if (sample.ok) fields = ParseStatus(sample.status);
+        if (fields) Raise(&usage_.fds, static_cast<std::uint64_t>(event.value) + 1, *fields);
+      }
+      break;
     case Stop::kExec:
       if (event.pid == workload_pid_) usage_.workload_execed = true;
       break;
@@ -93,6 +105,15 @@ void Measurement::Stopped(const ChildExit& event) {
     case Stop::kSignal:
       break;
   }
+}
+
+bool Measurement::SampleNow(int pid) {
+  ProcessSample sample = processes_.Sample(pid);
+  std::optional<StatusFields> fields;
+  if (sample.ok) fields = ParseStatus(sample.status);
+  if (!fields) return false;
+  Add(*fields, sample.fds);
+  return true;
 }
 
 void Measurement::Ended(const ChildExit& event) {
@@ -112,7 +133,7 @@ void Measurement::Add(const StatusFields& fields, int fds) {
 
 std::optional<Recommendation> Recommend(const Usage& usage,
                                         std::optional<std::uint64_t> cgroup_peak,
-                                        std::uint64_t nofile, std::uint64_t nproc) {
+                                        const RunSettings& settings) {
   if (usage.processes == 0) return std::nullopt;
   Recommendation r;
   r.request = RoundUp(WithHeadroom(usage.vm_peak.value), kRequestStep);
@@ -120,12 +141,59 @@ std::optional<Recommendation> Recommend(const Usage& usage,
   r.require_from_cgroup = cgroup_peak.has_value();
   r.require = RoundUp(cgroup_peak.value_or(usage.vm_hwm.value), kMiB);
   // Counts never below one step: a minimum of 0 descriptors would be no use to anyone.
-  r.nofile_minimum = RoundUp(WithHeadroom(usage.fds.value) | 1, kCountStep);
-  r.nproc_minimum = RoundUp(WithHeadroom(static_cast<std::uint64_t>(usage.tasks_at_once)) | 1,
-                            kCountStep);
-  r.nofile_request = std::max(nofile, r.nofile_minimum);
-  r.nproc_request = std::max(nproc, r.nproc_minimum);
+  r.nofile = RoundUp(WithHeadroom(usage.fds.value) | 1, kCountStep);
+  r.nproc = RoundUp(WithHeadroom(static_cast<std::uint64_t>(usage.tasks_at_once)) | 1,
+                    kCountStep);
+  // The peaks hold where as many arenas and threads are made as here. glibc's cap is 8 arenas
+  // per online CPU on 64-bit unless MALLOC_ARENA_MAX (or glibc.malloc.arena_max, which wins)
+  // says otherwise; OpenMP starts a thread per CPU of the affinity mask unless OMP_NUM_THREADS
+  // says, and OpenBLAS reads OPENBLAS_NUM_THREADS, then OMP_NUM_THREADS.
+  const std::string online = std::to_string(settings.online_cpus);
+  const std::string affinity = std::to_string(settings.affinity_cpus);
+  if (settings.glibc_tunables) {
+    r.env.push_back({"GLIBC_TUNABLES", *settings.glibc_tunables, "as the run had it"});
+  }
+  if (settings.malloc_arena_max) {
+    r.env.push_back({"MALLOC_ARENA_MAX", *settings.malloc_arena_max, "as the run had it"});
+  } else if (settings.online_cpus > 0) {
+    r.env.push_back({"MALLOC_ARENA_MAX", std::to_string(8 * settings.online_cpus),
+                     "glibc's cap in the run: 8 arenas x " + online +
+                         " online CPUs; pinned so that a node with more CPUs makes no more"});
+  }
+  if (settings.omp_num_threads) {
+    r.env.push_back({"OMP_NUM_THREADS", *settings.omp_num_threads, "as the run had it"});
+  } else if (settings.affinity_cpus > 0) {
+    r.env.push_back({"OMP_NUM_THREADS", affinity,
+                     "OpenMP's threads in the run: one per CPU of its affinity mask; pinned"});
+  }
+  if (settings.openblas_num_threads) {
+    r.env.push_back({"OPENBLAS_NUM_THREADS", *settings.openblas_num_threads,
+                     "as the run had it"});
+  } else if (settings.omp_num_threads) {
+    r.env.push_back({"OPENBLAS_NUM_THREADS", *settings.omp_num_threads,
+                     "OpenBLAS's threads in the run: OMP_NUM_THREADS; pinned"});
+  } else if (settings.affinity_cpus > 0) {
+    r.env.push_back({"OPENBLAS_NUM_THREADS", affinity,
+                     "OpenBLAS's threads in the run: one per CPU of its affinity mask; pinned"});
+  }
   return r;
+}
+
+std::optional<unsigned> CountCpuList(std::string_view text) {
+  text = TrimWhitespace(text);
+  if (text.empty()) return std::nullopt;
+  unsigned count = 0;
+  while (!text.empty()) {
+    const std::size_t comma = text.find(',');
+    const std::string_view range = text.substr(0, comma);
+    text = comma == text.npos ? "" : text.substr(comma + 1);
+    const std::size_t dash = range.find('-');
+    std::optional<int> first = ParseCount(range.substr(0, dash));
+    std::optional<int> last = dash == range.npos ? first : ParseCount(range.substr(dash + 1));
+    if (!first || !last || *last < *first) return std::nullopt;
+    count += static_cast<unsigned>(*last - *first + 1);
+  }
+  return count;
 }
 
 }  // namespace rlimit_init

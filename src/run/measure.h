@@ -46,7 +46,7 @@ struct Usage {
   Peak vm_peak;                 // largest VmPeak of one process (RLIMIT_AS is per process)
   Peak vm_hwm;                  // largest resident peak of one process
   Peak threads;                 // most threads in one process
-  Peak fds;                     // most open descriptors in one process
+  Peak fds;                     // highest descriptor number + 1 in one process (its need)
   Peak vm_lck;                  // most locked memory in one process
   int processes = 0;            // processes measured at their exit
   int tasks_at_once = 0;        // most tasks (processes and threads) alive at once: RLIMIT_NPROC
@@ -67,6 +67,8 @@ class Measurement : public TaskObserver {
   const Usage& usage() const { return usage_; }
 
  private:
+  bool SampleNow(int pid);  // Sample and Add; false when /proc had no address space to read
+
   Processes& processes_;
   int workload_pid_;
   int alive_;
@@ -81,29 +83,53 @@ inline constexpr unsigned kHeadroomPercent = 25;
 inline constexpr std::uint64_t kRequestStep = 64ull << 20;
 inline constexpr std::uint64_t kCountStep = 64;
 
+/// What the run had that sets how much memory a job's threads take: the CPUs glibc, OpenMP and
+/// OpenBLAS size themselves by, and the variables that override them (nullopt: not set).
+struct RunSettings {
+  unsigned online_cpus = 0;    // /sys/devices/system/cpu/online: glibc 2.36 makes up to 8
+                               // malloc arenas per CPU counted there
+  unsigned affinity_cpus = 0;  // the affinity mask: OpenMP and OpenBLAS start a thread per CPU
+  std::optional<std::string> malloc_arena_max, glibc_tunables, omp_num_threads,
+      openblas_num_threads;
+};
+
+/// Counts the CPUs of a kernel CPU list ("0-1", "0,2-5\n"); nullopt when it is not one.
+std::optional<unsigned> CountCpuList(std::string_view text);
+
+/// Reads the run's settings (before the workload starts, with the policy's env: applied).
+RunSettings ObserveRunSettings(System& system);
+
+/// A variable the recommended policy pins in env:, and why it has that value.
+struct PinnedVariable {
+  std::string name;
+  std::string value;
+  std::string reason;
+};
+
 /// The policy a run recommends.
 struct Recommendation {
   std::uint64_t request = 0;  // addressSpace.request
   std::uint64_t minimum = 0;  // addressSpace.minimum: the peak, to the MiB
   std::uint64_t require = 0;  // memory.require: the resident peak, to the MiB
   bool require_from_cgroup = false;
-  // limits.nofile and limits.nproc: the soft limit the run had as the request (so a run where
-  // it already holds changes nothing and warns of nothing), what the run used with the
-  // headroom as the minimum (so a lower hard limit that still covers it is accepted).
-  std::uint64_t nofile_request = 0;
-  std::uint64_t nofile_minimum = 0;
-  std::uint64_t nproc_request = 0;
-  std::uint64_t nproc_minimum = 0;
+  // limits.nofile and limits.nproc: what the run needed with the headroom, as both the request
+  // and the minimum: a soft limit at or above it is kept without a word, a hard limit below it
+  // refuses the job before it starts. Never this machine's own limits.
+  std::uint64_t nofile = 0;
+  std::uint64_t nproc = 0;
+  // env: the run's thread and arena settings, pinned so that the peaks hold on a node with more
+  // CPUs than the one measured on.
+  std::vector<PinnedVariable> env;
 };
 
 /// Nothing when no process was measured. `cgroup_peak` is the job's own cgroup's peak, which
-/// memory.require then comes from; `nofile` and `nproc` the soft limits the run had.
+/// memory.require then comes from.
 std::optional<Recommendation> Recommend(const Usage& usage,
                                         std::optional<std::uint64_t> cgroup_peak,
-                                        std::uint64_t nofile, std::uint64_t nproc);
+                                        const RunSettings& settings);
 
 /// The recommended policy as a file `rlimit-init check` accepts as it is, with a comment per
-/// value saying where it came from.
+/// value saying where it came from. Written by yaml-cpp's Emitter (policy/policy_writer.h).
 std::string RenderRecommendedPolicy(const Recommendation& recommendation, const Usage& usage,
                                     std::string_view command);
 
@@ -120,6 +146,7 @@ struct MeasureReport {
   int exit_code = 0;
   Usage usage;
   CgroupPeak cgroup;
+  RunSettings settings;
   std::optional<Recommendation> recommendation;
   std::string run_text;  // the decision's text report (text), said before the measurement
   Json run_json;         // the decision's JSON object (json), else null

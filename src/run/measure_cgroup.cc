@@ -2,7 +2,8 @@
 // The job's own cgroup peak for `measure`: only a cgroup that holds the job alone says what the
 // job used, so the peak is read only when rlimit-init is the one process in its cgroup as the
 // job starts (a container's entrypoint, a unit or a Slurm step of its own). rlimit-init makes no
-// cgroup of its own for it: it writes nothing outside the files it is given.
+// cgroup of its own for it: it writes nothing outside the files it is given. Also what the run
+// had that the job's threads and arenas follow (ObserveRunSettings), read the same way.
 #include <string>
 
 #include "run/measure.h"
@@ -59,6 +60,22 @@ CgroupPeak ReadCgroupPeak(System& system, const CgroupMemory& memory,
   peak.bytes = bytes;
   peak.source = path;
   return peak;
+}
+
+RunSettings ObserveRunSettings(System& system) {
+  RunSettings settings;
+  ReadResult online = system.ReadHostFile("/sys/devices/system/cpu/online");
+  if (online.ok) settings.online_cpus = CountCpuList(online.data).value_or(0);
+  settings.affinity_cpus = system.AffinityCpuCount();
+  const std::pair<const char*, std::optional<std::string>*> variables[] = {
+      {"MALLOC_ARENA_MAX", &settings.malloc_arena_max},
+      {"GLIBC_TUNABLES", &settings.glibc_tunables},
+      {"OMP_NUM_THREADS", &settings.omp_num_threads},
+      {"OPENBLAS_NUM_THREADS", &settings.openblas_num_threads}};
+  for (const auto& [name, value] : variables) {
+    if (const char* set = system.GetEnv(name)) *value = set;
+  }
+  return settings;
 }
 
 }  // namespace rlimit_init

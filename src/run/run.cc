@@ -125,7 +125,15 @@ int SuperviseWorkload(const std::vector<std::string>& command, bool group, Syste
   int error = processes.Spawn(
       [&]() {
         processes.IsolateChild();
-        if (measurement != nullptr) processes.AwaitTracer();
+        if (measurement != nullptr) {
+          std::string failed_call;
+          if (int awaited = processes.AwaitTracer(&failed_call); awaited != 0) {
+            return reporter.Fail(kExitInternal, "measure cannot trace the workload: " +
+                                                    failed_call + " failed: " +
+                                                    std::strerror(awaited) +
+                                                    "; nothing was executed");
+          }
+        }
         if (int reset = system.ResetSignals(); reset != 0) {
           return reporter.Fail(kExitInternal, std::string("resetting signals failed: ") +
                                                   std::strerror(reset));
@@ -160,6 +168,7 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
                     System& system,
                     Processes& processes, Reporter& reporter) {
   const std::string shared = CgroupSharedNote(system, observed.cgroup, processes.Pid());
+  const RunSettings settings = ObserveRunSettings(system);
   std::unique_ptr<Measurement> measurement;
   const int code = SuperviseWorkload(invocation.command, false, system, processes, reporter,
                                      &measurement);
@@ -169,11 +178,8 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
   report.exit_code = code;
   report.usage = measurement->usage();
   report.cgroup = ReadCgroupPeak(system, observed.cgroup, shared);
-  // The run's soft limits, as this process set them for the workload.
-  LimitPair nofile, nproc;
-  system.GetLimit(Resource::kNofile, &nofile);
-  system.GetLimit(Resource::kNproc, &nproc);
-  report.recommendation = Recommend(report.usage, report.cgroup.bytes, nofile.soft, nproc.soft);
+  report.settings = settings;
+  report.recommendation = Recommend(report.usage, report.cgroup.bytes, settings);
   const bool json = format == OutputFormat::kJson;
   if (json) {
     report.run_json = std::move(run_json);

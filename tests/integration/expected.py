@@ -913,8 +913,8 @@ _LINES = {
                          r"(?P<pid>\d+) \((?P<name>[^)]*)\)"),
     "threads": re.compile(r"  threads:       most (?P<value>\d+) in pid (?P<pid>\d+) "
                           r"\((?P<name>[^)]*)\)"),
-    "fds": re.compile(r"  descriptors:   most (?P<value>\d+) open in pid (?P<pid>\d+) "
-                      r"\((?P<name>[^)]*)\)"),
+    "fds": re.compile(r"  descriptors:   need (?P<value>\d+) \(the highest open descriptor \+ 1\) "
+                      r"in pid (?P<pid>\d+) \((?P<name>[^)]*)\)"),
 }
 
 
@@ -926,6 +926,7 @@ class Measured:
     processes: int
     peaks: dict[str, Where]
     tasks_at_once: int
+    settings: dict[str, int | str | None]
     cgroup_line: str
     policy: str
 
@@ -947,14 +948,45 @@ def read_measure_report(stderr: str) -> Measured:
     tasks = re.fullmatch(r"  tasks at once: (\d+) \(processes and threads, as RLIMIT_NPROC "
                          r"counts them\)\n", lines[at])
     assert tasks, lines[at]
-    cgroup_line = lines[at + 1]
-    assert lines[at + 2] == "rlimit-init: recommended policy:\n", lines[at + 2]
+    settings = read_settings(lines[at + 1])
+    cgroup_line = lines[at + 2]
+    assert lines[at + 3] == "rlimit-init: recommended policy:\n", lines[at + 3]
     return Measured(head["command"], head["ending"], int(head["processes"]), peaks,
-                    int(tasks[1]), cgroup_line, "".join(lines[at + 3:]))
+                    int(tasks[1]), settings, cgroup_line, "".join(lines[at + 4:]))
 
 
-def measure_report_text(m: Measured, nofile_soft: int | str, nproc_soft: int | str,
-                        cgroup_peak: int | None = None) -> str:
+SETTING_NAMES = ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def read_settings(line: str) -> dict[str, int | str | None]:
+    """The run settings line read back (its whole text is checked by settings_line)."""
+    match = re.fullmatch(r"  run settings:  (\d+) CPUs online, (\d+) in the affinity mask(.*)\n",
+                         line)
+    assert match, line
+    settings: dict[str, int | str | None] = {"online": int(match[1]), "affinity": int(match[2])}
+    for name in SETTING_NAMES:
+        value = re.search(f"; {name}=\"([^\"]*)\"", match[3])
+        settings[name] = value[1] if value else None
+    return settings
+
+
+def settings_line(settings: dict[str, int | str | None]) -> str:
+    said = "".join(f"; {name}=\"{settings[name]}\"" for name in SETTING_NAMES
+                   if settings[name] is not None)
+    unset = ", ".join(name for name in SETTING_NAMES if settings[name] is None)
+    return (f"  run settings:  {settings['online']} CPUs online, {settings['affinity']} in the "
+            f"affinity mask{said}" + (f"; not set: {unset}" if unset else "") + "\n")
+
+
+def host_settings(env: dict[str, str]) -> dict[str, int | str | None]:
+    """What a run started with `env` on this machine must report."""
+    online = Path("/sys/devices/system/cpu/online").read_text().strip()
+    count = sum(int(r.split("-")[-1]) - int(r.split("-")[0]) + 1 for r in online.split(","))
+    return {"online": count, "affinity": len(os.sched_getaffinity(0)),
+            **{name: env.get(name) for name in SETTING_NAMES}}
+
+
+def measure_report_text(m: Measured, cgroup_peak: int | None = None) -> str:
     """The whole report those values must be said in, with the policy they recommend."""
     p = m.peaks
     plural = "process" if m.processes == 1 else "processes"
@@ -964,55 +996,84 @@ def measure_report_text(m: Measured, nofile_soft: int | str, nproc_soft: int | s
             f"  resident:      largest VmHWM {human(p['vm_hwm'].value)} ({p['vm_hwm'].value} "
             f"bytes) {p['vm_hwm'].text()}\n"
             f"  threads:       most {p['threads'].value} {p['threads'].text()}\n"
-            f"  descriptors:   most {p['fds'].value} open {p['fds'].text()}\n"
+            f"  descriptors:   need {p['fds'].value} (the highest open descriptor + 1) "
+            f"{p['fds'].text()}\n"
             f"  locked memory: none (VmLck 0 in every process)\n"
             f"  tasks at once: {m.tasks_at_once} (processes and threads, as RLIMIT_NPROC counts "
             f"them)\n"
+            f"{settings_line(m.settings)}"
             f"{m.cgroup_line}"
             f"rlimit-init: recommended policy:\n"
-            f"{recommended_policy(m, nofile_soft, nproc_soft, cgroup_peak)}")
+            f"{recommended_policy(m, cgroup_peak)}")
 
 
 def recommended_request(vm_peak: int) -> int:
     return round_up(with_headroom(vm_peak), MEASURE_REQUEST_STEP)
 
 
-def recommended_policy(m: Measured, nofile_soft: int | str, nproc_soft: int | str,
-                       cgroup_peak: int | None = None) -> str:
+def pinned_env(settings: dict[str, int | str | None]) -> list[tuple[str, str, str]]:
+    """The README's rules for env: the run's arena and thread settings, pinned."""
+    pins = []
+    if settings["GLIBC_TUNABLES"] is not None:
+        pins.append(("GLIBC_TUNABLES", settings["GLIBC_TUNABLES"], "as the run had it"))
+    if settings["MALLOC_ARENA_MAX"] is not None:
+        pins.append(("MALLOC_ARENA_MAX", settings["MALLOC_ARENA_MAX"], "as the run had it"))
+    else:
+        pins.append(("MALLOC_ARENA_MAX", str(8 * settings["online"]),
+                     f"glibc's cap in the run: 8 arenas x {settings['online']} online CPUs; "
+                     f"pinned so that a node with more CPUs makes no more"))
+    if settings["OMP_NUM_THREADS"] is not None:
+        pins.append(("OMP_NUM_THREADS", settings["OMP_NUM_THREADS"], "as the run had it"))
+    else:
+        pins.append(("OMP_NUM_THREADS", str(settings["affinity"]),
+                     "OpenMP's threads in the run: one per CPU of its affinity mask; pinned"))
+    if settings["OPENBLAS_NUM_THREADS"] is not None:
+        pins.append(("OPENBLAS_NUM_THREADS", settings["OPENBLAS_NUM_THREADS"],
+                     "as the run had it"))
+    elif settings["OMP_NUM_THREADS"] is not None:
+        pins.append(("OPENBLAS_NUM_THREADS", settings["OMP_NUM_THREADS"],
+                     "OpenBLAS's threads in the run: OMP_NUM_THREADS; pinned"))
+    else:
+        pins.append(("OPENBLAS_NUM_THREADS", str(settings["affinity"]),
+                     "OpenBLAS's threads in the run: one per CPU of its affinity mask; pinned"))
+    return pins
+
+
+def recommended_policy(m: Measured, cgroup_peak: int | None = None) -> str:
     """The README's rules: request = largest VmPeak + 25% up to 64 MiB, minimum = the peak up to
     1 MiB, memory.require = the cgroup's peak or else the largest VmHWM up to 1 MiB; nofile and
-    nproc request the run's soft limit, at least their minimum: what the run used + 25%, up to
-    64."""
+    nproc: what the run needed + 25%, up to 64, as both request and minimum; env: pinned."""
     p = m.peaks
     peak = p["vm_peak"]
-    nofile_min = round_up(with_headroom(p["fds"].value) | 1, MEASURE_COUNT_STEP)
-    nproc_min = round_up(with_headroom(m.tasks_at_once) | 1, MEASURE_COUNT_STEP)
-
-    def request(soft: int | str, minimum: int) -> str:
-        return UNLIMITED if soft == UNLIMITED else str(max(int(soft), minimum))
-
-    require = (f"{quantity(round_up(cgroup_peak, MIB))}    # the job's cgroup peak"
+    nofile = round_up(with_headroom(p["fds"].value) | 1, MEASURE_COUNT_STEP)
+    nproc = round_up(with_headroom(m.tasks_at_once) | 1, MEASURE_COUNT_STEP)
+    counts = ("+ 25%, rounded up to 64: a higher soft limit is kept, a lower hard limit refuses "
+              "the job")
+    require = (f"{quantity(round_up(cgroup_peak, MIB))}  # the job's cgroup peak"
                if cgroup_peak is not None else
-               f"{quantity(round_up(p['vm_hwm'].value, MIB))}    # largest resident peak (VmHWM) "
+               f"{quantity(round_up(p['vm_hwm'].value, MIB))}  # largest resident peak (VmHWM) "
                f"of one process {p['vm_hwm'].text()}")
+    env = "".join(f'  {name}: "{value}"  # {why}\n' for name, value, why in pinned_env(m.settings))
     return (f"# recommended by rlimit-init measure from one run of: {m.command}\n"
+            f"\n"
             f"apiVersion: rlimit-init/v1\n"
             f"addressSpace:\n"
-            f"  request: {quantity(recommended_request(peak.value))}    # largest VmPeak "
+            f"  request: {quantity(recommended_request(peak.value))}  # largest VmPeak "
             f"{human(peak.value)} {peak.text()} + 25%, rounded up to 64 MiB\n"
-            f"  minimum: {quantity(round_up(peak.value, MIB))}    # largest VmPeak, rounded up "
+            f"  minimum: {quantity(round_up(peak.value, MIB))}  # largest VmPeak, rounded up "
             f"to 1 MiB\n"
             f"memory:\n"
             f"  require: {require}, rounded up to 1 MiB\n"
             f"limits:\n"
             f"  nofile:\n"
-            f"    request: {request(nofile_soft, nofile_min)}    # the soft limit of the run\n"
-            f"    minimum: {nofile_min}    # most open descriptors {p['fds'].value} + 25%, "
-            f"rounded up to 64\n"
+            f"    request: {nofile}  # descriptors needed {p['fds'].value} {counts}\n"
+            f"    minimum: {nofile}\n"
             f"  nproc:\n"
-            f"    request: {request(nproc_soft, nproc_min)}    # the soft limit of the run\n"
-            f"    minimum: {nproc_min}    # most tasks alive at once {m.tasks_at_once} + 25%, "
-            f"rounded up to 64\n")
+            f"    request: {nproc}  # most tasks alive at once {m.tasks_at_once} {counts}\n"
+            f"    minimum: {nproc}\n"
+            f"env:  # the run's arena and thread settings, pinned: the peaks above hold on a node "
+            f"with more CPUs only with them (or measure there)\n"
+            f"{env}")
 
 
 def shared_cgroup_line(directory: str) -> re.Pattern[str]:

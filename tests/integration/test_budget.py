@@ -29,7 +29,8 @@ BUDGET_FILE = REPO / "tests" / "bench" / "callgrind_budget.txt"
 BENCH_POLICY = REPO / "tests" / "bench" / "policy.yaml"
 HOST_TREE = REPO / "tests" / "fixtures" / "hosts" / "v1-this-host"
 MIB, GIB = 1024**2, 1024**3
-MAX_STRIPPED_SIZE = 2 * MIB
+# README's target (issue 19.6): 2.5 MiB; yaml-cpp's Emitter (the recommended policy) takes 92 KiB.
+MAX_STRIPPED_SIZE = 5 * MIB // 2
 # The issue's target for the least soft RLIMIT_AS rlimit-init runs under.
 SMALL_LIMIT = 3 * MIB
 # Far below what the kernel needs to map a static binary of any size this project builds.
@@ -93,7 +94,7 @@ def test_reference_run_stays_within_the_instruction_budget(built_binary: Path,
 
 
 @pytest.mark.static_binary
-def test_binary_is_static_and_its_stripped_size_at_most_2_mib(built_binary: Path,
+def test_binary_is_static_and_its_stripped_size_at_most_2_5_mib(built_binary: Path,
                                                               workdir: Path) -> None:
     headers = subprocess.run(["readelf", "-lW", str(built_binary)], check=True,
                              capture_output=True, text=True).stdout
@@ -103,7 +104,7 @@ def test_binary_is_static_and_its_stripped_size_at_most_2_mib(built_binary: Path
     subprocess.run(["strip", "-o", str(stripped), str(built_binary)], check=True)
     size = stripped.stat().st_size
     assert size <= MAX_STRIPPED_SIZE, (
-        f"stripped rlimit-init is {size:,} bytes ({size / MIB:.2f} MiB), over 2 MiB "
+        f"stripped rlimit-init is {size:,} bytes ({size / MIB:.2f} MiB), over 2.5 MiB "
         "(docs/performance.md says which flags chose the size and what the next lever is)")
 
 

@@ -5,16 +5,16 @@ against expected.py, which works the report and the policy out from the values i
 
 from __future__ import annotations
 
-import resource
 import signal
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from rlimit_json import parse as parse_json
 from conftest import REPO, TIMEOUT, Runner, clean_env, command_line
-from expected import (MIB, UNLIMITED, HostMemory, describe, measure_report_text,
+from expected import (MIB, UNLIMITED, HostMemory, describe, host_settings, measure_report_text,
                       own_cgroup_line, read_measure_report, recommended_request, round_up,
                       shared_cgroup_line, with_headroom)
 
@@ -23,14 +23,6 @@ NUMPY_JOB = REPO / "tests" / "fixtures" / "measure" / "numpy_job.py"  # the READ
 INHERITED = (256 * MIB, UNLIMITED)  # the seed's ulimit -Sv 262144
 SUCCESS = "allocation_status=success\nallocated_bytes=314572800\n"
 MISSING = "/nonexistent/measured-workload"
-
-
-def soft(which: int) -> int | str:
-    value = resource.getrlimit(which)[0]
-    return UNLIMITED if value == resource.RLIM_INFINITY else value
-
-
-SOFT_NOFILE, SOFT_NPROC = soft(resource.RLIMIT_NOFILE), soft(resource.RLIMIT_NPROC)
 
 
 # conftest.clean_env sets OPENBLAS_NUM_THREADS=1 for every test; the numpy example removes it.
@@ -42,11 +34,13 @@ def python(directory: Path, name: str, code: str) -> list[str]:
     return ["python3", str(path)]
 
 
-def check_whole(stderr: str, host: HostMemory, job_stderr: str = ""):
-    """Reads the report and holds all of it to the values it names."""
+def check_whole(stderr: str, host: HostMemory, job_stderr: str = "",
+                env: dict[str, str | None] | None = None):
+    """Reads the report and holds all of it to the values it names and the run's settings."""
     measured = read_measure_report(stderr)
     assert shared_cgroup_line(host.directory).fullmatch(measured.cgroup_line)
-    assert stderr == job_stderr + measure_report_text(measured, SOFT_NOFILE, SOFT_NPROC)
+    assert measured.settings == host_settings(clean_env(env))
+    assert stderr == job_stderr + measure_report_text(measured)
     return measured
 
 
@@ -195,8 +189,7 @@ def test_the_cgroup_peak_is_read_when_the_job_has_its_cgroup_to_itself(
     # python3 and its libraries that are already in the page cache, charged to whichever cgroup
     # read them first, so the cgroup's peak may be below it.
     assert peak >= 100 * MIB
-    assert result.stderr == measure_report_text(measured, SOFT_NOFILE, SOFT_NPROC,
-                                                cgroup_peak=peak)
+    assert result.stderr == measure_report_text(measured, cgroup_peak=peak)
 
 
 @pytest.mark.sets_rlimit_as
@@ -223,7 +216,7 @@ def test_numpy_job_needs_its_virtual_peak_which_its_resident_one_does_not_tell(
     measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
                        as_limit=INHERITED, env=OPENBLAS_THREADS_PER_CPU)
     assert measured_run.returncode == 0, measured_run.stderr
-    measured = check_whole(measured_run.stderr, host)
+    measured = check_whole(measured_run.stderr, host, env=OPENBLAS_THREADS_PER_CPU)
     resident, virtual = measured.peaks["vm_hwm"].value, measured.peaks["vm_peak"].value
     assert virtual > resident + 128 * MIB
     guess = round_up(with_headroom(resident), 64 * MIB)
@@ -235,3 +228,156 @@ def test_numpy_job_needs_its_virtual_peak_which_its_resident_one_does_not_tell(
     ran = run(["-q", "-p", str(written), "--"] + job, as_limit=INHERITED,
               env=OPENBLAS_THREADS_PER_CPU)
     assert (ran.returncode, ran.stdout, ran.stderr) == (0, measured_run.stdout, "")
+
+
+# Issue 24.1: a launcher whose peak is gone by the time its exec is reported.
+LAUNCHER = (
+    "import os\n"
+    "data = bytearray(400 * 1024 * 1024)\n"
+    "os.execv('/bin/true', ['true'])\n")
+
+
+@pytest.mark.sets_rlimit_as
+def test_a_launchers_peak_before_it_execs_is_measured_and_the_policy_lets_it_run(
+        run: Runner, workdir: Path, host: HostMemory) -> None:
+    job = python(workdir, "launcher.py", LAUNCHER)
+    written = workdir / "recommended.yaml"
+    measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
+                       as_limit=INHERITED)
+    assert measured_run.returncode == 0, measured_run.stderr
+    measured = check_whole(measured_run.stderr, host)
+    assert (measured.processes, measured.peaks["vm_peak"].name) == (1, "python3")
+    assert measured.peaks["vm_peak"].value > 400 * MIB
+    ran = run(["-q", "-p", str(written), "--"] + job, as_limit=INHERITED)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "", "")
+
+
+# Issue 24.2: descriptors counted at their peak, not at exit.
+MANY_FILES = (
+    "import os\n"
+    "fds = [os.open('/dev/null', os.O_RDONLY) for _ in range(3000)]\n"
+    "for fd in fds: os.close(fd)\n"
+    "print('closed', flush=True)\n")
+
+
+def test_descriptors_held_then_closed_count_and_a_lower_hard_limit_refuses(
+        run: Runner, workdir: Path, host: HostMemory) -> None:
+    job = python(workdir, "files.py", MANY_FILES)
+    written = workdir / "recommended.yaml"
+    # Below 3 + 3000 only the standard streams are open: the need is the highest one + 1.
+    measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
+                       prefix=["prlimit", "--nofile=8192:8192"])
+    assert (measured_run.returncode, measured_run.stdout) == (0, "closed\n")
+    measured = check_whole(measured_run.stderr, host)
+    assert measured.peaks["fds"].value == 3003
+    policy = yaml.safe_load(written.read_text())
+    assert policy["limits"]["nofile"] == {"request": 3776, "minimum": 3776}
+    # It runs where the hard limit allows the need and the soft one does not...
+    ran = run(["-q", "-p", str(written), "--"] + job, prefix=["prlimit", "--nofile=1024:3776"])
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "closed\n", "")
+    # ... and is refused before it starts where the hard limit is below it.
+    refused = run(["-q", "-p", str(written), "--"] + job, prefix=["prlimit", "--nofile=1024:1024"])
+    assert (refused.returncode, refused.stdout) == (77, "")
+    assert refused.stderr.startswith("rlimit-init: refused: ")
+
+
+# Issue 24.3: the requests come from the job, and a machine above them hears nothing.
+def test_the_policy_asks_for_the_need_and_is_silent_where_the_limits_are_above_it(
+        run: Runner, workdir: Path, host: HostMemory) -> None:
+    job = python(workdir, "small.py", "print('small')\n")
+    written = workdir / "recommended.yaml"
+    measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
+                       prefix=["prlimit", "--nofile=20000:20000", "--nproc=96364:96364"])
+    assert measured_run.returncode == 0, measured_run.stderr
+    check_whole(measured_run.stderr, host)
+    limits = yaml.safe_load(written.read_text())["limits"]
+    assert limits == {"nofile": {"request": 64, "minimum": 64},
+                      "nproc": {"request": 64, "minimum": 64}}
+    ran = run(["-p", str(written), "--"] + job,
+              prefix=["prlimit", "--nofile=20000:20000", "--nproc=96364:96364"])
+    assert (ran.returncode, ran.stdout) == (0, "small\n")
+    assert "warning" not in ran.stderr, ran.stderr
+
+
+# Issue 24.4: 64 threads, each making a malloc arena while glibc's cap allows, then the work.
+ARENAS = (
+    "import sys, threading\n"
+    "release = threading.Event()\n"
+    "held = []\n"
+    "def work(ready):\n"
+    "    held.append(bytearray(200_000))  # glibc's malloc, in this thread's own arena\n"
+    "    ready.set()\n"
+    "    release.wait()\n"
+    "threads = []\n"
+    "for _ in range(int(sys.argv[1])):\n"
+    "    ready = threading.Event()\n"
+    "    t = threading.Thread(target=work, args=(ready,), daemon=True)\n"
+    "    t.start()\n"
+    "    ready.wait()\n"
+    "    threads.append(t)\n"
+    "big = bytearray(256 * 1024 * 1024)  # the work, once the pool is up\n"
+    "release.set()\n"
+    "for t in threads: t.join()\n"
+    "print('done')\n")
+
+
+@pytest.mark.sets_rlimit_as
+def test_a_policy_measured_on_two_cpus_holds_on_a_32_cpu_node(run: Runner, workdir: Path,
+                                                              host: HostMemory) -> None:
+    """glibc 2.36 caps malloc arenas at 8 per CPU of /sys/devices/system/cpu/online; a private
+    mount namespace binding "0-31" over it stands in for a bigger node."""
+    job = python(workdir, "arenas.py", ARENAS) + ["64"]
+    written = workdir / "recommended.yaml"
+    measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
+                       as_limit=INHERITED)
+    assert (measured_run.returncode, measured_run.stdout) == (0, "done\n"), measured_run.stderr
+    measured = check_whole(measured_run.stderr, host)
+    assert measured.settings["online"] == 2
+    env = yaml.safe_load(written.read_text())["env"]
+    assert env["MALLOC_ARENA_MAX"] == "16"
+    online = workdir / "online"
+    online.write_text("0-31\n")
+    node = ["unshare", "--mount", "sh", "-c",
+            'mount --bind "$0" /sys/devices/system/cpu/online && exec "$@"', str(online)]
+    ran = run(["-q", "-p", str(written), "--"] + job, as_limit=INHERITED, prefix=node)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "done\n", "")
+    # Without the pin the bigger node makes four times the arenas and the job fails.
+    unpinned = workdir / "unpinned.yaml"
+    policy = yaml.safe_load(written.read_text())
+    del policy["env"]
+    unpinned.write_text(yaml.safe_dump(policy))
+    failed = run(["-q", "-p", str(unpinned), "--"] + job, as_limit=INHERITED, prefix=node)
+    assert (failed.returncode, failed.stdout) == (1, "")
+    assert failed.stderr.endswith("RuntimeError: can't start new thread\n"), failed.stderr
+
+
+# Issue 24.5: a policy with user: is measured as that user.
+def test_a_policy_with_a_user_is_measured_as_that_user(run: Runner, workdir: Path,
+                                                       host: HostMemory) -> None:
+    policy = workdir / "user.yaml"
+    policy.write_text("apiVersion: rlimit-init/v1\naddressSpace:\n  request: 1Gi\nuser: nobody\n")
+    result = run(["measure", "-q", "-p", str(policy), "--", "id", "-u"])
+    assert (result.returncode, result.stdout) == (0, "65534\n"), result.stderr
+    assert check_whole(result.stderr, host).processes == 1
+
+
+# Issue 19.4: whatever the command is called, the recommended policy is YAML that says it.
+HOSTILE = ["it's: \"quoted\" # not a comment", "- dash", "line\nbreak", "next\u0085line",
+           "sep\u2028arator", "tab\tand \\ backslash"]
+
+
+def test_the_recommended_policy_reads_back_whatever_the_command_is_called(
+        run: Runner, workdir: Path) -> None:
+    written = workdir / "recommended.yaml"
+    result = run(["measure", "-q", "--recommend", str(written), "--", "true"] + HOSTILE)
+    assert result.returncode == 0, result.stderr
+    text = written.read_text()
+    policy = yaml.safe_load(text)
+    assert sorted(policy) == ["addressSpace", "apiVersion", "env", "limits", "memory"]
+    # The command sits in the first line, a comment, made printable ASCII.
+    assert text.splitlines()[0] == (
+        "# recommended by rlimit-init measure from one run of: true it's: \"quoted\" # not a "
+        "comment - dash line\\nbreak next\\xc2\\x85line sep\\u2028arator tab\\tand \\ "
+        "backslash")
+    checked = run(["check", "-p", str(written)])
+    assert (checked.returncode, checked.stderr) == (0, ""), checked.stdout

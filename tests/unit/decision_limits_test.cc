@@ -86,6 +86,9 @@ const std::vector<LimitCase> kCases = {
      .outcome = Outcome::kUnchanged, .after = {5000, 8000},
      .warnings = {"nofile: the request 2048 is below the inherited soft limit 5000, which is "
                   "kept; set limits.nofile.lower: true to lower it"}},
+    {.name = "NofileNeedMetByHigherSoftIsSilent", .resource = Resource::kNofile,
+     .request = "64", .minimum = "64", .before = {20000, 20000},
+     .outcome = Outcome::kUnchanged, .after = {20000, 20000}},
     {.name = "NprocRaisesHardWithCapability", .resource = Resource::kNproc, .request = "8192",
      .raise_hard = true, .before = {1024, 4096}, .may_raise_hard = true,
      .outcome = Outcome::kRaised, .after = {8192, 8192}},

@@ -6,6 +6,7 @@
 #include <csignal>
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -80,7 +81,10 @@ class FakeProcesses : public Processes {
     exits.pop_front();
     return true;
   }
-  void AwaitTracer() override { calls.push_back("await"); }
+  int AwaitTracer(std::string*) override {
+    calls.push_back("await");
+    return 0;
+  }
   int Trace(int target) override {
     calls.push_back("trace " + std::to_string(target));
     return trace_error;
@@ -92,6 +96,12 @@ class FakeProcesses : public Processes {
     calls.push_back("sample " + std::to_string(target));
     auto it = samples.find(target);
     return it == samples.end() ? ProcessSample{} : it->second;
+  }
+  std::map<int, std::set<int>> open_fds;  // what DescriptorOpen finds, by pid
+  bool DescriptorOpen(int target, int fd) override {
+    calls.push_back("open? " + std::to_string(target) + " " + std::to_string(fd));
+    auto it = open_fds.find(target);
+    return it != open_fds.end() && it->second.count(fd) > 0;
   }
   void TrimMemory() override { calls.push_back("trim"); }
 };

@@ -103,7 +103,7 @@ TEST(Measurement, CountsTasksThatEndWithoutAnExitStop) {
   EXPECT_EQ(Supervise(processes, 100, false, &measurement), 137);
   EXPECT_EQ(measurement.usage().unmeasured, 1);
   EXPECT_EQ(measurement.usage().processes, 0);
-  EXPECT_FALSE(Recommend(measurement.usage(), std::nullopt, 1024, 4096));
+  EXPECT_FALSE(Recommend(measurement.usage(), std::nullopt, RunSettings{}));
 }
 
 Usage SeedUsage() {
@@ -120,52 +120,133 @@ Usage SeedUsage() {
   return u;
 }
 
-TEST(Recommend, PeakPlusHeadroomRoundedUpAndTheRunsOwnSoftLimits) {
-  std::optional<Recommendation> r = Recommend(SeedUsage(), std::nullopt, 1024, kUnlimited);
+TEST(Recommend, PeakPlusHeadroomRoundedUpAndCountsFromTheNeedNotTheMachine) {
+  std::optional<Recommendation> r = Recommend(SeedUsage(), std::nullopt, RunSettings{});
   ASSERT_TRUE(r);
   EXPECT_EQ(r->request, 448 * kMi);  // 313.62 MiB * 1.25 = 392.03 MiB, up to 64 MiB steps
   EXPECT_EQ(r->minimum, 314 * kMi);
   EXPECT_EQ(r->require, 308 * kMi);
   EXPECT_FALSE(r->require_from_cgroup);
-  EXPECT_EQ(r->nofile_request, 1024u);
-  EXPECT_EQ(r->nofile_minimum, 64u);
-  EXPECT_EQ(r->nproc_request, kUnlimited);
-  EXPECT_EQ(r->nproc_minimum, 64u);
-  // The job's own cgroup peak, where there is one, is what memory.require comes from; a soft
-  // limit below what the run needed with headroom is raised to it.
+  EXPECT_EQ(r->nofile, 64u);
+  EXPECT_EQ(r->nproc, 64u);
+  EXPECT_TRUE(r->env.empty());
+  // The job's own cgroup peak, where there is one, is what memory.require comes from.
   Usage busy = SeedUsage();
-  busy.fds.value = 1000;
-  r = Recommend(busy, 400 * kMi + 1, 1024, 1024);
+  busy.fds.value = 3003;
+  busy.tasks_at_once = 65;
+  r = Recommend(busy, 400 * kMi + 1, RunSettings{});
   EXPECT_EQ(r->require, 401 * kMi);
   EXPECT_TRUE(r->require_from_cgroup);
-  EXPECT_EQ(r->nofile_minimum, 1280u);
-  EXPECT_EQ(r->nofile_request, 1280u);
+  EXPECT_EQ(r->nofile, 3776u);  // 3003 * 1.25 = 3753.75, up to 64
+  EXPECT_EQ(r->nproc, 128u);
+}
+
+TEST(Recommend, PinsTheRunsArenaAndThreadSettings) {
+  RunSettings two_cpus{2, 2, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+  std::vector<std::pair<std::string, std::string>> pinned;
+  const Recommendation on_two = Recommend(SeedUsage(), std::nullopt, two_cpus).value();
+  for (const PinnedVariable& v : on_two.env) {
+    pinned.emplace_back(v.name, v.value);
+  }
+  EXPECT_EQ(pinned, (std::vector<std::pair<std::string, std::string>>{
+                        {"MALLOC_ARENA_MAX", "16"}, {"OMP_NUM_THREADS", "2"},
+                        {"OPENBLAS_NUM_THREADS", "2"}}));
+  // What the run had set is kept as it was; OpenBLAS follows OMP_NUM_THREADS.
+  RunSettings set{2, 1, "4", "glibc.malloc.arena_max=3", "3", std::nullopt};
+  pinned.clear();
+  const Recommendation with_set = Recommend(SeedUsage(), std::nullopt, set).value();
+  for (const PinnedVariable& v : with_set.env) {
+    pinned.emplace_back(v.name, v.value);
+  }
+  EXPECT_EQ(pinned, (std::vector<std::pair<std::string, std::string>>{
+                        {"GLIBC_TUNABLES", "glibc.malloc.arena_max=3"},
+                        {"MALLOC_ARENA_MAX", "4"}, {"OMP_NUM_THREADS", "3"},
+                        {"OPENBLAS_NUM_THREADS", "3"}}));
+}
+
+TEST(CountCpuList, CountsRangesAndSingles) {
+  EXPECT_EQ(CountCpuList("0-1\n"), 2u);
+  EXPECT_EQ(CountCpuList("0-31"), 32u);
+  EXPECT_EQ(CountCpuList("0,2-5,7"), 6u);
+  EXPECT_EQ(CountCpuList(""), std::nullopt);
+  EXPECT_EQ(CountCpuList("3-1"), std::nullopt);
+  EXPECT_EQ(CountCpuList("a"), std::nullopt);
+}
+
+// A launcher (100) fills 400 MiB and execs a small program: the stop before its execve is the
+// last moment that peak can be read, and rlimit-init's own exec of the workload is not sampled.
+TEST(Measurement, SamplesBeforeEachExecOfTheJobButNotRlimitInitsOwn) {
+  FakeProcesses processes;
+  processes.signals = {SIGCHLD, SIGCHLD};
+  processes.samples[100] = {true, Status(100, "python3", 430000, 420000, 0, 1), 4};
+  processes.exits = {{100, false, SIGTRAP, Stop::kBeforeExec}, {100, false, SIGTRAP, Stop::kExec},
+                     {100, false, SIGTRAP, Stop::kBeforeExec}, {0, false, 0},
+                     {100, false, SIGTRAP, Stop::kExec}};
+  Measurement measurement(processes, 100);
+  // The script ends the workload after the second exec (FakeProcesses::kScriptEnded).
+  EXPECT_EQ(Supervise(processes, 100, false, &measurement), FakeProcesses::kScriptEnded);
+  std::vector<std::string> samples;
+  for (const std::string& call : processes.calls) {
+    if (call.starts_with("sample")) samples.push_back(call);
+  }
+  EXPECT_EQ(samples, std::vector<std::string>{"sample 100"});
+  EXPECT_EQ(measurement.usage().vm_peak.value, 430000u * 1024);
+  EXPECT_EQ(measurement.usage().vm_peak.name, "python3");
+}
+
+// Descriptors 3 to 3002 opened, then closed: each close from the floor stops; one that raises
+// the need and is open is counted, with the task's name read once it does.
+TEST(Measurement, CountsTheHighestDescriptorAtItsClose) {
+  FakeProcesses processes;
+  processes.signals = {SIGCHLD};
+  processes.samples[100] = {true, Status(100, "python3", 9000, 8000, 0, 1), 3};
+  processes.open_fds[100] = {3002};
+  ChildExit close_open{100, false, 3002, Stop::kBeforeClose};
+  ChildExit close_shut{100, false, 4000, Stop::kBeforeClose};  // EBADF: not open
+  processes.exits = {{100, false, SIGTRAP, Stop::kExec}, close_shut, close_open};
+  Measurement measurement(processes, 100);
+  Supervise(processes, 100, false, &measurement);
+  EXPECT_EQ(measurement.usage().fds.value, 3003u);
+  EXPECT_EQ(measurement.usage().fds.name, "python3");
 }
 
 TEST(Recommend, ThePolicyItWritesIsAValidPolicyWithTheSameValues) {
   Usage u = SeedUsage();
-  Recommendation r = Recommend(u, std::nullopt, 20000, kUnlimited).value();
+  RunSettings two_cpus{2, 2, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+  Recommendation r = Recommend(u, std::nullopt, two_cpus).value();
   const std::string text = RenderRecommendedPolicy(r, u, "python3 job.py\n# not a key: 1");
   EXPECT_EQ(text,
             "# recommended by rlimit-init measure from one run of: python3 job.py\\n# not a key: 1\n"
+            "\n"
             "apiVersion: rlimit-init/v1\n"
             "addressSpace:\n"
-            "  request: 448Mi    # largest VmPeak 313.62 MiB in pid 42 (python3) + 25%, rounded up "
-            "to 64 MiB\n"
-            "  minimum: 314Mi    # largest VmPeak, rounded up to 1 MiB\n"
+            "  request: 448Mi  # largest VmPeak 313.62 MiB in pid 42 (python3) + 25%, rounded up to "
+            "64 MiB\n"
+            "  minimum: 314Mi  # largest VmPeak, rounded up to 1 MiB\n"
             "memory:\n"
-            "  require: 308Mi    # largest resident peak (VmHWM) of one process in pid 42 "
-            "(python3), rounded up to 1 MiB\n"
+            "  require: 308Mi  # largest resident peak (VmHWM) of one process in pid 42 (python3), "
+            "rounded up to 1 MiB\n"
             "limits:\n"
             "  nofile:\n"
-            "    request: 20000    # the soft limit of the run\n"
-            "    minimum: 64    # most open descriptors 5 + 25%, rounded up to 64\n"
+            "    request: 64  # descriptors needed 5 + 25%, rounded up to 64: a higher soft limit is "
+            "kept, a lower hard limit refuses the job\n"
+            "    minimum: 64\n"
             "  nproc:\n"
-            "    request: unlimited    # the soft limit of the run\n"
-            "    minimum: 64    # most tasks alive at once 1 + 25%, rounded up to 64\n");
+            "    request: 64  # most tasks alive at once 1 + 25%, rounded up to 64: a higher soft "
+            "limit is kept, a lower hard limit refuses the job\n"
+            "    minimum: 64\n"
+            "env:  # the run's arena and thread settings, pinned: the peaks above hold on a node with "
+            "more CPUs only with them (or measure there)\n"
+            "  MALLOC_ARENA_MAX: \"16\"  # glibc's cap in the run: 8 arenas x 2 online CPUs; pinned "
+            "so that a node with more CPUs makes no more\n"
+            "  OMP_NUM_THREADS: \"2\"  # OpenMP's threads in the run: one per CPU of its affinity "
+            "mask; pinned\n"
+            "  OPENBLAS_NUM_THREADS: \"2\"  # OpenBLAS's threads in the run: one per CPU of its "
+            "affinity mask; pinned\n");
   Result<Policy> policy = ParsePolicy(text, "recommended.yaml");
   ASSERT_TRUE(policy) << policy.error();
   ASSERT_TRUE(policy->minimum);
+  EXPECT_EQ(policy->env.size(), 3u);
 }
 
 class MeasureRunTest : public testing::Test {
