@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -79,6 +80,14 @@ class System {
   /// refuses a symlink as the last component, anything but a regular file and kernel
   /// interfaces. Returns 0 or errno.
   virtual int WriteOwnFile(const std::string& path, std::string_view data) = 0;
+
+  /// Whether WriteOwnFile(path) could write there, checked without writing: an existing file
+  /// must be a regular file outside kernel interfaces that this process may write; a missing
+  /// one needs a directory it may write in. `identity` gets an existing file's device and inode
+  /// ({0, 0} when there is none). Returns 0 or errno: ENOENT (no such directory), ENOTDIR,
+  /// EISDIR, EINVAL (not a regular file), EPERM (a kernel interface), EACCES, ELOOP (a symlink).
+  virtual int CheckOwnFile(const std::string& path,
+                           std::pair<std::uint64_t, std::uint64_t>* identity) = 0;
 
   /// Copies the running executable to dir/name atomically with `mode`. Returns 0 or errno;
   /// `failed_call` names the call that failed.

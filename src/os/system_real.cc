@@ -210,6 +210,30 @@ int RealSystem::WriteOwnFile(const std::string& path, std::string_view data) {
   return WriteRegularFile(path, data, O_CREAT);
 }
 
+int RealSystem::CheckOwnFile(const std::string& path,
+                             std::pair<std::uint64_t, std::uint64_t>* identity) {
+  *identity = {0, 0};
+  if (path.empty() || path.find('\0') != std::string::npos) return EINVAL;
+  struct stat st;
+  if (lstat(path.c_str(), &st) == 0) {
+    if (S_ISLNK(st.st_mode)) return ELOOP;  // WriteOwnFile opens with O_NOFOLLOW
+    if (S_ISDIR(st.st_mode)) return EISDIR;
+    if (!S_ISREG(st.st_mode)) return EINVAL;
+    struct statfs fs;
+    if (statfs(path.c_str(), &fs) != 0) return errno;
+    if (IsKernelInterface(fs.f_type)) return EPERM;
+    if (access(path.c_str(), W_OK) != 0) return errno;
+    *identity = {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+    return 0;
+  }
+  if (errno != ENOENT) return errno;
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (stat(dir.c_str(), &st) != 0) return errno;
+  if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+  return access(dir.c_str(), W_OK | X_OK) == 0 ? 0 : errno;
+}
+
 int RealSystem::InstallSelf(const std::string& dir, const std::string& name, unsigned mode,
                             std::string* failed_call) {
   Fd source(open("/proc/self/exe", O_RDONLY | O_CLOEXEC));

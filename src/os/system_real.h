@@ -30,6 +30,8 @@ class RealSystem : public System {
   int SetEnv(const char* name, const char* value) override;
   int WriteExistingFile(const std::string& path, std::string_view data) override;
   int WriteOwnFile(const std::string& path, std::string_view data) override;
+  int CheckOwnFile(const std::string& path,
+                   std::pair<std::uint64_t, std::uint64_t>* identity) override;
   int InstallSelf(const std::string& dir, const std::string& name, unsigned mode,
                   std::string* failed_call) override;
   int ResetSignals() override;

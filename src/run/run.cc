@@ -5,6 +5,7 @@
 #include <csignal>
 #include <cstring>
 #include <memory>
+#include <tuple>
 
 #include "decide/decision.h"
 #include "run/exec.h"
@@ -105,6 +106,57 @@ std::string FileError(const std::string& path, int error) {
     default:
       return "cannot read policy " + path + ": " + std::strerror(error);
   }
+}
+
+// Why measure could not write its --report or --recommend file `path`, or "" when it can: checked
+// before the job runs, so that a long job's report is not lost to a typo.
+std::string OwnFileProblem(System& system, const char* flag, const std::string& path,
+                           std::pair<std::uint64_t, std::uint64_t>* identity) {
+  if (path.empty()) return std::string("bad command line: ") + flag + ": the file name is empty; nothing was run";
+  const int error = system.CheckOwnFile(path, identity);
+  if (error == 0) return "";
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  std::string why;
+  switch (error) {
+    case ENOENT:
+      why = "the directory " + Printable(dir) + " does not exist";
+      break;
+    case ENOTDIR:
+      why = Printable(dir) + " is not a directory";
+      break;
+    case EISDIR:
+      why = "it is a directory";
+      break;
+    case EINVAL:
+      why = "not a regular file (a FIFO, device or socket)";
+      break;
+    case EPERM:
+      why = "a kernel interface (/proc, /sys), not a file of the job's";
+      break;
+    case ELOOP:
+      why = "a symbolic link, which rlimit-init does not write through";
+      break;
+    default:
+      why = std::strerror(error);
+  }
+  return std::string("bad command line: ") + flag + " " + Printable(path) +
+         ": cannot write the file there: " + why + "; nothing was run";
+}
+
+// `path` with "." components and repeated slashes left out: ./report.txt and report.txt, which
+// do not exist yet, name one file.
+std::string LexicalPath(const std::string& path) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    const std::string part = path.substr(start, slash - start);
+    if (!part.empty() && part != ".") out += (out.empty() && path[0] != '/' ? "" : "/") + part;
+    start = slash + 1;
+  }
+  return out.empty() ? path : out;
 }
 
 // Init mode: everything exec mode does has been done (limits, signals, user), so the child
@@ -238,6 +290,27 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
     case Mode::kCheck:
     case Mode::kMeasure:
       break;
+  }
+
+  // measure's own output files, before anything runs.
+  if (invocation.mode == Mode::kMeasure) {
+    std::pair<std::uint64_t, std::uint64_t> report_id{0, 0}, recommend_id{0, 0};
+    for (const auto& [flag, path, id] :
+         {std::tuple{"--report", &invocation.report_path, &report_id},
+          std::tuple{"--recommend", &invocation.recommend_path, &recommend_id}}) {
+      if (!*path) continue;
+      if (std::string problem = OwnFileProblem(system, flag, **path, id); !problem.empty()) {
+        return reporter.Fail(kExitUsage, problem);
+      }
+    }
+    if (invocation.report_path && invocation.recommend_path &&
+        (LexicalPath(*invocation.report_path) == LexicalPath(*invocation.recommend_path) ||
+         (report_id.second != 0 && report_id == recommend_id))) {
+      return reporter.Fail(kExitUsage, "bad command line: --report and --recommend both name " +
+                                           Printable(*invocation.report_path) +
+                                           ": the recommended policy would overwrite the report; "
+                                           "give them two files; nothing was run");
+    }
   }
 
   // 2. The policy: a file, then --as or RLIMIT_INIT_AS over its request.

@@ -381,3 +381,26 @@ def test_the_recommended_policy_reads_back_whatever_the_command_is_called(
         "backslash")
     checked = run(["check", "-p", str(written)])
     assert (checked.returncode, checked.stderr) == (0, ""), checked.stdout
+
+
+# Issue 24.6: measure's own files are checked before the job runs.
+@pytest.mark.parametrize("flags, message", [
+    (["--report", "{w}/same.txt", "--recommend", "{w}/./same.txt"],
+     "--report and --recommend both name {w}/same.txt: the recommended policy would overwrite "
+     "the report; give them two files; nothing was run"),
+    (["--report", "{w}"], "--report {w}: cannot write the file there: it is a directory; "
+     "nothing was run"),
+    (["--recommend", "{w}/missing/policy.yaml"], "--recommend {w}/missing/policy.yaml: cannot "
+     "write the file there: the directory {w}/missing does not exist; nothing was run"),
+    (["--report", "/dev/null"], "--report /dev/null: cannot write the file there: not a regular "
+     "file (a FIFO, device or socket); nothing was run"),
+    (["--report", ""], "--report: the file name is empty; nothing was run"),
+])
+def test_an_unusable_report_or_policy_file_is_refused_before_the_job_runs(
+        run: Runner, workdir: Path, flags: list[str], message: str) -> None:
+    marker = workdir / "ran"
+    args = [flag.format(w=workdir) for flag in flags]
+    result = run(["measure", "-q"] + args + ["--", "touch", str(marker)])
+    assert (result.returncode, result.stdout, result.stderr) == (
+        64, "", f"rlimit-init: bad command line: {message.format(w=workdir)}\n")
+    assert not marker.exists()

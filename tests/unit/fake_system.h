@@ -107,6 +107,13 @@ class FakeSystem : public System {
     written[path] = std::string(data);
     return 0;
   }
+  std::map<std::string, int> own_file_errors;  // what CheckOwnFile returns, by path (else 0)
+  int CheckOwnFile(const std::string& path,
+                   std::pair<std::uint64_t, std::uint64_t>* identity) override {
+    *identity = {0, 0};
+    auto it = own_file_errors.find(path);
+    return it == own_file_errors.end() ? 0 : it->second;
+  }
   int InstallSelf(const std::string&, const std::string&, unsigned, std::string*) override {
     return 0;
   }
