@@ -94,7 +94,7 @@ def test_a_recommended_policy_reads_the_same_in_yaml_1_1(run: Runner, workdir: P
     assert "job\\" in text and "apiVersion: v2" in text
     read = yaml.safe_load(text)
     assert (read["apiVersion"], sorted(read)) == (
-        "rlimit-init/v1", ["addressSpace", "apiVersion", "limits", "memory"])
+        "rlimit-init/v1", ["addressSpace", "apiVersion", "env", "limits", "memory"])
     check = run(["check", "-q", "-p", str(recommended), "--as", "hard"])
     assert (check.returncode, check.stdout, check.stderr) == (0, "", "")
 
