@@ -207,6 +207,9 @@ std::string RenderMeasureJson(const MeasureReport& report) {
     out["recommended_policy"] = nullptr;
   }
   out["run"] = report.run_json;
+  out["report_error"] = report.report_error.empty() ? Json(nullptr) : Json(report.report_error);
+  out["recommend_error"] =
+      report.recommend_error.empty() ? Json(nullptr) : Json(report.recommend_error);
   return DumpJson(std::move(out));
 }
 

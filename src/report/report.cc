@@ -325,6 +325,21 @@ void AddMemoryLimit(const CgroupMemory& cgroup, Json* object) {
   out["memory_limit_unknown"] = cgroup.known() ? Json(nullptr) : Json(cgroup.unknown);
 }
 
+std::string RenderVersionJson(std::string_view version, std::string_view commit) {
+  Json out;
+  out["version"] = version;
+  out["commit"] = commit;
+  return DumpJson(std::move(out));
+}
+
+std::string RenderInstalledJson(std::string_view path) {
+  Json out;
+  out["outcome"] = "installed";
+  out["path"] = path;
+  out["mode"] = "0755";
+  return DumpJson(std::move(out));
+}
+
 std::string RenderErrorJson(int exit_code, std::string_view message) {
   Json out;
   out["outcome"] = "error";

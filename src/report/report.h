@@ -52,6 +52,12 @@ std::string UnknownLimitAdvice(const CgroupMemory& cgroup);
 /// (docs/schema/error.json).
 std::string RenderErrorJson(int exit_code, std::string_view message);
 
+/// `version -o json`: {"version":...,"commit":...} (docs/schema/version.json).
+std::string RenderVersionJson(std::string_view version, std::string_view commit);
+
+/// `install DIR -o json` when it installed the binary at `path` (docs/schema/install.json).
+std::string RenderInstalledJson(std::string_view path);
+
 /// Said without allocating, when allocating is what failed (exit 70): the text line, and the
 /// same as RenderErrorJson writes it (a unit test holds them equal).
 inline constexpr std::string_view kOutOfMemoryText =

@@ -4,17 +4,26 @@
 #include <cstring>
 
 #include "base/text.h"
+#include "report/report.h"
 #include "os/system.h"
 
 namespace rlimit_init {
 
-int InstallTo(System& system, const std::string& dir, bool quiet) {
+namespace {
+
+int Fail(System& system, bool json, int exit_code, const std::string& message) {
+  system.WriteStderr(json ? RenderErrorJson(exit_code, MessageLine(message))
+                          : "rlimit-init: " + MessageLine(message) + "\n");
+  return exit_code;
+}
+
+}  // namespace
+
+int InstallTo(System& system, const std::string& dir, bool quiet, bool json) {
   // An empty DIR would resolve to "/rlimit-init", the root of whatever container runs this.
   if (dir.empty()) {
-    system.WriteStderr(
-        "rlimit-init: bad command line: install needs a directory, not \"\"; see rlimit-init "
-        "--help\n");
-    return 64;  // EX_USAGE, as every bad command line
+    return Fail(system, json, 64,  // EX_USAGE, as every bad command line
+                "bad command line: install needs a directory, not \"\"; see rlimit-init --help");
   }
   std::string failed_call;
   int error = system.InstallSelf(dir, kInstalledName, 0755, &failed_call);
@@ -22,13 +31,12 @@ int InstallTo(System& system, const std::string& dir, bool quiet) {
   if (error != 0) {
     // DIR comes from the command line: escaped like every other message, so that a newline or
     // an ESC in it cannot forge a line or drive the terminal.
-    system.WriteStderr("rlimit-init: " +
-                       MessageLine("cannot install into " + dir + ": " + failed_call + ": " +
-                                   std::strerror(error)) +
-                       "\n");
-    return 73;  // EX_CANTCREAT from sysexits.h
+    return Fail(system, json, 73,  // EX_CANTCREAT from sysexits.h
+                "cannot install into " + dir + ": " + failed_call + ": " + std::strerror(error));
   }
-  if (!quiet) {
+  if (json) {
+    system.WriteStderr(RenderInstalledJson(target));
+  } else if (!quiet) {
     system.WriteStderr("rlimit-init: " + MessageLine("installed " + target + " (mode 0755)") +
                        "\n");
   }

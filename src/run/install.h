@@ -14,6 +14,6 @@ inline constexpr char kInstalledName[] = "rlimit-init";
 
 /// Copies the running executable to DIR/rlimit-init atomically, mode 0755. Returns the exit
 /// code: 0, or 73 (EX_CANTCREAT) with a message naming the failing call.
-int InstallTo(System& system, const std::string& dir, bool quiet);
+int InstallTo(System& system, const std::string& dir, bool quiet, bool json = false);
 
 }  // namespace rlimit_init

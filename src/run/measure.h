@@ -150,6 +150,8 @@ struct MeasureReport {
   std::optional<Recommendation> recommendation;
   std::string run_text;  // the decision's text report (text), said before the measurement
   Json run_json;         // the decision's JSON object (json), else null
+  std::string report_error;     // why --report's file could not be written, else ""
+  std::string recommend_error;  // why --recommend's file could not be written, else ""
 };
 
 /// The command as one line for a report, cut after 256 bytes.

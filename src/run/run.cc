@@ -22,6 +22,7 @@
 #include "run/supervise.h"
 #include "policy/termination.h"
 #include "base/text.h"
+#include "base/version.h"
 #include "policy/user.h"
 
 namespace rlimit_init {
@@ -238,25 +239,33 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
   } else {
     report.run_text = run_report;
   }
-  const std::string said = json ? RenderMeasureJson(report) : RenderMeasureText(report);
   // The workload's exit code stands whatever happens to the report: a CI job wrapped in
-  // measure must fail or pass as the job does.
-  if (!invocation.report_path) {
-    system.WriteStderr(said);
-  } else if (int error = system.WriteOwnFile(*invocation.report_path, said); error != 0) {
-    system.WriteStderr("rlimit-init: cannot write the report to " +
-                       Printable(*invocation.report_path) + ": " + std::strerror(error) + "\n" +
-                       said);
-  }
+  // measure must fail or pass as the job does. With -o json, a file that cannot be written is
+  // said inside the one document, so that stderr stays one JSON object.
   if (invocation.recommend_path && report.recommendation) {
     const std::string policy = RenderRecommendedPolicy(*report.recommendation, report.usage,
                                                        MeasuredCommand(invocation.command));
     if (int error = system.WriteOwnFile(*invocation.recommend_path, policy); error != 0) {
-      system.WriteStderr("rlimit-init: cannot write the recommended policy to " +
-                         Printable(*invocation.recommend_path) + ": " + std::strerror(error) +
-                         "\n");
+      report.recommend_error = "cannot write the recommended policy to " +
+                               Printable(*invocation.recommend_path) + ": " +
+                               std::strerror(error);
     }
   }
+  std::string said = json ? RenderMeasureJson(report) : RenderMeasureText(report);
+  if (invocation.report_path) {
+    if (int error = system.WriteOwnFile(*invocation.report_path, said); error == 0) {
+      said.clear();
+    } else {
+      report.report_error = "cannot write the report to " + Printable(*invocation.report_path) +
+                            ": " + std::strerror(error);
+      said = json ? RenderMeasureJson(report)
+                  : "rlimit-init: " + report.report_error + "\n" + said;
+    }
+  }
+  if (!json && !report.recommend_error.empty()) {
+    said += "rlimit-init: " + report.recommend_error + "\n";
+  }
+  if (!said.empty()) system.WriteStderr(said);
   return code;
 }
 
@@ -273,10 +282,13 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
       system.WriteStdout(HelpText());
       return 0;
     case Mode::kVersion:
-      system.WriteStdout(VersionText());
+      system.WriteStdout(invocation.output == OutputFormat::kJson
+                             ? RenderVersionJson(kVersion, kCommit)
+                             : VersionText());
       return 0;
     case Mode::kInstall:
-      return InstallTo(system, invocation.install_dir, invocation.quiet);
+      return InstallTo(system, invocation.install_dir, invocation.quiet,
+                       invocation.output == OutputFormat::kJson);
     case Mode::kInspect: {
       Observed observed = Observe(system, inherited);
       ReadResult threads = system.ReadHostFile("/proc/sys/kernel/threads-max");

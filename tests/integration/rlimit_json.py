@@ -3,8 +3,9 @@
 
 Each test that reads rlimit-init's JSON goes through `parse`, so a field that a document gains
 without a line in docs/schema/ (or a value outside its enum) fails the test that saw it. Which
-schema applies follows from the document: `outcome` says error or measured, `as_soft` is
-inspect's, anything else is a decision report. conftest.py prints how many were validated.
+schema applies follows from the document: `outcome` says error, measured or installed,
+`as_soft` is inspect's, `version` version's, anything else is a decision report.
+conftest.py prints how many were validated.
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ validated: dict[str, int] = {name: 0 for name in SCHEMAS}
 def schema_of(document: Any) -> str:
     """The name of the schema in docs/schema/ that `document` must follow."""
     if isinstance(document, dict):
-        if document.get("outcome") in ("error", "measured"):
-            return {"error": "error", "measured": "measure"}[document["outcome"]]
+        names = {"error": "error", "measured": "measure", "installed": "install"}
+        if document.get("outcome") in names:
+            return names[document["outcome"]]
         if "as_soft" in document:
             return "inspect"
+        if "version" in document:
+            return "version"
     return "report"
 
 

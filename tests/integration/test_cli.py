@@ -14,7 +14,7 @@ import pytest
 
 from rlimit_json import parse as parse_json
 from conftest import REPO, Runner, clean_env, marker_workload, policy, write_policy
-from expected import project_version, version_line
+from expected import project_version, source_commit, version_line
 
 HELP = "; see rlimit-init --help"
 
@@ -82,6 +82,19 @@ def test_version_prints_the_version_and_the_commit_built_from(run: Runner, args)
     result = run(args)
     assert (result.returncode, result.stdout, result.stderr) == (
         0, version_line(), "")
+
+
+@pytest.mark.parametrize("args", [["version", "-o", "json"], ["-o", "json", "--version"]])
+def test_version_answers_in_json_when_asked(run: Runner, args) -> None:
+    result = run(args)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert parse_json(result.stdout) == {"version": project_version(),
+                                         "commit": source_commit()}
+
+
+def test_help_stays_text_under_json(run: Runner) -> None:
+    # Documented in docs/json.md: help is for a person; its text is the same with -o json.
+    assert run(["help", "-o", "json"]).stdout == run(["help"]).stdout
 
 
 @pytest.mark.parametrize("given, expected", [(None, "unknown"), ("0123abc", "0123abc")])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from rlimit_json import parse as parse_json
 from conftest import BINARY, NOBODY, Runner, skip_unless
 from expected import version_line
 
@@ -65,6 +66,23 @@ def test_replaces_an_existing_file_and_quiet_says_nothing(install, tmp_path):
     assert (done.returncode, done.stderr) == (0, "")
     assert filecmp.cmp(target, BINARY, shallow=False)
     assert stat.S_IMODE(target.stat().st_mode) == 0o755
+
+
+def test_json_says_what_was_installed(install, tmp_path):
+    done = install(tmp_path, "-o", "json")
+    assert (done.returncode, done.stdout) == (0, "")
+    assert parse_json(done.stderr) == {"outcome": "installed",
+                                       "path": str(tmp_path / "rlimit-init"), "mode": "0755"}
+    assert filecmp.cmp(tmp_path / "rlimit-init", BINARY, shallow=False)
+
+
+def test_json_failure_is_the_error_document(install):
+    done = install("/nonexistent-rlimit-init-dir", "-o", "json")
+    assert (done.returncode, done.stdout) == (73, "")
+    assert parse_json(done.stderr) == {
+        "outcome": "error", "exit_code": 73,
+        "message": "cannot install into /nonexistent-rlimit-init-dir: mkostemp("
+                   "/nonexistent-rlimit-init-dir/.rlimit-init.XXXXXX): No such file or directory"}
 
 
 def test_missing_directory_is_exit_73(install):

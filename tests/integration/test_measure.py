@@ -165,6 +165,22 @@ def test_json_is_one_object_with_the_same_values_and_the_run(run: Runner, workdi
     assert report["run"]["request_bytes"] == 1024 * MIB
 
 
+def test_json_report_that_cannot_be_written_stays_one_object(run: Runner,
+                                                              workdir: Path) -> None:
+    """A --report file that fails as it is written (past RLIMIT_FSIZE, which the checks before
+    the job cannot foresee): the one JSON document goes to stderr and says why inside, instead
+    of a text line before it."""
+    report_path, policy_path = workdir / "r.json", workdir / "p.yaml"
+    result = run(["measure", "-o", "json", "--report", str(report_path),
+                  "--recommend", str(policy_path), "--", "true"],
+                 prefix=["prlimit", "--fsize=16"])
+    assert (result.returncode, result.stdout) == (0, "")
+    report = parse_json(result.stderr)
+    assert (report["outcome"], report["report_error"], report["recommend_error"]) == (
+        "measured", f"cannot write the report to {report_path}: File too large",
+        f"cannot write the recommended policy to {policy_path}: File too large")
+
+
 def test_report_goes_to_the_named_file_and_stderr_stays_the_jobs(run: Runner,
                                                                 workdir: Path,
                                                                 host: HostMemory) -> None:
