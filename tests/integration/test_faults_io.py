@@ -3,7 +3,7 @@
 termination message file is written only as a regular file reached without a final symlink and
 outside kernel interfaces; `install ""` is a usage error; a report that cannot be written (a
 closed pipe, RLIMIT_FSIZE) changes neither the outcome nor the exit code; running out of memory
-ends in exit 70 and a message, with nothing exec'd. README: "Bad inputs and faults"."""
+ends in exit 70 and a message, with nothing exec'd. docs/faults.md."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 is one line per fact (control characters escaped), valid UTF-8 (also as JSON), and quotes at
 most a short excerpt of what a file or the policy holds; a report never says "raised" about a
 limit the kernel refused; deep cgroup paths, many mounts and a huge mountinfo cost linear work
-in bounded memory, and a cut mountinfo is said. README: "Bad inputs and faults"."""
+in bounded memory, and a cut mountinfo is said. docs/faults.md."""
 
 from __future__ import annotations
 

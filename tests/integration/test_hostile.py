@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Hostile policies and broken hosts against the real binary: each gets a clear message or a
 documented fallback, the right exit code, bounded time, and nothing is exec'd after an error.
-The README's "Bad inputs and faults" table is this file's summary. Every bad policy file and
+docs/faults.md's table is this file's summary. Every bad policy file and
 its exact message is in tests/fixtures/policies (bad/ and bad-messages.txt), run by
 test_policy_files.py; this file holds what a file alone cannot: its kind, its owner, the host."""
 
@@ -364,7 +364,7 @@ def test_ulimit_v_2048_is_below_the_image_and_the_kernel_kills_it_at_exec(
         run: Runner, built_binary: Path) -> None:
     """Issue 22.10's `ulimit -v 2048` (MiB meant, KiB read): the image alone is larger, so
     exec fails past its point of no return and the kernel sends SIGSEGV; no code of
-    rlimit-init runs, so nothing can be said (the README's faults table gives the floor)."""
+    rlimit-init runs, so nothing can be said (docs/faults.md's table gives the floor)."""
     assert image_bytes(built_binary) > 2048 * KIB
     done = run(["-q", "--as", "1Gi", "--", "true"], as_limit=(2048 * KIB, 2048 * KIB))
     assert (done.returncode, done.stdout, done.stderr) == (-signal.SIGSEGV, "", "")
