@@ -22,6 +22,10 @@ test_packages+=(python3-jsonschema)
 # budget's and measure's real
 # example); libopenblas0-pthread takes over the libblas.so.3 alternative.
 test_packages+=(python3-numpy libopenblas0-pthread)
+# test_runtimes.py runs the runtimes that reserve address space (docs/runtimes.md): a JVM, a Go
+# program, an AddressSanitizer build (gcc links libasan8); Node.js and npm come with the chart
+# tools (setup-chart-tools.sh).
+test_packages+=(openjdk-17-jre-headless golang-go libasan8)
 # test_cri_*.py start Debian's containerd (its own config, root and socket; it pulls runc) and
 # drive its CRI plugin with a client generated from the CRI api.proto by grpc_tools.
 test_packages+=(containerd python3-grpcio python3-grpc-tools)

@@ -269,7 +269,8 @@ class Parser {
       return;
     }
     const std::string& sub = positional_.front();
-    if (!invocation_.command.empty() && sub != "help") {
+    // check reads a workload (what runtime it starts) but runs none.
+    if (!invocation_.command.empty() && sub != "help" && sub != "check") {
       return Fail("\"" + sub + "\" takes no workload");
     }
     if (sub == "install") {
@@ -322,7 +323,7 @@ Result<Invocation> ParseCommandLine(int argc, const char* const* argv, OutputFor
 
 std::string HelpText() {
   return R"(usage: rlimit-init [OPTIONS] [--] COMMAND [ARG...]   apply the policy, then exec COMMAND
-       rlimit-init check   [OPTIONS]                 decide and report, exec nothing
+       rlimit-init check   [OPTIONS] [-- COMMAND]    decide and report, exec nothing
        rlimit-init measure [OPTIONS] -- COMMAND      run COMMAND, report its peaks and a policy
        rlimit-init inspect [--output text|json]      show every limit that applies here
        rlimit-init install DIR                       copy this binary to DIR/rlimit-init

@@ -26,7 +26,7 @@ struct Invocation {
   std::vector<LimitOverride> limits;       // --limit, in the order given, each name once
   std::optional<std::string> report_path;     // --report (kMeasure)
   std::optional<std::string> recommend_path;  // --recommend (kMeasure)
-  std::vector<std::string> command;        // the workload (kRun, kMeasure)
+  std::vector<std::string> command;        // the workload (kRun, kMeasure; kCheck only reads it)
   std::string install_dir;                 // kInstall
 };
 

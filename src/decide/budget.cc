@@ -82,6 +82,13 @@ std::string EnvNameProblem(std::string_view name) {
   return "";
 }
 
+unsigned ArenaMax(const BudgetHost& host, const EnvSettings& env) {
+  std::optional<std::string> alias = Variable(host, env, 0);
+  std::optional<std::string> tunables = Variable(host, env, 1);
+  return std::max(alias ? LeadingCount(*alias).value_or(0) : 0U,
+                  tunables ? TunableArenaMax(*tunables).value_or(0) : 0U);
+}
+
 Budget EstimateBudget(const BudgetHost& host, const EnvSettings& env, std::uint64_t stack_soft,
                       std::uint64_t grant) {
   Budget b;

@@ -68,6 +68,10 @@ struct Budget {
   unsigned fitting_threads = 0;  // the most threads whose reservation is under half the grant
 };
 
+/// Pure. The workload's malloc arena limit, MALLOC_ARENA_MAX or glibc.malloc.arena_max (the
+/// larger when both are set); 0 when neither is.
+unsigned ArenaMax(const BudgetHost& host, const EnvSettings& env);
+
 /// Pure. The reservations of a runtime that starts a thread per CPU, as the workload's
 /// environment (the inherited one with `env` over it) and `stack_soft` (RLIMIT_STACK as the
 /// workload gets it) set them.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "decide/decision.h"
 
+#include "decide/runtime_budget.h"
+
 #include "policy/limit_value.h"
 #include "base/quantity.h"
 
@@ -284,6 +286,14 @@ Decision Decide(const Policy& policy, const Observed& observed) {
     }
     for (std::string& warning : BudgetWarnings(observed.budget, policy.env, stack,
                                                d.after.soft)) {
+      d.warnings.push_back(std::move(warning));
+    }
+    // The JVM sizes a default heap from the cgroup limit, else from the RAM.
+    std::optional<std::uint64_t> memory = d.ceiling;
+    if (memory == kUnlimited) memory.reset();
+    for (std::string& warning :
+         RuntimeWarnings(observed.runtime, ArenaMax(observed.budget, policy.env), d.after.soft,
+                         memory)) {
       d.warnings.push_back(std::move(warning));
     }
   }

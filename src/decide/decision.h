@@ -13,6 +13,7 @@
 #include "observe/cgroup.h"
 #include "observe/layer.h"
 #include "observe/meminfo.h"
+#include "observe/runtime.h"
 #include "policy/policy.h"
 #include "base/limit.h"
 
@@ -28,6 +29,9 @@ struct Observed {
   HostMemory host;
   DetectedLayer layer;
   BudgetHost budget;  // what the address-space budget estimates from
+  /// The runtime the workload starts, read only when there is a workload and the grant is
+  /// finite (run.cc); kNone otherwise.
+  WorkloadRuntime runtime;
 
   LimitPair& limit(Resource resource) { return limits[static_cast<std::size_t>(resource)]; }
   const LimitPair& limit(Resource resource) const {

@@ -60,6 +60,15 @@ class System {
   /// anything that is not a regular file (error EINVAL) and files over max_bytes (EFBIG).
   virtual ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) = 0;
 
+  /// Up to `size` bytes at `offset` of a file the workload will run (its executable, its
+  /// script), as rlimit-init's own user reads it: a short read at the end of the file, EINVAL
+  /// for anything but a regular file, never blocking.
+  virtual ReadResult ReadFileAt(const std::string& path, std::uint64_t offset,
+                                std::size_t size) = 0;
+
+  /// Whether execve could run `path`: a regular file that access(X_OK) allows.
+  virtual bool IsExecutableFile(const std::string& path) = 0;
+
   /// getrlimit(2) of one resource. Returns 0 or errno.
   virtual int GetLimit(Resource resource, LimitPair* limit) = 0;
 

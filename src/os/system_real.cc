@@ -177,6 +177,34 @@ ReadResult RealSystem::ReadUserFile(const std::string& path, std::size_t max_byt
   return result;
 }
 
+ReadResult RealSystem::ReadFileAt(const std::string& path, std::uint64_t offset,
+                                  std::size_t size) {
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (fd.get() < 0) return {false, "", errno};
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return {false, "", errno};
+  if (!S_ISREG(st.st_mode)) return {false, "", EINVAL};
+  ReadResult result;
+  result.data.resize(size);
+  std::size_t done = 0;
+  while (done < size) {
+    ssize_t n = pread(fd.get(), result.data.data() + done, size - done,
+                      static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return {false, "", errno};
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  result.data.resize(done);
+  result.ok = true;
+  return result;
+}
+
+bool RealSystem::IsExecutableFile(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(path.c_str(), X_OK) == 0;
+}
+
 int RealSystem::GetLimit(Resource resource, LimitPair* limit) {
   struct rlimit r;
   if (getrlimit(KernelResource(resource), &r) != 0) return errno;

@@ -23,6 +23,8 @@ class RealSystem : public System {
   int ListHostDirectory(const std::string& path, std::vector<std::string>* names) override;
   unsigned AffinityCpuCount() override;
   ReadResult ReadUserFile(const std::string& path, std::size_t max_bytes) override;
+  ReadResult ReadFileAt(const std::string& path, std::uint64_t offset, std::size_t size) override;
+  bool IsExecutableFile(const std::string& path) override;
   int GetLimit(Resource resource, LimitPair* limit) override;
   int SetLimit(Resource resource, const LimitPair& limit) override;
   std::uint64_t PageSize() override;

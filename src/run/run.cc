@@ -15,6 +15,7 @@
 #include "cli/limit_override.h"
 #include "run/measure.h"
 #include "observe/observe.h"
+#include "observe/runtime.h"
 #include "policy/policy.h"
 #include "os/processes.h"
 #include "base/quantity.h"
@@ -392,6 +393,13 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
   // 3. Observe and decide.
   Observed observed = Observe(system, inherited);
   Decision decision = Decide(policy, observed);
+  // The runtime the workload starts matters only to a finite grant: read it then, and decide
+  // again with it (Decide is pure and cheap; a workload that is no known runtime costs none).
+  if (!AnyRefused(decision) && decision.after.soft != kUnlimited &&
+      !invocation.command.empty()) {
+    observed.runtime = ObserveRuntime(system, invocation.command, policy.env);
+    if (observed.runtime.kind != RuntimeKind::kNone) decision = Decide(policy, observed);
+  }
 
   // 4. Report a refusal or a check; a grant is reported once it has been applied.
   std::string text =

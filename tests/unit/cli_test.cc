@@ -90,8 +90,14 @@ TEST(CommandLine, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(Parse({"--quiet=yes", "true"}).error(), "option '--quiet' takes no value");
   EXPECT_EQ(Parse({"-qp"}).error(), "the required argument for option '--policy' is missing");
   EXPECT_EQ(Parse({"check", "extra"}).error(), "unexpected argument \"extra\" after check");
-  EXPECT_EQ(Parse({"check", "--", "true"}).error(), "\"check\" takes no workload");
+  EXPECT_EQ(Parse({"inspect", "--", "true"}).error(), "\"inspect\" takes no workload");
   EXPECT_EQ(Parse({"--pol", "p.yaml", "true"}).error(), "unrecognised option '--pol'");
+}
+
+TEST(CommandLine, CheckReadsAWorkloadItDoesNotRun) {
+  Invocation i = Parse({"check", "--as", "1Gi", "--", "java", "-version"}).value();
+  EXPECT_EQ(i.mode, Mode::kCheck);
+  EXPECT_EQ(i.command, (std::vector<std::string>{"java", "-version"}));
 }
 
 TEST(CommandLine, ShortOptionsBundleWithTheirValue) {

@@ -80,6 +80,18 @@ class FakeSystem : public System {
     if (it->second.size() > max_bytes) return {false, "", EFBIG};
     return {true, it->second, 0};
   }
+  std::map<std::string, std::string> exec_files;  // path -> contents, for ReadFileAt
+  std::set<std::string> executable;               // paths IsExecutableFile accepts
+  std::vector<std::string> read_at_calls;         // "path offset size", in order
+  ReadResult ReadFileAt(const std::string& path, std::uint64_t offset,
+                        std::size_t size) override {
+    read_at_calls.push_back(path + " " + std::to_string(offset) + " " + std::to_string(size));
+    auto it = exec_files.find(path);
+    if (it == exec_files.end()) return {false, "", ENOENT};
+    if (offset >= it->second.size()) return {true, "", 0};
+    return {true, it->second.substr(offset, size), 0};
+  }
+  bool IsExecutableFile(const std::string& path) override { return executable.count(path) > 0; }
   LimitPair& limit(Resource resource) { return limits[static_cast<std::size_t>(resource)]; }
   int GetLimit(Resource resource, LimitPair* out) override {
     *out = limit(resource);

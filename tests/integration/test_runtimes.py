@@ -1,0 +1,210 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The runtimes that reserve address space (docs/runtimes.md), run for real from Debian's
+packages under real limits: rlimit-init names each one before exec, its warning fires at a grant
+where the runtime then fails with the error the warning predicts, and following the warning (its
+env:, or the grant it names) makes the job run. The warnings' exact text is in
+tests/fixtures/runtimes/*.txt (RLIMIT_INIT_WRITE_GOLDEN=1 rewrites them from the binary)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, Runner, skip_unless, write_policy
+
+pytestmark = pytest.mark.sets_rlimit_as
+
+MIB = 1024**2
+START_AS = (128 * MIB, "unlimited")  # below every grant here: rlimit-init raises it
+GOLDEN = REPO / "tests" / "fixtures" / "runtimes"
+WASM = ("const m = []; for (let i = 0; i < {n}; i++) "
+        "m.push(new WebAssembly.Memory({{initial: 1}})); console.log('ok ' + m.length)")
+
+
+def matches_golden(name: str, text: str, program: str | None = None) -> bool:
+    """Whether TEXT is the golden file's, with PROGRAM (a temporary path) written "PROGRAM"."""
+    path = GOLDEN / f"{name}.txt"
+    if program is not None:
+        text = text.replace(program, "PROGRAM")
+    if os.environ.get("RLIMIT_INIT_WRITE_GOLDEN") == "1":
+        path.write_text(text)
+    return text == path.read_text()
+
+
+def warning(run: Runner, grant: str, *command: str) -> str:
+    """What `check -q --as GRANT -- COMMAND` says: only warnings, on stdout."""
+    result = run(["check", "-q", "--as", grant, "--", *command], as_limit=START_AS)
+    assert (result.returncode, result.stderr) == (0, "")
+    return result.stdout
+
+
+def advised_env(text: str) -> str:
+    return re.search(r"env: (\{.*?\}) in the policy", text).group(1)
+
+
+def policy_file(workdir: Path, grant: str, env: str | None = None) -> Path:
+    text = f"apiVersion: rlimit-init/v1\naddressSpace:\n  request: {grant}\n"
+    return write_policy(workdir, text + (f"env: {env}\n" if env else ""))
+
+
+def runs(run: Runner, args: list[str], workdir: Path) -> subprocess.CompletedProcess:
+    # The JVM drops hs_err_pid*.log files into its working directory when it fails.
+    return run(args, as_limit=START_AS, cwd=workdir)
+
+
+def require(tool: str, package: str) -> str:
+    path = shutil.which(tool)
+    skip_unless(path is not None, f"{tool} is not installed (Debian's {package}; "
+                                  "scripts/setup.sh --tests installs it)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Go hello world and a gcc -fsanitize=address one, built once."""
+    directory = tmp_path_factory.mktemp("runtimes")
+    directory.chmod(0o755)
+    if shutil.which("go"):
+        (directory / "hello.go").write_text(
+            'package main\nimport "fmt"\nfunc main() { fmt.Println("ok") }\n')
+        subprocess.run(["go", "build", "-o", "gohello", "hello.go"], cwd=directory, check=True,
+                       env={**os.environ, "GOCACHE": str(directory / "cache"),
+                            "GO111MODULE": "off", "GOPATH": str(directory / "gopath")})
+    if shutil.which("gcc"):
+        (directory / "hello.c").write_text(
+            '#include <stdio.h>\nint main(void) { puts("ok"); return 0; }\n')
+        subprocess.run(["gcc", "-fsanitize=address", "-o", "asanhello", "hello.c"],
+                       cwd=directory, check=True)
+    return directory
+
+
+def test_check_reads_the_workload_and_never_runs_it(run: Runner, workdir: Path) -> None:
+    marker = workdir / "ran"
+    result = run(["check", "-q", "--as", "512Mi", "--", "touch", str(marker)],
+                 as_limit=START_AS)
+    assert (result.returncode, result.stdout, result.stderr, marker.exists()) == (
+        0, "", "", False)
+
+
+def test_a_jvm_without_xmx_is_warned_fails_and_runs_with_the_advised_env(
+        run: Runner, workdir: Path) -> None:
+    require("java", "openjdk-17-jre-headless")
+    said = warning(run, "512Mi", "java", "-version")
+    assert matches_golden("java-512Mi", said), said
+    failed = runs(run, ["-q", "--as", "512Mi", "--", "java", "-version"], workdir)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith(said)  # the warning came first, then the JVM's own words
+    # HotSpot writes its own errors to stdout.
+    assert "Could not reserve enough space for 262144KB object heap" in failed.stdout
+    env = advised_env(said)
+    fixed = runs(run, ["-q", "-p", str(policy_file(workdir, "512Mi", env)), "--", "java",
+                       "-version"], workdir)
+    assert fixed.returncode == 0, fixed.stderr
+    # No warning: the estimate with the env: fits the grant.
+    assert not fixed.stderr.startswith("rlimit-init"), fixed.stderr
+    assert "Picked up JAVA_TOOL_OPTIONS" in fixed.stderr
+
+
+def test_a_jvm_with_xmx_gets_the_grant_that_holds_it(run: Runner, workdir: Path) -> None:
+    require("java", "openjdk-17-jre-headless")
+    said = warning(run, "512Mi", "java", "-Xmx256m", "-version")
+    assert matches_golden("java-xmx256m-512Mi", said), said
+    grant = re.search(r"grant at least (\d+) MiB with env", said).group(1) + "Mi"
+    env = advised_env(said)
+    assert runs(run, ["-q", "--as", "512Mi", "--", "java", "-Xmx256m", "-version"],
+                workdir).returncode == 1
+    fixed = runs(run, ["-q", "-p", str(policy_file(workdir, grant, env)), "--", "java",
+                       "-Xmx256m", "-version"], workdir)
+    assert (fixed.returncode, fixed.stderr.startswith("rlimit-init")) == (0, False), fixed.stderr
+
+
+def node_has_the_switch(node: str) -> bool:
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout
+    major, minor = (int(part) for part in version.lstrip("v").split(".")[:2])
+    return (major, minor) >= (20, 15)  # added in 22.2.0 and 20.15.0
+
+
+def test_node_with_webassembly_is_warned_and_follows_the_advice(run: Runner,
+                                                                workdir: Path) -> None:
+    node = require("node", "nodejs")
+    script = WASM.format(n=1)
+    said = warning(run, "4Gi", "node", "-e", script)
+    assert matches_golden("node-4Gi", said), said
+    failed = runs(run, ["-q", "--as", "4Gi", "--", "node", "-e", script], workdir)
+    assert failed.returncode == 1
+    assert failed.stderr.startswith(said)
+    assert "RangeError: WebAssembly.Memory(): could not allocate memory" in failed.stderr
+    env = advised_env(said)
+    switched = runs(run, ["-q", "-p", str(policy_file(workdir, "4Gi", env)), "--", "node",
+                          "-e", script], workdir)
+    if node_has_the_switch(node):
+        assert (switched.returncode, switched.stdout, switched.stderr) == (0, "ok 1\n", "")
+    else:
+        # Debian bookworm's Node.js 18: the warning says older versions have no such switch.
+        assert switched.returncode == 9
+        assert "--disable-wasm-trap-handler is not allowed in NODE_OPTIONS" in switched.stderr
+    grant = re.search(r"or grant at least ([\d.]+) GiB for one", said).group(1)
+    granted = runs(run, ["-q", "--as", f"{float(grant) * 1024:.0f}Mi", "--", "node", "-e",
+                         script], workdir)
+    assert (granted.returncode, granted.stdout, granted.stderr) == (0, "ok 1\n", "")
+
+
+def test_npm_is_node_by_its_shebang(run: Runner) -> None:
+    require("npm", "npm")
+    said = warning(run, "512Mi", "npm", "--version")
+    assert matches_golden("npm-512Mi", said), said
+
+
+def test_a_go_program_is_named_by_its_build_info(run: Runner, workdir: Path,
+                                                 programs: Path) -> None:
+    require("go", "golang-go")
+    hello = str(programs / "gohello")
+    said = warning(run, "512Mi", hello)
+    assert matches_golden("go-512Mi", said, hello), said
+    failed = runs(run, ["-q", "--as", "512Mi", "--", hello], workdir)
+    assert failed.returncode == 2
+    assert "fatal error: failed to reserve page summary memory" in failed.stderr
+    grant = re.search(r"grant at least (\d+) MiB", said).group(1) + "Mi"
+    granted = runs(run, ["-q", "--as", grant, "--", hello], workdir)
+    assert (granted.returncode, granted.stdout, granted.stderr) == (0, "ok\n", "")
+
+
+def test_a_sanitizer_build_is_told_to_request_unlimited(run: Runner, workdir: Path,
+                                                        programs: Path) -> None:
+    require("gcc", "gcc")
+    hello = str(programs / "asanhello")
+    said = warning(run, "1Ti", hello)
+    assert matches_golden("asan-1Ti", said, hello), said
+    failed = runs(run, ["-q", "--as", "1Ti", "--", hello], workdir)
+    assert failed.returncode == -signal.SIGABRT
+    assert "ReserveShadowMemoryRange failed" in failed.stderr
+    path = write_policy(workdir, "apiVersion: rlimit-init/v1\naddressSpace: {request: unlimited}\n")
+    granted = runs(run, ["-q", "-p", str(path), "--", hello], workdir)
+    assert (granted.returncode, granted.stdout, granted.stderr) == (0, "ok\n", "")
+
+
+def test_the_json_report_carries_the_same_warning(run: Runner) -> None:
+    require("java", "openjdk-17-jre-headless")
+    text = warning(run, "512Mi", "java", "-version")
+    result = run(["check", "-o", "json", "--as", "512Mi", "--", "java", "-version"],
+                 as_limit=START_AS)
+    assert json.loads(result.stdout)["warnings"] == [
+        text.removeprefix("rlimit-init: warning: ").rstrip("\n")]
+
+
+@pytest.mark.parametrize("grant, opened", [("unlimited", False), ("512Mi", True)])
+def test_the_workload_is_read_only_under_a_finite_grant(run: Runner, workdir: Path,
+                                                         grant: str, opened: bool) -> None:
+    require("strace", "strace")
+    trace = workdir / "trace"
+    result = run(["check", "-q", "--as", grant, "--", "/bin/true"],
+                 as_limit=START_AS, prefix=["strace", "-e", "trace=openat", "-o", str(trace)])
+    assert (result.returncode, result.stdout) == (0, "")
+    assert ('"/bin/true"' in trace.read_text()) == opened
