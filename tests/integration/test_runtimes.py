@@ -208,3 +208,25 @@ def test_the_workload_is_read_only_under_a_finite_grant(run: Runner, workdir: Pa
                  as_limit=START_AS, prefix=["strace", "-e", "trace=openat", "-o", str(trace)])
     assert (result.returncode, result.stdout) == (0, "")
     assert ('"/bin/true"' in trace.read_text()) == opened
+
+
+def test_rlimit_data_bounds_them_where_rlimit_as_breaks_them(workdir: Path,
+                                                             programs: Path) -> None:
+    # RLIMIT_DATA counts private writable mappings (Linux 4.7 and later), not reservations:
+    # at 512 MiB, where every runtime here fails under RLIMIT_AS, the JVM, node with a
+    # WebAssembly memory and Go run; AddressSanitizer's shadow is private and writable, so it
+    # fails under both (docs/runtimes.md has the least grants).
+    require("java", "openjdk-17-jre-headless")
+    require("node", "nodejs")
+    require("go", "golang-go")
+    cases = [(["java", "-Xmx256m", "-version"], "openjdk version"),
+             (["node", "-e", WASM.format(n=1)], "ok 1"),
+             ([str(programs / "gohello")], "ok"),
+             ([str(programs / "asanhello")], None)]
+    for command, said in cases:
+        outcomes = []
+        for resource in ("as", "data"):
+            result = subprocess.run(["prlimit", f"--{resource}={512 * MIB}:unlimited", *command],
+                                    capture_output=True, text=True, cwd=workdir, timeout=60)
+            outcomes.append(result.returncode == 0 and said in result.stdout + result.stderr)
+        assert outcomes == [False, said is not None], command
