@@ -16,19 +16,26 @@ after the SIGTERM proves it still ran.
 
 runc_node.py plays the node. Needs root, runc, a writable cgroup v1 memory hierarchy at
 /sys/fs/cgroup/memory and helm (scripts/setup-runc.sh and scripts/setup-chart-tools.sh install
-them); without them the tests skip saying why, and fail instead where RLIMIT_INIT_NO_SKIP=1 (CI).
+them), and strace for the tests of the workloads themselves (scripts/setup.sh); without them
+the tests skip saying why, and fail instead where RLIMIT_INIT_NO_SKIP=1 (CI).
 The timeouts in runc_node.py only detect a hang.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import signal
+import subprocess
+import sys
 
 import pytest
 
 from chart_render import WORKLOAD_CONTAINER, container, pod_spec
-from runc_node import (GiB, MiB, RLIM_INFINITY, USER_IMAGE, Node, Running, installed,
-                       raised_to_512_mib, render_values)
+from conftest import skip_unless
+from runc_node import (GiB, HANG_TIMEOUT, MiB, RLIM_INFINITY, USER_IMAGE, Node, Running,
+                       installed, raised_to_512_mib, render_values)
 
 # The runtime, images and node fixtures.
 pytest_plugins = ["runc_fixtures"]
@@ -44,22 +51,25 @@ EXEC_ENTRYPOINT = ["/usr/local/bin/rlimit-init"]
 EXEC_ARGS = ["--init", "exec", "--as", "512Mi", "--"]
 
 # A Python handler runs only between bytecodes, so the workloads wait in short sleeps rather
-# than in pause(), which a signal landing just before it would leave blocked.
+# than in pause(), which a signal landing just before it would leave blocked. They write their
+# lines with os.write, not print: the signal may land when print("ready") has written its line
+# but still holds sys.stdout's buffer, whose flush runs the handler; a print in the handler then
+# raises "RuntimeError: reentrant call" and the workload exits 1 (seen on a loaded machine).
 WAIT = """
-print("ready, parent", os.getppid(), flush=True)
+os.write(1, b"ready, parent %d\\n" % os.getppid())
 while True:
     time.sleep(0.05)
 """
 # No SIGTERM handler; "usr1" for each SIGUSR1.
 NO_HANDLER = ["python3", "-c", """
 import os, signal, time
-signal.signal(signal.SIGUSR1, lambda *_: print("usr1", flush=True))
+signal.signal(signal.SIGUSR1, lambda *_: os.write(1, b"usr1\\n"))
 """ + WAIT]
 # Says "cleanup" on SIGTERM and exits 0.
 HANDLER = ["python3", "-c", """
 import os, signal, sys, time
 def stop(number, frame):
-    print("cleanup", flush=True)
+    os.write(1, b"cleanup\\n")
     sys.exit(0)
 signal.signal(signal.SIGTERM, stop)
 """ + WAIT]
@@ -99,6 +109,48 @@ def stop_ignored_until_killed(job: Running) -> None:
     job.kill("USR1")
     assert job.read_line() == "usr1\n"
     job.kill("KILL")
+
+
+def signaled_as_ready_is_written(command: list[str], signal_name: str,
+                                 ends: bool) -> tuple[list[str], str, int | None]:
+    """The workload on the host, its stdout a pipe as in the container (no PYTHONUNBUFFERED),
+    with strace delivering SIGNAL_NAME just as its first write, the "ready" line, returns: the
+    moment a loaded machine may leave it in when the test reads the line and signals, made
+    certain. Its first two lines, its stderr, and its exit code when it `ends` by itself
+    (killed after two lines otherwise)."""
+    skip_unless(shutil.which("strace") is not None, "strace is missing: run scripts/setup.sh")
+    process = subprocess.Popen(
+        ["strace", "-qq", "-o", "/dev/null", "-e", "trace=write",
+         "-e", f"inject=write:signal={signal_name}:when=1", sys.executable, *command[1:]],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={"PATH": os.environ["PATH"]}, start_new_session=True)
+    lines = [process.stdout.readline(), process.stdout.readline()]
+    if not ends:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    _, stderr = process.communicate(timeout=HANG_TIMEOUT)
+    # The workload is strace's child: its parent is strace.
+    assert lines[0] == f"ready, parent {process.pid}\n"
+    return lines[1:], stderr, process.returncode if ends else None
+
+
+def chart_workload(values: str) -> list[str]:
+    """The workload container's command that the chart renders from tests/runc/values/."""
+    command = container(pod_spec(render_values(values)), WORKLOAD_CONTAINER)["command"]
+    return command[command.index("--") + 1:]
+
+
+@pytest.mark.parametrize("source", ["image", "chart"])
+def test_the_workload_answers_usr1_that_lands_as_its_ready_line_is_written(source: str) -> None:
+    command = NO_HANDLER if source == "image" else chart_workload("sigterm")
+    assert signaled_as_ready_is_written(command, "USR1", ends=False) == (["usr1\n"], "", None)
+
+
+@pytest.mark.parametrize("source", ["image", "chart"])
+def test_the_workload_cleans_up_on_term_that_lands_as_its_ready_line_is_written(
+        source: str) -> None:
+    command = HANDLER if source == "image" else chart_workload("sigterm-handler")
+    assert signaled_as_ready_is_written(command, "TERM", ends=True) == (["cleanup\n"], "", 0)
 
 
 # --- rlimit-init as the ENTRYPOINT of the user's image ------------------------------------------
