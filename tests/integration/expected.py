@@ -182,7 +182,6 @@ def limits_seen(soft: int | str, hard: int | str) -> str:
     return f"{kib(soft)}\n{kib(hard)}\n{line}\n"
 
 
-
 # ---------------------------------------------------------------------------------------------
 # Decision summaries and warnings, as a run says them on stderr (after "rlimit-init: ") and
 # `check` on stdout ("would raise ..."). `memory_part` is HostMemory.memory_part() of the
@@ -436,11 +435,6 @@ def containerd_advice(value: int) -> str:
     return _containerd_recipe(_oci_rlimit(value), value)
 
 
-def crio_advice(value: int) -> str:
-    return ('CRI-O\'s default_ulimits cannot name it (docker/go-units rejects "as"), so '
-            + _daemon(value, "crio.service", "crio"))
-
-
 def nri_advice(value: int) -> str:
     return ("with the NRI ulimit-adjuster plugin on the nodes (containerd 1.7+ or CRI-O with NRI "
             "enabled), annotate the pod with ulimits.noderesource.dev/container.<container "
@@ -455,12 +449,6 @@ def raise_hard_advice(how: str) -> str:
 POD_CAPABILITY = '(runAsUser: 0) with securityContext.capabilities.add: ["SYS_RESOURCE"]'
 
 
-def kubernetes_hard_advice(value: int) -> list[str]:
-    """A pod whose runtime the cgroup path does not name: containerd first, then CRI-O."""
-    return [NO_POD_FIELD + containerd_advice(value), crio_advice(value), nri_advice(value),
-            raise_hard_advice(POD_CAPABILITY)]
-
-
 def kubernetes_containerd_hard_advice(value: int) -> list[str]:
     """A pod whose cgroup path names containerd (a cri-containerd-ID.scope, or a bare id under
     kubepods): its base_runtime_spec, then LimitAS= on containerd.service for new pods."""
@@ -469,24 +457,9 @@ def kubernetes_containerd_hard_advice(value: int) -> list[str]:
             nri_advice(value), raise_hard_advice(POD_CAPABILITY)]
 
 
-def docker_hard_advice(value: int) -> list[str]:
-    return [('Docker cannot set RLIMIT_AS per container (docker run --ulimit and daemon.json '
-             'default-ulimits reject "as": docker/go-units); containers inherit it from '
-             "containerd: " + _daemon(value, "containerd.service docker.service", "both")
-             + " (start the container again)"),
-            raise_hard_advice("with docker run --cap-add=SYS_RESOURCE")]
-
-
-def container_hard_advice(value: int) -> list[str]:
-    return [(f"the container's OCI spec sets it: put {_oci_rlimit(value)} in process.rlimits of "
-             "its config.json (runc) or of the spec given to containerd"),
-            _daemon(value, "containerd.service", "containerd")]
-
-
 def minimum_advice(hard_quantity: str) -> str:
     return (f"lower the request, or set addressSpace.minimum to at most {hard_quantity} to "
             "accept the hard limit")
-
 
 
 def shell_hard_advice(value: int) -> list[str]:
