@@ -5,7 +5,7 @@
 #include "advice/advice.h"
 
 #include "advice/advice_layers.h"
-#include "report/report.h"
+#include "base/quantity.h"
 
 namespace rlimit_init {
 namespace {
@@ -339,6 +339,19 @@ Advice MemoryLimitAdvice(const AdviceInput& input, std::uint64_t needed,
       break;
   }
   return advice;
+}
+
+std::string UnknownLimitAdvice(const CgroupMemory& cgroup) {
+  // Only a cgroup that no mount shows has its path and no directory.
+  if (!cgroup.cgroup_path.empty()) {
+    return "mount the cgroup hierarchy so that it shows cgroup " + cgroup.cgroup_path +
+           ", at a root that is that cgroup or an ancestor of it (a cgroup namespace of the "
+           "job's own with its own cgroup mount gives that), or start the job in a cgroup the "
+           "mount shows";
+  }
+  return "let rlimit-init read the job's memory cgroup: mount /proc, and the cgroup filesystem "
+         "that has the memory controller (cgroup2, or cgroup v1's memory hierarchy) at a root "
+         "that shows the job's cgroup";
 }
 
 }  // namespace rlimit_init

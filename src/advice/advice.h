@@ -65,4 +65,7 @@ Advice HardLimitAdvice(const RlimitNames& names, const AdviceInput& input, std::
 Advice MemoryLimitAdvice(const AdviceInput& input, std::uint64_t needed,
                          const CgroupMemory& cgroup);
 
+/// The fix when the cgroup memory limit is unknown: what lets rlimit-init read it.
+std::string UnknownLimitAdvice(const CgroupMemory& cgroup);
+
 }  // namespace rlimit_init

@@ -234,4 +234,18 @@ std::string BytesOrUnlimited(std::uint64_t bytes) {
   return bytes == kUnlimited ? "unlimited" : std::to_string(bytes);
 }
 
+std::string ToQuantity(std::uint64_t bytes) {
+  if (bytes == kUnlimited) return "unlimited";
+  static constexpr std::array<const char*, 6> kSuffixes = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+  std::string best = std::to_string(bytes);
+  std::uint64_t unit = 1024;
+  for (const char* suffix : kSuffixes) {
+    if (bytes == 0 || bytes % unit != 0) break;
+    best = std::to_string(bytes / unit) + suffix;
+    if (unit > kUnlimited / 1024) break;
+    unit *= 1024;
+  }
+  return best;
+}
+
 }  // namespace rlimit_init

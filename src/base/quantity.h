@@ -45,4 +45,8 @@ std::string DescribeBytes(std::uint64_t bytes);
 /// Decimal digits, or "unlimited" for kUnlimited.
 std::string BytesOrUnlimited(std::uint64_t bytes);
 
+/// A Kubernetes quantity for `bytes`: "4Gi" where a binary suffix divides it exactly, else the
+/// plain byte count; "unlimited" for no limit.
+std::string ToQuantity(std::uint64_t bytes);
+
 }  // namespace rlimit_init

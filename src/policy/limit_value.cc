@@ -4,7 +4,6 @@
 #include <charconv>
 
 #include "base/quantity.h"
-#include "report/report.h"
 
 namespace rlimit_init {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The YAML policy, version rlimit-init/v1. The only file that includes yaml-cpp is policy.cc.
+// The YAML policy, version rlimit-init/v1. The only file that includes yaml-cpp is policy_tree.cc.
 #pragma once
 
 #include <array>

@@ -67,38 +67,11 @@ std::string ShareAsked(const Policy& policy) {
 
 }  // namespace
 
-std::string UnknownLimitAdvice(const CgroupMemory& cgroup) {
-  // Only a cgroup that no mount shows has its path and no directory.
-  if (!cgroup.cgroup_path.empty()) {
-    return "mount the cgroup hierarchy so that it shows cgroup " + cgroup.cgroup_path +
-           ", at a root that is that cgroup or an ancestor of it (a cgroup namespace of the "
-           "job's own with its own cgroup mount gives that), or start the job in a cgroup the "
-           "mount shows";
-  }
-  return "let rlimit-init read the job's memory cgroup: mount /proc, and the cgroup filesystem "
-         "that has the memory controller (cgroup2, or cgroup v1's memory hierarchy) at a root "
-         "that shows the job's cgroup";
-}
-
 namespace {
 
 const char* const kUnknownTail = ", but the cgroup memory limit is unknown";
 
 }  // namespace
-
-std::string ToQuantity(std::uint64_t bytes) {
-  if (bytes == kUnlimited) return "unlimited";
-  static constexpr std::array<const char*, 6> kSuffixes = {"Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-  std::string best = std::to_string(bytes);
-  std::uint64_t unit = 1024;
-  for (const char* suffix : kSuffixes) {
-    if (bytes == 0 || bytes % unit != 0) break;
-    best = std::to_string(bytes / unit) + suffix;
-    if (unit > kUnlimited / 1024) break;
-    unit *= 1024;
-  }
-  return best;
-}
 
 std::string Summary(const Decision& d, const Observed& observed, const Policy& policy,
                     bool would) {

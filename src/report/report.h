@@ -45,9 +45,6 @@ std::string RenderJson(const Decision& decision, const Observed& observed, const
 /// (or "unlimited") and the file, or null and "" with the reason when it is unknown.
 void AddMemoryLimit(const CgroupMemory& cgroup, Json* object);
 
-/// The fix when the cgroup memory limit is unknown: what lets rlimit-init read it.
-std::string UnknownLimitAdvice(const CgroupMemory& cgroup);
-
 /// A JSON object for an error that stopped rlimit-init before any decision
 /// (docs/schema/error.json).
 std::string RenderErrorJson(int exit_code, std::string_view message);
@@ -67,9 +64,5 @@ inline constexpr std::string_view kOutOfMemoryJson =
     "{\"outcome\":\"error\",\"exit_code\":70,\"message\":\"out of memory: the hard "
     "address-space or data limit (ulimit -Hv, ulimit -Hd) leaves rlimit-init too little to read "
     "the policy and the host; nothing was executed\"}\n";
-
-/// A Kubernetes quantity for `bytes`: "4Gi" where a binary suffix divides it exactly, else the
-/// plain byte count.
-std::string ToQuantity(std::uint64_t bytes);
 
 }  // namespace rlimit_init

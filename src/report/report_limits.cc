@@ -4,7 +4,6 @@
 #include "advice/limit_names.h"
 #include "policy/limit_value.h"
 #include "base/quantity.h"
-#include "report/report.h"
 
 namespace rlimit_init {
 namespace {

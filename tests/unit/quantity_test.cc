@@ -188,5 +188,14 @@ TEST(Bytes, DescribeShowsBytesAndUlimitKiB) {
   EXPECT_EQ(BytesOrUnlimited(42), "42");
 }
 
+TEST(ToQuantity, QuantitiesUseTheLargestExactSuffix) {
+  EXPECT_EQ(ToQuantity(std::uint64_t{4} << 30), "4Gi");
+  EXPECT_EQ(ToQuantity(std::uint64_t{1536} << 20), "1536Mi");
+  EXPECT_EQ(ToQuantity(1000), "1000");
+  EXPECT_EQ(ToQuantity(0), "0");
+  EXPECT_EQ(ToQuantity(kUnlimited), "unlimited");
+  EXPECT_EQ(ToQuantity(std::uint64_t{1} << 62), "4Ei");
+}
+
 }  // namespace
 }  // namespace rlimit_init

@@ -281,14 +281,5 @@ TEST(Report, OutOfMemoryJsonIsTheErrorDocumentOfItsText) {
   EXPECT_EQ(RenderErrorJson(70, message), kOutOfMemoryJson);
 }
 
-TEST(Report, QuantitiesUseTheLargestExactSuffix) {
-  EXPECT_EQ(ToQuantity(4 * kGi), "4Gi");
-  EXPECT_EQ(ToQuantity(1536 * kMi), "1536Mi");
-  EXPECT_EQ(ToQuantity(1000), "1000");
-  EXPECT_EQ(ToQuantity(0), "0");
-  EXPECT_EQ(ToQuantity(kUnlimited), "unlimited");
-  EXPECT_EQ(ToQuantity(std::uint64_t{1} << 62), "4Ei");
-}
-
 }  // namespace
 }  // namespace rlimit_init
