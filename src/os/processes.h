@@ -99,6 +99,11 @@ class Processes {
   /// PTRACE_CONT: resumes a stopped traced task, delivering `signal` (0 for none).
   virtual void Resume(int pid, int signal) = 0;
 
+  /// For the stopped task `pid` and every task it starts from now on: no more PTRACE_EVENT_EXEC
+  /// stops (the filter's stop before each exec stays). Once the workload has exec'd, an exec
+  /// of its descendants has nothing to say after it that the stop before it did not.
+  virtual void StopReportingExecs(int pid) = 0;
+
   /// Reads /proc/PID/status and lists /proc/PID/fd of a stopped task.
   virtual ProcessSample Sample(int pid) = 0;
 

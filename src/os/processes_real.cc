@@ -44,6 +44,11 @@ constexpr std::uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
 #error "measure's seccomp filter knows x86_64 and aarch64"
 #endif
 
+// Every traced task's options but PTRACE_O_TRACEEXEC, which only the workload's own exec needs.
+// EXITKILL: with no tracer the filter's calls fail (ENOSYS), so the job must not outlive it.
+constexpr long kTraceOptions = PTRACE_O_TRACEEXIT | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
+                               PTRACE_O_TRACECLONE | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
+
 // What the filter says in SECCOMP_RET_DATA, read back with PTRACE_GETEVENTMSG.
 enum FilterData : std::uint16_t { kDataExec = 1, kDataClose = 2, kDataCloseRange = 3 };
 
@@ -214,10 +219,7 @@ int RealProcesses::Trace(int pid) {
     if (errno != EINTR) return errno;
   }
   if (!WIFSTOPPED(status)) return ECHILD;
-  // EXITKILL: with no tracer the filter's calls fail (ENOSYS), so the job must not outlive it.
-  const long options = PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK |
-                       PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACESECCOMP |
-                       PTRACE_O_EXITKILL;
+  const long options = kTraceOptions | PTRACE_O_TRACEEXEC;
   if (ptrace(PTRACE_SEIZE, pid, nullptr, reinterpret_cast<void*>(options)) != 0) {
     int error = errno;
     kill(pid, SIGCONT);
@@ -226,6 +228,11 @@ int RealProcesses::Trace(int pid) {
   tracing_ = true;
   kill(pid, SIGCONT);
   return 0;
+}
+
+void RealProcesses::StopReportingExecs(int pid) {
+  // Tasks it starts later inherit the options it has then.
+  ptrace(PTRACE_SETOPTIONS, pid, nullptr, reinterpret_cast<void*>(kTraceOptions));
 }
 
 void RealProcesses::Resume(int pid, int signal) {

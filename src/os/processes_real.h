@@ -20,6 +20,7 @@ class RealProcesses : public Processes {
   int AwaitTracer(std::string* failed_call) override;
   int Trace(int pid) override;
   void Resume(int pid, int signal) override;
+  void StopReportingExecs(int pid) override;
   ProcessSample Sample(int pid) override;
   bool DescriptorOpen(int pid, int fd) override;
   void TrimMemory() override;

@@ -94,7 +94,10 @@ void Measurement::Stopped(const ChildExit& event) {
       }
       break;
     case Stop::kExec:
-      if (event.pid == workload_pid_) usage_.workload_execed = true;
+      if (event.pid == workload_pid_ && !usage_.workload_execed) {
+        usage_.workload_execed = true;
+        processes_.StopReportingExecs(event.pid);
+      }
       break;
     case Stop::kNewTask:
       ++alive_;

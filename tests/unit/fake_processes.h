@@ -89,6 +89,9 @@ class FakeProcesses : public Processes {
     calls.push_back("trace " + std::to_string(target));
     return trace_error;
   }
+  void StopReportingExecs(int target) override {
+    calls.push_back("no exec stops " + std::to_string(target));
+  }
   void Resume(int target, int signal) override {
     calls.push_back("resume " + std::to_string(target) + " " + std::to_string(signal));
   }

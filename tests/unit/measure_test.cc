@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <fstream>
 #include <sstream>
@@ -190,6 +191,8 @@ TEST(Measurement, SamplesBeforeEachExecOfTheJobButNotRlimitInitsOwn) {
     if (call.starts_with("sample")) samples.push_back(call);
   }
   EXPECT_EQ(samples, std::vector<std::string>{"sample 100"});
+  // After the workload's own exec no exec of its is reported after the fact: once, for it.
+  EXPECT_EQ(std::count(processes.calls.begin(), processes.calls.end(), "no exec stops 100"), 1);
   EXPECT_EQ(measurement.usage().vm_peak.value, 430000u * 1024);
   EXPECT_EQ(measurement.usage().vm_peak.name, "python3");
 }
