@@ -41,6 +41,12 @@ void TightestQuota(System& system, const std::string& mount, std::string path, b
 }  // namespace
 
 BudgetHost ObserveBudgetHost(System& system) {
+  ReadResult self = system.ReadHostFile("/proc/self/cgroup");
+  return ObserveBudgetHost(system, self.ok ? ParseProcCgroup(self.data)
+                                           : std::vector<ProcCgroupEntry>{});
+}
+
+BudgetHost ObserveBudgetHost(System& system, const std::vector<ProcCgroupEntry>& proc_cgroup) {
   BudgetHost host;
   host.affinity_cpus = system.AffinityCpuCount();
   for (std::size_t i = 0; i < std::size(kBudgetVariables); ++i) {
@@ -50,9 +56,7 @@ BudgetHost ObserveBudgetHost(System& system) {
   }
   // The conventional mount points: v1's cpu controller at /sys/fs/cgroup/cpu (a link to
   // cpu,cpuacct on systemd hosts), v2 at /sys/fs/cgroup.
-  ReadResult self = system.ReadHostFile("/proc/self/cgroup");
-  for (const ProcCgroupEntry& entry : self.ok ? ParseProcCgroup(self.data)
-                                              : std::vector<ProcCgroupEntry>{}) {
+  for (const ProcCgroupEntry& entry : proc_cgroup) {
     if (ClimbsOut(entry.path)) continue;
     if (std::find(entry.controllers.begin(), entry.controllers.end(), "cpu") !=
         entry.controllers.end()) {

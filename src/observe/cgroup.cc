@@ -366,11 +366,12 @@ void Discover(Reader& reader, CgroupMemory& result) {
   const std::optional<std::string> cgroup_text =
       reader.Read("/proc/self/cgroup", false, nullptr, &result.unknown);
   if (!cgroup_text) return;
+  result.proc_cgroup = ParseProcCgroup(*cgroup_text);
+  const std::vector<ProcCgroupEntry>& entries = result.proc_cgroup;
   bool cut = false;
   const std::optional<std::string> mountinfo_text =
       reader.ReadUpTo("/proc/self/mountinfo", kMaxMountInfoBytes, &cut, &result.unknown);
   if (!mountinfo_text) return;
-  const std::vector<ProcCgroupEntry> entries = ParseProcCgroup(*cgroup_text);
   const CgroupMounts mounts = ParseCgroupMounts(*mountinfo_text);
 
   const ProcCgroupEntry* v1_entry = nullptr;

@@ -111,6 +111,9 @@ struct CgroupMemory {
   /// v2 line), whether or not a mount shows it: the layer is read from it, and a container
   /// without /sys/fs/cgroup still says kubepods and its runtime there.
   std::string proc_path;
+  /// /proc/self/cgroup as read, empty when it could not be: the address-space budget reads
+  /// the CPU quota from the same lines (ObserveBudgetHost).
+  std::vector<ProcCgroupEntry> proc_cgroup;
   /// Why the limit is not known, one lowercase fragment naming the file, cgroup or mount, e.g.
   /// "cgroup /a/b is not below the root /a/c of the cgroup mount at /sys/fs/cgroup/memory";
   /// empty when it is known. A limit may be set that rlimit-init cannot see: /proc/self/cgroup

@@ -2,6 +2,7 @@
 // The pure parsers of cgroup and mountinfo text; discovery (file reads) is in cgroup.cc.
 #include "observe/cgroup.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -151,6 +152,8 @@ bool HasOption(std::string_view options, std::string_view wanted) {
 
 std::vector<ProcCgroupEntry> ParseProcCgroup(std::string_view text) {
   std::vector<ProcCgroupEntry> entries;
+  // One entry a line: sized once, the entries (a vector and a string each) are never moved.
+  entries.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1);
   ForEachLine(text, [&entries](std::string_view line) {
     const std::size_t first = line.find(':');
     if (first == std::string_view::npos) return;

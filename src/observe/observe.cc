@@ -20,7 +20,7 @@ Observed Observe(System& system, const LimitPair& inherited) {
   observed.cgroup = DiscoverCgroupMemory(system);
   observed.host = ReadHostMemory(system);
   observed.layer = DetectLayer(ReadLayerHints(system, observed.cgroup.proc_path));
-  observed.budget = ObserveBudgetHost(system);
+  observed.budget = ObserveBudgetHost(system, observed.cgroup.proc_cgroup);
   return observed;
 }
 

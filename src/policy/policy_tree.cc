@@ -131,6 +131,9 @@ class TreeBuilder : public YAML::EventHandler {
     Frame frame;
     frame.node.kind = kind;
     frame.node.position = ToPosition(mark);
+    // A policy's mappings hold a handful of keys: room for them once, rather than moving every
+    // entry (two nodes each) at each growth.
+    if (kind == Node::Kind::kMap) frame.node.entries.reserve(8);
     stack_.push_back(std::move(frame));
   }
   void Close() {
