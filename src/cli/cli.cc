@@ -4,86 +4,132 @@
 #include <algorithm>
 #include <array>
 #include <bitset>
+#include <optional>
 #include <string_view>
 
-#include "base/version.h"
+#include <boost/program_options/errors.hpp>
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/parsers.hpp>
 
 namespace rlimit_init {
 namespace {
 
-enum class Id {
-  kPolicy, kAs, kLimit, kOutput, kQuiet, kVerbose, kHostRoot, kInit, kReport, kRecommend, kHelp,
-  kVersion
-};
+namespace po = boost::program_options;
+namespace style = po::command_line_style;
 
-// The one list of options: the parser reads it and --help prints it (a test holds the README's
-// usage block to that text). Boost.Program_options, used before, needed the options described
-// a second time, could not tell which words before the workload take a value without a third
-// list, rejected "-qp FILE" and took 15 s over 100,000 repeated options.
-struct OptionSpec {
-  Id id;
-  std::string_view long_name;
-  char short_name;              // '\0' for none
-  std::string_view value_name;  // empty for a switch
-  std::string_view help;        // lines after the first are indented under it
-};
+// GNU's rules: "-qv", "-qp FILE", "-qpFILE", "--policy FILE", "--policy=FILE". No guessing
+// ("--pol" is not --policy) and no case folding, which Boost's default style would allow.
+constexpr int kStyle = style::allow_short | style::allow_dash_for_short | style::allow_sticky |
+                       style::short_allow_adjacent | style::short_allow_next |
+                       style::allow_long | style::long_allow_adjacent | style::long_allow_next;
 
-constexpr std::array<OptionSpec, 12> kOptions = {{
-    {Id::kPolicy, "policy", 'p', "FILE", "YAML policy (default: $RLIMIT_INIT_POLICY, else none)"},
-    {Id::kAs, "as", '\0', "QUANTITY",
-     "address space to request: 6Gi, 75%, unlimited or hard; overrides\n"
-     "addressSpace.request (env: RLIMIT_INIT_AS); default: hard"},
-    {Id::kLimit, "limit", '\0', "NAME=VALUE",
-     "set the soft limit NAME (prlimit's names: nofile, memlock, stack,\n"
-     "core, nproc ...) to VALUE, raising or lowering it; VALUE:VALUE\n"
-     "also raises the hard limit where allowed; repeatable; overrides\n"
-     "limits.NAME (env: RLIMIT_INIT_LIMITS=\"nofile=65536,core=0\")"},
-    {Id::kOutput, "output", 'o', "FORMAT", "text or json (a run reports on stderr, check on stdout)"},
-    {Id::kQuiet, "quiet", 'q', "", "no line on success; warnings, refusals and errors still print"},
-    {Id::kVerbose, "verbose", 'v', "", "also print what was observed"},
-    {Id::kHostRoot, "host-root", '\0', "DIR",
-     "read /proc, /sys, /.dockerenv and /run/.containerenv below DIR\n"
-     "(env: RLIMIT_INIT_HOST_ROOT)"},
-    {Id::kInit, "init", '\0', "MODE",
-     "auto, exec, child or group: stay as the workload's parent, forward\n"
-     "signals (to its process group with group) and reap zombies; auto\n"
-     "does so when rlimit-init is PID 1 (env: RLIMIT_INIT_INIT; default:\n"
-     "init in the policy, else auto)"},
-    {Id::kReport, "report", '\0', "FILE", "measure: write the report to FILE, not stderr"},
-    {Id::kRecommend, "recommend", '\0', "FILE", "measure: also write the recommended policy to FILE"},
-    {Id::kHelp, "help", 'h', "", "print this text"},
-    {Id::kVersion, "version", '\0', "", "print the version and the commit it was built from"},
-}};
+// Boost reads at most this many words at a time. Every option once, each --limit name once and
+// the word that ends them are 49 words, so a longer run of options holds an error (an option
+// given twice, an unknown one, a stray word) within the first 64, and that is what is said.
+// Boost's reader erases each word from the front of a vector, so its work grows with the
+// square of the words it is given: 100,000 "-q" took it 45 s.
+constexpr std::size_t kMaxWords = 64;
 
 constexpr std::array<std::string_view, 6> kSubcommands = {"check", "inspect", "install",
                                                           "version", "help",    "measure"};
 
-const OptionSpec* FindLong(std::string_view name) {
-  for (const OptionSpec& o : kOptions) {
-    if (o.long_name == name) return &o;
-  }
-  return nullptr;
+bool IsSubcommand(std::string_view word) {
+  return std::find(kSubcommands.begin(), kSubcommands.end(), word) != kSubcommands.end();
 }
 
-const OptionSpec* FindShort(char name) {
-  for (const OptionSpec& o : kOptions) {
-    if (o.short_name != '\0' && o.short_name == name) return &o;
-  }
-  return nullptr;
+bool IsOptionWord(std::string_view word) {
+  return word.size() > 1 && word.front() == '-' && word != "--";
 }
 
-std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string Named(std::string_view name) { return "'" + std::string(name) + "'"; }
 
-// Reads rlimit-init's own words. After the first error it keeps reading, so that a well-formed
-// --output anywhere on the line still decides the format the error is given in; each word is
-// looked at once, so even 100,000 repeated options cost microseconds.
+// The word Boost is given for argv's `word`. Boost reads bundled switches ("-qv") one letter at
+// a time, copying the rest of the word each time; such a run ends at its first repeat, which is
+// an error there, so the word is cut after it: 100,000 letters cost what two do.
+std::string Bounded(std::string_view word) {
+  if (!IsOptionWord(word) || word[1] == '-') return std::string(word);
+  std::bitset<256> seen;
+  for (std::size_t at = 1; at < word.size(); ++at) {
+    const OptionSpec* option = FindShortOption(word[at]);
+    if (option == nullptr || !option->value_name.empty()) break;  // a value, or not ours
+    const unsigned char letter = static_cast<unsigned char>(word[at]);
+    if (seen.test(letter)) return std::string(word.substr(0, at + 1));
+    seen.set(letter);
+  }
+  return std::string(word);
+}
+
+// Boost's first style parser. Boost itself would read options anywhere on the line, the
+// workload's included ("python3 job.py -q"); this one ends them at "--", and, when
+// `stop_at_word`, at the first word that is no option, handing back every word from there on
+// as one positional option (its values). A value such as FILE in "-p FILE" never reaches it as
+// a word of its own: Boost gives it to its option first.
+std::vector<po::option> TakeRest(std::vector<std::string>& words, bool stop_at_word) {
+  const std::string& first = words.front();
+  if (IsOptionWord(first) || (first != "--" && !stop_at_word)) return {};
+  po::option rest;
+  rest.value = std::move(words);
+  words.clear();
+  return {std::move(rest)};
+}
+
+// Boost's word-splitting on `words`, or the error of the first word it could not split, in
+// our words: Boost's own texts never reach the user.
+Result<std::vector<po::option>> Split(const po::options_description& options,
+                                      const std::vector<std::string>& words,
+                                      bool stop_at_word) {
+  try {
+    return po::command_line_parser(words)
+        .options(options)
+        .style(kStyle)
+        .extra_style_parser(
+            [stop_at_word](std::vector<std::string>& rest) { return TakeRest(rest, stop_at_word); })
+        .allow_unregistered()
+        .run()
+        .options;
+  } catch (const po::invalid_command_line_syntax& e) {
+    const std::string option = Named(e.get_option_name());
+    switch (e.kind()) {
+      case po::invalid_syntax::extra_parameter:
+        return Error{"option " + option + " takes no value"};
+      case po::invalid_syntax::missing_parameter:
+      case po::invalid_syntax::empty_adjacent_parameter:  // "--policy="
+        return Error{"the required argument for option " + option + " is missing"};
+      default:
+        return Error{"option " + option + " is malformed"};
+    }
+  } catch (const po::error&) {
+    // Not raised with kStyle and allow_unregistered; said rather than let through.
+    return Error{"the options could not be read"};
+  }
+}
+
+// Where the words after the options start in argv.
+struct Rest {
+  int index;          // the first word of the workload, or argv's end
+  bool after_dashes;  // they follow "--"
+};
+
+// Reads rlimit-init's own words, with Boost.Program_options splitting them. After the first
+// error it keeps reading, so that a well-formed --output anywhere among them still decides the
+// format the error is given in.
 class Parser {
  public:
   Parser(int argc, const char* const* argv) : argc_(argc), argv_(argv) {}
 
   Result<Invocation> Run(OutputFormat* error_format) {
-    ReadWords();
-    if (error_.empty()) CheckPositional();
+    // The options, up to a subcommand or the workload; then a subcommand's options: all the
+    // words after it but measure's workload.
+    std::optional<Rest> rest = ReadOptions(1, true);
+    if (rest && !rest->after_dashes && rest->index < argc_ && IsSubcommand(argv_[rest->index])) {
+      subcommand_ = argv_[rest->index];
+      rest = ReadOptions(rest->index + 1, subcommand_ == "measure");
+    }
+    if (rest) {
+      invocation_.command.assign(argv_ + rest->index, argv_ + argc_);
+      if (rest->after_dashes && invocation_.command.empty()) Fail("no workload after \"--\"");
+    }
+    if (error_.empty()) CheckSubcommand();
     if (error_.empty()) return invocation_;
     if (error_format != nullptr) *error_format = invocation_.output.value_or(OutputFormat::kText);
     return Error{error_};
@@ -94,43 +140,97 @@ class Parser {
     if (error_.empty()) error_ = std::move(message);
   }
 
-  // The value of an option that takes one: what follows in the same word, else the next word,
-  // which must not be "--" (it ends the options, so "-p --" lacks its argument).
-  std::optional<std::string_view> TakeValue(std::string_view attached, bool has_attached,
-                                            int* i) {
-    if (has_attached) return attached;
-    if (*i + 1 < argc_ && std::string_view(argv_[*i + 1]) != "--") return argv_[++*i];
-    return std::nullopt;
+  // Reads argv[from...] up to "--" or, when `stop_at_word`, the first word that is no option.
+  // Returns where the words after them start, if they were reached.
+  std::optional<Rest> ReadOptions(int from, bool stop_at_word) {
+    const std::size_t available = static_cast<std::size_t>(argc_ - from);
+    std::vector<std::string> words;
+    words.reserve(std::min(available, kMaxWords));
+    for (std::size_t i = 0; i < std::min(available, kMaxWords); ++i) {
+      words.push_back(Bounded(argv_[from + static_cast<int>(i)]));
+    }
+    const std::size_t given = words.size();
+    const po::options_description options = DescribeOptions(words);
+    Result<std::vector<po::option>> split = Split(options, words, stop_at_word);
+    if (!split) {
+      // Boost gives up at the word it cannot split. The longest run of words before it that
+      // splits still holds what came first: an earlier error, the --output to answer in.
+      const std::string error = split.error();
+      while (!split && !words.empty()) {
+        words.pop_back();
+        split = Split(options, words, stop_at_word);
+      }
+      if (split) Apply(split.value(), from, words.size(), stop_at_word);
+      Fail(error);
+      return std::nullopt;
+    }
+    std::optional<Rest> rest = Apply(split.value(), from, given, stop_at_word);
+    if (!rest && available > given) {
+      Fail("more than " + std::to_string(kMaxWords) + " words of options");
+    }
+    return rest;
   }
 
-  void Apply(const OptionSpec& option, std::string_view value) {
-    const std::size_t bit = static_cast<std::size_t>(option.id);
-    if (option.id == Id::kLimit) return AddLimit(value);  // repeatable, each name once
+  // Takes in what Boost split from the `count` words at argv[from].
+  std::optional<Rest> Apply(const std::vector<po::option>& split, int from, std::size_t count,
+                            bool stop_at_word) {
+    std::optional<Rest> rest;
+    for (const po::option& option : split) {
+      if (option.unregistered) {
+        // Boost keeps a long option's name without its dashes, a short one's with its dash.
+        const bool is_long = option.original_tokens.front().starts_with("--");
+        Fail("unrecognised option " + Named((is_long ? "--" : "") + option.string_key));
+      } else if (!option.string_key.empty()) {
+        ApplyOption(option);
+      } else if (option.value.front() == "--" || stop_at_word) {
+        // TakeRest's words: the end of argv from here on, though Boost saw only `count` words.
+        const bool dashes = option.value.front() == "--";
+        rest = Rest{from + static_cast<int>(count - option.value.size()) + (dashes ? 1 : 0),
+                    dashes};
+      } else {
+        Argument(option.value.front());
+      }
+    }
+    return rest;
+  }
+
+  void ApplyOption(const po::option& option) {
+    const OptionSpec& spec = *FindLongOption(option.string_key);
+    const std::string_view value =
+        option.value.empty() ? std::string_view() : std::string_view(option.value.front());
+    // Boost takes the next word as the value even when it is "--" ("-p -- true"); "--" ends
+    // the options, so the value is missing. ("--policy=--" names a file "--".)
+    if (option.original_tokens.size() == 2 && value == "--") {
+      return Fail("the required argument for option " +
+                  Named("--" + std::string(spec.long_name)) + " is missing");
+    }
+    if (spec.id == OptionId::kLimit) return AddLimit(value);  // repeatable, each name once
+    const std::size_t bit = static_cast<std::size_t>(spec.id);
     if (seen_.test(bit)) {
       // Which of two values would win is a guess a user should not have to make.
-      return Fail("option " + Quoted("--" + std::string(option.long_name)) +
+      return Fail("option " + Named("--" + std::string(spec.long_name)) +
                   " cannot be given more than once");
     }
     seen_.set(bit);
-    switch (option.id) {
-      case Id::kPolicy: invocation_.policy_path = std::string(value); break;
-      case Id::kAs: invocation_.as = std::string(value); break;
-      case Id::kHostRoot: invocation_.host_root = std::string(value); break;
-      case Id::kReport: invocation_.report_path = std::string(value); break;
-      case Id::kRecommend: invocation_.recommend_path = std::string(value); break;
-      case Id::kInit:
+    switch (spec.id) {
+      case OptionId::kPolicy: invocation_.policy_path = std::string(value); break;
+      case OptionId::kAs: invocation_.as = std::string(value); break;
+      case OptionId::kHostRoot: invocation_.host_root = std::string(value); break;
+      case OptionId::kReport: invocation_.report_path = std::string(value); break;
+      case OptionId::kRecommend: invocation_.recommend_path = std::string(value); break;
+      case OptionId::kInit:
         if (Result<InitMode> mode = ParseInitMode(value)) {
           invocation_.init = mode.value();
         } else {
           Fail("--init: " + mode.error());
         }
         break;
-      case Id::kLimit: break;
-      case Id::kQuiet: invocation_.quiet = true; break;
-      case Id::kVerbose: invocation_.verbose = true; break;
-      case Id::kHelp: help_ = true; break;
-      case Id::kVersion: version_ = true; break;
-      case Id::kOutput:
+      case OptionId::kLimit: break;
+      case OptionId::kQuiet: invocation_.quiet = true; break;
+      case OptionId::kVerbose: invocation_.verbose = true; break;
+      case OptionId::kHelp: help_ = true; break;
+      case OptionId::kVersion: version_ = true; break;
+      case OptionId::kOutput:
         if (value == "text") {
           invocation_.output = OutputFormat::kText;
         } else if (value == "json") {
@@ -154,94 +254,18 @@ class Parser {
     invocation_.limits.push_back(std::move(limit).value());
   }
 
-  void LongOption(std::string_view word, int* i) {
-    const std::size_t equals = word.find('=');
-    const std::string_view name = word.substr(2, equals == word.npos ? word.npos : equals - 2);
-    const OptionSpec* option = FindLong(name);
-    if (option == nullptr) {
-      return Fail("unrecognised option " + Quoted(word.substr(0, equals)));
-    }
-    if (option->value_name.empty()) {
-      if (equals != word.npos) {
-        return Fail("option " + Quoted(word.substr(0, equals)) + " takes no value");
-      }
-      return Apply(*option, "");
-    }
-    std::optional<std::string_view> value =
-        TakeValue(equals == word.npos ? "" : word.substr(equals + 1), equals != word.npos, i);
-    if (!value) {
-      return Fail("the required argument for option " + Quoted(word) + " is missing");
-    }
-    Apply(*option, *value);
-  }
-
-  // "-qv", "-qp FILE", "-qpFILE": switches bundled, the first option that takes a value ends
-  // the word and takes the rest of it, or else the next word.
-  void ShortOptions(std::string_view word, int* i) {
-    for (std::size_t at = 1; at < word.size(); ++at) {
-      const OptionSpec* option = FindShort(word[at]);
-      if (option == nullptr) {
-        return Fail("unrecognised option " + Quoted(std::string("-") + word[at]));
-      }
-      if (option->value_name.empty()) {
-        Apply(*option, "");
-        continue;
-      }
-      const std::string_view rest = word.substr(at + 1);
-      std::optional<std::string_view> value = TakeValue(rest, !rest.empty(), i);
-      if (!value) {
-        return Fail("the required argument for option " +
-                    Quoted("--" + std::string(option->long_name)) + " is missing");
-      }
-      return Apply(*option, *value);
+  // A word after a subcommand that is not an option: only install takes one.
+  void Argument(const std::string& word) {
+    if (subcommand_ == "install" && !install_dir_) {
+      install_dir_ = word;
+    } else if (subcommand_ == "install") {
+      Fail("usage: rlimit-init install DIR");
+    } else {
+      Fail("unexpected argument \"" + word + "\" after " + subcommand_);
     }
   }
 
-  void ReadWords() {
-    for (int i = 1; i < argc_; ++i) {
-      const std::string_view word = argv_[i];
-      if (word == "--") {
-        invocation_.command.assign(argv_ + i + 1, argv_ + argc_);
-        if (invocation_.command.empty()) Fail("no workload after \"--\"");
-        return;
-      }
-      if (word.starts_with("--")) {
-        LongOption(word, &i);
-        continue;
-      }
-      if (word.size() > 1 && word.front() == '-') {
-        ShortOptions(word, &i);
-        continue;
-      }
-      const bool is_subcommand =
-          std::find(kSubcommands.begin(), kSubcommands.end(), word) != kSubcommands.end();
-      if (positional_.empty() && is_subcommand) {
-        positional_.emplace_back(word);
-        continue;
-      }
-      if (!positional_.empty()) {
-        // A subcommand's arguments: only install takes one. Reading goes on after a stray
-        // word, for an --output further on.
-        const std::string& sub = positional_.front();
-        if (sub == "measure") {
-          invocation_.command.assign(argv_ + i, argv_ + argc_);  // measure's workload
-          return;
-        }
-        if (sub == "install" && positional_.size() == 1) {
-          positional_.emplace_back(word);
-        } else if (sub == "install") {
-          Fail("usage: rlimit-init install DIR");
-        } else {
-          Fail("unexpected argument \"" + std::string(word) + "\" after " + sub);
-        }
-        continue;
-      }
-      invocation_.command.assign(argv_ + i, argv_ + argc_);  // the workload starts here
-      return;
-    }
-  }
-
-  void CheckPositional() {
+  void CheckSubcommand() {
     if (help_) {
       invocation_.mode = Mode::kHelp;
       return;
@@ -250,7 +274,7 @@ class Parser {
       invocation_.mode = Mode::kVersion;
       return;
     }
-    const bool measure = !positional_.empty() && positional_.front() == "measure";
+    const bool measure = subcommand_ == "measure";
     if (!measure && (invocation_.report_path || invocation_.recommend_path)) {
       return Fail(std::string(invocation_.report_path ? "--report" : "--recommend") +
                   " is an option of measure");
@@ -262,96 +286,43 @@ class Parser {
       invocation_.mode = Mode::kMeasure;
       return;
     }
-    if (positional_.empty()) {
+    if (subcommand_.empty()) {
       if (invocation_.command.empty()) {
         Fail("no workload given; usage: rlimit-init [OPTIONS] [--] COMMAND [ARG...]");
       }
       return;
     }
-    const std::string& sub = positional_.front();
     // check reads a workload (what runtime it starts) but runs none.
-    if (!invocation_.command.empty() && sub != "help" && sub != "check") {
-      return Fail("\"" + sub + "\" takes no workload");
+    if (!invocation_.command.empty() && subcommand_ != "help" && subcommand_ != "check") {
+      return Fail("\"" + subcommand_ + "\" takes no workload");
     }
-    if (sub == "install") {
-      if (positional_.size() != 2) return Fail("usage: rlimit-init install DIR");
+    if (subcommand_ == "install") {
+      if (!install_dir_) return Fail("usage: rlimit-init install DIR");
       invocation_.mode = Mode::kInstall;
-      invocation_.install_dir = positional_[1];
+      invocation_.install_dir = *install_dir_;
       return;
     }
-    if (sub == "check") invocation_.mode = Mode::kCheck;
-    if (sub == "inspect") invocation_.mode = Mode::kInspect;
-    if (sub == "version") invocation_.mode = Mode::kVersion;
-    if (sub == "help") invocation_.mode = Mode::kHelp;
+    if (subcommand_ == "check") invocation_.mode = Mode::kCheck;
+    if (subcommand_ == "inspect") invocation_.mode = Mode::kInspect;
+    if (subcommand_ == "version") invocation_.mode = Mode::kVersion;
+    if (subcommand_ == "help") invocation_.mode = Mode::kHelp;
   }
 
   const int argc_;
   const char* const* const argv_;
   Invocation invocation_;
-  std::vector<std::string> positional_;  // a subcommand and its arguments
+  std::string subcommand_;                  // check, inspect, install, ...; empty for a run
+  std::optional<std::string> install_dir_;  // install's DIR
   std::bitset<kOptions.size()> seen_;
   bool help_ = false;
   bool version_ = false;
   std::string error_;
 };
 
-// "  -p, --policy FILE      YAML policy ...": names in a column 25 wide, then the help.
-std::string OptionLines() {
-  constexpr std::size_t kColumn = 25;
-  std::string out;
-  for (const OptionSpec& o : kOptions) {
-    std::string names = o.short_name != '\0' ? std::string("  -") + o.short_name + ", " : "      ";
-    names += "--" + std::string(o.long_name);
-    if (!o.value_name.empty()) names += " " + std::string(o.value_name);
-    names.resize(std::max(kColumn, names.size() + 1), ' ');
-    std::string_view help = o.help;
-    for (bool first = true; !help.empty(); first = false) {
-      const std::size_t newline = help.find('\n');
-      out += (first ? names : std::string(kColumn, ' ')) + std::string(help.substr(0, newline)) +
-             "\n";
-      help = newline == help.npos ? "" : help.substr(newline + 1);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<Invocation> ParseCommandLine(int argc, const char* const* argv, OutputFormat* error_format) {
   return Parser(argc, argv).Run(error_format);
-}
-
-std::string HelpText() {
-  return R"(usage: rlimit-init [OPTIONS] [--] COMMAND [ARG...]   apply the policy, then exec COMMAND
-       rlimit-init check   [OPTIONS] [-- COMMAND]    decide and report, exec nothing
-       rlimit-init measure [OPTIONS] -- COMMAND      run COMMAND, report its peaks and a policy
-       rlimit-init inspect [--output text|json]      show every limit that applies here
-       rlimit-init install DIR                       copy this binary to DIR/rlimit-init
-       rlimit-init version | --version               print the version and the commit
-       rlimit-init help | -h | --help                print this text
-
-Raises the soft address-space limit (RLIMIT_AS, ulimit -v) to what the policy asks for, within
-the hard limit and with the cgroup memory limit in view, then execs COMMAND. Where a cap set
-by the orchestration layer blocks the request, it refuses and names the setting to change.
-
-options:
-)" + OptionLines() +
-         R"(
-exit codes:
-  the workload's own   once it has been exec'd; in init mode 128+N after a death by signal N
-  0                    check: the decision grants (raised, unchanged or partial)
-  64                   bad command line
-  70                   internal error (an unexpected syscall failure)
-  73                   install: DIR/rlimit-init could not be written
-  77                   refused by policy
-  78                   policy file missing, unreadable or invalid
-  126                  workload found but not executable
-  127                  workload not found
-)";
-}
-
-std::string VersionText() {
-  return std::string("rlimit-init ") + kVersion + " (commit " + kCommit + ")\n";
 }
 
 }  // namespace rlimit_init

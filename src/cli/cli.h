@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The command line: one table of options drives both the parser and --help.
+// The command line, read by Boost.Program_options from the option table in cli/options.h.
 #pragma once
 
 #include <optional>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli/limit_override.h"
+#include "cli/options.h"
 #include "policy/policy.h"
 #include "base/result.h"
 
@@ -37,11 +38,5 @@ struct Invocation {
 /// on the same command line asked for, so that the error can answer in it.
 Result<Invocation> ParseCommandLine(int argc, const char* const* argv,
                                     OutputFormat* error_format = nullptr);
-
-/// The --help text: usage, the options from the same table the parser uses, exit codes.
-std::string HelpText();
-
-/// "rlimit-init VERSION (commit HASH)\n", the commit being the one the binary was built from.
-std::string VersionText();
 
 }  // namespace rlimit_init

@@ -124,6 +124,53 @@ TEST(CommandLine, AnOptionGivenTwiceIsRefused) {
   EXPECT_EQ(Parse(many).error(), "option '--quiet' cannot be given more than once");
 }
 
+TEST(CommandLine, RepeatedLettersAreReadOnlyUpToTheRepeat) {
+  const std::string letters = "-" + std::string(100000, 'q');
+  EXPECT_EQ(Parse({letters.c_str(), "true"}).error(),
+            "option '--quiet' cannot be given more than once");
+  const std::string mixed = "-vqv" + std::string(100000, 'x');
+  EXPECT_EQ(Parse({mixed.c_str(), "true"}).error(),
+            "option '--verbose' cannot be given more than once");
+}
+
+TEST(CommandLine, AWorkloadOfAnyLengthIsKeptWhole) {
+  std::vector<const char*> args = {"-q", "--"};
+  std::vector<std::string> words;
+  for (int n = 0; n < 100; ++n) words.push_back("-" + std::to_string(n));
+  for (const std::string& word : words) args.push_back(word.c_str());
+  Invocation i = Parse(args).value();
+  EXPECT_TRUE(i.quiet);
+  EXPECT_EQ(i.command, words);
+  args[1] = "echo";  // "-q echo -0 -1 ...": the first word that is no option ends them
+  std::vector<std::string> command = {"echo"};
+  command.insert(command.end(), words.begin(), words.end());
+  EXPECT_EQ(Parse(args).value().command, command);
+}
+
+TEST(CommandLine, ValuesAreTakenWhateverTheyLookLike) {
+  const std::string path = "/tmp/" + std::string(300, 'p') + "/policy.yaml";
+  Invocation i = Parse({"-p", path.c_str(), "check"}).value();
+  EXPECT_EQ(i.mode, Mode::kCheck);
+  EXPECT_EQ(i.policy_path, path);
+  Invocation j = Parse({"-p", "check", "python3", "-q"}).value();  // a policy named "check"
+  EXPECT_EQ(j.mode, Mode::kRun);
+  EXPECT_EQ(j.policy_path, "check");
+  EXPECT_FALSE(j.quiet);
+  EXPECT_EQ(j.command, (std::vector<std::string>{"python3", "-q"}));
+  Invocation k = Parse({"measure", "check", "-q"}).value();  // a workload named "check"
+  EXPECT_EQ(k.mode, Mode::kMeasure);
+  EXPECT_FALSE(k.quiet);
+  EXPECT_EQ(k.command, (std::vector<std::string>{"check", "-q"}));
+  Invocation l = Parse({"install", "/target", "-q"}).value();
+  EXPECT_EQ(l.mode, Mode::kInstall);
+  EXPECT_EQ(l.install_dir, "/target");
+  EXPECT_TRUE(l.quiet);
+  EXPECT_EQ(Parse({"--as", "-1", "true"}).value().as, "-1");  // for --as to refuse
+  EXPECT_EQ(Parse({"--policy=--", "true"}).value().policy_path, "--");
+  EXPECT_EQ(Parse({"--policy=", "true"}).error(),
+            "the required argument for option '--policy' is missing");
+}
+
 TEST(CommandLine, AnErrorKeepsTheOutputFormatItWasAskedFor) {
   auto format_of = [](std::vector<const char*> args) {
     args.insert(args.begin(), "rlimit-init");
@@ -137,6 +184,7 @@ TEST(CommandLine, AnErrorKeepsTheOutputFormatItWasAskedFor) {
   EXPECT_EQ(format_of({"-o", "yaml", "true"}), OutputFormat::kText);
   EXPECT_EQ(format_of({"-o"}), OutputFormat::kText);
   EXPECT_EQ(format_of({"--bogus", "--", "-o", "json"}), OutputFormat::kText);  // the workload's
+  EXPECT_EQ(format_of({"-ojson", "--quiet=yes", "--policy"}), OutputFormat::kJson);
 }
 
 TEST(CommandLine, HelpListsEveryExitCode) {
