@@ -48,9 +48,10 @@ int main(int argc, char** argv) {
       return rlimit_init::kExitUsage;
     }
     json = invocation->output == rlimit_init::OutputFormat::kJson;
-    const char* root = invocation->host_root ? invocation->host_root->c_str()
-                                             : system.GetEnv("RLIMIT_INIT_HOST_ROOT");
-    if (root != nullptr) system.set_host_root(root);
+    if (const std::optional<std::string> root =
+            rlimit_init::HostRoot(*invocation, rlimit_init::ReadSettingsEnvironment(system))) {
+      system.set_host_root(*root);
+    }
 
     // 4. Decide, report, and exec the workload (Run returns only when it does not exec).
     return rlimit_init::Run(*invocation, system, processes, inherited);

@@ -12,7 +12,8 @@
 #include "report/inspect.h"
 #include "run/install.h"
 #include "observe/limit_origin.h"
-#include "cli/limit_override.h"
+#include "cli/options.h"
+#include "cli/precedence.h"
 #include "run/measure.h"
 #include "observe/observe.h"
 #include "observe/runtime.h"
@@ -272,6 +273,16 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
 
 }  // namespace
 
+SettingsEnvironment ReadSettingsEnvironment(System& system) {
+  auto read = [&system](const char* name) -> std::optional<std::string> {
+    const char* value = system.GetEnv(name);
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    return std::string(value);
+  };
+  return {read("RLIMIT_INIT_POLICY"), read("RLIMIT_INIT_AS"), read("RLIMIT_INIT_LIMITS"),
+          read("RLIMIT_INIT_INIT"), read("RLIMIT_INIT_HOST_ROOT")};
+}
+
 int Run(const Invocation& invocation, System& system, Processes& processes,
         const LimitPair& inherited) {
   const bool check = invocation.mode == Mode::kCheck;
@@ -326,13 +337,10 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
     }
   }
 
-  // 2. The policy: a file, then --as or RLIMIT_INIT_AS over its request.
+  // 2. The policy file, then the command line and the environment over it.
+  const SettingsEnvironment env = ReadSettingsEnvironment(system);
   Policy policy;
-  std::optional<std::string> policy_path = invocation.policy_path;
-  if (!policy_path) {
-    if (const char* env = system.GetEnv("RLIMIT_INIT_POLICY"); env && *env) policy_path = env;
-  }
-  if (policy_path) {
+  if (const std::optional<std::string> policy_path = PolicyPath(invocation, env)) {
     ReadResult file = system.ReadUserFile(*policy_path, kMaxPolicyBytes);
     if (!file.ok) return reporter.Fail(kExitConfig, FileError(*policy_path, file.error));
     Result<Policy> parsed = ParsePolicy(file.data, *policy_path);
@@ -340,43 +348,15 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
     policy = std::move(parsed).value();
     policy.source = Printable(policy.source);  // from here on only shown
   }
-  OutputFormat format = invocation.output.value_or(policy.format.value_or(OutputFormat::kText));
-  reporter.set_format(format);
   reporter.set_termination_path(policy.termination_message_path);
-  std::optional<std::string> as = invocation.as;
-  std::string as_origin = "--as";
-  if (!as) {
-    if (const char* env = system.GetEnv("RLIMIT_INIT_AS"); env && *env) {
-      as = env;
-      as_origin = "RLIMIT_INIT_AS";
-    }
+  Settings settings = ApplyPrecedence(invocation, env, std::move(policy));
+  const OutputFormat format = settings.format;
+  reporter.set_format(format);
+  if (!settings.error.empty()) {
+    return reporter.Fail(kExitUsage, "bad command line: " + settings.error);
   }
-  if (as) {
-    Result<AmountSpec> amount = ParseAmount(*as, true);
-    if (!amount) return reporter.Fail(kExitUsage, "bad command line: " + as_origin + ": " +
-                                                      amount.error());
-    policy.request = std::move(amount).value();
-    policy.request_origin = as_origin;
-  }
-  // Every other limit: --limit, then RLIMIT_INIT_LIMITS, then the policy's limits.NAME.
-  std::vector<LimitOverride> env_limits;
-  if (const char* env = system.GetEnv("RLIMIT_INIT_LIMITS"); env && *env) {
-    Result<std::vector<LimitOverride>> parsed = ParseLimitList(env);
-    if (!parsed) {
-      return reporter.Fail(kExitUsage, "bad command line: RLIMIT_INIT_LIMITS: " + parsed.error());
-    }
-    env_limits = std::move(parsed).value();
-  }
-  ApplyLimitOverrides(env_limits, invocation.limits, &policy);
-  // The init mode: --init, then RLIMIT_INIT_INIT, then the policy's init:, else auto.
-  InitMode init_mode = invocation.init.value_or(policy.init.value_or(InitMode::kAuto));
-  if (const char* env = system.GetEnv("RLIMIT_INIT_INIT"); env && *env && !invocation.init) {
-    Result<InitMode> mode = ParseInitMode(env);
-    if (!mode) {
-      return reporter.Fail(kExitUsage, "bad command line: RLIMIT_INIT_INIT: " + mode.error());
-    }
-    init_mode = mode.value();
-  }
+  policy = std::move(settings.policy);
+  const InitMode init_mode = settings.init;
   std::optional<UserIds> user;
   if (policy.user) {
     // The image's own account files, read directly: a static binary must not load NSS.

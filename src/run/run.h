@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cli/cli.h"
+#include "cli/precedence.h"
 #include "os/processes.h"
 #include "os/system.h"
 
@@ -13,6 +14,9 @@ inline constexpr int kExitUsage = 64;
 inline constexpr int kExitInternal = 70;
 inline constexpr int kExitRefused = 77;
 inline constexpr int kExitConfig = 78;
+
+/// rlimit-init's environment variables, through `system`.
+SettingsEnvironment ReadSettingsEnvironment(System& system);
 
 /// Runs the invocation; returns the exit code, or does not return when the workload is exec'd.
 /// In init mode it returns the workload's exit code once the workload has ended.
