@@ -48,13 +48,13 @@ int main(int argc, char** argv) {
       return rlimit_init::kExitUsage;
     }
     json = invocation->output == rlimit_init::OutputFormat::kJson;
-    if (const std::optional<std::string> root =
-            rlimit_init::HostRoot(*invocation, rlimit_init::ReadSettingsEnvironment(system))) {
+    const rlimit_init::SettingsEnvironment env = rlimit_init::ReadSettingsEnvironment(system);
+    if (const std::optional<std::string> root = rlimit_init::HostRoot(*invocation, env)) {
       system.set_host_root(*root);
     }
 
     // 4. Decide, report, and exec the workload (Run returns only when it does not exec).
-    return rlimit_init::Run(*invocation, system, processes, inherited);
+    return rlimit_init::Run(*invocation, env, system, processes, inherited);
   } catch (const std::bad_alloc&) {
     // Anywhere before exec, so nothing has been executed.
     system.WriteStderr(json ? rlimit_init::kOutOfMemoryJson : rlimit_init::kOutOfMemoryText);

@@ -56,7 +56,7 @@ Node::Style StyleAt(std::string_view text, const YAML::Mark& mark) {
 class TreeBuilder : public YAML::EventHandler {
  public:
   /// `text` is what the parser reads, for the style of each scalar.
-  explicit TreeBuilder(std::string_view text) : text_(text) {}
+  explicit TreeBuilder(std::string_view text) : text_(text) { stack_.reserve(kMaxNesting); }
   Node& root() { return root_; }
   bool has_root() const { return has_root_; }
 

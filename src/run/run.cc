@@ -285,6 +285,11 @@ SettingsEnvironment ReadSettingsEnvironment(System& system) {
 
 int Run(const Invocation& invocation, System& system, Processes& processes,
         const LimitPair& inherited) {
+  return Run(invocation, ReadSettingsEnvironment(system), system, processes, inherited);
+}
+
+int Run(const Invocation& invocation, const SettingsEnvironment& env, System& system,
+        Processes& processes, const LimitPair& inherited) {
   const bool check = invocation.mode == Mode::kCheck;
   Reporter reporter(system, invocation.output.value_or(OutputFormat::kText), check);
 
@@ -338,7 +343,6 @@ int Run(const Invocation& invocation, System& system, Processes& processes,
   }
 
   // 2. The policy file, then the command line and the environment over it.
-  const SettingsEnvironment env = ReadSettingsEnvironment(system);
   Policy policy;
   if (const std::optional<std::string> policy_path = PolicyPath(invocation, env)) {
     ReadResult file = system.ReadUserFile(*policy_path, kMaxPolicyBytes);

@@ -24,4 +24,8 @@ SettingsEnvironment ReadSettingsEnvironment(System& system);
 int Run(const Invocation& invocation, System& system, Processes& processes,
         const LimitPair& inherited);
 
+/// The same with the environment variables already read (main reads them for --host-root).
+int Run(const Invocation& invocation, const SettingsEnvironment& env, System& system,
+        Processes& processes, const LimitPair& inherited);
+
 }  // namespace rlimit_init
