@@ -43,10 +43,16 @@ bool IsOptionWord(std::string_view word) {
 
 std::string Named(std::string_view name) { return "'" + std::string(name) + "'"; }
 
+// An empty word as Boost is given it. Boost takes "" for the name of every option without a
+// short name, so "--as ''" would read as a missing value; a NUL, which no argv word can hold,
+// names nothing.
+constexpr std::string_view kEmptyWord("\0", 1);
+
 // The word Boost is given for argv's `word`. Boost reads bundled switches ("-qv") one letter at
 // a time, copying the rest of the word each time; such a run ends at its first repeat, which is
 // an error there, so the word is cut after it: 100,000 letters cost what two do.
 std::string Bounded(std::string_view word) {
+  if (word.empty()) return std::string(kEmptyWord);
   if (!IsOptionWord(word) || word[1] == '-') return std::string(word);
   std::bitset<256> seen;
   for (std::size_t at = 1; at < word.size(); ++at) {
@@ -196,8 +202,9 @@ class Parser {
 
   void ApplyOption(const po::option& option) {
     const OptionSpec& spec = *FindLongOption(option.string_key);
-    const std::string_view value =
+    std::string_view value =
         option.value.empty() ? std::string_view() : std::string_view(option.value.front());
+    if (value == kEmptyWord) value = "";
     // Boost takes the next word as the value even when it is "--" ("-p -- true"); "--" ends
     // the options, so the value is missing. ("--policy=--" names a file "--".)
     if (option.original_tokens.size() == 2 && value == "--") {
@@ -255,7 +262,8 @@ class Parser {
   }
 
   // A word after a subcommand that is not an option: only install takes one.
-  void Argument(const std::string& word) {
+  void Argument(std::string word) {
+    if (word == kEmptyWord) word.clear();
     if (subcommand_ == "install" && !install_dir_) {
       install_dir_ = word;
     } else if (subcommand_ == "install") {

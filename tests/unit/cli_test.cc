@@ -167,6 +167,10 @@ TEST(CommandLine, ValuesAreTakenWhateverTheyLookLike) {
   EXPECT_TRUE(l.quiet);
   EXPECT_EQ(Parse({"--as", "-1", "true"}).value().as, "-1");  // for --as to refuse
   EXPECT_EQ(Parse({"--policy=--", "true"}).value().policy_path, "--");
+  EXPECT_EQ(Parse({"--as", "", "true"}).value().as, "");  // for --as to refuse
+  EXPECT_EQ(Parse({"measure", "--report", "", "true"}).value().report_path, "");
+  EXPECT_EQ(Parse({"install", ""}).value().install_dir, "");
+  EXPECT_EQ(Parse({"-q", "", "-q"}).value().command, (std::vector<std::string>{"", "-q"}));
   EXPECT_EQ(Parse({"--policy=", "true"}).error(),
             "the required argument for option '--policy' is missing");
 }
