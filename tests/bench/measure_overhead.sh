@@ -25,8 +25,29 @@ for t in threads: t.join()
 for _ in range(50): subprocess.run(["/bin/true"], check=True)
 PY
 
+# Issue 24.7's jobs: 2,000 short processes one after another, and 2,000 short threads.
+cat >"${work}/procs.sh" <<'SH'
+i=0
+while [ $i -lt 2000 ]; do /bin/true; i=$((i+1)); done
+SH
+cat >"${work}/threads.py" <<'PY'
+import threading
+for _ in range(2000):
+    t = threading.Thread(target=int)
+    t.start()
+    t.join()
+PY
+
 # Debian's python3 by its path: a PATH shim (pyenv) would add a shell script to every run.
-for job in seed busy; do
+echo "### procs.sh"
+hyperfine -N --warmup 1 --runs "${RUNS}" --style none --export-markdown "${work}/procs.md" \
+  --command-name "sh procs.sh" "/bin/sh ${work}/procs.sh" \
+  --command-name "rlimit-init --init child" "${BIN} -q --init child -- /bin/sh ${work}/procs.sh" \
+  --command-name "rlimit-init measure" \
+  "${BIN} measure -q --report ${work}/report.txt -- /bin/sh ${work}/procs.sh" >/dev/null
+cat "${work}/procs.md"
+echo
+for job in seed busy threads; do
   echo "### ${job}.py"
   hyperfine -N --warmup 3 --runs "${RUNS}" --style none --export-markdown "${work}/${job}.md" \
     --command-name "python3 ${job}.py" "/usr/bin/python3 ${work}/${job}.py" \
