@@ -47,7 +47,10 @@ HostMemory ParseMeminfo(std::string_view text) {
       {"CommitLimit", &HostMemory::commit_limit},
       {"Committed_AS", &HostMemory::committed_as},
   };
-  while (!text.empty()) {
+  // The four fields stand in the first 35 of /proc/meminfo's 55 or so lines: stop once they
+  // are read, since rlimit-init reads this file on every start.
+  std::size_t found = 0;
+  while (!text.empty() && found < std::size(kFields)) {
     const std::size_t end = text.find('\n');
     const std::string_view line = text.substr(0, end);
     text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
@@ -56,6 +59,8 @@ HostMemory ParseMeminfo(std::string_view text) {
     for (const auto& field : kFields) {
       if (line.substr(0, colon) == field.key) {
         memory.*field.field = ParseKiB(line.substr(colon + 1));
+        ++found;
+        break;
       }
     }
   }
