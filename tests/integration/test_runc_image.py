@@ -58,7 +58,7 @@ def test_dockerfile_build_stage_tests_and_writes_what_build_rootfs_writes() -> N
     install = next(r for r in runs if "apt-get install" in r)
     packages = set(install.split(" && ")[1].split()[5:])
     assert packages == {"g++", "cmake", "make", "libyaml-cpp-dev", "libboost-program-options-dev",
-                        "googletest", "libgtest-dev", "python3", "file"}
+                        "googletest", "libgtest-dev", "python3", "file", "nlohmann-json3-dev"}
     assert "cd build && ctest --output-on-failure -E '^integration[.]'" in runs
     assert runs[-1] == "scripts/build-rootfs.sh --binary build/rlimit-init /rootfs"
 
