@@ -175,6 +175,17 @@ TEST(BudgetHostObservation, TightestQuotaOverTheHierarchyAndGpus) {
   EXPECT_EQ(host.inherited[2], std::nullopt);
 }
 
+TEST(BudgetHostObservation, AGpuNodeWithoutTheDriversControlNodeIsNoGpu) {
+  FakeSystem system;
+  system.host_files["/proc/self/cgroup"] = "0::/\n";
+  system.host_files["/dev/nvidia0"] = "";
+  BudgetHost host = ObserveBudgetHost(system);
+  EXPECT_TRUE(host.gpu_devices.empty());
+  system.host_files["/dev/nvidiactl"] = "";
+  host = ObserveBudgetHost(system);
+  EXPECT_EQ(host.gpu_devices, (std::vector<std::string>{"/dev/nvidia0"}));
+}
+
 TEST(BudgetHostObservation, CgroupV2CpuMaxAndAContainerOwnMount) {
   FakeSystem system;
   system.host_files["/proc/self/cgroup"] = "0::/kubepods/pod1\n";
