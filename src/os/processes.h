@@ -107,6 +107,10 @@ class Processes {
   /// Reads /proc/PID/status and lists /proc/PID/fd of a stopped task.
   virtual ProcessSample Sample(int pid) = 0;
 
+  /// /proc/PID/`name` of a stopped task ("maps", "cmdline", "environ"), at most 4 MiB; "" when
+  /// it cannot be read. measure reads them only for the process that raises the peak.
+  virtual std::string ReadProcFile(int pid, const char* name) = 0;
+
   /// Whether descriptor `fd` of the stopped task `pid` is open (/proc/PID/fd/FD exists).
   virtual bool DescriptorOpen(int pid, int fd) = 0;
 

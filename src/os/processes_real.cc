@@ -266,6 +266,21 @@ ProcessSample RealProcesses::Sample(int pid) {
   return sample;
 }
 
+std::string RealProcesses::ReadProcFile(int pid, const char* name) {
+  constexpr std::size_t kMost = 4u << 20;
+  std::string text;
+  const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return text;
+  char buffer[16384];
+  ssize_t got;
+  while (text.size() < kMost && (got = read(fd, buffer, sizeof buffer)) > 0) {
+    text.append(buffer, got);
+  }
+  close(fd);
+  return text;
+}
+
 bool RealProcesses::DescriptorOpen(int pid, int fd) {
   struct stat info;
   const std::string path = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);

@@ -22,6 +22,7 @@ class RealProcesses : public Processes {
   void Resume(int pid, int signal) override;
   void StopReportingExecs(int pid) override;
   ProcessSample Sample(int pid) override;
+  std::string ReadProcFile(int pid, const char* name) override;
   bool DescriptorOpen(int pid, int fd) override;
   void TrimMemory() override;
 

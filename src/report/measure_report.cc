@@ -4,6 +4,7 @@
 
 #include "run/measure.h"
 #include "base/json.h"
+#include "base/limit.h"
 #include "base/quantity.h"
 #include "report/report.h"
 #include "base/text.h"
@@ -33,6 +34,31 @@ Json JsonPeak(const Peak& peak) {
   return out;
 }
 
+std::string RuntimeLine(const PeakRuntime& r) {
+  return r.runtime.name + " (" + r.runtime.evidence + " in its maps) in pid " +
+         std::to_string(r.pid) + " (" + Printable(r.name) + ")";
+}
+
+// Why the request is not the peak + 25%, where it is not ("" where it is).
+std::string SanitizerReason(const Usage& usage) {
+  if (!usage.runtime || !usage.runtime->runtime.sanitizer) return "";
+  return RuntimeLine(*usage.runtime) +
+         ": its shadow memory is a fixed reservation (AddressSanitizer's about 20 TiB, "
+         "docs/runtimes.md) that no finite grant is meant for: request unlimited, not the "
+         "peak + " + std::to_string(kHeadroomPercent) + "%";
+}
+
+// The report's word on a JVM whose heap the host sized ("" when there is none to say).
+std::string UnpinnedHeapMessage(const Usage& usage) {
+  if (!usage.runtime || !usage.runtime->runtime.jvm || usage.runtime->max_heap_pinned) return "";
+  return "rlimit-init: the address-space peak tracks this machine, not the job: " +
+         RuntimeLine(*usage.runtime) +
+         " has no -Xmx, so it sized its heap from this machine's RAM and its VmPeak grows with "
+         "the host's memory\n"
+         "  fix:     pin the heap (java -Xmx..., or JAVA_TOOL_OPTIONS=-Xmx... in env:) and "
+         "measure again; addressSpace.request below is this machine's figure\n";
+}
+
 }  // namespace
 
 std::string MeasuredCommand(const std::vector<std::string>& command) {
@@ -57,8 +83,10 @@ std::string RenderRecommendedPolicy(const Recommendation& r, const Usage& usage,
       {"apiVersion", "rlimit-init/v1", false, "", {}},
       {"addressSpace", "", false, "", {
           {"request", ToQuantity(r.request), false,
-           "largest VmPeak " + HumanBytes(usage.vm_peak.value) + " " + Where(usage.vm_peak) +
-               headroom + HumanBytes(kRequestStep), {}},
+           r.request == kUnlimited ? SanitizerReason(usage)
+                                   : "largest VmPeak " + HumanBytes(usage.vm_peak.value) + " " +
+                                         Where(usage.vm_peak) + headroom +
+                                         HumanBytes(kRequestStep), {}},
           {"minimum", ToQuantity(r.minimum), false, "largest VmPeak, rounded up to 1 MiB", {}},
       }},
       {"memory", "", false, "", {
@@ -136,6 +164,8 @@ std::string RenderMeasureText(const MeasureReport& report) {
                                                             Where(u.vm_lck)) +
            "\n";
   }
+  // Said only when the maps of the peak's process name one (JSON says null otherwise).
+  if (u.runtime) out += "  runtime:       " + RuntimeLine(*u.runtime) + "\n";
   out += "  tasks at once: " + std::to_string(u.tasks_at_once) +
          " (processes and threads, as RLIMIT_NPROC counts them)\n";
   out += "  run settings:  " + DescribeSettings(report.settings) + "\n";
@@ -154,6 +184,7 @@ std::string RenderMeasureText(const MeasureReport& report) {
     out += "rlimit-init: no recommended policy: no process was measured at its exit\n";
     return out;
   }
+  out += UnpinnedHeapMessage(u);
   out += "rlimit-init: recommended policy:\n";
   out += RenderRecommendedPolicy(*report.recommendation, u, command);
   return out;
@@ -171,6 +202,21 @@ std::string RenderMeasureJson(const MeasureReport& report) {
   out["threads"] = JsonPeak(u.threads);
   out["fds"] = JsonPeak(u.fds);
   out["vm_lck"] = JsonPeak(u.vm_lck);
+  if (u.runtime) {
+    Json& runtime = out["runtime"];
+    runtime["name"] = u.runtime->runtime.name;
+    runtime["evidence"] = u.runtime->runtime.evidence;
+    runtime["pid"] = u.runtime->pid;
+    runtime["process"] = u.runtime->name;
+    runtime["sanitizer"] = u.runtime->runtime.sanitizer;
+    runtime["jvm"] = u.runtime->runtime.jvm;
+    runtime["max_heap_pinned"] =
+        u.runtime->runtime.jvm ? Json(u.runtime->max_heap_pinned) : Json(nullptr);
+    const std::string message = UnpinnedHeapMessage(u);
+    runtime["message"] = message.empty() ? Json(nullptr) : Json(message);
+  } else {
+    out["runtime"] = nullptr;
+  }
   out["tasks_at_once"] = u.tasks_at_once;
   out["unmeasured"] = u.unmeasured;
   out["cgroup_peak_bytes"] = report.cgroup.bytes ? Json(*report.cgroup.bytes) : Json(nullptr);

@@ -5,7 +5,9 @@
 #include <charconv>
 
 #include "observe/cgroup.h"
+#include "base/limit.h"
 #include "observe/meminfo.h"
+#include "observe/runtime.h"
 
 namespace rlimit_init {
 namespace {
@@ -115,8 +117,52 @@ bool Measurement::SampleNow(int pid) {
   std::optional<StatusFields> fields;
   if (sample.ok) fields = ParseStatus(sample.status);
   if (!fields) return false;
+  const Peak before = usage_.vm_peak;
   Add(*fields, sample.fds);
+  // Only the process that sets the peak is the one whose runtime decides the recommendation,
+  // so the maps are read only when a sample raises it: once per rise, not once per task.
+  if (usage_.vm_peak.value != before.value || usage_.vm_peak.pid != before.pid) NameRuntime(pid);
   return true;
+}
+
+void Measurement::NameRuntime(int pid) {
+  usage_.runtime.reset();
+  std::optional<MappedRuntime> runtime = RuntimeFromMaps(processes_.ReadProcFile(pid, "maps"));
+  if (!runtime) return;
+  PeakRuntime peak{*runtime, usage_.vm_peak.pid, usage_.vm_peak.name, false};
+  if (runtime->jvm) {
+    const std::string cmdline = processes_.ReadProcFile(pid, "cmdline");
+    peak.max_heap_pinned = JavaMaxHeapPinned(cmdline, processes_.ReadProcFile(pid, "environ"));
+  }
+  usage_.runtime = std::move(peak);
+}
+
+bool JavaMaxHeapPinned(std::string_view cmdline, std::string_view environ) {
+  auto split = [](std::string_view text) {
+    std::vector<std::string> words;
+    while (!text.empty()) {
+      const std::size_t nul = text.find('\0');
+      words.emplace_back(text.substr(0, nul));
+      text.remove_prefix(nul == text.npos ? text.size() : nul + 1);
+    }
+    return words;
+  };
+  JavaSizes sizes;
+  // The JVM reads JAVA_TOOL_OPTIONS, then the launcher's JDK_JAVA_OPTIONS and command line,
+  // then _JAVA_OPTIONS; any -Xmx among them pins the heap, whichever wins.
+  for (const std::string& variable : split(environ)) {
+    for (std::string_view name : {"JAVA_TOOL_OPTIONS=", "JDK_JAVA_OPTIONS=", "_JAVA_OPTIONS="}) {
+      if (std::string_view(variable).substr(0, name.size()) != name) continue;
+      for (const std::string& option : SplitOptions(variable.substr(name.size()))) {
+        ApplyJavaOption(option, &sizes);
+      }
+    }
+  }
+  const std::vector<std::string> argv = split(cmdline);
+  if (!argv.empty() && BaseName(argv[0]) == "java") {
+    for (const std::string& option : JavaLauncherOptions(argv)) ApplyJavaOption(option, &sizes);
+  }
+  return sizes.max_heap.has_value();
 }
 
 void Measurement::Ended(const ChildExit& event) {
@@ -140,6 +186,9 @@ std::optional<Recommendation> Recommend(const Usage& usage,
   if (usage.processes == 0) return std::nullopt;
   Recommendation r;
   r.request = RoundUp(WithHeadroom(usage.vm_peak.value), kRequestStep);
+  // A sanitizer's shadow memory is a fixed reservation (AddressSanitizer's: 20 TiB + 35 MiB
+  // least, docs/runtimes.md): the peak + 25% is no grant it is ever meant to run under.
+  if (usage.runtime && usage.runtime->runtime.sanitizer) r.request = kUnlimited;
   r.minimum = RoundUp(usage.vm_peak.value, kMiB);
   r.require_from_cgroup = cgroup_peak.has_value();
   r.require = RoundUp(cgroup_peak.value_or(usage.vm_hwm.value), kMiB);

@@ -13,6 +13,7 @@
 
 #include "base/json.h"
 #include "observe/cgroup.h"
+#include "observe/runtime_maps.h"
 #include "os/processes.h"
 #include "run/supervise.h"
 
@@ -41,6 +42,21 @@ struct Peak {
   std::string name;
 };
 
+/// The runtime of the process that set the largest VmPeak, named from its /proc/PID/maps.
+struct PeakRuntime {
+  MappedRuntime runtime;
+  int pid = 0;
+  std::string name;
+  // A JVM: whether its command line or JAVA_TOOL_OPTIONS, _JAVA_OPTIONS, JDK_JAVA_OPTIONS fix
+  // the heap (-Xmx, -XX:MaxHeapSize=); without it the JVM sizes the heap from the host's RAM.
+  bool max_heap_pinned = false;
+};
+
+/// Pure. Whether a JVM's heap is pinned, from its /proc/PID/cmdline and /proc/PID/environ
+/// (NUL-separated): the launcher's options when argv[0] is java, then the variables the JVM
+/// and the launcher read.
+bool JavaMaxHeapPinned(std::string_view cmdline, std::string_view environ);
+
 /// What a whole traced run used.
 struct Usage {
   Peak vm_peak;                 // largest VmPeak of one process (RLIMIT_AS is per process)
@@ -52,6 +68,7 @@ struct Usage {
   int tasks_at_once = 0;        // most tasks (processes and threads) alive at once: RLIMIT_NPROC
   int unmeasured = 0;           // tasks that ended without an exit stop (SIGKILL skips it)
   bool workload_execed = false; // the workload's exec succeeded
+  std::optional<PeakRuntime> runtime;  // the runtime of vm_peak's process, when its maps show one
 };
 
 /// Watches a traced run (a TaskObserver for Supervise) and samples each task at its exit stop.
@@ -68,6 +85,7 @@ class Measurement : public TaskObserver {
 
  private:
   bool SampleNow(int pid);  // Sample and Add; false when /proc had no address space to read
+  void NameRuntime(int pid);  // reads the maps of the process that has just raised the peak
 
   Processes& processes_;
   int workload_pid_;
@@ -108,7 +126,7 @@ struct PinnedVariable {
 
 /// The policy a run recommends.
 struct Recommendation {
-  std::uint64_t request = 0;  // addressSpace.request
+  std::uint64_t request = 0;  // addressSpace.request; kUnlimited for a sanitizer build
   std::uint64_t minimum = 0;  // addressSpace.minimum: the peak, to the MiB
   std::uint64_t require = 0;  // memory.require: the resident peak, to the MiB
   bool require_from_cgroup = false;

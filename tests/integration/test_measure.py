@@ -156,6 +156,7 @@ def test_json_is_one_object_with_the_same_values_and_the_run(run: Runner, workdi
     assert report["command"] == job
     assert report["exit_code"] == 0
     assert report["vm_peak"]["value"] > 50 * MIB
+    assert report["runtime"] is None  # python with no runtime of docs/runtimes.md mapped
     assert report["recommended"]["addressSpace"]["request"] == \
         f"{recommended_request(report['vm_peak']['value']) // MIB}Mi"
     assert report["cgroup_peak_bytes"] is None

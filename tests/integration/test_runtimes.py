@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, Runner, skip_unless, write_policy
+from expected import recommended_request
+from rlimit_json import parse as parse_json
 
 pytestmark = pytest.mark.sets_rlimit_as
 
@@ -230,3 +232,86 @@ def test_rlimit_data_bounds_them_where_rlimit_as_breaks_them(workdir: Path,
                                     capture_output=True, text=True, cwd=workdir, timeout=60)
             outcomes.append(result.returncode == 0 and said in result.stdout + result.stderr)
         assert outcomes == [False, said is not None], command
+
+
+# measure names the runtime from the maps of the process that set the largest VmPeak
+# (docs/measure.md). These are the report's words, written once here.
+SANITIZER_REQUEST = (
+    "  request: unlimited  # AddressSanitizer (libasan.so.8.0.0 in its maps) in pid {pid} "
+    "(asanhello): its shadow memory is a fixed reservation (AddressSanitizer's about 20 TiB, "
+    "docs/runtimes.md) that no finite grant is meant for: request unlimited, not the peak + 25%\n")
+UNPINNED_HEAP = (
+    "rlimit-init: the address-space peak tracks this machine, not the job: a JVM (libjvm.so in "
+    "its maps) in pid {pid} ({name}) has no -Xmx, so it sized its heap from this machine's RAM "
+    "and its VmPeak grows with the host's memory\n"
+    "  fix:     pin the heap (java -Xmx..., or JAVA_TOOL_OPTIONS=-Xmx... in env:) and measure "
+    "again; addressSpace.request below is this machine's figure\n")
+
+
+def measured(run: Runner, workdir: Path, command: list[str],
+             env: dict[str, str] | None = None) -> tuple[dict, str]:
+    """measure's JSON report and the text report of the same command, each checked to exit 0."""
+    as_json = run(["measure", "-q", "-o", "json", "--", *command], env=env, cwd=workdir)
+    assert as_json.returncode == 0, as_json.stderr
+    as_text = run(["measure", "-q", "--", *command], env=env, cwd=workdir)
+    assert as_text.returncode == 0, as_text.stderr
+    # The job's own output comes first on stderr; the report is the last line, schema-checked.
+    return parse_json(as_json.stderr.splitlines()[-1]), as_text.stderr
+
+
+def test_measure_of_an_asan_build_recommends_unlimited_which_check_and_a_run_accept(
+        run: Runner, workdir: Path, programs: Path) -> None:
+    hello = str(programs / "asanhello")
+    # LeakSanitizer refuses to run under ptrace, as measure traces: its exit would be 1.
+    report, text = measured(run, workdir, [hello], {"ASAN_OPTIONS": "detect_leaks=0"})
+    pid = report["vm_peak"]["pid"]
+    assert report["runtime"] == {
+        "name": "AddressSanitizer", "evidence": "libasan.so.8.0.0", "pid": pid,
+        "process": "asanhello", "sanitizer": True, "jvm": False, "max_heap_pinned": None,
+        "message": None}
+    assert report["vm_peak"]["value"] > 20 * 1024**4  # the shadow: no finite grant fits
+    assert report["recommended"]["addressSpace"]["request"] == "unlimited"
+    assert SANITIZER_REQUEST.format(pid=pid) in report["recommended_policy"]
+    assert re.search(r"^  runtime:       AddressSanitizer \(libasan\.so\.8\.0\.0 in its maps\) in "
+                     r"pid \d+ \(asanhello\)\n", text, re.M), text
+    policy = workdir / "recommended.yaml"
+    policy.write_text(report["recommended_policy"])
+    checked = run(["check", "-q", "-p", str(policy), "--", hello])
+    assert (checked.returncode, checked.stdout, checked.stderr) == (0, "", "")
+    ran = runs(run, ["-q", "-p", str(policy), "--", hello], workdir)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "ok\n", "")
+
+
+def test_measure_of_a_jvm_without_xmx_says_pin_it_and_keeps_the_measured_request(
+        run: Runner, workdir: Path) -> None:
+    require("java", "openjdk-17-jre-headless")
+    report, text = measured(run, workdir, ["java", "-version"])
+    runtime = report["runtime"]
+    message = UNPINNED_HEAP.format(pid=runtime["pid"], name=runtime["process"])
+    assert (runtime["name"], runtime["evidence"], runtime["jvm"], runtime["max_heap_pinned"],
+            runtime["message"]) == ("a JVM", "libjvm.so", True, False, message)
+    # The request is still the measured peak + 25%: the words say what it is worth.
+    assert report["recommended"]["addressSpace"]["request"] == \
+        f"{recommended_request(report['vm_peak']['value']) // MIB}Mi"
+    # The text report says it just before the policy, for the process its runtime line names.
+    named = re.search(r"^  runtime:       a JVM \(libjvm\.so in its maps\) in pid (\d+) \((.*)\)\n",
+                      text, re.M)
+    assert named is not None, text
+    before_policy = text[:text.index("rlimit-init: recommended policy:\n")]
+    assert before_policy.endswith(UNPINNED_HEAP.format(pid=named[1], name=named[2])), text
+
+
+@pytest.mark.parametrize("command, env", [
+    (["java", "-Xmx256m", "-version"], None),
+    (["java", "-version"], {"JAVA_TOOL_OPTIONS": "-Xmx256m"})])
+def test_measure_of_a_jvm_with_xmx_does_not_say_pin_it(run: Runner, workdir: Path,
+                                                      command: list[str],
+                                                      env: dict[str, str] | None) -> None:
+    require("java", "openjdk-17-jre-headless")
+    report, text = measured(run, workdir, command, env)
+    runtime = report["runtime"]
+    assert (runtime["name"], runtime["max_heap_pinned"], runtime["message"]) == (
+        "a JVM", True, None)
+    assert re.search(r"^  runtime:       a JVM \(libjvm\.so in its maps\) in pid \d+ \(.*\)\n",
+                     text, re.M), text
+    assert "tracks this machine" not in text

@@ -100,6 +100,13 @@ class FakeProcesses : public Processes {
     auto it = samples.find(target);
     return it == samples.end() ? ProcessSample{} : it->second;
   }
+  std::map<std::pair<int, std::string>, std::string> proc_files;  // what ReadProcFile finds
+  std::vector<std::string> proc_reads;  // "maps 12": what ReadProcFile was asked, in order
+  std::string ReadProcFile(int target, const char* name) override {
+    proc_reads.push_back(std::string(name) + " " + std::to_string(target));
+    auto it = proc_files.find({target, name});
+    return it == proc_files.end() ? std::string() : it->second;
+  }
   std::map<int, std::set<int>> open_fds;  // what DescriptorOpen finds, by pid
   bool DescriptorOpen(int target, int fd) override {
     calls.push_back("open? " + std::to_string(target) + " " + std::to_string(fd));

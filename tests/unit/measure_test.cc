@@ -95,6 +95,83 @@ TEST(Measurement, SamplesEachTaskAtItsExitStopAndKeepsTheLargest) {
                                                 "sample 100", "resume 100 0"}));
 }
 
+std::string RuntimeMaps(const std::string& name) {
+  std::ifstream in(std::string(RLIMIT_INIT_FIXTURES) + "/runtimes/maps/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_FALSE(text.str().empty()) << name;
+  return text.str();
+}
+
+TEST(Measurement, ReadsTheMapsOnlyOfTheProcessThatRaisesThePeak) {
+  // A shell (no runtime) exits first, then a JVM above it, then a small helper below it: the
+  // maps are read for the shell and the JVM, each when it set the peak, never for the helper;
+  // the JVM's command line and environment only because it is one.
+  FakeProcesses processes;
+  processes.signals = {SIGCHLD, SIGCHLD, SIGCHLD};
+  processes.samples[300] = {true, Status(300, "sh", 9000, 2000, 0, 1), 3};
+  processes.samples[200] = {true, Status(200, "java", 4000000, 40000, 0, 18), 9};
+  processes.samples[100] = {true, Status(100, "helper", 5000, 1000, 0, 1), 3};
+  processes.proc_files[{200, "maps"}] = RuntimeMaps("java");
+  processes.proc_files[{200, "cmdline"}] = std::string("java\0-version\0", 14);
+  processes.proc_files[{200, "environ"}] = std::string("PATH=/usr/bin\0", 14);
+  processes.exits = {{100, false, SIGTRAP, Stop::kExec},    {100, false, SIGTRAP, Stop::kNewTask},
+                     {100, false, SIGTRAP, Stop::kNewTask}, {0, false, 0},
+                     {300, false, SIGTRAP, Stop::kExit},    {300, false, 0},
+                     {200, false, SIGTRAP, Stop::kExit},    {200, false, 0},
+                     {0, false, 0},
+                     {100, false, SIGTRAP, Stop::kExit},    {100, false, 0}};
+  Measurement measurement(processes, 100);
+  EXPECT_EQ(Supervise(processes, 100, false, &measurement), 0);
+  EXPECT_EQ(processes.proc_reads,
+            (std::vector<std::string>{"maps 300", "maps 200", "cmdline 200", "environ 200"}));
+  const Usage& u = measurement.usage();
+  ASSERT_TRUE(u.runtime);
+  EXPECT_EQ(u.runtime->runtime.name, "a JVM");
+  EXPECT_EQ(u.runtime->pid, 200);
+  EXPECT_EQ(u.runtime->name, "java");
+  EXPECT_FALSE(u.runtime->max_heap_pinned);
+}
+
+TEST(JavaMaxHeapPinned, FromTheLaunchersOptionsOrTheVariablesTheJvmReads) {
+  using namespace std::string_literals;
+  const std::string env = "PATH=/usr/bin\0"s;
+  EXPECT_FALSE(JavaMaxHeapPinned("java\0-version\0"s, env));
+  EXPECT_TRUE(JavaMaxHeapPinned("/usr/bin/java\0-Xmx256m\0-version\0"s, env));
+  EXPECT_TRUE(JavaMaxHeapPinned("java\0-XX:MaxHeapSize=1g\0-jar\0app.jar\0"s, env));
+  // An -Xmx after the main class is the program's argument, not the JVM's.
+  EXPECT_FALSE(JavaMaxHeapPinned("java\0-cp\0.\0Main\0-Xmx1g\0"s, env));
+  EXPECT_TRUE(JavaMaxHeapPinned("java\0-version\0"s, "A=1\0JAVA_TOOL_OPTIONS=-Xss1m -Xmx2g\0"s));
+  EXPECT_TRUE(JavaMaxHeapPinned("java\0Main\0"s, "_JAVA_OPTIONS=-Xmx512m\0"s));
+  EXPECT_TRUE(JavaMaxHeapPinned("java\0Main\0"s, "JDK_JAVA_OPTIONS=-Xmx512m\0"s));
+  // PySpark's python: its argv is no JVM's; only the variables count.
+  EXPECT_FALSE(JavaMaxHeapPinned("python3\0-Xmx1g\0job.py\0"s, env));
+  EXPECT_FALSE(JavaMaxHeapPinned("java\0Main\0"s, "MY_JAVA_TOOL_OPTIONS=-Xmx1g\0"s));
+}
+
+TEST(Recommend, ASanitizerBuildGetsUnlimitedAndTheFileSaysWhy) {
+  Usage usage;
+  usage.processes = 1;
+  usage.vm_peak = {21990268596224ull, 42, "asanhello"};
+  usage.vm_hwm = {5677056, 42, "asanhello"};
+  usage.runtime = PeakRuntime{*RuntimeFromMaps(RuntimeMaps("asan")), 42, "asanhello", false};
+  std::optional<Recommendation> r = Recommend(usage, std::nullopt, RunSettings{});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->request, kUnlimited);
+  EXPECT_EQ(r->minimum, 20971555 * kMi);
+  const std::string policy = RenderRecommendedPolicy(*r, usage, "./asanhello");
+  const std::string evidence = usage.runtime->runtime.evidence;
+  EXPECT_NE(policy.find("  request: unlimited  # AddressSanitizer (" + evidence +
+                        " in its maps) in pid 42 (asanhello): its shadow memory is a fixed "
+                        "reservation (AddressSanitizer's about 20 TiB, docs/runtimes.md) that "
+                        "no finite grant is meant for: request unlimited, not the peak + 25%\n"),
+            std::string::npos)
+      << policy;
+  // Without the runtime the same peak gets the peak + 25%.
+  usage.runtime.reset();
+  EXPECT_EQ(Recommend(usage, std::nullopt, RunSettings{})->request, 26214464 * kMi);
+}
+
 TEST(Measurement, CountsTasksThatEndWithoutAnExitStop) {
   FakeProcesses processes;
   processes.signals = {SIGCHLD};
