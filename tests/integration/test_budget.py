@@ -100,6 +100,7 @@ def test_reference_run_stays_within_the_instruction_budget(built_binary: Path,
 HOSTILE_BUDGET = 2_000_000
 
 
+@pytest.mark.static_binary
 @pytest.mark.parametrize("args, option", [
     (["-q"] * 100_000, "--quiet"),
     (["-" + "q" * 100_000], "--quiet"),
