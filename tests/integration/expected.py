@@ -6,7 +6,6 @@ process, and what a workload's `ulimit -v` and /proc/self/limits show."""
 from __future__ import annotations
 
 import os
-import re
 import resource
 import subprocess
 from dataclasses import dataclass
@@ -254,19 +253,7 @@ def unknown_above_cgroup_summary(grant: int | str) -> str:
             f"unknown, so a grant of {describe(grant)} cannot be checked against it")
 
 
-def unknown_require_summary(required: int) -> str:
-    return (f"refused: the policy requires {describe(required)} of memory, but the cgroup memory "
-            "limit is unknown")
 
-
-def unknown_share_summary(asked: str) -> str:
-    """`asked` is the key and the value, e.g. "addressSpace.request in FILE 80%"."""
-    return (f"refused: {asked} is a share of the memory ceiling, but the cgroup memory limit is "
-            "unknown")
-
-
-def unknown_blocked(reason: str) -> str:
-    return f"cgroup memory limit unknown: {reason}"
 
 
 def unknown_fix(cgroup: str | None) -> str:
@@ -282,8 +269,6 @@ def unknown_fix(cgroup: str | None) -> str:
 
 UNKNOWN_ABOVE_CGROUP_OR = ("set addressSpace.aboveCgroup to warn to grant it without knowing the "
                            "limit")
-UNKNOWN_REQUIRE_OR = "remove memory.require to start without checking the memory"
-SHARE_OR = "give addressSpace.request as a quantity such as 4Gi instead of a percentage"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -647,221 +632,3 @@ def gpu_warning(device: str, grant: int) -> str:
             f"finite grant of {human(grant)}: CUDA reserves tens of GiB of virtual address space "
             "when it starts and fails under RLIMIT_AS; request unlimited address space for a GPU "
             "job\n")
-# `rlimit-init measure`: its text report, read back into values, and the report and recommended
-# policy those values must give, worked out here from the rules the README states.
-
-MEASURE_HEADROOM_PERCENT = 25
-MEASURE_REQUEST_STEP = 64 * MIB
-MEASURE_COUNT_STEP = 64
-
-
-def quantity(value: int) -> str:
-    """A Kubernetes quantity as rlimit-init writes one: the largest binary suffix that divides
-    the value exactly, else plain bytes."""
-    best = str(value)
-    for power, suffix in enumerate(["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"], start=1):
-        if value and value % 1024**power == 0:
-            best = f"{value // 1024**power}{suffix}"
-    return best
-
-
-def round_up(value: int, step: int) -> int:
-    return -(-value // step) * step
-
-
-def with_headroom(value: int) -> int:
-    return value + -(-value * MEASURE_HEADROOM_PERCENT // 100)
-
-
-@dataclass(frozen=True)
-class Where:
-    value: int
-    pid: int
-    name: str
-
-    def text(self) -> str:
-        return f"in pid {self.pid} ({self.name})"
-
-
-_MEASURED = re.compile(r"rlimit-init: measured (?P<command>.*): (?P<ending>exit status \d+|killed "
-                       r"by signal \d+ \(exit code \d+\)); (?P<processes>\d+) process(es)? "
-                       r"measured at exit")
-_LINES = {
-    "vm_peak": re.compile(r"  address space: largest VmPeak .*?\((?P<value>\d+) bytes, ulimit -v "
-                          r"\d+\) in pid (?P<pid>\d+) \((?P<name>[^)]*)\)"),
-    "vm_hwm": re.compile(r"  resident:      largest VmHWM .*?\((?P<value>\d+) bytes\) in pid "
-                         r"(?P<pid>\d+) \((?P<name>[^)]*)\)"),
-    "threads": re.compile(r"  threads:       most (?P<value>\d+) in pid (?P<pid>\d+) "
-                          r"\((?P<name>[^)]*)\)"),
-    "fds": re.compile(r"  descriptors:   need (?P<value>\d+) \(the highest open descriptor \+ 1\) "
-                      r"in pid (?P<pid>\d+) \((?P<name>[^)]*)\)"),
-}
-
-
-@dataclass
-class Measured:
-    """A measure text report read back: every value it names, and the text after it."""
-    command: str
-    ending: str
-    processes: int
-    peaks: dict[str, Where]
-    tasks_at_once: int
-    settings: dict[str, int | str | None]
-    cgroup_line: str
-    policy: str
-
-
-def read_measure_report(stderr: str) -> Measured:
-    """Reads the report at the end of stderr (the job's own lines may come before it)."""
-    lines = stderr.splitlines(keepends=True)
-    start = max(i for i, line in enumerate(lines) if line.startswith("rlimit-init: measured "))
-    head = _MEASURED.fullmatch(lines[start].rstrip("\n"))
-    assert head, lines[start]
-    peaks: dict[str, Where] = {}
-    at = start + 1
-    for key, pattern in _LINES.items():
-        match = pattern.fullmatch(lines[at].rstrip("\n"))
-        assert match, f"{key}: {lines[at]!r}"
-        peaks[key] = Where(int(match["value"]), int(match["pid"]), match["name"])
-        at += 1
-    at += 1  # locked memory: checked whole by measure_report_text
-    tasks = re.fullmatch(r"  tasks at once: (\d+) \(processes and threads, as RLIMIT_NPROC "
-                         r"counts them\)\n", lines[at])
-    assert tasks, lines[at]
-    settings = read_settings(lines[at + 1])
-    cgroup_line = lines[at + 2]
-    assert lines[at + 3] == "rlimit-init: recommended policy:\n", lines[at + 3]
-    return Measured(head["command"], head["ending"], int(head["processes"]), peaks,
-                    int(tasks[1]), settings, cgroup_line, "".join(lines[at + 4:]))
-
-
-SETTING_NAMES = ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-def read_settings(line: str) -> dict[str, int | str | None]:
-    """The run settings line read back (its whole text is checked by settings_line)."""
-    match = re.fullmatch(r"  run settings:  (\d+) CPUs online, (\d+) in the affinity mask(.*)\n",
-                         line)
-    assert match, line
-    settings: dict[str, int | str | None] = {"online": int(match[1]), "affinity": int(match[2])}
-    for name in SETTING_NAMES:
-        value = re.search(f"; {name}=\"([^\"]*)\"", match[3])
-        settings[name] = value[1] if value else None
-    return settings
-
-
-def settings_line(settings: dict[str, int | str | None]) -> str:
-    said = "".join(f"; {name}=\"{settings[name]}\"" for name in SETTING_NAMES
-                   if settings[name] is not None)
-    unset = ", ".join(name for name in SETTING_NAMES if settings[name] is None)
-    return (f"  run settings:  {settings['online']} CPUs online, {settings['affinity']} in the "
-            f"affinity mask{said}" + (f"; not set: {unset}" if unset else "") + "\n")
-
-
-def host_settings(env: dict[str, str]) -> dict[str, int | str | None]:
-    """What a run started with `env` on this machine must report."""
-    online = Path("/sys/devices/system/cpu/online").read_text().strip()
-    count = sum(int(r.split("-")[-1]) - int(r.split("-")[0]) + 1 for r in online.split(","))
-    return {"online": count, "affinity": len(os.sched_getaffinity(0)),
-            **{name: env.get(name) for name in SETTING_NAMES}}
-
-
-def measure_report_text(m: Measured, cgroup_peak: int | None = None) -> str:
-    """The whole report those values must be said in, with the policy they recommend."""
-    p = m.peaks
-    plural = "process" if m.processes == 1 else "processes"
-    return (f"rlimit-init: measured {m.command}: {m.ending}; {m.processes} {plural} measured at "
-            f"exit\n"
-            f"  address space: largest VmPeak {describe(p['vm_peak'].value)} {p['vm_peak'].text()}\n"
-            f"  resident:      largest VmHWM {human(p['vm_hwm'].value)} ({p['vm_hwm'].value} "
-            f"bytes) {p['vm_hwm'].text()}\n"
-            f"  threads:       most {p['threads'].value} {p['threads'].text()}\n"
-            f"  descriptors:   need {p['fds'].value} (the highest open descriptor + 1) "
-            f"{p['fds'].text()}\n"
-            f"  locked memory: none (VmLck 0 in every process)\n"
-            f"  tasks at once: {m.tasks_at_once} (processes and threads, as RLIMIT_NPROC counts "
-            f"them)\n"
-            f"{settings_line(m.settings)}"
-            f"{m.cgroup_line}"
-            f"rlimit-init: recommended policy:\n"
-            f"{recommended_policy(m, cgroup_peak)}")
-
-
-def recommended_request(vm_peak: int) -> int:
-    return round_up(with_headroom(vm_peak), MEASURE_REQUEST_STEP)
-
-
-def pinned_env(settings: dict[str, int | str | None]) -> list[tuple[str, str, str]]:
-    """The README's rules for env: the run's arena and thread settings, pinned."""
-    pins = []
-    if settings["GLIBC_TUNABLES"] is not None:
-        pins.append(("GLIBC_TUNABLES", settings["GLIBC_TUNABLES"], "as the run had it"))
-    if settings["MALLOC_ARENA_MAX"] is not None:
-        pins.append(("MALLOC_ARENA_MAX", settings["MALLOC_ARENA_MAX"], "as the run had it"))
-    else:
-        pins.append(("MALLOC_ARENA_MAX", str(8 * settings["online"]),
-                     f"glibc's cap in the run: 8 arenas x {settings['online']} online CPUs; "
-                     f"pinned so that a node with more CPUs makes no more"))
-    if settings["OMP_NUM_THREADS"] is not None:
-        pins.append(("OMP_NUM_THREADS", settings["OMP_NUM_THREADS"], "as the run had it"))
-    else:
-        pins.append(("OMP_NUM_THREADS", str(settings["affinity"]),
-                     "OpenMP's threads in the run: one per CPU of its affinity mask; pinned"))
-    if settings["OPENBLAS_NUM_THREADS"] is not None:
-        pins.append(("OPENBLAS_NUM_THREADS", settings["OPENBLAS_NUM_THREADS"],
-                     "as the run had it"))
-    elif settings["OMP_NUM_THREADS"] is not None:
-        pins.append(("OPENBLAS_NUM_THREADS", settings["OMP_NUM_THREADS"],
-                     "OpenBLAS's threads in the run: OMP_NUM_THREADS; pinned"))
-    else:
-        pins.append(("OPENBLAS_NUM_THREADS", str(settings["affinity"]),
-                     "OpenBLAS's threads in the run: one per CPU of its affinity mask; pinned"))
-    return pins
-
-
-def recommended_policy(m: Measured, cgroup_peak: int | None = None) -> str:
-    """The README's rules: request = largest VmPeak + 25% up to 64 MiB, minimum = the peak up to
-    1 MiB, memory.require = the cgroup's peak or else the largest VmHWM up to 1 MiB; nofile and
-    nproc: what the run needed + 25%, up to 64, as both request and minimum; env: pinned."""
-    p = m.peaks
-    peak = p["vm_peak"]
-    nofile = round_up(with_headroom(p["fds"].value) | 1, MEASURE_COUNT_STEP)
-    nproc = round_up(with_headroom(m.tasks_at_once) | 1, MEASURE_COUNT_STEP)
-    counts = ("+ 25%, rounded up to 64: a higher soft limit is kept, a lower hard limit refuses "
-              "the job")
-    require = (f"{quantity(round_up(cgroup_peak, MIB))}  # the job's cgroup peak"
-               if cgroup_peak is not None else
-               f"{quantity(round_up(p['vm_hwm'].value, MIB))}  # largest resident peak (VmHWM) "
-               f"of one process {p['vm_hwm'].text()}")
-    env = "".join(f'  {name}: "{value}"  # {why}\n' for name, value, why in pinned_env(m.settings))
-    return (f"# recommended by rlimit-init measure from one run of: {m.command}\n"
-            f"\n"
-            f"apiVersion: rlimit-init/v1\n"
-            f"addressSpace:\n"
-            f"  request: {quantity(recommended_request(peak.value))}  # largest VmPeak "
-            f"{human(peak.value)} {peak.text()} + 25%, rounded up to 64 MiB\n"
-            f"  minimum: {quantity(round_up(peak.value, MIB))}  # largest VmPeak, rounded up "
-            f"to 1 MiB\n"
-            f"memory:\n"
-            f"  require: {require}, rounded up to 1 MiB\n"
-            f"limits:\n"
-            f"  nofile:\n"
-            f"    request: {nofile}  # descriptors needed {p['fds'].value} {counts}\n"
-            f"    minimum: {nofile}\n"
-            f"  nproc:\n"
-            f"    request: {nproc}  # most tasks alive at once {m.tasks_at_once} {counts}\n"
-            f"    minimum: {nproc}\n"
-            f"env:  # the run's arena and thread settings, pinned: the peaks above hold on a node "
-            f"with more CPUs only with them (or measure there)\n"
-            f"{env}")
-
-
-def shared_cgroup_line(directory: str) -> re.Pattern[str]:
-    return re.compile(r"  cgroup peak:   not read: the cgroup " + re.escape(directory) +
-                      r" held \d+ other process(es)? when the job started, so its peak is not "
-                      r"the job's \(run measure as the only process of a cgroup, such as a "
-                      r"container's entrypoint, to get it\)\n")
-
-
-def own_cgroup_line(peak: int, source: str) -> str:
-    return f"  cgroup peak:   {human(peak)} ({peak} bytes) from {source}\n"

@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """`rlimit-init measure` on the real binary: the workload runs traced under the policy, and its
-report (per-process peaks read at each exit stop, the recommended policy) is checked whole
-against expected.py, which works the report and the policy out from the values it names."""
+report (per-process peaks read at each exit stop, the recommended policy) is checked whole: its
+words against a golden file with the run's numbers masked, its numbers against the rules of
+docs/measure.md (measure_values.py), the policy read back as YAML."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 from pathlib import Path
@@ -12,11 +14,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+import golden
 from rlimit_json import parse as parse_json
 from conftest import REPO, TIMEOUT, Runner, clean_env, command_line
-from expected import (MIB, UNLIMITED, HostMemory, describe, host_settings, measure_report_text,
-                      own_cgroup_line, read_measure_report, recommended_request, round_up,
-                      shared_cgroup_line, with_headroom)
+from expected import MIB, UNLIMITED, HostMemory
+from measure_values import (Measured, host_settings, masked, policy_values, read_measure_report,
+                            recommended_policy, recommended_request, round_up, with_headroom)
 
 SEED_JOB = REPO / "tests" / "fixtures" / "seed" / "job.py"
 NUMPY_JOB = REPO / "tests" / "fixtures" / "measure" / "numpy_job.py"  # the README's example
@@ -34,13 +37,24 @@ def python(directory: Path, name: str, code: str) -> list[str]:
     return ["python3", str(path)]
 
 
-def check_whole(stderr: str, host: HostMemory, job_stderr: str = "",
-                env: dict[str, str | None] | None = None):
-    """Reads the report and holds all of it to the values it names and the run's settings."""
+def check_whole(golden_name: str, stderr: str, host: HostMemory, workdir: Path,
+                job_stderr: str = "", env: dict[str, str | None] | None = None,
+                cgroup_peak: int | None = None, replace: dict[str, str] | None = None
+                ) -> Measured:
+    """Reads the report and holds all of it to the run's settings, the rules of the policy and
+    the golden file measure/GOLDEN_NAME.txt (numbers masked; `replace`, the test's directory
+    and cgroup turned into placeholders first)."""
+    assert stderr.startswith(job_stderr), stderr
     measured = read_measure_report(stderr)
-    assert shared_cgroup_line(host.directory).fullmatch(measured.cgroup_line)
     assert measured.settings == host_settings(clean_env(env))
-    assert stderr == job_stderr + measure_report_text(measured)
+    assert policy_values(measured.policy) == recommended_policy(measured, cgroup_peak)
+    report = stderr[len(job_stderr):]
+    for actual, placeholder in {**(replace or {}), str(workdir): "{workdir}",
+                                host.directory: "{cgroup}"}.items():
+        report = report.replace(actual, placeholder)
+    # How many other processes share the test's cgroup is the host's, and so is its plural.
+    report = re.sub(r"held \d+ other process(es)? ", "held {others} other processes ", report)
+    golden.check(f"measure/{golden_name}.txt", masked(report))
     return measured
 
 
@@ -53,7 +67,7 @@ def test_seed_job_measured_once_then_run_with_the_policy_it_wrote(run: Runner, w
     # limit, so the job runs and shows what it really needs.
     result = run(["measure", "-q", "--recommend", str(written), "--"] + job, as_limit=INHERITED)
     assert (result.returncode, result.stdout) == (0, "soft=-1 hard=-1\n" + SUCCESS)
-    measured = check_whole(result.stderr, host)
+    measured = check_whole("seed-job", result.stderr, host, workdir)
     assert measured.command == " ".join(job)
     assert measured.ending == "exit status 0"
     assert measured.processes == 1
@@ -63,11 +77,11 @@ def test_seed_job_measured_once_then_run_with_the_policy_it_wrote(run: Runner, w
 
     # The policy it wrote, fed back through check under the same 256 MiB, grants the job...
     request = recommended_request(measured.peaks["vm_peak"].value)
-    checked = run(["check", "-p", str(written)], as_limit=INHERITED)
+    checked = run(["check", "-p", str(written), "-o", "json"], as_limit=INHERITED)
     assert (checked.returncode, checked.stderr) == (0, "")
-    assert checked.stdout.startswith(
-        f"rlimit-init: would raise the soft address-space limit (RLIMIT_AS) from "
-        f"{describe(256 * MIB)} to {describe(request)}; hard limit unlimited; ")
+    decision = parse_json(checked.stdout)
+    assert (decision["outcome"], decision["soft_before"], decision["soft_after"],
+            decision["hard_after"]) == ("raised", 256 * MIB, request, UNLIMITED)
     # ... and a run with it succeeds where the job alone fails.
     ran = run(["-q", "-p", str(written), "--"] + job, as_limit=INHERITED,
               env=OPENBLAS_THREADS_PER_CPU)
@@ -84,7 +98,7 @@ def test_a_child_process_that_is_the_big_one_gives_the_peak(run: Runner, workdir
         "data = bytearray(200 * 1024 * 1024)'], check=True)\n"))
     result = run(["measure", "-q", "--"] + job)
     parent, child = (int(line.split("=")[1]) for line in result.stdout.split())
-    measured = check_whole(result.stderr, host)
+    measured = check_whole("child-process-peak", result.stderr, host, workdir)
     assert (result.returncode, measured.processes, measured.tasks_at_once) == (0, 2, 2)
     assert measured.peaks["vm_peak"].pid == child != parent
     assert measured.peaks["vm_peak"].value > 200 * MIB
@@ -110,7 +124,8 @@ def test_a_threaded_jobs_peak_includes_its_thread_stacks(run: Runner, workdir: P
     alone = run(["measure", "-q", "--"] + job + ["0"])
     threaded = run(["measure", "-q", "--"] + job + ["8"])
     assert (alone.returncode, threaded.returncode) == (0, 0)
-    one, nine = check_whole(alone.stderr, host), check_whole(threaded.stderr, host)
+    one = check_whole("threads-0", alone.stderr, host, workdir)
+    nine = check_whole("threads-8", threaded.stderr, host, workdir)
     assert (one.peaks["threads"].value, nine.peaks["threads"].value) == (1, 9)
     assert nine.tasks_at_once == 9
     # Eight 64 MiB stacks, all alive together at the barrier.
@@ -123,7 +138,8 @@ def test_a_job_killed_by_a_signal_still_gets_its_report_and_128_plus_n(run: Runn
     job = python(workdir, "die.py", "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n")
     result = run(["measure", "-q", "--"] + job)
     assert result.returncode == 143
-    assert check_whole(result.stderr, host).ending == "killed by signal 15 (exit code 143)"
+    assert check_whole("killed-by-a-signal", result.stderr, host, workdir).ending == \
+        "killed by signal 15 (exit code 143)"
 
 
 def test_a_signal_to_measure_is_forwarded_and_the_report_follows(workdir: Path,
@@ -137,7 +153,8 @@ def test_a_signal_to_measure_is_forwarded_and_the_report_follows(workdir: Path,
     process.send_signal(signal.SIGTERM)  # as docker stop and kubectl delete send it
     _, stderr = process.communicate(timeout=TIMEOUT)
     assert process.returncode == 143
-    assert check_whole(stderr, host).ending == "killed by signal 15 (exit code 143)"
+    assert check_whole("signal-forwarded", stderr, host, workdir).ending == \
+        "killed by signal 15 (exit code 143)"
 
 
 def test_a_workload_that_is_not_found_exits_127_with_no_report(run: Runner) -> None:
@@ -160,8 +177,7 @@ def test_json_is_one_object_with_the_same_values_and_the_run(run: Runner, workdi
     assert report["recommended"]["addressSpace"]["request"] == \
         f"{recommended_request(report['vm_peak']['value']) // MIB}Mi"
     assert report["cgroup_peak_bytes"] is None
-    assert shared_cgroup_line(host.directory).fullmatch(
-        f"  cgroup peak:   not read: {report['cgroup_note']}\n")
+    assert report["cgroup_note"].startswith(f"the cgroup {host.directory} held "), report
     assert report["run"]["outcome"] == "raised" or report["run"]["outcome"] == "unchanged"
     assert report["run"]["request_bytes"] == 1024 * MIB
 
@@ -189,24 +205,23 @@ def test_report_goes_to_the_named_file_and_stderr_stays_the_jobs(run: Runner,
     report = workdir / "report.txt"
     result = run(["measure", "-q", "--report", str(report), "--"] + job)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "job says\n")
-    check_whole(report.read_text(), host)
+    check_whole("report-to-a-file", report.read_text(), host, workdir)
 
 
 def test_the_cgroup_peak_is_read_when_the_job_has_its_cgroup_to_itself(
-        run: Runner, workdir: Path, memory_cgroup) -> None:
+        run: Runner, workdir: Path, memory_cgroup, host: HostMemory) -> None:
     cgroup = memory_cgroup(None, None)
     job = python(workdir, "job.py", "data = bytearray(100 * 1024 * 1024)\n")
     result = run(["measure", "-q", "--"] + job, prefix=cgroup.join_prefix())
     assert result.returncode == 0
-    measured = read_measure_report(result.stderr)
     peak = int((cgroup.leaf / "memory.max_usage_in_bytes").read_text())
-    assert measured.cgroup_line == own_cgroup_line(peak, str(cgroup.leaf /
-                                                             "memory.max_usage_in_bytes"))
+    measured = check_whole("cgroup-to-itself", result.stderr, host, workdir, cgroup_peak=peak,
+                           replace={str(cgroup.leaf): "{leaf}"})
+    assert f"({peak} bytes) from {cgroup.leaf}/memory.max_usage_in_bytes" in measured.cgroup_line
     # The 100 MiB are anonymous memory, charged to the job's cgroup; VmHWM also counts pages of
     # python3 and its libraries that are already in the page cache, charged to whichever cgroup
     # read them first, so the cgroup's peak may be below it.
     assert peak >= 100 * MIB
-    assert result.stderr == measure_report_text(measured, cgroup_peak=peak)
 
 
 @pytest.mark.sets_rlimit_as
@@ -233,7 +248,8 @@ def test_numpy_job_needs_its_virtual_peak_which_its_resident_one_does_not_tell(
     measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
                        as_limit=INHERITED, env=OPENBLAS_THREADS_PER_CPU)
     assert measured_run.returncode == 0, measured_run.stderr
-    measured = check_whole(measured_run.stderr, host, env=OPENBLAS_THREADS_PER_CPU)
+    measured = check_whole("numpy-job", measured_run.stderr, host, workdir,
+                           env=OPENBLAS_THREADS_PER_CPU)
     resident, virtual = measured.peaks["vm_hwm"].value, measured.peaks["vm_peak"].value
     assert virtual > resident + 128 * MIB
     guess = round_up(with_headroom(resident), 64 * MIB)
@@ -262,7 +278,7 @@ def test_a_launchers_peak_before_it_execs_is_measured_and_the_policy_lets_it_run
     measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
                        as_limit=INHERITED)
     assert measured_run.returncode == 0, measured_run.stderr
-    measured = check_whole(measured_run.stderr, host)
+    measured = check_whole("launcher", measured_run.stderr, host, workdir)
     assert (measured.processes, measured.peaks["vm_peak"].name) == (1, "python3")
     assert measured.peaks["vm_peak"].value > 400 * MIB
     ran = run(["-q", "-p", str(written), "--"] + job, as_limit=INHERITED)
@@ -285,7 +301,7 @@ def test_descriptors_held_then_closed_count_and_a_lower_hard_limit_refuses(
     measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
                        prefix=["prlimit", "--nofile=8192:8192"])
     assert (measured_run.returncode, measured_run.stdout) == (0, "closed\n")
-    measured = check_whole(measured_run.stderr, host)
+    measured = check_whole("descriptors-held-then-closed", measured_run.stderr, host, workdir)
     assert measured.peaks["fds"].value == 3003
     policy = yaml.safe_load(written.read_text())
     assert policy["limits"]["nofile"] == {"request": 3776, "minimum": 3776}
@@ -306,7 +322,7 @@ def test_the_policy_asks_for_the_need_and_is_silent_where_the_limits_are_above_i
     measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
                        prefix=["prlimit", "--nofile=20000:20000", "--nproc=96364:96364"])
     assert measured_run.returncode == 0, measured_run.stderr
-    check_whole(measured_run.stderr, host)
+    check_whole("small-job", measured_run.stderr, host, workdir)
     limits = yaml.safe_load(written.read_text())["limits"]
     assert limits == {"nofile": {"request": 64, "minimum": 64},
                       "nproc": {"request": 64, "minimum": 64}}
@@ -348,7 +364,7 @@ def test_a_policy_measured_on_two_cpus_holds_on_a_32_cpu_node(run: Runner, workd
     measured_run = run(["measure", "-q", "--recommend", str(written), "--"] + job,
                        as_limit=INHERITED)
     assert (measured_run.returncode, measured_run.stdout) == (0, "done\n"), measured_run.stderr
-    measured = check_whole(measured_run.stderr, host)
+    measured = check_whole("arenas", measured_run.stderr, host, workdir)
     assert measured.settings["online"] == 2
     env = yaml.safe_load(written.read_text())["env"]
     assert env["MALLOC_ARENA_MAX"] == "16"
@@ -375,7 +391,7 @@ def test_a_policy_with_a_user_is_measured_as_that_user(run: Runner, workdir: Pat
     policy.write_text("apiVersion: rlimit-init/v1\naddressSpace:\n  request: 1Gi\nuser: nobody\n")
     result = run(["measure", "-q", "-p", str(policy), "--", "id", "-u"])
     assert (result.returncode, result.stdout) == (0, "65534\n"), result.stderr
-    assert check_whole(result.stderr, host).processes == 1
+    assert check_whole("as-a-user", result.stderr, host, workdir).processes == 1
 
 
 # Issue 19.4: whatever the command is called, the recommended policy is YAML that says it.

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, Runner, skip_unless, write_policy
-from expected import recommended_request
+from measure_values import recommended_request
 from rlimit_json import parse as parse_json
 
 pytestmark = pytest.mark.sets_rlimit_as
