@@ -19,14 +19,6 @@ std::optional<unsigned> LeadingCount(std::string_view text) {
   return value;
 }
 
-// A whole decimal number, nothing else.
-std::optional<std::uint64_t> WholeNumber(std::string_view text) {
-  std::uint64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 // The workload's value of kBudgetVariables[index]: the policy's when it sets one.
 std::optional<std::string> Variable(const BudgetHost& host, const EnvSettings& env,
                                     std::size_t index) {
@@ -50,37 +42,6 @@ std::optional<unsigned> TunableArenaMax(std::string_view tunables) {
 }
 
 }  // namespace
-
-std::optional<unsigned> QuotaCpus(std::string_view quota, std::string_view period) {
-  while (!quota.empty() && (quota.back() == '\n' || quota.back() == ' ')) quota.remove_suffix(1);
-  while (!period.empty() && (period.back() == '\n' || period.back() == ' ')) {
-    period.remove_suffix(1);
-  }
-  if (quota == "-1" || quota == "max") return std::nullopt;  // v1 and v2 spell "no quota"
-  std::optional<std::uint64_t> q = WholeNumber(quota);
-  std::optional<std::uint64_t> p = WholeNumber(period);
-  if (!q || !p || *q == 0 || *p == 0) return std::nullopt;
-  std::uint64_t cpus = *q / *p + (*q % *p != 0 ? 1 : 0);
-  return static_cast<unsigned>(std::min<std::uint64_t>(cpus, 1U << 20));
-}
-
-std::optional<unsigned> CpuMaxCpus(std::string_view cpu_max) {
-  std::size_t space = cpu_max.find(' ');
-  if (space == std::string_view::npos) return std::nullopt;
-  return QuotaCpus(cpu_max.substr(0, space), cpu_max.substr(space + 1));
-}
-
-std::string EnvNameProblem(std::string_view name) {
-  if (name.empty()) return "an environment variable needs a name";
-  auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
-  if (!letter(name.front())) return "a name starts with a letter or '_'";
-  for (char c : name) {
-    if (!letter(c) && !(c >= '0' && c <= '9')) {
-      return "a name has only letters, digits and '_'";
-    }
-  }
-  return "";
-}
 
 unsigned ArenaMax(const BudgetHost& host, const EnvSettings& env) {
   std::optional<std::string> alias = Variable(host, env, 0);

@@ -10,6 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "observe/budget_host.h"
+#include "policy/policy.h"
+
 namespace rlimit_init {
 
 /// What glibc reserves per malloc arena other than the main one: HEAP_MAX_SIZE, which is
@@ -23,37 +26,6 @@ inline constexpr std::uint64_t kDefaultThreadStack = 2ULL << 20;
 /// BUFFER_SIZE, 128 MiB in Debian bookworm's libopenblas0-pthread 0.3.21 (measured: a 128 MiB
 /// anonymous mapping per thread after `import numpy`; OpenBLAS's own x86-64 default is 32 MiB).
 inline constexpr std::uint64_t kBlasBuffer = 128ULL << 20;
-
-/// The environment variables the budget reads, as the workload will see them.
-inline constexpr std::string_view kBudgetVariables[] = {
-    "MALLOC_ARENA_MAX", "GLIBC_TUNABLES", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"};
-
-/// What budget_host.cc observes, the inputs the estimate needs besides the limits.
-struct BudgetHost {
-  /// CPUs in the affinity mask (sched_getaffinity); 0 when it could not be read. glibc
-  /// (__get_nprocs_sched, 2.35 and later) and OpenBLAS (get_num_procs) count these.
-  unsigned affinity_cpus = 0;
-  /// The CPU quota in whole CPUs, rounded up, the tightest over the cgroup and its visible
-  /// ancestors (v1 cpu.cfs_quota_us / cpu.cfs_period_us, v2 cpu.max); nullopt when none.
-  std::optional<unsigned> quota_cpus;
-  std::string quota_source;  // the file the binding quota was read from
-  /// GPU device nodes found in /dev ("/dev/nvidia0"), the lowest name first.
-  std::vector<std::string> gpu_devices;
-  /// The inherited values of kBudgetVariables, in that order; nullopt when unset.
-  std::optional<std::string> inherited[std::size(kBudgetVariables)];
-};
-
-/// The policy's env: section, name -> value, in file order.
-using EnvSettings = std::vector<std::pair<std::string, std::string>>;
-
-/// Parses a cgroup v1 cpu.cfs_quota_us and cpu.cfs_period_us pair, or a v2 cpu.max line
-/// ("max 100000", "150000 100000"), into whole CPUs rounded up; nullopt for no quota or garbage.
-std::optional<unsigned> QuotaCpus(std::string_view quota, std::string_view period);
-std::optional<unsigned> CpuMaxCpus(std::string_view cpu_max);
-
-/// Why `name` cannot be an environment variable's name, or "" when it can: a letter or '_'
-/// then letters, digits and '_' (POSIX's portable names; '=' would cut it).
-std::string EnvNameProblem(std::string_view name);
 
 /// The estimate, every number the warning quotes.
 struct Budget {

@@ -2,12 +2,22 @@
 #include "observe/budget_host.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 
 #include "observe/cgroup.h"
 #include "os/system.h"
 
 namespace rlimit_init {
 namespace {
+
+// A whole decimal number, nothing else.
+std::optional<std::uint64_t> WholeNumber(std::string_view text) {
+  std::uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
 
 // The cgroup's quota: v1 cpu.cfs_quota_us over cpu.cfs_period_us, v2 cpu.max.
 std::optional<unsigned> ReadQuota(System& system, const std::string& dir, bool v2,
@@ -39,6 +49,25 @@ void TightestQuota(System& system, const std::string& mount, std::string path, b
 }
 
 }  // namespace
+
+std::optional<unsigned> QuotaCpus(std::string_view quota, std::string_view period) {
+  while (!quota.empty() && (quota.back() == '\n' || quota.back() == ' ')) quota.remove_suffix(1);
+  while (!period.empty() && (period.back() == '\n' || period.back() == ' ')) {
+    period.remove_suffix(1);
+  }
+  if (quota == "-1" || quota == "max") return std::nullopt;  // v1 and v2 spell "no quota"
+  std::optional<std::uint64_t> q = WholeNumber(quota);
+  std::optional<std::uint64_t> p = WholeNumber(period);
+  if (!q || !p || *q == 0 || *p == 0) return std::nullopt;
+  std::uint64_t cpus = *q / *p + (*q % *p != 0 ? 1 : 0);
+  return static_cast<unsigned>(std::min<std::uint64_t>(cpus, 1U << 20));
+}
+
+std::optional<unsigned> CpuMaxCpus(std::string_view cpu_max) {
+  std::size_t space = cpu_max.find(' ');
+  if (space == std::string_view::npos) return std::nullopt;
+  return QuotaCpus(cpu_max.substr(0, space), cpu_max.substr(space + 1));
+}
 
 BudgetHost ObserveBudgetHost(System& system) {
   ReadResult self = system.ReadHostFile("/proc/self/cgroup");

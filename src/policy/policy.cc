@@ -422,4 +422,16 @@ Result<Policy> ParsePolicy(std::string_view text, const std::string& file_name) 
   return reader.Read(root);
 }
 
+std::string EnvNameProblem(std::string_view name) {
+  if (name.empty()) return "an environment variable needs a name";
+  auto letter = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; };
+  if (!letter(name.front())) return "a name starts with a letter or '_'";
+  for (char c : name) {
+    if (!letter(c) && !(c >= '0' && c <= '9')) {
+      return "a name has only letters, digits and '_'";
+    }
+  }
+  return "";
+}
+
 }  // namespace rlimit_init

@@ -7,13 +7,21 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
-#include "decide/budget.h"
 #include "base/limit.h"
 #include "base/result.h"
-#include "run/supervise.h"
+#include "policy/init_mode.h"
 
 namespace rlimit_init {
+
+/// The policy's env: section, name -> value, in file order.
+using EnvSettings = std::vector<std::pair<std::string, std::string>>;
+
+/// Why `name` cannot be an environment variable's name, or "" when it can: a letter or '_'
+/// then letters, digits and '_' (POSIX's portable names; '=' would cut it).
+std::string EnvNameProblem(std::string_view name);
 
 /// Policy files larger than this are refused before parsing: yaml-cpp needs hundreds of MiB
 /// for a few MiB of input, and no real policy is longer than a page.

@@ -7,29 +7,6 @@
 
 namespace rlimit_init {
 
-Result<InitMode> ParseInitMode(std::string_view text) {
-  if (text == "auto") return InitMode::kAuto;
-  if (text == "exec") return InitMode::kExec;
-  if (text == "child") return InitMode::kChild;
-  if (text == "group") return InitMode::kGroup;
-  return Error{"invalid init mode \"" + std::string(text) +
-               "\": expected auto, exec, child or group"};
-}
-
-const char* InitModeName(InitMode mode) {
-  switch (mode) {
-    case InitMode::kAuto:
-      return "auto";
-    case InitMode::kExec:
-      return "exec";
-    case InitMode::kChild:
-      return "child";
-    case InitMode::kGroup:
-      return "group";
-  }
-  return "";
-}
-
 InitMode ResolveInitMode(InitMode mode, int pid) {
   if (mode != InitMode::kAuto) return mode;
   return pid == 1 ? InitMode::kChild : InitMode::kExec;
