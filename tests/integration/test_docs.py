@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """The README, CONTRIBUTING.md and docs/*.md as a reader follows them: every relative link
-reaches a file and a heading that exist, and the README's Quick start is the two commands that
-scripts/ci-fresh-root.sh runs in a fresh root (so CI proves exactly what a newcomer types)."""
+reaches a file and a heading that exist, the README's Quick start is the two commands that
+scripts/ci-fresh-root.sh runs in a fresh root (so CI proves exactly what a newcomer types), and
+docs/policy.md's reference documents every policy key the chart's schema knows."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -49,3 +51,28 @@ def test_quick_start_is_the_two_commands_ci_runs_in_a_fresh_root() -> None:
     fresh_root = (REPO / "scripts" / "ci-fresh-root.sh").read_text()
     assert re.findall(r"^(?:RLIMIT_INIT_NO_SKIP=1 )?(scripts/\w+\.sh)", fresh_root, re.M) == [
         "scripts/demo.sh", "scripts/test.sh"]
+
+
+def policy_keys(node: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for key, sub in node.get("properties", {}).items():
+        keys += policy_keys(sub, f"{prefix}{key}.") if "properties" in sub else [prefix + key]
+    return keys
+
+
+def test_every_policy_key_is_documented_in_the_policy_reference() -> None:
+    """The keys of the reference's table, and the rlimits `limits:` takes (one key each, listed
+    by prlimit's names), are the chart schema's policy keys; `env.NAME` is a map the schema
+    leaves open."""
+    schema = json.loads((REPO / "charts" / "rlimit-init" / "values.schema.json").read_text())
+    keys = policy_keys(schema["properties"]["policy"])
+    assert len(keys) == 26  # ten, and limits.NAME for each of the 16 rlimits
+    reference = (REPO / "docs" / "policy.md").read_text().split("\n# Policy reference\n")[1]
+    table = reference.split("\n| key | type | default | meaning |\n|---|---|---|---|\n")[1]
+    rows = re.findall(r"^\| `([\w.]+)` \|", table.split("\n\n")[0], re.MULTILINE)
+    rlimits = re.search(r"`limits:` takes one key per Linux rlimit, named as\s+prlimit\(1\) "
+                        r"names them: ((?:`\w+`[,.]?\s*(?:and\s+)?)+)", reference)
+    assert rlimits, "docs/policy.md no longer lists the rlimits `limits:` takes"
+    names = re.findall(r"`(\w+)`", rlimits[1])
+    documented = [row for row in rows if row != "env.NAME"] + [f"limits.{n}" for n in names]
+    assert sorted(documented) == sorted(keys)
