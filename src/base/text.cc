@@ -237,16 +237,18 @@ std::string Describe(const HiddenCharacter& character) {
   return out + " (" + character.name + ")";
 }
 
-std::string Printable(std::string_view text) {
+std::string Printable(std::string_view text, NonAscii non_ascii) {
   if (IsPlainAscii(text)) return std::string(text);
   std::string out;
   out.reserve(text.size());
   ForEachCharacter(
       text,
-      [&out](std::string_view character) {
+      [&out, non_ascii](std::string_view character) {
         const char32_t code = character.size() > 1 ? Decode(character) : 0;
         if (code != 0 && HiddenName(code) != nullptr) {
           AppendCodePoint(&out, code);
+        } else if (code != 0 && non_ascii == NonAscii::kEscape) {
+          for (char byte : character) AppendHexByte(&out, static_cast<unsigned char>(byte));
         } else {
           out += character;
         }

@@ -40,12 +40,21 @@ std::string WithoutHiddenCharacters(std::string_view text);
 /// "U+200B (zero width space)".
 std::string Describe(const HiddenCharacter& character);
 
+/// What Printable does with a visible character beyond ASCII.
+enum class NonAscii {
+  kKeep,    // passed through as the UTF-8 it is
+  kEscape,  // \xNN for each of its bytes: for text whose readers disagree on which characters
+            // end a line (YAML comments: PyYAML ends one at U+0085 and U+2028), which ASCII
+            // alone settles
+};
+
 /// `text` with nothing that can break a line or a terminal, or hide: newline, carriage return
 /// and tab become \n, \r and \t; other control characters (C0, DEL, C1, U+0085 among them)
 /// and every byte that is not part of valid UTF-8 become \xNN, one per byte; hidden characters
 /// become \uXXXX (U+2028 \u2028, U+200B \u200b). Backslashes are left alone, so an escaped
-/// message is never escaped twice. Other valid UTF-8 passes through unchanged.
-std::string Printable(std::string_view text);
+/// message is never escaped twice. Other valid UTF-8 passes through unchanged, or as \xNN per
+/// byte with NonAscii::kEscape (the result is then printable ASCII).
+std::string Printable(std::string_view text, NonAscii non_ascii = NonAscii::kKeep);
 
 /// Printable(text), cut after `max_bytes` bytes (at a character boundary) with
 /// "... (N bytes)" saying how long the whole was.

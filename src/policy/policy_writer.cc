@@ -3,26 +3,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "base/text.h"
+
 namespace rlimit_init {
 namespace {
 
-std::string CommentText(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : text) {
-    const unsigned char byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 && byte < 0x7f) {
-      out += c;
-    } else if (byte == '\n') {
-      out += "\\n";
-    } else {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 15];
-    }
-  }
-  return out;
-}
+// Comments are the one place where the Emitter writes text as it is given.
+std::string CommentText(std::string_view text) { return Printable(text, NonAscii::kEscape); }
 
 void Emit(YAML::Emitter& out, const std::vector<PolicyKey>& keys) {
   out << YAML::BeginMap;

@@ -19,8 +19,10 @@ struct PolicyKey {
 };
 
 /// The file: `header` as comment lines, then the keys in order. Comments are made printable
-/// ASCII (a byte outside it as \xNN, a newline as \n): YAML readers differ on which characters
-/// end a comment line (PyYAML ends one at U+0085 and U+2028), and none differ on ASCII.
+/// ASCII by Printable(text, NonAscii::kEscape) (a newline as \n, a control character or a byte
+/// beyond ASCII as \xNN, a hidden character as \uXXXX): YAML readers differ on which
+/// characters end a comment line (PyYAML ends one at U+0085 and U+2028), and none differ on
+/// ASCII.
 std::string WritePolicy(std::string_view header, const std::vector<PolicyKey>& keys);
 
 }  // namespace rlimit_init

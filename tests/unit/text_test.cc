@@ -35,6 +35,18 @@ TEST(Printable, EscapesHiddenCharactersByCodePoint) {
   EXPECT_EQ(Printable("\xe2\x80\x94 \xe3\x81\x82"), "\xe2\x80\x94 \xe3\x81\x82");
 }
 
+// What the recommended policy's comments are written with: printable ASCII alone, the rest
+// spelled as everywhere else.
+TEST(Printable, EscapesEveryByteBeyondAsciiWhenAsked) {
+  EXPECT_EQ(Printable("caf\xc3\xa9 \xe2\x82\xac", NonAscii::kEscape), "caf\\xc3\\xa9 \\xe2\\x82\\xac");
+  EXPECT_EQ(Printable("a\nb\tc\rd\xc2\x85" "e\xff", NonAscii::kEscape), "a\\nb\\tc\\rd\\xc2\\x85e\\xff");
+  EXPECT_EQ(Printable("sep\xe2\x80\xa8" "arator", NonAscii::kEscape), "sep\\u2028arator");
+  EXPECT_EQ(Printable("plain ascii # : -", NonAscii::kEscape), "plain ascii # : -");
+  // Already escaped text stays as it is, so measure may hand it over printable.
+  EXPECT_EQ(Printable(Printable("line\nbreak caf\xc3\xa9"), NonAscii::kEscape),
+            "line\\nbreak caf\\xc3\\xa9");
+}
+
 TEST(HiddenCharacter, IsFoundNamedAndRemoved) {
   EXPECT_FALSE(FindHiddenCharacter("request caf\xc3\xa9 \xff"));
   const std::optional<HiddenCharacter> found = FindHiddenCharacter("a\xff" "b\xe2\x80\x8b" "c\xe2\x80\x8d");
