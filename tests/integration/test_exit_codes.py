@@ -6,12 +6,14 @@ exec'd after any error: 64 bad command line, 70 internal error, 77 refused, 78 b
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import CLEAN_PATH, KUBERNETES, NOBODY, POLICIES, Runner, marker_workload, write_policy
+from conftest import (CLEAN_PATH, KUBERNETES, NOBODY, POLICIES, REPO, Runner, marker_workload,
+                      write_policy)
 from expected import bad_policy_message, describe
 
 BAD = POLICIES / "bad"
@@ -288,22 +290,42 @@ def test_first_word_that_is_no_subcommand_starts_the_workload(run: Runner) -> No
 
 # --- help and version --------------------------------------------------------------------------
 
-HELP_EXIT_CODES = """exit codes:
-  the workload's own   once it has been exec'd; in init mode 128+N after a death by signal N
-  0                    check: the decision grants (raised, unchanged or partial)
-  64                   bad command line
-  70                   internal error (an unexpected syscall failure)
-  73                   install: DIR/rlimit-init could not be written
-  77                   refused by policy
-  78                   policy file missing, unreadable or invalid
-  126                  workload found but not executable
-  127                  workload not found
-"""
+MESSAGES_DOC = REPO / "docs" / "messages.md"
+
+
+def help_exit_codes(help_text: str) -> list[tuple[str, str]]:
+    """--help's exit-code table, which must be its last section: (code, meaning) per line."""
+    _, found, table = help_text.partition("\n\nexit codes:\n")
+    assert found, "--help has no exit codes section"
+    assert table.endswith("\n"), "--help does not end with a line break"
+    rows = [re.fullmatch(r"  (\S.*?) {2,}(\S.*)", line) for line in table.splitlines()]
+    assert all(rows), f"--help has more after its exit code table:\n{table}"
+    return [(row[1], row[2]) for row in rows]
+
+
+def documented_exit_codes() -> list[tuple[str, str]]:
+    """docs/messages.md's exit-code table, (code, meaning) per row as a reader sees it: links as
+    their text, code spans without their backticks."""
+    _, found, section = MESSAGES_DOC.read_text().partition("# Exit codes\n")
+    assert found, f"{MESSAGES_DOC} has no Exit codes section"
+    lines = [line for line in section.splitlines()[:40] if line.startswith("|")]
+    rows = []
+    for line in lines[2:]:  # past the header and its rule
+        code, meaning = (cell.strip() for cell in line.strip("|").split("|"))
+        meaning = re.sub(r"\[([^]]+)\]\([^)]+\)", r"\1", meaning).replace("`", "")
+        rows.append((code, meaning))
+    return rows
 
 
 @pytest.mark.parametrize("args", [["--help"], ["-h"], ["help"]])
-def test_help_ends_with_the_exit_code_table(run: Runner, args) -> None:
+def test_help_ends_with_the_documented_exit_code_table(run: Runner, args) -> None:
+    """The table is written once, in the code (--help); docs/messages.md must list the same
+    codes in the same order, each meaning starting with --help's words."""
     result = run(args)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.startswith("usage: rlimit-init [OPTIONS] [--] COMMAND [ARG...]")
-    assert result.stdout.endswith("\n\n" + HELP_EXIT_CODES)
+    shown = help_exit_codes(result.stdout)
+    documented = documented_exit_codes()
+    assert [code for code, _ in shown] == [code for code, _ in documented]
+    assert [code for code, meaning in shown
+            if not dict(documented)[code].startswith(meaning)] == [], (shown, documented)
