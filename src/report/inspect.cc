@@ -3,8 +3,7 @@
 
 #include "observe/limit_origin.h"
 #include "base/quantity.h"
-#include "report/report.h"
-#include "report/report_limits.h"
+#include "report/wording.h"
 
 namespace rlimit_init {
 namespace {

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// What `measure` says: the text report, the JSON object and the recommended policy file.
+#include "report/measure_report.h"
+
 #include <string>
 
-#include "run/measure.h"
 #include "base/json.h"
 #include "base/limit.h"
 #include "base/quantity.h"
-#include "report/report.h"
 #include "base/text.h"
 #include "policy/policy_writer.h"
 

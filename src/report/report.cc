@@ -7,6 +7,7 @@
 #include "advice/advice.h"
 #include "base/quantity.h"
 #include "report/report_limits.h"
+#include "report/wording.h"
 #include "base/text.h"
 
 namespace rlimit_init {
@@ -289,13 +290,6 @@ Json DecisionJson(const Decision& d, const Observed& observed, const Policy& pol
 std::string RenderJson(const Decision& d, const Observed& observed, const Policy& policy,
                        bool would) {
   return DumpJson(DecisionJson(d, observed, policy, would));
-}
-
-void AddMemoryLimit(const CgroupMemory& cgroup, Json* object) {
-  Json& out = *object;
-  out["memory_limit_bytes"] = cgroup.known() ? JsonBytes(cgroup.limit) : Json(nullptr);
-  out["memory_limit_source"] = cgroup.limit_source;
-  out["memory_limit_unknown"] = cgroup.known() ? Json(nullptr) : Json(cgroup.unknown);
 }
 
 std::string RenderVersionJson(std::string_view version, std::string_view commit) {

@@ -41,10 +41,6 @@ Json DecisionJson(const Decision& decision, const Observed& observed, const Poli
 std::string RenderJson(const Decision& decision, const Observed& observed, const Policy& policy,
                        bool would = false);
 
-/// Adds memory_limit_bytes, memory_limit_source and memory_limit_unknown to `object`: the bytes
-/// (or "unlimited") and the file, or null and "" with the reason when it is unknown.
-void AddMemoryLimit(const CgroupMemory& cgroup, Json* object);
-
 /// A JSON object for an error that stopped rlimit-init before any decision
 /// (docs/schema/error.json).
 std::string RenderErrorJson(int exit_code, std::string_view message);

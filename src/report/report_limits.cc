@@ -4,6 +4,7 @@
 #include "advice/limit_names.h"
 #include "policy/limit_value.h"
 #include "base/quantity.h"
+#include "report/wording.h"
 
 namespace rlimit_init {
 namespace {
@@ -46,17 +47,6 @@ void AppendAdvice(std::string* out, const LimitDecision& d, const Observed& obse
 }
 
 }  // namespace
-
-std::string DescribeLimit(Resource resource, std::uint64_t value) {
-  if (value == kUnlimited || Row(resource).unit != LimitUnit::kBytes) {
-    return FormatLimit(resource, value);
-  }
-  const std::string ulimit =
-      std::string("ulimit -") + Row(resource).ulimit_flag + " " + UlimitValueOf(resource, value);
-  // Below 1 KiB, HumanBytes already gives the byte count.
-  if (value < 1024) return HumanBytes(value) + " (" + ulimit + ")";
-  return HumanBytes(value) + " (" + std::to_string(value) + " bytes, " + ulimit + ")";
-}
 
 std::string LimitSummary(const LimitDecision& d, const Policy& policy, bool would) {
   const Resource r = d.resource;

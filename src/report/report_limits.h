@@ -27,7 +27,4 @@ std::string RenderLimitsText(const Decision& decision, const Observed& observed,
 Json LimitsJson(const Decision& decision, const Observed& observed, const Policy& policy,
                 bool would = false);
 
-/// "8 MiB (8388608 bytes, ulimit -s 8192)", "65536", "unlimited".
-std::string DescribeLimit(Resource resource, std::uint64_t value);
-
 }  // namespace rlimit_init

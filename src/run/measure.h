@@ -146,11 +146,6 @@ std::optional<Recommendation> Recommend(const Usage& usage,
                                         std::optional<std::uint64_t> cgroup_peak,
                                         const RunSettings& settings);
 
-/// The recommended policy as a file `rlimit-init check` accepts as it is, with a comment per
-/// value saying where it came from. Written by yaml-cpp's Emitter (policy/policy_writer.h).
-std::string RenderRecommendedPolicy(const Recommendation& recommendation, const Usage& usage,
-                                    std::string_view command);
-
 /// The cgroup's own peak, or why there is none.
 struct CgroupPeak {
   std::optional<std::uint64_t> bytes;
@@ -172,9 +167,6 @@ struct MeasureReport {
   std::string recommend_error;  // why --recommend's file could not be written, else ""
 };
 
-/// The command as one line for a report, cut after 256 bytes.
-std::string MeasuredCommand(const std::vector<std::string>& command);
-
 /// Why the cgroup this process is in cannot give the job's own peak ("" when it can: no other
 /// process is in it). Read before the workload starts.
 std::string CgroupSharedNote(System& system, const CgroupMemory& memory, int own_pid);
@@ -183,12 +175,5 @@ std::string CgroupSharedNote(System& system, const CgroupMemory& memory, int own
 /// empty, else that note.
 CgroupPeak ReadCgroupPeak(System& system, const CgroupMemory& memory,
                           const std::string& shared_note);
-
-/// The text report, every line starting "rlimit-init: " or indented, the recommended policy
-/// last.
-std::string RenderMeasureText(const MeasureReport& report);
-
-/// The same as one JSON object on one line, ending in a newline.
-std::string RenderMeasureJson(const MeasureReport& report);
 
 }  // namespace rlimit_init

@@ -15,6 +15,7 @@
 #include "cli/options.h"
 #include "cli/precedence.h"
 #include "run/measure.h"
+#include "report/measure_report.h"
 #include "observe/observe.h"
 #include "observe/runtime.h"
 #include "policy/policy.h"

@@ -12,6 +12,7 @@
 #include "fake_system.h"
 #include "fixture_tree.h"
 #include "policy/policy.h"
+#include "report/measure_report.h"
 #include "run/run.h"
 
 namespace rlimit_init {

@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// What `measure` says about a run: the text report, the JSON object and the recommended policy
+// file, all from the MeasureReport that run/measure.h gathers.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "run/measure.h"
+
+namespace rlimit_init {
+
+/// The recommended policy as a file `rlimit-init check` accepts as it is, with a comment per
+/// value saying where it came from. Written by yaml-cpp's Emitter (policy/policy_writer.h).
+std::string RenderRecommendedPolicy(const Recommendation& recommendation, const Usage& usage,
+                                    std::string_view command);
+
+/// The command as one line for a report, cut after 256 bytes.
+std::string MeasuredCommand(const std::vector<std::string>& command);
+
+/// The text report, every line starting "rlimit-init: " or indented, the recommended policy
+/// last.
+std::string RenderMeasureText(const MeasureReport& report);
+
+/// The same as one JSON object on one line, ending in a newline.
+std::string RenderMeasureJson(const MeasureReport& report);
+
+}  // namespace rlimit_init
