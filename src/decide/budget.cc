@@ -5,7 +5,6 @@
 #include <charconv>
 
 #include "base/limit.h"
-#include "base/quantity.h"
 
 namespace rlimit_init {
 namespace {
@@ -58,12 +57,12 @@ Budget EstimateBudget(const BudgetHost& host, const EnvSettings& env, std::uint6
   // OpenBLAS reads OPENBLAS_NUM_THREADS, then OMP_NUM_THREADS, and never starts more threads
   // than get_num_procs() counts (driver/others/blas_server.c, memory.c).
   b.threads = b.cpus;
-  b.threads_from = "one per CPU of the affinity mask, as OpenBLAS and OpenMP start them";
   for (std::size_t index : {std::size_t{2}, std::size_t{3}}) {
     std::optional<std::string> value = Variable(host, env, index);
     if (std::optional<unsigned> count = value ? LeadingCount(*value) : std::nullopt) {
       b.threads = std::min(*count, b.cpus);
-      b.threads_from = std::string(kBudgetVariables[index]) + "=" + *value;
+      b.threads_variable = index;
+      b.threads_value = std::move(*value);
       break;
     }
   }
@@ -76,13 +75,13 @@ Budget EstimateBudget(const BudgetHost& host, const EnvSettings& env, std::uint6
   const unsigned from_tunable = tunables ? TunableArenaMax(*tunables).value_or(0) : 0;
   if (from_alias != 0 && from_alias >= from_tunable) {
     b.arena_limit = from_alias;
-    b.arenas_from = "MALLOC_ARENA_MAX=" + *alias;
+    b.arenas_variable = 0;
+    b.arenas_value = std::move(*alias);
   } else if (from_tunable != 0) {
     b.arena_limit = from_tunable;
-    b.arenas_from = "glibc.malloc.arena_max=" + std::to_string(from_tunable);
+    b.arenas_variable = 1;
   } else {
     b.arena_limit = 8 * b.cpus;
-    b.arenas_from = "8 x " + std::to_string(b.cpus) + " CPUs";
   }
   b.stack = stack_soft == kUnlimited ? kDefaultThreadStack : stack_soft;
   // The first thread has the main stack (and its buffer is mapped only at the first BLAS
@@ -97,45 +96,27 @@ Budget EstimateBudget(const BudgetHost& host, const EnvSettings& env, std::uint6
   return b;
 }
 
-std::vector<std::string> BudgetWarnings(const BudgetHost& host, const EnvSettings& env,
-                                        std::uint64_t stack_soft, std::uint64_t grant) {
-  std::vector<std::string> warnings;
-  if (grant == kUnlimited) return warnings;
-  const Budget b = EstimateBudget(host, env, stack_soft, grant);
+std::optional<ThreadsWarning> WarnThreads(const BudgetHost& host, const EnvSettings& env,
+                                          std::uint64_t stack_soft, std::uint64_t grant) {
+  if (grant == kUnlimited) return std::nullopt;
+  ThreadsWarning w;
+  w.budget = EstimateBudget(host, env, stack_soft, grant);
+  const Budget& b = w.budget;
   // Tight: the threads' reservations alone take more than half the grant, leaving the
   // interpreter, its libraries and the data less than the other half. `import numpy` needs 82
   // MiB here with one thread, 214 MiB with two (README, "The address-space budget").
-  if (b.reserved > grant / 2) {
-    std::string text = "address-space budget: " + std::to_string(b.threads) + " threads (" +
-                       b.threads_from + ") reserve " + HumanBytes(b.reserved) + " of the " +
-                       HumanBytes(grant) + " grant: " + std::to_string(b.threads - 1) +
-                       (b.threads == 2 ? " more stack of " : " more stacks of ") + HumanBytes(b.stack) +
-                       (stack_soft == kUnlimited ? " (glibc's default under an unlimited "
-                                                   "RLIMIT_STACK)"
-                                                 : " (RLIMIT_STACK)") +
-                       " and OpenBLAS buffers of 128 MiB; threads that call malloc add up to " +
-                       std::to_string(b.arena_limit > 0 ? b.arena_limit - 1 : 0) +
-                       " malloc arenas of 64 MiB (" + b.arenas_from + ")";
-    if (b.usable_cpus < b.cpus) {
-      text += "; the cgroup CPU quota (" + host.quota_source + ") allows " +
-              std::to_string(b.usable_cpus) + (b.usable_cpus == 1 ? " CPU" : " CPUs");
-    }
-    std::string settings;
-    if (b.arena_limit > 2) settings = "MALLOC_ARENA_MAX: \"2\"";
-    const unsigned threads = std::min(b.fitting_threads, b.usable_cpus);
-    settings += std::string(settings.empty() ? "" : ", ") + "OPENBLAS_NUM_THREADS: \"" +
-                std::to_string(std::max(threads, 1U)) + "\"";
-    text += "; set env: {" + settings + "} in the policy, or grant at least " +
-            HumanBytes(2 * b.reserved);
-    warnings.push_back(std::move(text));
-  }
-  if (!host.gpu_devices.empty()) {
-    warnings.push_back("address-space budget: GPU device node " + host.gpu_devices.front() +
-                       " found under a finite grant of " + HumanBytes(grant) +
-                       ": CUDA reserves tens of GiB of virtual address space when it starts and "
-                       "fails under RLIMIT_AS; request unlimited address space for a GPU job");
-  }
-  return warnings;
+  if (b.reserved <= grant / 2) return std::nullopt;
+  w.grant = grant;
+  w.stack_unlimited = stack_soft == kUnlimited;
+  w.set_arenas = b.arena_limit > 2;
+  w.set_threads = std::max(std::min(b.fitting_threads, b.usable_cpus), 1U);
+  w.least_grant = 2 * b.reserved;
+  return w;
+}
+
+std::optional<GpuWarning> WarnGpu(const BudgetHost& host, std::uint64_t grant) {
+  if (grant == kUnlimited || host.gpu_devices.empty()) return std::nullopt;
+  return GpuWarning{grant};
 }
 
 }  // namespace rlimit_init

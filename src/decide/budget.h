@@ -32,12 +32,36 @@ struct Budget {
   unsigned cpus = 0;           // the CPUs the runtimes count (the affinity mask)
   unsigned usable_cpus = 0;    // the lower of that and the quota: what the job can use
   unsigned threads = 0;        // a thread per CPU, or OPENBLAS_NUM_THREADS / OMP_NUM_THREADS
-  std::string threads_from;    // "one per CPU of the affinity mask", "OPENBLAS_NUM_THREADS=4"
+  /// The variable that set `threads` (an index into kBudgetVariables) and its value as the
+  /// workload sees it; nullopt: one thread per CPU of the affinity mask.
+  std::optional<std::size_t> threads_variable;
+  std::string threads_value;
   unsigned arena_limit = 0;    // MALLOC_ARENA_MAX or glibc.malloc.arena_max, else 8 x cpus
-  std::string arenas_from;     // "8 x 2 CPUs", "MALLOC_ARENA_MAX=2"
+  /// What set `arena_limit`: 0 MALLOC_ARENA_MAX (with its value as written in arenas_value),
+  /// 1 GLIBC_TUNABLES' glibc.malloc.arena_max; nullopt: glibc's 8 arenas per CPU.
+  std::optional<std::size_t> arenas_variable;
+  std::string arenas_value;
   std::uint64_t stack = 0;     // each thread's stack reservation
   std::uint64_t reserved = 0;  // stacks and BLAS buffers of the threads but the first
   unsigned fitting_threads = 0;  // the most threads whose reservation is under half the grant
+  bool operator==(const Budget&) const = default;
+};
+
+/// The threads' reservations take more than half of a finite grant.
+struct ThreadsWarning {
+  Budget budget;
+  std::uint64_t grant = 0;
+  bool stack_unlimited = false;  // budget.stack is glibc's default under an unlimited RLIMIT_STACK
+  bool set_arenas = false;       // the fix sets MALLOC_ARENA_MAX to 2
+  unsigned set_threads = 1;      // and OPENBLAS_NUM_THREADS to this
+  std::uint64_t least_grant = 0;  // or the grant that holds the reservation twice
+  bool operator==(const ThreadsWarning&) const = default;
+};
+
+/// A GPU device node (BudgetHost::gpu_devices' first) under a finite grant: CUDA fails.
+struct GpuWarning {
+  std::uint64_t grant = 0;
+  bool operator==(const GpuWarning&) const = default;
 };
 
 /// Pure. The workload's malloc arena limit, MALLOC_ARENA_MAX or glibc.malloc.arena_max (the
@@ -50,9 +74,12 @@ unsigned ArenaMax(const BudgetHost& host, const EnvSettings& env);
 Budget EstimateBudget(const BudgetHost& host, const EnvSettings& env, std::uint64_t stack_soft,
                       std::uint64_t grant);
 
-/// Pure. The warnings for a grant of `grant` bytes of address space (none when unlimited):
-/// the threads' reservations when they take more than half the grant, a GPU device node.
-std::vector<std::string> BudgetWarnings(const BudgetHost& host, const EnvSettings& env,
-                                        std::uint64_t stack_soft, std::uint64_t grant);
+/// Pure. The threads' warning for a grant of `grant` bytes of address space: nullopt when it is
+/// unlimited or the threads' reservations take at most half of it.
+std::optional<ThreadsWarning> WarnThreads(const BudgetHost& host, const EnvSettings& env,
+                                          std::uint64_t stack_soft, std::uint64_t grant);
+
+/// Pure. The GPU warning: nullopt under an unlimited grant or without a GPU device node.
+std::optional<GpuWarning> WarnGpu(const BudgetHost& host, std::uint64_t grant);
 
 }  // namespace rlimit_init

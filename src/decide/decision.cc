@@ -3,7 +3,6 @@
 
 #include "decide/runtime_budget.h"
 
-#include "policy/limit_value.h"
 #include "base/quantity.h"
 
 namespace rlimit_init {
@@ -27,32 +26,16 @@ std::optional<std::uint64_t> Resolve(const AmountSpec& spec, const Observed& obs
   return std::nullopt;
 }
 
-std::string OomWarning(std::uint64_t granted, const CgroupMemory& cgroup, const char* what) {
-  return std::string(what) + " (" + HumanBytes(granted) + ") is above the cgroup memory limit " +
-         HumanBytes(cgroup.limit) + " (" + cgroup.limit_source + "): past " +
-         HumanBytes(cgroup.limit) +
-         " the kernel OOM-kills the job instead of letting it catch MemoryError";
-}
-
-// The same risk when the limit cannot be read: any grant may be above it.
-std::string UnknownOomWarning(std::uint64_t granted, const char* what) {
-  return std::string(what) + " (" + HumanBytes(granted) +
-         ") may be above the cgroup memory limit, which is unknown: past that limit the kernel "
-         "OOM-kills the job instead of letting it catch MemoryError";
-}
-
 void AddHostWarnings(const Observed& observed, Decision* d) {
-  for (const std::string& note : observed.cgroup.notes) d->warnings.push_back(note);
+  for (std::size_t i = 0; i < observed.cgroup.notes.size(); ++i) {
+    d->warnings.push_back(CgroupNoteWarning{i});
+  }
   const HostMemory& host = observed.host;
   if (host.overcommit_mode == 2) {
-    std::string warning =
-        "vm.overcommit_memory is 2 (strict accounting): allocations fail with MemoryError once "
-        "Committed_AS reaches CommitLimit, whatever the address-space limit";
+    StrictOvercommitWarning warning;
     if (host.commit_limit && host.committed_as) {
-      std::uint64_t left =
-          *host.committed_as >= *host.commit_limit ? 0 : *host.commit_limit - *host.committed_as;
-      warning += "; " + HumanBytes(*host.committed_as) + " of " + HumanBytes(*host.commit_limit) +
-                 " is committed, " + HumanBytes(left) + " left";
+      warning.committed_as = host.committed_as;
+      warning.commit_limit = host.commit_limit;
     }
     d->warnings.push_back(warning);
   }
@@ -85,14 +68,10 @@ bool ResolvePercent(AmountSpec* spec, std::optional<std::uint64_t> ceiling) {
 // RLIMIT_INIT_LIMITS) or a percentage that resolved low: a policy file giving both as values
 // is refused (78). The request wins, as the command line wins over the policy everywhere,
 // but not silently: the job then gets less than its policy says it needs.
-void BelowMinimumWarning(const LimitSpec& spec, const std::string& prefix, LimitDecision* d) {
+void WarnBelowMinimum(LimitDecision* d) {
   if (!d->minimum || d->after.soft >= *d->minimum) return;
-  const Resource r = d->resource;
-  d->warnings.push_back(prefix + spec.origin + " asks for " + FormatLimit(r, d->request) +
-                        ", below the policy's minimum " + FormatLimit(r, *d->minimum) +
-                        ": the request wins, so the job gets " + FormatLimit(r, d->after.soft) +
-                        ", less than its policy says it needs; ask for at least " +
-                        FormatLimit(r, *d->minimum) + ", or lower the policy's minimum");
+  d->warnings.push_back(
+      BelowMinimumWarning{d->resource, d->request, *d->minimum, d->after.soft});
 }
 
 }  // namespace
@@ -105,8 +84,6 @@ LimitDecision DecideLimit(Resource resource, const LimitSpec& spec, const LimitP
   d.after = before;
   d.request = ResolveValue(spec.request, before);
   if (spec.minimum) d.minimum = ResolveValue(*spec.minimum, before);
-  const std::string name(Row(resource).name);
-  const std::string prefix = resource == Resource::kAs ? "" : name + ": ";
   // 1. Never lower, unless the policy asks, and then only the soft limit.
   if (before.soft >= d.request) {
     if (before.soft > d.request && spec.lower) {
@@ -117,12 +94,9 @@ LimitDecision DecideLimit(Resource resource, const LimitSpec& spec, const LimitP
       // A request at or above its own minimum states a need (measure's recommended policy
       // does), which a higher soft limit meets: nothing to say. Without a minimum it may be
       // meant as a cap (core: 0).
-      d.warnings.push_back(name + ": the request " + FormatLimit(resource, d.request) +
-                           " is below the inherited soft limit " +
-                           FormatLimit(resource, before.soft) + ", which is kept; set limits." +
-                           name + ".lower: true to lower it");
+      d.warnings.push_back(KeptHigherSoftWarning{resource, d.request, before.soft});
     }
-    BelowMinimumWarning(spec, prefix, &d);
+    WarnBelowMinimum(&d);
     return d;
   }
   if (d.request <= before.hard) {
@@ -137,21 +111,16 @@ LimitDecision DecideLimit(Resource resource, const LimitSpec& spec, const LimitP
     // 3b. The hard limit is less than asked but enough to live with.
     d.outcome = Outcome::kPartial;
     d.after.soft = before.hard;
-    d.warnings.push_back(prefix + "granted the hard limit " + FormatLimit(resource, before.hard) +
-                         ", less than the " + FormatLimit(resource, d.request) +
-                         " requested; the minimum " + FormatLimit(resource, *d.minimum) +
-                         " is met");
+    d.warnings.push_back(GrantedHardLimitWarning{resource, before.hard, d.request, *d.minimum});
   } else {
     // 3c. Nothing acceptable fits under the hard limit.
     d.outcome = Outcome::kRefused;
     d.blocker = Blocker::kHardLimit;
     return d;
   }
-  BelowMinimumWarning(spec, prefix, &d);
+  WarnBelowMinimum(&d);
   if (spec.raise_hard && !may_raise_hard && d.request > before.hard) {
-    d.warnings.push_back(
-        prefix + "raiseHard is set but the process lacks CAP_SYS_RESOURCE in the initial user "
-        "namespace, so the hard limit stays " + FormatLimit(resource, before.hard));
+    d.warnings.push_back(NoCapabilityWarning{resource, before.hard});
   }
   return d;
 }
@@ -217,18 +186,16 @@ Decision DecideAddressSpace(const Policy& policy, const Observed& observed) {
   d.outcome = limit.outcome;
   d.blocker = limit.blocker;
   d.after = limit.after;
-  for (std::string& warning : limit.warnings) d.warnings.push_back(std::move(warning));
+  for (Warning& warning : limit.warnings) d.warnings.push_back(std::move(warning));
   if (d.outcome == Outcome::kRefused) return d;
   // 1. Never lower: a soft limit already at or above the request stays.
   if (d.outcome == Outcome::kUnchanged) {
     d.grant = before.soft;
     if (unknown && policy.above_cgroup != AboveCgroup::kAllow) {
-      d.warnings.push_back(UnknownOomWarning(before.soft, "the inherited soft limit") +
-                           "; rlimit-init does not lower limits");
+      d.warnings.push_back(AboveCgroupWarning{true, before.soft, std::nullopt});
     } else if (before.soft > observed.cgroup.limit &&
                policy.above_cgroup != AboveCgroup::kAllow) {
-      d.warnings.push_back(OomWarning(before.soft, observed.cgroup, "the inherited soft limit") +
-                           "; rlimit-init does not lower limits");
+      d.warnings.push_back(AboveCgroupWarning{true, before.soft, observed.cgroup.limit});
     }
     return d;
   }
@@ -244,15 +211,12 @@ Decision DecideAddressSpace(const Policy& policy, const Observed& observed) {
       return d;
     }
     if (policy.above_cgroup == AboveCgroup::kWarn) {
-      d.warnings.push_back(unknown ? UnknownOomWarning(d.grant, "the address space granted")
-                                   : OomWarning(d.grant, observed.cgroup,
-                                                "the address space granted"));
+      d.warnings.push_back(AboveCgroupWarning{
+          false, d.grant, unknown ? std::nullopt : std::optional(observed.cgroup.limit)});
     }
   }
   if (observed.limit(Resource::kData).soft < d.after.soft) {
-    d.warnings.push_back("the data limit (RLIMIT_DATA, ulimit -d) is " +
-                         HumanBytes(observed.limit(Resource::kData).soft) +
-                         ": allocations past it still fail with MemoryError");
+    d.warnings.push_back(DataLimitWarning{observed.limit(Resource::kData).soft});
   }
   return d;
 }
@@ -284,17 +248,16 @@ Decision Decide(const Policy& policy, const Observed& observed) {
     for (const LimitDecision& limit : d.limits) {
       if (limit.resource == Resource::kStack) stack = limit.after.soft;
     }
-    for (std::string& warning : BudgetWarnings(observed.budget, policy.env, stack,
-                                               d.after.soft)) {
-      d.warnings.push_back(std::move(warning));
+    if (auto threads = WarnThreads(observed.budget, policy.env, stack, d.after.soft)) {
+      d.warnings.push_back(std::move(*threads));
     }
+    if (auto gpu = WarnGpu(observed.budget, d.after.soft)) d.warnings.push_back(*gpu);
     // The JVM sizes a default heap from the cgroup limit, else from the RAM.
     std::optional<std::uint64_t> memory = d.ceiling;
     if (memory == kUnlimited) memory.reset();
-    for (std::string& warning :
-         RuntimeWarnings(observed.runtime, ArenaMax(observed.budget, policy.env), d.after.soft,
-                         memory)) {
-      d.warnings.push_back(std::move(warning));
+    if (auto runtime = WarnRuntime(observed.runtime, ArenaMax(observed.budget, policy.env),
+                                   d.after.soft, memory)) {
+      std::visit([&d](auto& w) { d.warnings.push_back(std::move(w)); }, *runtime);
     }
   }
   return d;

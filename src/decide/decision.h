@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "decide/budget.h"
+#include "decide/warning.h"
 #include "observe/observe.h"
 #include "policy/policy.h"
 #include "base/limit.h"
@@ -40,7 +41,7 @@ struct LimitDecision {
   std::optional<std::uint64_t> minimum;
   LimitPair before;
   LimitPair after;
-  std::vector<std::string> warnings;           // lowercase fragments, no prefix
+  Warnings warnings;  // as data; report/warning_text.h words them
 };
 
 /// Pure. The rules every limit follows, the address space's included: never lower unless
@@ -65,7 +66,7 @@ struct Decision {
   /// the cgroup limit is unknown (MemTotal alone would be a guess).
   std::optional<std::uint64_t> ceiling;
   std::string ceiling_source;                        // where the ceiling was read
-  std::vector<std::string> warnings;                 // lowercase fragments, no prefix
+  Warnings warnings;  // as data; report/warning_text.h words them
   /// The policy's other limits (limits.NAME but as), in the table's order.
   std::vector<LimitDecision> limits;
 };

@@ -7,6 +7,7 @@
 #include "advice/advice.h"
 #include "base/quantity.h"
 #include "report/report_limits.h"
+#include "report/warning_text.h"
 #include "report/wording.h"
 #include "base/text.h"
 
@@ -208,7 +209,7 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
   }
   if (d.outcome != Outcome::kRefused) {
     if (!quiet) out += kPrefix + Summary(d, observed, policy, would) + "\n";
-    for (const std::string& w : d.warnings) out += std::string(kPrefix) + "warning: " + w + "\n";
+    AppendWarnings(&out, d.warnings, observed, policy);
     return out + RenderLimitsText(d, observed, policy, quiet, would);
   }
   out += kPrefix + Summary(d, observed, policy) + "\n";
@@ -242,7 +243,7 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
   for (std::size_t i = 0; i < advice.size(); ++i) {
     AppendLine(&out, i == 0 ? "fix:" : "or:", advice[i]);
   }
-  for (const std::string& w : d.warnings) out += std::string(kPrefix) + "warning: " + w + "\n";
+  AppendWarnings(&out, d.warnings, observed, policy);
   return out + RenderLimitsText(d, observed, policy, quiet, would);
 }
 
@@ -280,7 +281,7 @@ Json DecisionJson(const Decision& d, const Observed& observed, const Policy& pol
   out["fix"] = advice.empty() ? Json(nullptr) : Json(advice.front());
   out["alternatives"] = advice.empty() ? Json::array()
                                        : Json(Advice(advice.begin() + 1, advice.end()));
-  out["warnings"] = Json(d.warnings);
+  out["warnings"] = WarningsJson(d.warnings, observed, policy);
   out["limits"] = LimitsJson(d, observed, policy, would);
   out["message"] = refused ? LimitSummary(*refused, policy, would)
                            : Summary(d, observed, policy, would);

@@ -4,6 +4,7 @@
 #include "advice/limit_names.h"
 #include "policy/limit_value.h"
 #include "base/quantity.h"
+#include "report/warning_text.h"
 #include "report/wording.h"
 
 namespace rlimit_init {
@@ -145,7 +146,7 @@ std::string RenderLimitsText(const Decision& decision, const Observed& observed,
       }
       AppendAdvice(&out, d, observed, policy);
     }
-    for (const std::string& w : d.warnings) out += std::string(kPrefix) + "warning: " + w + "\n";
+    AppendWarnings(&out, d.warnings, observed, policy);
     if (d.outcome == Outcome::kPartial) AppendAdvice(&out, d, observed, policy);
   }
   return out;
@@ -173,7 +174,7 @@ Json LimitsJson(const Decision& decision, const Observed& observed, const Policy
     limit["fix"] = advice.empty() ? Json(nullptr) : Json(advice.front());
     limit["alternatives"] = advice.empty() ? Json::array()
                                            : Json(Advice(advice.begin() + 1, advice.end()));
-    limit["warnings"] = Json(d.warnings);
+    limit["warnings"] = WarningsJson(d.warnings, observed, policy);
     limit["message"] = LimitSummary(d, policy, would);
     out.push_back(std::move(limit));
   }

@@ -106,49 +106,64 @@ INSTANTIATE_TEST_SUITE_P(Cases, BudgetEstimate, testing::ValuesIn(kEstimates),
                          });
 
 TEST(BudgetWarnings, NoneUnderAnUnlimitedGrantOrWhenRoomy) {
-  EXPECT_TRUE(BudgetWarnings(Host(64), {}, 8 * kMiB, kUnlimited).empty());
-  EXPECT_TRUE(BudgetWarnings(Host(2), {}, 8 * kMiB, 272 * kMiB).empty());
+  EXPECT_EQ(WarnThreads(Host(64), {}, 8 * kMiB, kUnlimited), std::nullopt);
+  EXPECT_EQ(WarnThreads(Host(2), {}, 8 * kMiB, 272 * kMiB), std::nullopt);
 }
 
+// The words are report/warning_text.cc's (warning_text_test.cc); here the figures.
 TEST(BudgetWarnings, MoreThanHalfTheGrantIsTight) {
-  std::vector<std::string> w = BudgetWarnings(Host(2), {}, 8 * kMiB, 272 * kMiB - 1);
-  ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0],
-            "address-space budget: 2 threads (one per CPU of the affinity mask, as OpenBLAS and "
-            "OpenMP start them) reserve 136 MiB of the 271.99 MiB grant: 1 more stack of 8 MiB "
-            "(RLIMIT_STACK) and OpenBLAS buffers of 128 MiB; threads that call malloc add up to "
-            "15 malloc arenas of 64 MiB (8 x 2 CPUs); set env: {MALLOC_ARENA_MAX: \"2\", "
-            "OPENBLAS_NUM_THREADS: \"1\"} in the policy, or grant at least 272 MiB");
+  std::optional<ThreadsWarning> w = WarnThreads(Host(2), {}, 8 * kMiB, 272 * kMiB - 1);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->grant, 272 * kMiB - 1);
+  EXPECT_EQ(w->budget.threads, 2u);
+  EXPECT_EQ(w->budget.threads_variable, std::nullopt);
+  EXPECT_EQ(w->budget.stack, 8 * kMiB);
+  EXPECT_EQ(w->budget.reserved, 136 * kMiB);
+  EXPECT_EQ(w->budget.arena_limit, 16u);
+  EXPECT_EQ(w->budget.arenas_variable, std::nullopt);
+  EXPECT_FALSE(w->stack_unlimited);
+  EXPECT_TRUE(w->set_arenas);
+  EXPECT_EQ(w->set_threads, 1u);
+  EXPECT_EQ(w->least_grant, 272 * kMiB);
 }
 
 TEST(BudgetWarnings, NamesTheQuotaAndTheSettingsThatFit) {
-  std::vector<std::string> w = BudgetWarnings(Host(64, 4), {}, kUnlimited, 8ULL << 30);
-  ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0],
-            "address-space budget: 64 threads (one per CPU of the affinity mask, as OpenBLAS and "
-            "OpenMP start them) reserve 7.99 GiB of the 8 GiB grant: 63 more stacks of 2 MiB "
-            "(glibc's default under an unlimited RLIMIT_STACK) and OpenBLAS buffers of 128 MiB; "
-            "threads that call malloc add up to 511 malloc arenas of 64 MiB (8 x 64 CPUs); the "
-            "cgroup CPU quota (/sys/fs/cgroup/cpu/job/cpu.cfs_quota_us) allows 4 CPUs; set env: "
-            "{MALLOC_ARENA_MAX: \"2\", OPENBLAS_NUM_THREADS: \"4\"} in the policy, or grant at "
-            "least 15.99 GiB");
+  std::optional<ThreadsWarning> w = WarnThreads(Host(64, 4), {}, kUnlimited, 8ULL << 30);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->budget.cpus, 64u);
+  EXPECT_EQ(w->budget.usable_cpus, 4u);
+  EXPECT_EQ(w->budget.stack, kDefaultThreadStack);
+  EXPECT_TRUE(w->stack_unlimited);
+  EXPECT_EQ(w->set_threads, 4u);
+  EXPECT_EQ(w->least_grant, 2 * 63 * 130 * kMiB);
   // The policy's settings are what the next estimate uses: 3 more threads fit.
-  EXPECT_TRUE(BudgetWarnings(Host(64, 4),
-                             {{"MALLOC_ARENA_MAX", "2"}, {"OPENBLAS_NUM_THREADS", "4"}},
-                             kUnlimited, 8ULL << 30)
-                  .empty());
+  EXPECT_EQ(WarnThreads(Host(64, 4), {{"MALLOC_ARENA_MAX", "2"}, {"OPENBLAS_NUM_THREADS", "4"}},
+                        kUnlimited, 8ULL << 30),
+            std::nullopt);
+}
+
+TEST(BudgetWarnings, NamesTheVariablesThatSetThreadsAndArenas) {
+  BudgetHost host = Host(8);
+  host.inherited[1] = "glibc.malloc.arena_max=6";
+  std::optional<ThreadsWarning> w =
+      WarnThreads(host, {{"OMP_NUM_THREADS", "4,2"}}, 8 * kMiB, 256 * kMiB);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->budget.threads_variable, 3u);  // OMP_NUM_THREADS
+  EXPECT_EQ(w->budget.threads_value, "4,2");
+  EXPECT_EQ(w->budget.arenas_variable, 1u);  // GLIBC_TUNABLES
+  EXPECT_EQ(w->budget.arena_limit, 6u);
+  w = WarnThreads(host, {{"MALLOC_ARENA_MAX", "7"}}, 8 * kMiB, 256 * kMiB);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->budget.arenas_variable, 0u);  // MALLOC_ARENA_MAX
+  EXPECT_EQ(w->budget.arenas_value, "7");
 }
 
 TEST(BudgetWarnings, GpuUnderAFiniteGrant) {
   BudgetHost host = Host(1);
+  EXPECT_EQ(WarnGpu(host, 64ULL << 30), std::nullopt);
   host.gpu_devices = {"/dev/nvidia0", "/dev/nvidia1"};
-  EXPECT_TRUE(BudgetWarnings(host, {}, 8 * kMiB, kUnlimited).empty());
-  std::vector<std::string> w = BudgetWarnings(host, {}, 8 * kMiB, 64ULL << 30);
-  ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0],
-            "address-space budget: GPU device node /dev/nvidia0 found under a finite grant of "
-            "64 GiB: CUDA reserves tens of GiB of virtual address space when it starts and fails "
-            "under RLIMIT_AS; request unlimited address space for a GPU job");
+  EXPECT_EQ(WarnGpu(host, kUnlimited), std::nullopt);
+  EXPECT_EQ(WarnGpu(host, 64ULL << 30), GpuWarning{64ULL << 30});
 }
 
 TEST(BudgetHostObservation, TightestQuotaOverTheHierarchyAndGpus) {
@@ -235,7 +250,10 @@ TEST(DecisionBudget, WarnsWithTheStackTheWorkloadGets) {
   observed.limit(Resource::kAs) = {128 * kMiB, kUnlimited};
   Decision d = Decide(policy, observed);
   ASSERT_EQ(d.warnings.size(), 1u);
-  EXPECT_NE(d.warnings[0].find("reserve 136 MiB of the 256 MiB grant"), std::string::npos);
+  const ThreadsWarning* w = std::get_if<ThreadsWarning>(&d.warnings[0]);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->budget.reserved, 136 * kMiB);
+  EXPECT_EQ(w->grant, 256 * kMiB);
   // The policy's env is what the workload runs with.
   policy.env = {{"OPENBLAS_NUM_THREADS", "1"}};
   EXPECT_TRUE(Decide(policy, observed).warnings.empty());

@@ -27,7 +27,7 @@ struct LimitCase {
   bool may_raise_hard = false;
   Outcome outcome;
   LimitPair after;
-  std::vector<std::string> warnings = {};
+  Warnings warnings = {};
 };
 
 void PrintTo(const LimitCase& c, std::ostream* os) { *os << c.name; }
@@ -54,38 +54,28 @@ const std::vector<LimitCase> kCases = {
     {.name = "NofileSettlesForHardAboveMinimum", .resource = Resource::kNofile,
      .request = "65536", .minimum = "4096", .before = {1024, 8192},
      .outcome = Outcome::kPartial, .after = {8192, 8192},
-     .warnings = {"nofile: granted the hard limit 8192, less than the 65536 requested; the "
-                  "minimum 4096 is met"}},
+     .warnings = {GrantedHardLimitWarning{Resource::kNofile, 8192, 65536, 4096}}},
     {.name = "NofileNeverLowered", .resource = Resource::kNofile, .request = "4096",
      .before = {20000, 20000}, .outcome = Outcome::kUnchanged, .after = {20000, 20000},
-     .warnings = {"nofile: the request 4096 is below the inherited soft limit 20000, which is "
-                  "kept; set limits.nofile.lower: true to lower it"}},
+     .warnings = {KeptHigherSoftWarning{Resource::kNofile, 4096, 20000}}},
     // Issue 22.3: an override below the policy's own minimum wins, and says so.
     {.name = "NofileOverrideBelowMinimumLowersAndWarns", .resource = Resource::kNofile,
      .request = "2048", .minimum = "3000", .lower = true, .before = {20000, 20000},
      .outcome = Outcome::kLowered, .after = {2048, 20000},
-     .warnings = {"nofile: RLIMIT_INIT_LIMITS nofile asks for 2048, below the policy's minimum "
-                  "3000: the request wins, so the job gets 2048, less than its policy says it "
-                  "needs; ask for at least 3000, or lower the policy's minimum"}},
+     .warnings = {BelowMinimumWarning{Resource::kNofile, 2048, 3000, 2048}}},
     {.name = "NofileOverrideBelowMinimumRaisesAndWarns", .resource = Resource::kNofile,
      .request = "2048", .minimum = "3000", .lower = true, .before = {1024, 4096},
      .outcome = Outcome::kRaised, .after = {2048, 4096},
-     .warnings = {"nofile: RLIMIT_INIT_LIMITS nofile asks for 2048, below the policy's minimum "
-                  "3000: the request wins, so the job gets 2048, less than its policy says it "
-                  "needs; ask for at least 3000, or lower the policy's minimum"}},
+     .warnings = {BelowMinimumWarning{Resource::kNofile, 2048, 3000, 2048}}},
     {.name = "NofileKeptSoftBelowMinimumWarns", .resource = Resource::kNofile,
      .request = "2048", .minimum = "3000", .before = {2500, 4096},
      .outcome = Outcome::kUnchanged, .after = {2500, 4096},
-     .warnings = {"nofile: the request 2048 is below the inherited soft limit 2500, which is "
-                  "kept; set limits.nofile.lower: true to lower it",
-                  "nofile: RLIMIT_INIT_LIMITS nofile asks for 2048, below the policy's minimum "
-                  "3000: the request wins, so the job gets 2500, less than its policy says it "
-                  "needs; ask for at least 3000, or lower the policy's minimum"}},
+     .warnings = {KeptHigherSoftWarning{Resource::kNofile, 2048, 2500},
+                  BelowMinimumWarning{Resource::kNofile, 2048, 3000, 2500}}},
     {.name = "NofileKeptSoftAboveMinimumSaysNothingOfIt", .resource = Resource::kNofile,
      .request = "2048", .minimum = "3000", .before = {5000, 8000},
      .outcome = Outcome::kUnchanged, .after = {5000, 8000},
-     .warnings = {"nofile: the request 2048 is below the inherited soft limit 5000, which is "
-                  "kept; set limits.nofile.lower: true to lower it"}},
+     .warnings = {KeptHigherSoftWarning{Resource::kNofile, 2048, 5000}}},
     {.name = "NofileNeedMetByHigherSoftIsSilent", .resource = Resource::kNofile,
      .request = "64", .minimum = "64", .before = {20000, 20000},
      .outcome = Outcome::kUnchanged, .after = {20000, 20000}},
@@ -105,10 +95,8 @@ const std::vector<LimitCase> kCases = {
     {.name = "MemlockPartialWarnsWhenRaiseHardCannot", .resource = Resource::kMemlock,
      .request = "1Gi", .minimum = "8Mi", .raise_hard = true, .before = {64 * 1024, 8 * kMi},
      .outcome = Outcome::kPartial, .after = {8 * kMi, 8 * kMi},
-     .warnings = {"memlock: granted the hard limit 8 MiB, less than the 1 GiB requested; the "
-                  "minimum 8 MiB is met",
-                  "memlock: raiseHard is set but the process lacks CAP_SYS_RESOURCE in the "
-                  "initial user namespace, so the hard limit stays 8 MiB"}},
+     .warnings = {GrantedHardLimitWarning{Resource::kMemlock, 8 * kMi, 1024 * kMi, 8 * kMi},
+                  NoCapabilityWarning{Resource::kMemlock, 8 * kMi}}},
     {.name = "StackQuantity", .resource = Resource::kStack, .request = "64Mi",
      .before = {8 * kMi, kInf}, .outcome = Outcome::kRaised, .after = {64 * kMi, kInf}},
     // core: 0 keeps dumps off ephemeral storage, only when asked to lower.

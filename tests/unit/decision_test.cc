@@ -36,7 +36,7 @@ struct Case {
   Blocker blocker = Blocker::kNone;
   std::uint64_t soft_after = 0;
   std::uint64_t hard_after = 0;
-  std::vector<std::string> warnings = {};
+  Warnings warnings = {};
 };
 
 Policy MakePolicy(const Case& c) {
@@ -66,14 +66,17 @@ Observed MakeObserved(const Case& c) {
   return o;
 }
 
-const std::string kOom1GiTail =
-    " is above the cgroup memory limit 1 GiB (/sys/fs/cgroup/memory/job/memory.limit_in_bytes): "
-    "past 1 GiB the kernel OOM-kills the job instead of letting it catch MemoryError";
-
-const std::string kUnknownGrant512Mi =
-    "the address space granted (512 MiB) may be above the cgroup memory limit, which is "
-    "unknown: past that limit the kernel OOM-kills the job instead of letting it catch "
-    "MemoryError";
+// The warnings as data; report/warning_text.cc words them (warning_text_test.cc).
+GrantedHardLimitWarning Granted(std::uint64_t hard, std::uint64_t request,
+                                std::uint64_t minimum) {
+  return {Resource::kAs, hard, request, minimum};
+}
+AboveCgroupWarning Granting(std::uint64_t bytes, std::optional<std::uint64_t> cgroup) {
+  return {false, bytes, cgroup};
+}
+AboveCgroupWarning Keeping(std::uint64_t bytes, std::optional<std::uint64_t> cgroup) {
+  return {true, bytes, cgroup};
+}
 
 const std::vector<Case> kCases = {
     {.name = "RaisesSoftWithinHard", .soft_after = 512 * kMi, .hard_after = kInf},
@@ -92,15 +95,12 @@ const std::vector<Case> kCases = {
      .hard_after = 384 * kMi},
     {.name = "GrantsHardLimitWhenMinimumIsMet", .minimum = "300Mi", .hard = 384 * kMi,
      .outcome = Outcome::kPartial, .soft_after = 384 * kMi, .hard_after = 384 * kMi,
-     .warnings = {"granted the hard limit 384 MiB, less than the 512 MiB requested; the "
-                  "minimum 300 MiB is met"}},
+     .warnings = {Granted(384 * kMi, 512 * kMi, 300 * kMi)}},
     {.name = "PartialAlsoSaysRaiseHardWasNotPermitted", .minimum = "300Mi", .raise_hard = true,
      .hard = 384 * kMi, .outcome = Outcome::kPartial, .soft_after = 384 * kMi,
      .hard_after = 384 * kMi,
-     .warnings = {"granted the hard limit 384 MiB, less than the 512 MiB requested; the "
-                  "minimum 300 MiB is met",
-                  "raiseHard is set but the process lacks CAP_SYS_RESOURCE in the initial user "
-                  "namespace, so the hard limit stays 384 MiB"}},
+     .warnings = {Granted(384 * kMi, 512 * kMi, 300 * kMi),
+                  NoCapabilityWarning{Resource::kAs, 384 * kMi}}},
     {.name = "RefusesWhenHardIsBelowMinimum", .minimum = "400Mi", .hard = 384 * kMi,
      .outcome = Outcome::kRefused, .blocker = Blocker::kHardLimit, .soft_after = 256 * kMi,
      .hard_after = 384 * kMi},
@@ -114,7 +114,7 @@ const std::vector<Case> kCases = {
      .soft_after = 512 * kMi, .hard_after = kInf},
     {.name = "WarnsWhenGrantExceedsCgroup", .request = "2Gi", .cgroup = kGi,
      .soft_after = 2 * kGi, .hard_after = kInf,
-     .warnings = {"the address space granted (2 GiB)" + kOom1GiTail}},
+     .warnings = {Granting(2 * kGi, kGi)}},
     {.name = "RefusesGrantAboveCgroupWhenPolicySaysRefuse", .request = "2Gi",
      .above = AboveCgroup::kRefuse, .cgroup = kGi, .outcome = Outcome::kRefused,
      .blocker = Blocker::kAboveCgroup, .soft_after = 256 * kMi, .hard_after = kInf},
@@ -122,8 +122,7 @@ const std::vector<Case> kCases = {
      .cgroup = kGi, .soft_after = 2 * kGi, .hard_after = kInf},
     {.name = "WarnsThatInheritedSoftAboveCgroupIsNotLowered", .soft = kInf, .cgroup = kGi,
      .outcome = Outcome::kUnchanged, .soft_after = kInf, .hard_after = kInf,
-     .warnings = {"the inherited soft limit (unlimited)" + kOom1GiTail +
-                  "; rlimit-init does not lower limits"}},
+     .warnings = {Keeping(kInf, kGi)}},
     {.name = "InheritedSoftAboveCgroupIsSilentWhenAllowed", .above = AboveCgroup::kAllow,
      .soft = kInf, .cgroup = kGi, .outcome = Outcome::kUnchanged, .soft_after = kInf,
      .hard_after = kInf},
@@ -135,7 +134,7 @@ const std::vector<Case> kCases = {
      .soft_after = 16 * kGi, .hard_after = kInf},
     {.name = "PercentAboveHundredWarnsAboveTheCgroupLimit", .request = "150%", .cgroup = kGi,
      .soft_after = 1536 * kMi, .hard_after = kInf,
-     .warnings = {"the address space granted (1.5 GiB)" + kOom1GiTail}},
+     .warnings = {Granting(1536 * kMi, kGi)}},
     {.name = "PercentAboveHundredIsRefusedWhenAboveCgroupSaysRefuse", .request = "150%",
      .above = AboveCgroup::kRefuse, .cgroup = kGi, .outcome = Outcome::kRefused,
      .blocker = Blocker::kAboveCgroup, .soft_after = 256 * kMi, .hard_after = kInf},
@@ -151,18 +150,15 @@ const std::vector<Case> kCases = {
      .hard_after = kInf},
     {.name = "MinimumAsPercentIsResolved", .request = "2Gi", .minimum = "25%", .hard = kGi,
      .cgroup = 2 * kGi, .outcome = Outcome::kPartial, .soft_after = kGi, .hard_after = kGi,
-     .warnings = {"granted the hard limit 1 GiB, less than the 2 GiB requested; the minimum "
-                  "512 MiB is met"}},
+     .warnings = {Granted(kGi, 2 * kGi, 512 * kMi)}},
     {.name = "HardKeywordRaisesSoftToHard", .request = "hard", .hard = kGi, .soft_after = kGi,
      .hard_after = kGi},
     {.name = "HardKeywordWithUnlimitedHardGoesUnlimited", .request = "hard", .cgroup = 4 * kGi,
      .soft_after = kInf, .hard_after = kInf,
-     .warnings = {"the address space granted (unlimited) is above the cgroup memory limit 4 GiB "
-                  "(/sys/fs/cgroup/memory/job/memory.limit_in_bytes): past 4 GiB the kernel "
-                  "OOM-kills the job instead of letting it catch MemoryError"}},
+     .warnings = {Granting(kInf, 4 * kGi)}},
     // The cgroup limit is unknown: nothing that needs it passes on a guess.
     {.name = "UnknownLimitWarnsThatTheGrantMayBeAboveIt", .unknown = true,
-     .soft_after = 512 * kMi, .hard_after = kInf, .warnings = {kUnknownGrant512Mi}},
+     .soft_after = 512 * kMi, .hard_after = kInf, .warnings = {Granting(512 * kMi, std::nullopt)}},
     {.name = "UnknownLimitIsSilentWhenAllowed", .above = AboveCgroup::kAllow, .unknown = true,
      .soft_after = 512 * kMi, .hard_after = kInf},
     {.name = "UnknownLimitRefusesAGrantWhenPolicySaysRefuse", .above = AboveCgroup::kRefuse,
@@ -172,14 +168,11 @@ const std::vector<Case> kCases = {
      .above = AboveCgroup::kRefuse, .hard = 384 * kMi, .unknown = true,
      .outcome = Outcome::kRefused, .blocker = Blocker::kAboveCgroupUnknown,
      .soft_after = 256 * kMi, .hard_after = 384 * kMi,
-     .warnings = {"granted the hard limit 384 MiB, less than the 512 MiB requested; the "
-                  "minimum 300 MiB is met"}},
+     .warnings = {Granted(384 * kMi, 512 * kMi, 300 * kMi)}},
     {.name = "UnknownLimitWithRefuseLeavesAnUnchangedLimitWithAWarning", .request = "128Mi",
      .above = AboveCgroup::kRefuse, .unknown = true, .outcome = Outcome::kUnchanged,
      .soft_after = 256 * kMi, .hard_after = kInf,
-     .warnings = {"the inherited soft limit (256 MiB) may be above the cgroup memory limit, "
-                  "which is unknown: past that limit the kernel OOM-kills the job instead of "
-                  "letting it catch MemoryError; rlimit-init does not lower limits"}},
+     .warnings = {Keeping(256 * kMi, std::nullopt)}},
     {.name = "UnknownLimitHardLimitRefusalComesFirst", .above = AboveCgroup::kRefuse,
      .hard = 384 * kMi, .unknown = true, .outcome = Outcome::kRefused,
      .blocker = Blocker::kHardLimit, .soft_after = 256 * kMi, .hard_after = 384 * kMi},
@@ -270,11 +263,10 @@ TEST(Decision, StrictOvercommitIsReportedWithHeadroom) {
   o.host.commit_limit = 10 * kGi;
   o.host.committed_as = 9 * kGi;
   Decision d = Decide(p, o);
-  ASSERT_EQ(d.warnings.size(), 1u);
-  EXPECT_EQ(d.warnings[0],
-            "vm.overcommit_memory is 2 (strict accounting): allocations fail with MemoryError "
-            "once Committed_AS reaches CommitLimit, whatever the address-space limit; 9 GiB of "
-            "10 GiB is committed, 1 GiB left");
+  EXPECT_EQ(d.warnings, Warnings{(StrictOvercommitWarning{9 * kGi, 10 * kGi})});
+  // Without both figures, neither is quoted.
+  o.host.committed_as.reset();
+  EXPECT_EQ(Decide(p, o).warnings, Warnings{StrictOvercommitWarning{}});
 }
 
 TEST(Decision, CgroupNotesAndDataLimitBecomeWarnings) {
@@ -286,11 +278,7 @@ TEST(Decision, CgroupNotesAndDataLimitBecomeWarnings) {
   o.cgroup.notes = {"cgroup namespace: limits set on ancestors above / are not visible"};
   o.host.mem_total = 16 * kGi;
   Decision d = Decide(p, o);
-  EXPECT_EQ(d.warnings,
-            (std::vector<std::string>{
-                "cgroup namespace: limits set on ancestors above / are not visible",
-                "the data limit (RLIMIT_DATA, ulimit -d) is 128 MiB: allocations past it still "
-                "fail with MemoryError"}));
+  EXPECT_EQ(d.warnings, (Warnings{CgroupNoteWarning{0}, DataLimitWarning{128 * kMi}}));
 }
 
 }  // namespace

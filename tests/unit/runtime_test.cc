@@ -273,81 +273,70 @@ TEST(JvmEstimate, HeapIsHalfTheGrantOrAQuarterOfMemory) {
   EXPECT_EQ(fixed.rest, kJvmRestTwoArenas);
 }
 
+// The figures each runtime's warning carries; report/warning_text.cc words them
+// (warning_text_test.cc).
 TEST(RuntimeWarnings, AJvmWithoutXmxGetsJavaToolOptionsThatFitTheGrant) {
-  EXPECT_EQ(RuntimeWarnings(Java(), 0, 2 * kGiB, 64 * kGiB),
-            std::vector<std::string>{
-                "address-space budget: java (a JVM, by its name) reserves about 2.92 GiB when "
-                "it starts, over the 2 GiB grant: a heap of 1 GiB (no -Xmx: half the grant, as "
-                "the JVM sizes it under RLIMIT_AS), 1 GiB of compressed class space, 240 MiB of "
-                "code cache and about 669 MiB of malloc arenas, thread stacks and libraries; "
-                "set env: {JAVA_TOOL_OPTIONS: \"-XX:CompressedClassSpaceSize=64m "
-                "-XX:ReservedCodeCacheSize=32m -Xmx1024m\", MALLOC_ARENA_MAX: \"2\"} in the "
-                "policy, or grant at least 4.25 GiB"});
-  EXPECT_EQ(RuntimeWarnings(Java(), 0, 5 * kGiB, 64 * kGiB), std::vector<std::string>{});
-  EXPECT_EQ(RuntimeWarnings(Java(), 0, kUnlimited, 64 * kGiB), std::vector<std::string>{});
+  std::optional<RuntimeWarning> w = WarnRuntime(Java(), 0, 2 * kGiB, 64 * kGiB);
+  ASSERT_TRUE(w);
+  const JvmWarning& jvm = std::get<JvmWarning>(*w);
+  EXPECT_EQ(jvm.grant, 2 * kGiB);
+  EXPECT_EQ(jvm.estimate.heap, kGiB);
+  EXPECT_EQ(jvm.estimate.heap_from, HeapFrom::kHalfGrant);
+  EXPECT_EQ(jvm.class_space, kJvmFixClassSpace);
+  EXPECT_EQ(jvm.code_cache, kJvmFixCodeCache);
+  EXPECT_EQ(jvm.max_heap, 1024 * kMiB);
+  EXPECT_TRUE(jvm.arenas);
+  EXPECT_TRUE(jvm.fix_fits);
+  EXPECT_EQ(jvm.least_grant, 17 * kGiB / 4);  // 4.25 GiB
+  EXPECT_EQ(WarnRuntime(Java(), 0, 5 * kGiB, 64 * kGiB), std::nullopt);
+  EXPECT_EQ(WarnRuntime(Java(), 0, kUnlimited, 64 * kGiB), std::nullopt);
 }
 
 TEST(RuntimeWarnings, AnXmxOnTheCommandLineStaysAndTheGrantMustHoldIt) {
   WorkloadRuntime java = Java({2 * kGiB, std::nullopt, std::nullopt, std::nullopt},
                               {2 * kGiB, std::nullopt, std::nullopt, std::nullopt});
   java.java_tool_options = "-Dfile.encoding=UTF-8";
-  EXPECT_EQ(RuntimeWarnings(java, 2, kGiB, std::nullopt),
-            std::vector<std::string>{
-                "address-space budget: java (a JVM, by its name) reserves about 3.65 GiB when "
-                "it starts, over the 1 GiB grant: a heap of 2 GiB (-Xmx2048m), 1 GiB of "
-                "compressed class space, 240 MiB of code cache and about 347 MiB of malloc "
-                "arenas, thread stacks and libraries; grant at least 2.75 GiB with env: "
-                "{JAVA_TOOL_OPTIONS: \"-Dfile.encoding=UTF-8 -XX:CompressedClassSpaceSize=64m "
-                "-XX:ReservedCodeCacheSize=32m\"} in the policy, or 4 GiB without"});
+  std::optional<RuntimeWarning> w = WarnRuntime(java, 2, kGiB, std::nullopt);
+  ASSERT_TRUE(w);
+  const JvmWarning& jvm = std::get<JvmWarning>(*w);
+  EXPECT_EQ(jvm.estimate.heap_from, HeapFrom::kXmx);
+  EXPECT_EQ(jvm.max_heap, std::nullopt);  // the command line's -Xmx wins over the fix's
+  EXPECT_FALSE(jvm.arenas);               // MALLOC_ARENA_MAX is 2 already
+  EXPECT_FALSE(jvm.fix_fits);
+  EXPECT_EQ(jvm.least_grant_fixed, 11 * kGiB / 4);  // 2.75 GiB
+  EXPECT_EQ(jvm.least_grant, 4 * kGiB);
 }
 
 TEST(RuntimeWarnings, NodeWasmAndItsSwitch) {
   WorkloadRuntime node;
   node.kind = RuntimeKind::kNode;
   node.program = "npm";
-  node.evidence = "its #! line runs node";
-  node.node_options = "--max-old-space-size=512";
-  EXPECT_EQ(RuntimeWarnings(node, 0, 4 * kGiB, std::nullopt),
-            std::vector<std::string>{
-                "address-space budget: npm (Node.js, by its #! line runs node) reserves about "
-                "711 MiB when it starts and 10 GiB more for each WebAssembly memory (V8's guard "
-                "region; fetch() and many libraries use WebAssembly), so the 4 GiB grant holds "
-                "none; set env: {NODE_OPTIONS: \"--max-old-space-size=512 "
-                "--disable-wasm-trap-handler\"} in the policy (Node.js 20.15 and later; older "
-                "versions have no such switch), or grant at least 11.25 GiB for one "
-                "WebAssembly memory"});
-  EXPECT_EQ(RuntimeWarnings(node, 0, 12 * kGiB, std::nullopt), std::vector<std::string>{});
+  EXPECT_EQ(WarnRuntime(node, 0, 4 * kGiB, std::nullopt),
+            RuntimeWarning(NodeWarning{4 * kGiB, false, kNodeStart, kNodeWasmMemory,
+                                       747 * kMiB, 45 * kGiB / 4}));
+  EXPECT_EQ(WarnRuntime(node, 0, 12 * kGiB, std::nullopt), std::nullopt);
   node.wasm_trap_handler_off = true;
-  EXPECT_EQ(RuntimeWarnings(node, 0, 4 * kGiB, std::nullopt), std::vector<std::string>{});
-  EXPECT_EQ(RuntimeWarnings(node, 0, 512 * kMiB, std::nullopt),
-            std::vector<std::string>{
-                "address-space budget: npm (Node.js, by its #! line runs node) reserves about "
-                "711 MiB when it starts, over the 512 MiB grant; grant at least 747 MiB"});
+  EXPECT_EQ(WarnRuntime(node, 0, 4 * kGiB, std::nullopt), std::nullopt);
+  EXPECT_EQ(WarnRuntime(node, 0, 512 * kMiB, std::nullopt),
+            RuntimeWarning(NodeWarning{512 * kMiB, true, kNodeStart, kNodeWasmMemory,
+                                       747 * kMiB, 45 * kGiB / 4}));
 }
 
 TEST(RuntimeWarnings, GoAndSanitizers) {
   WorkloadRuntime go;
   go.kind = RuntimeKind::kGo;
-  go.program = "./server";
-  go.evidence = "its ELF section .go.buildinfo";
-  EXPECT_EQ(RuntimeWarnings(go, 0, 512 * kMiB, std::nullopt),
-            std::vector<std::string>{
-                "address-space budget: ./server (a Go program, by its ELF section "
-                ".go.buildinfo) reserves about 695 MiB before main (its heap arena index and "
-                "page summaries), over the 512 MiB grant, and its heap comes on top; GOMEMLIMIT "
-                "does not lower it: grant at least 730 MiB and what the heap needs"});
-  EXPECT_EQ(RuntimeWarnings(go, 0, 695 * kMiB, std::nullopt), std::vector<std::string>{});
+  EXPECT_EQ(WarnRuntime(go, 0, 512 * kMiB, std::nullopt),
+            RuntimeWarning(GoWarning{512 * kMiB, kGoStart, 730 * kMiB}));
+  EXPECT_EQ(WarnRuntime(go, 0, 695 * kMiB, std::nullopt), std::nullopt);
   WorkloadRuntime asan;
   asan.kind = RuntimeKind::kSanitizer;
-  asan.program = "./test";
-  asan.evidence = "DT_NEEDED libasan.so.8";
   asan.sanitizer = "AddressSanitizer";
-  EXPECT_EQ(RuntimeWarnings(asan, 0, 1024 * kGiB, std::nullopt),
-            std::vector<std::string>{
-                "address-space budget: ./test is built with AddressSanitizer (DT_NEEDED "
-                "libasan.so.8): it reserves about 20 TiB of shadow memory when it starts and "
-                "fails under any finite RLIMIT_AS, this 1 TiB grant included; request unlimited "
-                "(addressSpace: {request: unlimited})"});
+  EXPECT_EQ(WarnRuntime(asan, 0, 1024 * kGiB, std::nullopt),
+            RuntimeWarning(SanitizerWarning{1024 * kGiB, kSanitizerShadow}));
+  asan.sanitizer = "ThreadSanitizer";
+  EXPECT_EQ(WarnRuntime(asan, 0, 1024 * kGiB, std::nullopt),
+            RuntimeWarning(SanitizerWarning{1024 * kGiB, std::nullopt}));
+  EXPECT_EQ(WarnRuntime(asan, 0, kUnlimited, std::nullopt), std::nullopt);
 }
 
 }  // namespace
