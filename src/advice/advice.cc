@@ -296,7 +296,15 @@ Advice HardLimitAdvice(const RlimitNames& names, const AdviceInput& input, std::
       layer = ShellHardLimit(names, needed);
       break;
   }
-  for (std::string& line : layer) advice.push_back(std::move(line));
+  for (std::size_t i = 0; i < layer.size(); ++i) {
+    advice.push_back(std::move(layer[i]));
+    // Right after the fix that raises the layer's address-space cap, the cap it usually means.
+    if (i == 0 && names.resource == Resource::kAs) {
+      if (std::string data = DataCapLine(input, needed); !data.empty()) {
+        advice.push_back(std::move(data));
+      }
+    }
+  }
   if (names.note != nullptr) advice.push_back(names.note);
   return advice;
 }

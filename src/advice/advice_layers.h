@@ -2,7 +2,8 @@
 // One function per layer and limit, which advice.cc picks by the detected layer. Each returns
 // the fix first and the alternatives after it. Kept apart so that each layer's advice can be
 // changed in its own file (advice.cc holds the container runtimes, systemd and the shell,
-// advice_podman.cc and advice_slurm.cc theirs).
+// advice_podman.cc and advice_slurm.cc theirs, advice_data.cc the RLIMIT_DATA line that
+// follows an address-space fix).
 #pragma once
 
 #include <cstdint>
@@ -35,5 +36,9 @@ Advice PodmanMemoryLimit(const AdviceInput& input, std::uint64_t needed,
 Advice SlurmHardLimit(const RlimitNames& names, const AdviceInput& input, std::uint64_t needed);
 Advice SlurmMemoryLimit(const AdviceInput& input, std::uint64_t needed,
                         const CgroupMemory& cgroup);
+
+/// For an RLIMIT_AS refusal: the layer's RLIMIT_DATA setting at `needed`, said as the cap to
+/// bound memory with instead (advice_data.cc); "" for an unlimited request.
+std::string DataCapLine(const AdviceInput& input, std::uint64_t needed);
 
 }  // namespace rlimit_init

@@ -286,6 +286,16 @@ def slurm_mem(value: int) -> str:
     return f"{-(-value // MIB)}M"
 
 
+def data_cap_advice(setting: str) -> str:
+    """The line after an address-space fix that names the layer's RLIMIT_DATA `setting` as the
+    cap that bounds memory without counting reservations (src/advice/advice_data.cc)."""
+    return ("if the address-space cap is there to bound memory, cap RLIMIT_DATA in its place: "
+            f"{setting}; since Linux 4.7 RLIMIT_DATA counts private writable memory, not reserved "
+            "address space, so it bounds what the job uses without breaking runtimes that reserve "
+            "far more than they use (the JVM, Node.js's WebAssembly, Go; not AddressSanitizer, "
+            "whose shadow it counts)")
+
+
 def slurm_hard_limit_advice(needed: int | str) -> list[str]:
     """The fix and the alternatives rlimit-init names when slurmd's hard RLIMIT_AS blocks."""
     if needed == UNLIMITED:
@@ -303,6 +313,9 @@ def slurm_hard_limit_advice(needed: int | str) -> list[str]:
         f"give slurmd a hard limit of at least {human(needed)} and restart it: LimitAS={needed} "
         "in a drop-in for slurmd.service (systemctl edit slurmd), or "
         f"ulimit -v {ulimit_at_least(needed)} in the shell that starts slurmd",
+        data_cap_advice(f"give slurmd LimitDATA={needed} instead of LimitAS= in its drop-in "
+                        f"(ulimit -d {ulimit_at_least(needed)} instead of ulimit -v in the shell "
+                        "that starts slurmd)"),
         "if slurm.conf sets VSizeFactor (scontrol show config shows it), Slurm sets the hard "
         "limit to --mem times VSizeFactor/100 instead: submit with --mem of at least "
         f"{slurm_mem(needed)} * 100 / VSizeFactor"]
@@ -319,7 +332,10 @@ def podman_hard_limit_advice(needed: int | str) -> list[str]:
     return [
         "the container inherits RLIMIT_AS from the podman process (podman run --ulimit cannot "
         f"set it): run podman from a shell that has run ulimit -v {ulimit_at_least(needed)} "
-        f"(raising a hard limit needs root), or from a systemd unit with LimitAS={value}"]
+        f"(raising a hard limit needs root), or from a systemd unit with LimitAS={value}"] + (
+        [] if needed == UNLIMITED else [data_cap_advice(
+            f"run the container with podman run --ulimit data={needed}:{needed}, from a shell or "
+            "unit without the ulimit -v or LimitAS=")])
 
 
 def podman_memory_advice(needed: int) -> list[str]:
@@ -438,6 +454,10 @@ def kubernetes_containerd_hard_advice(value: int) -> list[str]:
     """A pod whose cgroup path names containerd (a cri-containerd-ID.scope, or a bare id under
     kubepods): its base_runtime_spec, then LimitAS= on containerd.service for new pods."""
     return [NO_POD_FIELD + containerd_advice(value),
+            data_cap_advice(
+                f'put {{"type":"RLIMIT_DATA","soft":{value},"hard":{value}}} in '
+                "base_runtime_spec's process.rlimits instead of RLIMIT_AS (or "
+                f"LimitDATA={value} instead of LimitAS= on containerd.service)"),
             _daemon(value, "containerd.service", "containerd") + NEW_PODS_ONLY,
             nri_advice(value), raise_hard_advice(POD_CAPABILITY)]
 
@@ -451,6 +471,9 @@ def shell_hard_advice(value: int) -> list[str]:
     kib = -(-value // KIB)  # rounded up: "at least"
     return [(f"only root can raise a hard limit: as root, run ulimit -Hv {kib} in the shell that "
              f"starts the job, or start it with prlimit --as={value}:{value} COMMAND"),
+            data_cap_advice(f"run ulimit -d {kib} instead of ulimit -v (prlimit "
+                            f"--data={value}:{value} instead of --as, the \"data\" item of "
+                            'limits.conf instead of "as")'),
             (f'raise the "as" item of /etc/security/limits.conf ("USER hard as {kib}", in KiB) '
              "and log in again, and remove any ulimit -v from shell profiles and wrappers")]
 

@@ -72,11 +72,12 @@ def advice(run: Runner, root: Path, workdir: Path) -> list[str]:
 
 
 def docker_commands(lines: list[str]) -> list[list[str]]:
-    """The flags of every `docker run --flag=value ...` in the lines, each as argv after
-    "docker run". (The Docker line also names `docker run --ulimit` as what rejects "as": a
-    statement, not a command.)"""
+    """The flags of every `docker run --flag=value ...` (and `--ulimit name=value`) in the lines,
+    each as argv after "docker run". (The Docker line also names `docker run --ulimit` as what
+    rejects "as": a statement, not a command.)"""
     return [flags.split() for line in lines
-            for flags in re.findall(r"docker run((?: --[a-z-]+=[^\s,;)]+)+)", line)]
+            for flags in re.findall(
+                r"docker run((?: --[a-z-]+=[^\s,;)]+| --ulimit [a-z]+=[^\s,;)]+)+)", line)]
 
 
 def test_every_docker_command_printed_is_parsed_by_the_docker_cli(
@@ -86,9 +87,11 @@ def test_every_docker_command_printed_is_parsed_by_the_docker_cli(
              + advice(run, host_root(tmp_path, "k8s-docker", cgroup="/kubepods.slice/"
                                      "kubepods-pod1.slice/docker-0123.scope"), workdir))
     commands = docker_commands(lines)
-    # Docker's --memory= for the memory refusal and --cap-add= for the raiseHard way; on a
-    # Kubernetes node running Docker the pod's fields instead, and no docker run at all.
-    assert commands == [["--cap-add=SYS_RESOURCE"], ["--memory=2147483648"]]
+    # Docker's --ulimit data= as the cap that bounds memory in place of the address space's,
+    # --cap-add= for the raiseHard way and --memory= for the memory refusal; on a Kubernetes
+    # node running Docker the pod's fields and daemon.json instead, and no docker run at all.
+    assert commands == [["--ulimit", "data=2147483648:2147483648"], ["--cap-add=SYS_RESOURCE"],
+                        ["--memory=2147483648"]]
     for command in commands:
         result = docker("run", *command, "busybox")
         assert result.returncode == 125, command
@@ -111,12 +114,17 @@ def test_the_docker_cli_rejects_what_was_printed_before() -> None:
 
 
 def systemd_settings(lines: list[str]) -> list[tuple[str, str]]:
-    """(units, "Key=value") for every unit setting in the lines: the unit the line names."""
+    """(units, "Key=value") for every unit setting in the lines: the unit the line names
+    ("set LimitAS=N in a drop-in for U", "set LimitDATA=N in U instead of LimitAS=", "LimitDATA=N
+    instead of LimitAS= on U")."""
     found = []
     for line in lines:
         for key, value, units in re.findall(
-                r"\bset ((?:Limit[A-Z]+|MemoryMax))=(\S+) in (?:a drop-in for|the \[Service\] "
-                r"section of) ((?:[\w@.-]+\.service ?)+)", line):
+                r"\bset ((?:Limit[A-Z]+|MemoryMax))=(\S+) in (?:a drop-in for |the \[Service\] "
+                r"section of )?((?:[\w@.-]+\.service ?)+)", line):
+            found += [(unit, f"{key}={value}") for unit in units.split()]
+        for key, value, units in re.findall(
+                r"\b(Limit[A-Z]+)=(\S+) instead of LimitAS= on ((?:[\w@.-]+\.service ?)+)", line):
             found += [(unit, f"{key}={value}") for unit in units.split()]
     return found
 
@@ -143,8 +151,9 @@ def test_every_unit_setting_printed_passes_systemd_analyze_verify(
         lines += advice(run, host_root(tmp_path, name, **kwargs), workdir)
     settings = systemd_settings(lines)
     assert sorted(set(settings)) == [
-        ("batch.service", "LimitAS=2147483648"), ("batch.service", "MemoryMax=2147483648"),
-        ("containerd.service", "LimitAS=2147483648"), ("crio.service", "LimitAS=2147483648"),
+        ("batch.service", "LimitAS=2147483648"), ("batch.service", "LimitDATA=2147483648"),
+        ("batch.service", "MemoryMax=2147483648"), ("containerd.service", "LimitAS=2147483648"),
+        ("containerd.service", "LimitDATA=2147483648"), ("crio.service", "LimitAS=2147483648"),
         ("docker.service", "LimitAS=2147483648")]
     units = tmp_path / "units"
     units.mkdir()
@@ -159,12 +168,13 @@ def test_every_unit_setting_printed_passes_systemd_analyze_verify(
 
 def test_default_limit_as_is_a_system_conf_setting(run: Runner, tmp_path: Path,
                                                    workdir: Path) -> None:
-    """DefaultLimitAS= lives in system.conf, which verify does not read: Debian's own
-    systemd-system.conf(5) documents it."""
+    """DefaultLimitAS= and DefaultLimitDATA= live in system.conf, which verify does not read:
+    Debian's own systemd-system.conf(5) documents them."""
     lines = advice(run, host_root(tmp_path, "systemd", cgroup="/system.slice/batch.service"),
                    workdir)
     named = sorted({m for line in lines for m in re.findall(r"\bDefault[A-Za-z]+=", line)})
-    assert named == ["DefaultLimitAS="]
+    assert named == ["DefaultLimitAS=", "DefaultLimitDATA="]
     page = Path("/usr/share/man/man5/systemd-system.conf.5.gz")
     skip_unless(page.is_file(), f"{page} is missing (the systemd package's man page)")
-    assert "DefaultLimitAS=" in gzip.decompress(page.read_bytes()).decode()
+    text = gzip.decompress(page.read_bytes()).decode()
+    assert [name for name in named if name not in text] == []

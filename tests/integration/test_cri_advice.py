@@ -102,7 +102,9 @@ def test_limitas_on_containerd_service_reaches_new_pods_not_running_ones(
 
     # 3. Followed: containerd restarted as systemd would after the drop-in, under the LimitAS=
     # the line names; the shim of the running pod stays.
-    [limit] = re.findall(r"^set LimitAS=(\d+) in a drop-in for containerd\.service ", advice[1])
+    [limit] = [found for line in advice
+               for found in re.findall(r"^set LimitAS=(\d+) in a drop-in for containerd\.service ",
+                                       line)]
     containerd.restart(prlimit=(f"--as={limit}:{limit}",))
     assert limits_of(containerd.own_limits())["Max address space"] == (limit, limit)
     # A new container in the running pod: still 2 GiB, from the pod's shim.

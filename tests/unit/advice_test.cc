@@ -65,30 +65,57 @@ const char kDocker[] =
     "containerd.service docker.service), then restart both: a container whose spec sets no "
     "RLIMIT_AS inherits the runtime's (start the container again)";
 
+// The RLIMIT_DATA line that follows an address-space fix (advice_data.cc), with the layer's own
+// setting at the same 6 GiB.
+std::string Data(const std::string& setting) {
+  return "if the address-space cap is there to bound memory, cap RLIMIT_DATA in its place: " +
+         setting +
+         "; since Linux 4.7 RLIMIT_DATA counts private writable memory, not reserved address "
+         "space, so it bounds what the job uses without breaking runtimes that reserve far more "
+         "than they use (the JVM, Node.js's WebAssembly, Go; not AddressSanitizer, whose shadow "
+         "it counts)";
+}
+const std::string kContainerdData =
+    Data("put {\"type\":\"RLIMIT_DATA\",\"soft\":6442450944,\"hard\":6442450944} in "
+         "base_runtime_spec's process.rlimits instead of RLIMIT_AS (or LimitDATA=6442450944 "
+         "instead of LimitAS= on containerd.service)");
+const std::string kDockerData =
+    Data("run the container with docker run --ulimit data=6442450944:6442450944, with no "
+         "LimitAS= on containerd.service and docker.service");
+
 TEST(Advice, KubernetesLeadsWithContainerdWhenTheRuntimeIsUnknown) {
   EXPECT_EQ(Hard(On(Layer::kKubernetes)),
-            (Advice{std::string(kNoPodField) + kContainerd, kCrio, kNri, kPodCapability}));
+            (Advice{std::string(kNoPodField) + kContainerd, kContainerdData, kCrio, kNri,
+                    kPodCapability}));
 }
 
 TEST(Advice, KubernetesOnContainerdNamesItsServiceNotCrio) {
   EXPECT_EQ(Hard(On(Layer::kKubernetes, Runtime::kContainerd)),
-            (Advice{std::string(kNoPodField) + kContainerd, kContainerdServiceForPods, kNri,
-                    kPodCapability}));
+            (Advice{std::string(kNoPodField) + kContainerd, kContainerdData,
+                    kContainerdServiceForPods, kNri, kPodCapability}));
 }
 
 TEST(Advice, KubernetesOnCrioLeadsWithCriosService) {
   EXPECT_EQ(Hard(On(Layer::kKubernetes, Runtime::kCrio)),
-            (Advice{std::string(kNoPodField) + kCrio, kNri, kPodCapability}));
+            (Advice{std::string(kNoPodField) + kCrio,
+                    Data("set default_ulimits = [\"data=6442450944:6442450944\"] in "
+                         "[crio.runtime] of /etc/crio/crio.conf, with no LimitAS= on "
+                         "crio.service"),
+                    kNri, kPodCapability}));
 }
 
 TEST(Advice, KubernetesOnDockerNamesDockersDaemons) {
   EXPECT_EQ(Hard(On(Layer::kKubernetes, Runtime::kDocker)),
-            (Advice{std::string(kNoPodField) + kDocker, kPodCapability}));
+            (Advice{std::string(kNoPodField) + kDocker,
+                    Data("set \"default-ulimits\": {\"data\": {\"Name\": \"data\", \"Hard\": "
+                         "6442450944, \"Soft\": 6442450944}} in /etc/docker/daemon.json, with "
+                         "no LimitAS= on containerd.service and docker.service"),
+                    kPodCapability}));
 }
 
 TEST(Advice, DockerNamesTheDaemonsAndTheCapability) {
   EXPECT_EQ(Hard(On(Layer::kDocker)),
-            (Advice{kDocker,
+            (Advice{kDocker, kDockerData,
                     "run the container as root with docker run --cap-add=SYS_RESOURCE and set "
                     "addressSpace.raiseHard: true, with user: to drop root before exec; "
                     "rlimit-init then raises the hard limit itself"}));
@@ -99,6 +126,9 @@ TEST(Advice, BareContainerNamesItsSpec) {
             (Advice{"the container's OCI spec sets it: put {\"type\":\"RLIMIT_AS\",\"soft\":"
                     "6442450944,\"hard\":6442450944} in process.rlimits of its config.json "
                     "(runc) or of the spec given to containerd",
+                    Data("put {\"type\":\"RLIMIT_DATA\",\"soft\":6442450944,\"hard\":"
+                         "6442450944} in process.rlimits of its config.json instead of RLIMIT_AS "
+                         "(or LimitDATA=6442450944 instead of LimitAS= on containerd.service)"),
                     kContainerdService}));
 }
 
@@ -107,6 +137,8 @@ TEST(Advice, SystemdNamesTheUnitFromTheCgroupPath) {
             (Advice{"set LimitAS=6442450944 in the [Service] section of batch.service or a "
                     "drop-in (systemctl edit batch.service), then restart it; systemctl show -p "
                     "LimitAS batch.service shows the value now",
+                    Data("set LimitDATA=6442450944 in batch.service instead of LimitAS= "
+                         "(DefaultLimitDATA= instead of DefaultLimitAS=)"),
                     "set DefaultLimitAS=6442450944 in /etc/systemd/system.conf (then systemctl "
                     "daemon-reexec) for every unit that sets no LimitAS= of its own"}));
   EXPECT_EQ(Hard(On(Layer::kSystemd))[0],
@@ -119,6 +151,9 @@ TEST(Advice, ShellNamesUlimitPrlimitAndLimitsConf) {
             (Advice{"only root can raise a hard limit: as root, run ulimit -Hv 6291456 in the "
                     "shell that starts the job, or start it with prlimit "
                     "--as=6442450944:6442450944 COMMAND",
+                    Data("run ulimit -d 6291456 instead of ulimit -v (prlimit "
+                         "--data=6442450944:6442450944 instead of --as, the \"data\" item of "
+                         "limits.conf instead of \"as\")"),
                     "raise the \"as\" item of /etc/security/limits.conf (\"USER hard as "
                     "6291456\", in KiB) and log in again, and remove any ulimit -v from shell "
                     "profiles and wrappers"}));
@@ -157,12 +192,13 @@ TEST(Advice, RealRootIsToldToSetRaiseHardFirst) {
   AdviceInput input = On(Layer::kDocker);
   input.may_raise_hard = true;
   Advice advice = Hard(input);
-  ASSERT_EQ(advice.size(), 3u);
+  ASSERT_EQ(advice.size(), 4u);
   EXPECT_EQ(advice[0],
             "this process has CAP_SYS_RESOURCE in the initial user namespace: set "
             "addressSpace.raiseHard: true in the policy and rlimit-init raises the hard limit "
             "itself");
   EXPECT_EQ(advice[1], kDocker);
+  EXPECT_EQ(advice[2], kDockerData);  // after the layer's fix, not after raiseHard
   input.raise_hard = true;  // then the capability is not what is missing
   EXPECT_EQ(Hard(input)[0], kDocker);
 }
@@ -180,6 +216,30 @@ TEST(Advice, PodmanAndSlurmNameTheProcessThatSetsTheHardLimit) {
             "limit): give slurmd a hard limit of at least 6 GiB and restart it: "
             "LimitAS=6442450944 in a drop-in for slurmd.service (systemctl edit slurmd), or "
             "ulimit -v 6291456 in the shell that starts slurmd");
+}
+
+TEST(Advice, PodmanAndSlurmNameTheirDataSetting) {
+  EXPECT_EQ(Hard(On(Layer::kPodman)),
+            (Advice{Hard(On(Layer::kPodman))[0],
+                    Data("run the container with podman run --ulimit "
+                         "data=6442450944:6442450944, from a shell or unit without the ulimit -v "
+                         "or LimitAS=")}));
+  Advice slurm = Hard(On(Layer::kSlurm));
+  ASSERT_EQ(slurm.size(), 3u);
+  EXPECT_EQ(slurm[1], Data("give slurmd LimitDATA=6442450944 instead of LimitAS= in its drop-in "
+                           "(ulimit -d 6291456 instead of ulimit -v in the shell that starts "
+                           "slurmd)"));
+  EXPECT_EQ(Hard(On(Layer::kKubernetes, Runtime::kPodman)), Hard(On(Layer::kPodman)));
+}
+
+TEST(Advice, DataLineOnlyForABoundedAddressSpace) {
+  // Unlimited: no number to bound memory at. Any other rlimit: it is not about reservations.
+  for (Layer layer : {Layer::kKubernetes, Layer::kDocker, Layer::kPodman, Layer::kSystemd,
+                      Layer::kSlurm, Layer::kContainer, Layer::kShell}) {
+    for (const std::string& line : Hard(On(layer), kUnlimited)) {
+      EXPECT_EQ(line.find("RLIMIT_DATA"), std::string::npos) << line;
+    }
+  }
 }
 
 CgroupMemory V1Limit() {
