@@ -174,6 +174,16 @@ std::string RenderMeasureText(const MeasureReport& report) {
   } else {
     out += "  cgroup peak:   not read: " + report.cgroup.note + "\n";
   }
+  if (!u.top.empty()) {
+    out += "  by process:    largest VmPeak first (" + std::to_string(u.top.size()) + " of " +
+           std::to_string(u.processes) + (u.processes == 1 ? " process" : " processes") + ")\n";
+    for (const ProcessPeak& p : u.top) {
+      out += "    pid " + std::to_string(p.pid) + " (" + Printable(p.name) + "): VmPeak " +
+             HumanBytes(p.vm_peak) + ", VmHWM " + HumanBytes(p.vm_hwm) + ": " +
+             (p.command.empty() ? std::string("(no command line)") : MeasuredCommand(p.command)) +
+             "\n";
+    }
+  }
   if (u.unmeasured > 0) {
     out += "  not measured:  " + std::to_string(u.unmeasured) +
            (u.unmeasured == 1 ? " task" : " tasks") +
@@ -215,6 +225,12 @@ std::string RenderMeasureJson(const MeasureReport& report) {
     runtime["message"] = message.empty() ? Json(nullptr) : Json(message);
   } else {
     out["runtime"] = nullptr;
+  }
+  Json& top = out["top_processes"];
+  top = Json::array();
+  for (const ProcessPeak& p : u.top) {
+    top.push_back({{"pid", p.pid}, {"name", p.name}, {"vm_peak", p.vm_peak},
+                   {"vm_hwm", p.vm_hwm}, {"command", p.command}});
   }
   out["tasks_at_once"] = u.tasks_at_once;
   out["unmeasured"] = u.unmeasured;

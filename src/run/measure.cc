@@ -119,10 +119,46 @@ bool Measurement::SampleNow(int pid) {
   if (!fields) return false;
   const Peak before = usage_.vm_peak;
   Add(*fields, sample.fds);
+  Rank(pid, *fields);
   // Only the process that sets the peak is the one whose runtime decides the recommendation,
   // so the maps are read only when a sample raises it: once per rise, not once per task.
   if (usage_.vm_peak.value != before.value || usage_.vm_peak.pid != before.pid) NameRuntime(pid);
   return true;
+}
+
+void Measurement::Rank(int pid, const StatusFields& fields) {
+  std::vector<ProcessPeak>& top = usage_.top;
+  auto same = std::find_if(top.begin(), top.end(),
+                           [&](const ProcessPeak& p) { return p.pid == fields.tgid; });
+  if (same != top.end()) {
+    // A thread's exit or an exec of the same process: the process keeps its highest VmPeak,
+    // with the program that set it (a launcher that filled 400 MB, not what it exec'd).
+    same->vm_hwm = std::max(same->vm_hwm, fields.vm_hwm);
+    if (fields.vm_peak <= same->vm_peak) return;
+    same->vm_peak = fields.vm_peak;
+    same->name = fields.name;
+    same->command = SplitCmdline(processes_.ReadProcFile(pid, "cmdline"));
+  } else {
+    // Only a process that enters the breakdown costs a read of its command line: a job of
+    // thousands of equal short processes reads a handful.
+    if (top.size() == kTopProcesses && fields.vm_peak <= top.back().vm_peak) return;
+    top.push_back({fields.tgid, fields.name, fields.vm_peak, fields.vm_hwm,
+                   SplitCmdline(processes_.ReadProcFile(pid, "cmdline"))});
+  }
+  std::stable_sort(top.begin(), top.end(), [](const ProcessPeak& a, const ProcessPeak& b) {
+    return a.vm_peak > b.vm_peak;
+  });
+  if (top.size() > kTopProcesses) top.pop_back();
+}
+
+std::vector<std::string> SplitCmdline(std::string_view cmdline) {
+  std::vector<std::string> words;
+  while (!cmdline.empty()) {
+    const std::size_t nul = cmdline.find('\0');
+    words.emplace_back(cmdline.substr(0, nul));
+    cmdline.remove_prefix(nul == cmdline.npos ? cmdline.size() : nul + 1);
+  }
+  return words;
 }
 
 void Measurement::NameRuntime(int pid) {
@@ -138,15 +174,7 @@ void Measurement::NameRuntime(int pid) {
 }
 
 bool JavaMaxHeapPinned(std::string_view cmdline, std::string_view environ) {
-  auto split = [](std::string_view text) {
-    std::vector<std::string> words;
-    while (!text.empty()) {
-      const std::size_t nul = text.find('\0');
-      words.emplace_back(text.substr(0, nul));
-      text.remove_prefix(nul == text.npos ? text.size() : nul + 1);
-    }
-    return words;
-  };
+  const auto split = SplitCmdline;
   JavaSizes sizes;
   // The JVM reads JAVA_TOOL_OPTIONS, then the launcher's JDK_JAVA_OPTIONS and command line,
   // then _JAVA_OPTIONS; any -Xmx among them pins the heap, whichever wins.

@@ -57,6 +57,21 @@ struct PeakRuntime {
 /// and the launcher read.
 bool JavaMaxHeapPinned(std::string_view cmdline, std::string_view environ);
 
+/// One process of the run, by the most address space it had: the per-process breakdown.
+struct ProcessPeak {
+  int pid = 0;  // its thread group id
+  std::string name;  // comm, when it set its VmPeak
+  std::uint64_t vm_peak = 0;
+  std::uint64_t vm_hwm = 0;
+  std::vector<std::string> command;  // /proc/PID/cmdline when it set its VmPeak; empty: none
+};
+
+/// How many processes the breakdown keeps: the largest by VmPeak.
+inline constexpr std::size_t kTopProcesses = 5;
+
+/// Splits /proc/PID/cmdline (arguments each ended by a NUL) into its arguments.
+std::vector<std::string> SplitCmdline(std::string_view cmdline);
+
 /// What a whole traced run used.
 struct Usage {
   Peak vm_peak;                 // largest VmPeak of one process (RLIMIT_AS is per process)
@@ -69,6 +84,7 @@ struct Usage {
   int unmeasured = 0;           // tasks that ended without an exit stop (SIGKILL skips it)
   bool workload_execed = false; // the workload's exec succeeded
   std::optional<PeakRuntime> runtime;  // the runtime of vm_peak's process, when its maps show one
+  std::vector<ProcessPeak> top;  // the kTopProcesses largest processes by VmPeak, largest first
 };
 
 /// Watches a traced run (a TaskObserver for Supervise) and samples each task at its exit stop.
@@ -86,6 +102,9 @@ class Measurement : public TaskObserver {
  private:
   bool SampleNow(int pid);  // Sample and Add; false when /proc had no address space to read
   void NameRuntime(int pid);  // reads the maps of the process that has just raised the peak
+  // Keeps the sample in the breakdown when its process is among the largest; reads the
+  // command line only then.
+  void Rank(int pid, const StatusFields& fields);
 
   Processes& processes_;
   int workload_pid_;

@@ -51,6 +51,21 @@ _PEAKS = {"vm_peak": r"  address space: .*\((?P<value>\d+) bytes, ulimit -v \d+\
           "fds": r"  descriptors: .* (?P<value>\d+) \(.*\)" + _WHERE}
 
 
+@dataclass(frozen=True)
+class TopProcess:
+    """One line of the per-process breakdown: its pid, name, VmPeak and VmHWM as the text says
+    them (two decimals), and its command line."""
+    pid: int
+    name: str
+    vm_peak: str
+    vm_hwm: str
+    command: str
+
+
+_TOP_HEAD = re.compile(r"  by process:    largest VmPeak first \((\d+) of (\d+) process(es)?\)")
+_TOP_LINE = re.compile(r"    pid (\d+) \(([^)]*)\): VmPeak (.+?), VmHWM (.+?): (.*)")
+
+
 @dataclass
 class Measured:
     """A measure text report read back: the values it names, and the policy after it."""
@@ -62,6 +77,7 @@ class Measured:
     settings: dict[str, int | str | None]
     cgroup_line: str
     policy: str
+    top: list[TopProcess]
 
 
 def read_measure_report(stderr: str) -> Measured:
@@ -79,9 +95,23 @@ def read_measure_report(stderr: str) -> Measured:
     tasks = re.match(r"  tasks at once: (\d+) ", lines[at])
     assert tasks, lines[at]
     settings = read_settings(lines[at + 1])
-    assert lines[at + 3] == "rlimit-init: recommended policy:\n", lines[at + 3]
+    cgroup_line = lines[at + 2]
+    at += 3
+    top_head = _TOP_HEAD.fullmatch(lines[at].rstrip("\n"))
+    assert top_head, lines[at]
+    top = []
+    for line in lines[at + 1:at + 1 + int(top_head[1])]:
+        match = _TOP_LINE.fullmatch(line.rstrip("\n"))
+        assert match, line
+        top.append(TopProcess(int(match[1]), match[2], match[3], match[4], match[5]))
+    # The breakdown holds min(5, processes) processes, the first the largest VmPeak's.
+    assert (len(top), int(top_head[2])) == (min(5, int(head["processes"])),
+                                            int(head["processes"])), lines[at]
+    assert (top[0].pid, top[0].name) == (peaks["vm_peak"].pid, peaks["vm_peak"].name)
+    at += 1 + len(top)
+    assert lines[at] == "rlimit-init: recommended policy:\n", lines[at]
     return Measured(head["command"], head["ending"], int(head["processes"]), peaks,
-                    int(tasks[1]), settings, lines[at + 2], "".join(lines[at + 4:]))
+                    int(tasks[1]), settings, cgroup_line, "".join(lines[at + 1:]), top)
 
 
 def read_settings(line: str) -> dict[str, int | str | None]:

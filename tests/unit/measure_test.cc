@@ -125,13 +125,72 @@ TEST(Measurement, ReadsTheMapsOnlyOfTheProcessThatRaisesThePeak) {
   Measurement measurement(processes, 100);
   EXPECT_EQ(Supervise(processes, 100, false, &measurement), 0);
   EXPECT_EQ(processes.proc_reads,
-            (std::vector<std::string>{"maps 300", "maps 200", "cmdline 200", "environ 200"}));
+            (std::vector<std::string>{"cmdline 300", "maps 300", "cmdline 200", "maps 200",
+                                      "cmdline 200", "environ 200", "cmdline 100"}));
   const Usage& u = measurement.usage();
   ASSERT_TRUE(u.runtime);
   EXPECT_EQ(u.runtime->runtime.name, "a JVM");
   EXPECT_EQ(u.runtime->pid, 200);
   EXPECT_EQ(u.runtime->name, "java");
   EXPECT_FALSE(u.runtime->max_heap_pinned);
+}
+
+// Seven processes end one after another; the breakdown keeps the five largest by VmPeak with
+// the command line each had when it set its peak, and reads a command line only for a process
+// that enters it. Process 100 fills 400 MB and execs a small program: its launcher's peak and
+// command line stay; its thread's exit (101) updates nothing.
+TEST(Measurement, KeepsTheFiveLargestProcessesWithTheirCommandLines) {
+  FakeProcesses processes;
+  processes.signals = {SIGCHLD};
+  std::vector<ChildExit> script = {{100, false, SIGTRAP, Stop::kExec}};
+  const int sizes[] = {3000, 1000, 5000, 2000, 7000, 4000, 6000};  // KiB of VmPeak, pids 201..
+  for (int i = 0; i < 7; ++i) {
+    const int pid = 201 + i;
+    processes.samples[pid] = {true, Status(pid, "worker", sizes[i], sizes[i] / 2, 0, 1), 3};
+    processes.proc_files[{pid, "cmdline"}] = std::string("worker\0", 7) + std::to_string(i) + '\0';
+    script.push_back({pid, false, SIGTRAP, Stop::kExit});
+    script.push_back({pid, false, 0});
+  }
+  processes.samples[100] = {true, Status(100, "launcher", 400000, 390000, 0, 2), 3};
+  processes.proc_files[{100, "cmdline"}] = std::string("python3\0fill.py\0", 16);
+  script.push_back({100, false, SIGTRAP, Stop::kBeforeExec});
+  processes.samples[101] = {true, Status(100, "small", 9000, 800, 0, 2), 3};
+  processes.proc_files[{101, "cmdline"}] = std::string("small\0", 6);
+  script.push_back({101, false, SIGTRAP, Stop::kExit});
+  script.push_back({101, false, 0});
+  script.push_back({100, false, 0});
+  processes.exits.assign(script.begin(), script.end());
+  Measurement measurement(processes, 100);
+  // The workload's own exec: the stop before it is rlimit-init's, not the job's.
+  measurement.Stopped({100, false, SIGTRAP, Stop::kExec});
+  processes.exits.pop_front();
+  EXPECT_EQ(Supervise(processes, 100, false, &measurement), 0);
+  const Usage& u = measurement.usage();
+  std::vector<std::string> top;
+  for (const ProcessPeak& p : u.top) {
+    std::string command;
+    for (const std::string& word : p.command) command += (command.empty() ? "" : " ") + word;
+    top.push_back(std::to_string(p.pid) + " " + p.name + " " + std::to_string(p.vm_peak / 1024) +
+                  " " + std::to_string(p.vm_hwm / 1024) + " " + command);
+  }
+  EXPECT_EQ(top, (std::vector<std::string>{"100 launcher 400000 390000 python3 fill.py",
+                                           "205 worker 7000 3500 worker 4",
+                                           "207 worker 6000 3000 worker 6",
+                                           "203 worker 5000 2500 worker 2",
+                                           "206 worker 4000 2000 worker 5"}));
+  // 201..205 enter as they come; 206 and 207 push out smaller ones; 100 enters; 101 is its
+  // thread, below its peak: no read.
+  EXPECT_EQ(processes.proc_reads,
+            (std::vector<std::string>{"cmdline 201", "maps 201", "cmdline 202", "cmdline 203",
+                                      "maps 203", "cmdline 204", "cmdline 205", "maps 205",
+                                      "cmdline 206", "cmdline 207", "cmdline 100", "maps 100"}));
+}
+
+TEST(SplitCmdline, ArgumentsEndedByNulsAndALastOneWithout) {
+  EXPECT_EQ(SplitCmdline(std::string("sh\0-c\0\0echo a\0", 14)),
+            (std::vector<std::string>{"sh", "-c", "", "echo a"}));
+  EXPECT_EQ(SplitCmdline("kthread"), (std::vector<std::string>{"kthread"}));
+  EXPECT_EQ(SplitCmdline(""), (std::vector<std::string>{}));
 }
 
 TEST(JavaMaxHeapPinned, FromTheLaunchersOptionsOrTheVariablesTheJvmReads) {

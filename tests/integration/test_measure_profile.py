@@ -1,0 +1,89 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`rlimit-init measure`'s profiler figures on the real binary (docs/measure.md): the
+per-process breakdown, the job's rusage as /usr/bin/time -v prints it, the whole tree's peak,
+several runs, the timeline and the plot. Each value is held to what the kernel or the job itself
+says, exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rlimit_json import parse as parse_json
+from conftest import Runner
+from expected import MIB, human
+from measure_values import read_measure_report
+
+# A parent starts six children one after another, child k filling k x 24 MiB, each with its own
+# command line, and says which pid ran which; then it fills nothing itself.
+FAMILY = """\
+import subprocess, sys
+for k in range(1, 7):
+    argv = [sys.executable, sys.argv[1], str(k), "arg with spaces", "tab\\there"]
+    child = subprocess.Popen(argv)
+    child.wait()
+    print(child.pid, k, flush=True)
+"""
+CHILD = """\
+import sys
+data = bytearray(int(sys.argv[1]) * 24 * 1024 * 1024)
+"""
+
+
+def family(workdir: Path) -> list[str]:
+    (workdir / "child.py").write_text(CHILD)
+    (workdir / "parent.py").write_text(FAMILY)
+    return ["python3", str(workdir / "parent.py"), str(workdir / "child.py")]
+
+
+def started(stdout: str) -> dict[int, int]:
+    """pid -> k, as the parent printed them."""
+    return {int(pid): int(k) for pid, k in (line.split() for line in stdout.splitlines())}
+
+
+def test_the_breakdown_names_the_five_largest_processes_with_their_command_lines(
+        run: Runner, workdir: Path) -> None:
+    job = family(workdir)
+    result = run(["measure", "-q", "-o", "json", "--"] + job)
+    assert result.returncode == 0
+    report = parse_json(result.stderr)
+    pids = started(result.stdout)
+    by_k = {k: pid for pid, k in pids.items()}
+    top = report["top_processes"]
+    # The five largest children, largest first; the parent and child 1 are left out.
+    assert [p["pid"] for p in top] == [by_k[k] for k in (6, 5, 4, 3, 2)]
+    assert [p["command"] for p in top] == [
+        ["/usr/bin/python3", job[2], str(k), "arg with spaces", "tab\there"]
+        for k in (6, 5, 4, 3, 2)]
+    assert [p["name"] for p in top] == ["python3"] * 5
+    assert top[0]["vm_peak"] == report["vm_peak"]["value"]
+    assert top[0]["pid"] == report["vm_peak"]["pid"]
+    assert all(a["vm_peak"] > b["vm_peak"] for a, b in zip(top, top[1:]))
+    assert report["processes"] == 7
+
+
+def test_the_text_breakdown_escapes_the_command_lines(run: Runner, workdir: Path) -> None:
+    job = family(workdir)
+    result = run(["measure", "-q", "--"] + job)
+    assert result.returncode == 0
+    measured = read_measure_report(result.stderr)
+    pids = started(result.stdout)
+    assert [(p.pid, p.name, p.command) for p in measured.top] == [
+        (pid, "python3", f"/usr/bin/python3 {job[2]} {k} arg with spaces tab\\there")
+        for k in (6, 5, 4, 3, 2) for pid in pids if pids[pid] == k]
+    assert measured.top[0].vm_peak == human(measured.peaks["vm_peak"].value)
+
+
+def test_a_launcher_that_execs_keeps_its_peak_and_its_own_command_line(
+        run: Runner, workdir: Path) -> None:
+    launcher = workdir / "launcher.py"
+    launcher.write_text("import os\ndata = bytearray(200 * 1024 * 1024)\n"
+                        "os.execvp('true', ['true', 'after'])\n")
+    result = run(["measure", "-q", "-o", "json", "--", "python3", str(launcher)])
+    assert result.returncode == 0
+    report = parse_json(result.stderr)
+    [only] = report["top_processes"]
+    assert only["command"] == ["python3", str(launcher)]
+    assert (only["pid"], only["name"], only["vm_peak"]) == (
+        report["vm_peak"]["pid"], "python3", report["vm_peak"]["value"])
+    assert only["vm_peak"] > 200 * MIB
