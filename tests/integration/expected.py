@@ -271,21 +271,6 @@ UNKNOWN_ABOVE_CGROUP_OR = ("set addressSpace.aboveCgroup to warn to grant it wit
                            "limit")
 
 
-# ---------------------------------------------------------------------------------------------
-# The fixes rlimit-init names under Slurm and Podman (test_slurm.py and test_podman.py follow
-# them on the real tools).
-
-
-def ulimit_at_least(value: int | str) -> str:
-    """`ulimit -v` KiB that cover `value` bytes: rounded up, unlike the display's KiB."""
-    return UNLIMITED if value == UNLIMITED else str(-(-value // KIB))
-
-
-def slurm_mem(value: int) -> str:
-    """--mem as Slurm's str_to_mbytes() reads it: whole MiB with the M suffix, rounded up."""
-    return f"{-(-value // MIB)}M"
-
-
 def data_cap_advice(setting: str) -> str:
     """The line after an address-space fix that names the layer's RLIMIT_DATA `setting` as the
     cap that bounds memory without counting reservations (src/advice/advice_data.cc)."""
@@ -294,52 +279,6 @@ def data_cap_advice(setting: str) -> str:
             "address space, so it bounds what the job uses without breaking runtimes that reserve "
             "far more than they use (the JVM, Node.js's WebAssembly, Go; not AddressSanitizer, "
             "whose shadow it counts)")
-
-
-def slurm_hard_limit_advice(needed: int | str) -> list[str]:
-    """The fix and the alternatives rlimit-init names when slurmd's hard RLIMIT_AS blocks."""
-    if needed == UNLIMITED:
-        return [
-            "the job's hard RLIMIT_AS is slurmd's own, not the submit shell's "
-            "(PropagateResourceLimits passes on only the soft limit, lowered to that hard "
-            "limit): give slurmd an unlimited hard limit and restart it: LimitAS=infinity in a "
-            "drop-in for slurmd.service (systemctl edit slurmd), or ulimit -v unlimited in the "
-            "shell that starts slurmd",
-            "if slurm.conf sets VSizeFactor (scontrol show config shows it), Slurm caps every "
-            "job at --mem times VSizeFactor/100: only removing VSizeFactor lifts that"]
-    return [
-        "the job's hard RLIMIT_AS is slurmd's own, not the submit shell's "
-        "(PropagateResourceLimits passes on only the soft limit, lowered to that hard limit): "
-        f"give slurmd a hard limit of at least {human(needed)} and restart it: LimitAS={needed} "
-        "in a drop-in for slurmd.service (systemctl edit slurmd), or "
-        f"ulimit -v {ulimit_at_least(needed)} in the shell that starts slurmd",
-        data_cap_advice(f"give slurmd LimitDATA={needed} instead of LimitAS= in its drop-in "
-                        f"(ulimit -d {ulimit_at_least(needed)} instead of ulimit -v in the shell "
-                        "that starts slurmd)"),
-        "if slurm.conf sets VSizeFactor (scontrol show config shows it), Slurm sets the hard "
-        "limit to --mem times VSizeFactor/100 instead: submit with --mem of at least "
-        f"{slurm_mem(needed)} * 100 / VSizeFactor"]
-
-
-def slurm_memory_advice(needed: int) -> list[str]:
-    return [f"submit with --mem={slurm_mem(needed)} or more: with ConstrainRAMSpace=yes in "
-            "cgroup.conf, Slurm makes --mem the job's cgroup memory limit (times "
-            "AllowedRAMSpace/100)"]
-
-
-def podman_hard_limit_advice(needed: int | str) -> list[str]:
-    value = "infinity" if needed == UNLIMITED else str(needed)
-    return [
-        "the container inherits RLIMIT_AS from the podman process (podman run --ulimit cannot "
-        f"set it): run podman from a shell that has run ulimit -v {ulimit_at_least(needed)} "
-        f"(raising a hard limit needs root), or from a systemd unit with LimitAS={value}"] + (
-        [] if needed == UNLIMITED else [data_cap_advice(
-            f"run the container with podman run --ulimit data={needed}:{needed}, from a shell or "
-            "unit without the ulimit -v or LimitAS=")])
-
-
-def podman_memory_advice(needed: int) -> list[str]:
-    return [f"run the container with podman run --memory={needed} or more"]
 
 
 def refusal_advice_lines(advice: list[str]) -> str:
