@@ -554,43 +554,9 @@ DOCKER_DAEMON_ERRORS = (_DOCKER_DAEMON_ERROR, _DOCKER_DAEMON_ERROR + ".")
 
 
 # ---------------------------------------------------------------------------------------------
-# The address-space budget (src/decide/budget.cc): what a thread per CPU reserves of a finite grant.
+# The address-space budget (src/decide/budget.cc): what numpy needs, measured.
 
 # Measured on this machine (2 CPUs, Debian bookworm, python3-numpy 1.24.2 with
 # libopenblas0-pthread 0.3.21, RLIMIT_STACK 8 MiB): the least RLIMIT_AS, to 1 MiB, under which
 # `python3 -c "import numpy"` exits 0. The README's numpy table quotes them.
 NUMPY_LEAST_GRANT = {"two OpenBLAS threads": 214 * MIB, "OPENBLAS_NUM_THREADS=1": 82 * MIB}
-BLAS_BUFFER = 128 * MIB
-
-
-def budget_warning(threads: int, cpus: int, grant: int, stack: int | None,
-                   threads_from: str = "", arenas_from: str = "", arena_limit: int | None = None,
-                   quota: tuple[str, int] | None = None, suggest_threads: int = 1,
-                   suggest_arenas: bool = True) -> str:
-    """The budget warning for THREADS threads on CPUS CPUs under GRANT bytes with RLIMIT_STACK
-    STACK (None: unlimited, so glibc's 2 MiB)."""
-    each = stack if stack is not None else 2 * MIB
-    reserved = (threads - 1) * (each + BLAS_BUFFER)
-    arena_limit = arena_limit if arena_limit is not None else 8 * cpus
-    text = (f"rlimit-init: warning: address-space budget: {threads} threads "
-            f"({threads_from or 'one per CPU of the affinity mask, as OpenBLAS and OpenMP start them'}) "
-            f"reserve {human(reserved)} of the {human(grant)} grant: {threads - 1} more "
-            f"{'stack' if threads == 2 else 'stacks'} of {human(each)} "
-            + ("(RLIMIT_STACK)" if stack is not None
-               else "(glibc's default under an unlimited RLIMIT_STACK)")
-            + f" and OpenBLAS buffers of 128 MiB; threads that call malloc add up to "
-            f"{arena_limit - 1} malloc arenas of 64 MiB ({arenas_from or f'8 x {cpus} CPUs'})")
-    if quota is not None:
-        text += (f"; the cgroup CPU quota ({quota[0]}) allows {quota[1]} "
-                 f"{'CPU' if quota[1] == 1 else 'CPUs'}")
-    settings = ['MALLOC_ARENA_MAX: "2"'] if suggest_arenas else []
-    settings.append(f'OPENBLAS_NUM_THREADS: "{suggest_threads}"')
-    return (text + f"; set env: {{{', '.join(settings)}}} in the policy, or grant at least "
-            f"{human(2 * reserved)}\n")
-
-
-def gpu_warning(device: str, grant: int) -> str:
-    return (f"rlimit-init: warning: address-space budget: GPU device node {device} found under a "
-            f"finite grant of {human(grant)}: CUDA reserves tens of GiB of virtual address space "
-            "when it starts and fails under RLIMIT_AS; request unlimited address space for a GPU "
-            "job\n")
