@@ -424,38 +424,6 @@ RAISE_HARD_FIRST = ("this process has CAP_SYS_RESOURCE in the initial user names
 
 
 # ---------------------------------------------------------------------------------------------
-# --limit NAME=VALUE and RLIMIT_INIT_LIMITS (tests/integration/test_limits_cli.py): every bad
-# word and its exact answer after "rlimit-init: bad command line: ", exit 64.
-
-_NUMBER = '"unlimited" or "hard"'
-LIMIT_WORD_ERRORS = {
-    "nofile": '"nofile": expected NAME=VALUE, such as nofile=65536',
-    "nofil=1": ('"nofil=1": unknown limit "nofil"; the names are prlimit\'s: core, cpu, data, '
-                "fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, "
-                "sigpending, stack"),
-    "as=1Gi": '"as=1Gi": the address space is given with --as (or RLIMIT_INIT_AS)',
-    "nofile=lots": f'"nofile=lots": "lots" is not a number; nofile takes a whole number, {_NUMBER}',
-    "stack=64gi": ('"stack=64gi": invalid quantity "64gi": unknown suffix "gi" (did you mean '
-                   '"Gi"? suffixes are case-sensitive)'),
-    "nofile=1024:524288": ('"nofile=1024:524288": the soft and hard values differ; give '
-                           "nofile=1024 for the soft limit, or the same value twice to raise the "
-                           "hard limit too (rlimit-init never lowers a hard limit)"),
-    "nofile=:4096": f'"nofile=:4096": "" is not a number; nofile takes a whole number, {_NUMBER}',
-    "rtprio=100": '"rtprio=100": rtprio takes a real-time priority 0..99, got 100',
-    "core=10%": ('"core=10%": a percentage of the memory ceiling is only meaningful for as and '
-                 "data"),
-}
-
-
-def limit_flag_error(word: str) -> str:
-    return f"--limit {LIMIT_WORD_ERRORS[word]}"
-
-
-def limit_env_error(word: str) -> str:
-    return f"RLIMIT_INIT_LIMITS: {LIMIT_WORD_ERRORS[word]}"
-
-
-# ---------------------------------------------------------------------------------------------
 # The advice for every rlimit but the address space is checked against golden files
 # (tests/fixtures/golden/rlimits_advice*/) and each setting against its tool
 # (test_rlimits_advice.py).
