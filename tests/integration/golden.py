@@ -33,6 +33,10 @@ UPDATE = "RLIMIT_INIT_UPDATE_GOLDENS"
 # This host's MemTotal as a summary line says it ("host MemTotal 7.76 GiB"): the digits are the
 # host's, the words are the binary's.
 MEM_TOTAL = re.compile(r"(?<=host MemTotal )\d+(\.\d+)? [KMGTPE]iB")
+# The tail of a summary line: this host's cgroup memory limit and where it was read, or its
+# MemTotal ("; no cgroup memory limit; host MemTotal 7.76 GiB").
+HOST_MEMORY = re.compile(r"(?<=; )(?:no cgroup memory limit; host MemTotal|cgroup memory limit) "
+                         r".*$", re.MULTILINE)
 
 
 def check(name: str, text: str,
