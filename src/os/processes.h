@@ -13,11 +13,15 @@ namespace rlimit_init {
 /// Why a traced child stopped (Processes::Trace); kNone for a child that ended.
 enum class Stop {
   kNone,
-  kExit,    // PTRACE_EVENT_EXIT: about to exit, its address space still there to read
+  kExit,    // PTRACE_EVENT_EXIT: about to exit, its address space still there to read;
+            // `signaled` and `value` say how, as its end will be reported
   kExec,    // PTRACE_EVENT_EXEC: it has exec'd a new program
-  kNewTask, // PTRACE_EVENT_FORK, VFORK or CLONE: it started a process or thread, traced too
+  kNewTask,    // PTRACE_EVENT_FORK, VFORK or CLONE: it started process `value`, traced too
+  kNewThread,  // PTRACE_EVENT_CLONE with CLONE_THREAD: it started thread `value` of its own
+               // process, traced too but with no exit stop (SetExitStops)
   kBeforeExec,   // about to call execve or execveat: the old program's memory still there
   kBeforeClose,  // about to close descriptor `value` (a high one), or, for close_range, -1
+  kBeforeExitGroup,  // about to call exit_group: its process ends
   kOther,   // any other ptrace event stop (a new tracee's first stop, a group-stop)
   kSignal,  // a signal is about to be delivered to it (`value`); Resume must pass it on
 };
@@ -83,18 +87,26 @@ class Processes {
 
   /// In the child, for measure: makes itself traceable by its parent even after a user switch
   /// (PR_SET_DUMPABLE), installs the seccomp filter that stops it and every task it starts
-  /// before execve, execveat, close_range and close of a descriptor from kStoppedCloseFloor
+  /// before execve, execveat, exit_group, close_range and close of a descriptor from
+  /// kStoppedCloseFloor
   /// (SECCOMP_RET_TRACE; with no_new_privs when it lacks CAP_SYS_ADMIN), then stops itself
   /// (SIGSTOP) until the parent has begun tracing it with Trace, so that the workload is traced
   /// from its exec on. Returns 0, or the errno of the failing call named in `failed_call`.
   virtual int AwaitTracer(std::string* failed_call) = 0;
 
   /// In the parent, for measure: waits for the child `pid` to stop itself, attaches to it with
-  /// PTRACE_SEIZE and the options that report every exit, exec, fork, vfork and clone of it and
-  /// of every task it starts and the filter's stops, then lets it go on. From then on Reap also
+  /// PTRACE_SEIZE and the options that report every exec, fork, vfork and clone of it and of
+  /// every task it starts, the filter's stops and the exit of each process (not of each thread:
+  /// SetExitStops), then lets it go on. From then on Reap also
   /// reports their stops (ChildExit::stop), each of which must be resumed with Resume. Returns 0
   /// or errno.
   virtual int Trace(int pid) = 0;
+
+  /// Whether the stopped task `pid` stops at its exit (PTRACE_O_TRACEEXIT). A process starts
+  /// with exit stops, a thread (Stop::kNewThread) without: the threads of a process share its
+  /// address space and descriptors, so one stop where the process ends says what a stop at
+  /// each thread's exit would, and 2,000 short threads pay no stop each for it.
+  virtual void SetExitStops(int pid, bool stop) = 0;
 
   /// PTRACE_CONT: resumes a stopped traced task, delivering `signal` (0 for none).
   virtual void Resume(int pid, int signal) = 0;

@@ -50,11 +50,24 @@ constexpr long kTraceOptions = PTRACE_O_TRACEEXIT | PTRACE_O_TRACEFORK | PTRACE_
                                PTRACE_O_TRACECLONE | PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
 
 // What the filter says in SECCOMP_RET_DATA, read back with PTRACE_GETEVENTMSG.
-enum FilterData : std::uint16_t { kDataExec = 1, kDataClose = 2, kDataCloseRange = 3 };
+enum FilterData : std::uint16_t {
+  kDataExec = 1,
+  kDataClose = 2,
+  kDataCloseRange = 3,
+  kDataExitGroup = 4
+};
+
+// Whether task `pid` leads its thread group, i.e. is a process rather than one of its threads:
+// tgkill(pid, pid, 0) finds it only then (ESRCH otherwise). One system call, no /proc read.
+bool LeadsItsGroup(pid_t pid) {
+  return syscall(SYS_tgkill, pid, pid, 0) == 0 || errno != ESRCH;
+}
 
 // Stops (SECCOMP_RET_TRACE) before the calls whose effect /proc can no longer show afterwards:
-// an exec (the old address space is gone by PTRACE_EVENT_EXEC) and a close of a descriptor
-// from kStoppedCloseFloor (the highest descriptor the job needed). Every other call, and a
+// an exec (the old address space is gone by PTRACE_EVENT_EXEC), a close of a descriptor
+// from kStoppedCloseFloor (the highest descriptor the job needed), and exit_group, which ends
+// a process from whichever thread calls it: its threads have no exit stop, and the others it
+// kills skip theirs (a fatal signal is pending). Every other call, and a
 // call of another architecture's table (x32, i386), runs with no stop: the filter costs a few
 // BPF instructions per call, the stops only the calls named. As strace --seccomp-bpf does.
 int InstallFilter() {
@@ -64,8 +77,9 @@ int InstallFilter() {
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kAuditArch, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_execve, 6, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_execveat, 5, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_execve, 7, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_execveat, 6, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit_group, 9, 0),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close_range, 7, 0),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_close, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),  // jump offsets count from the next line
@@ -76,6 +90,7 @@ int InstallFilter() {
       BPF_STMT(BPF_RET | BPF_K, kTrace(kDataClose)),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_STMT(BPF_RET | BPF_K, kTrace(kDataCloseRange)),
+      BPF_STMT(BPF_RET | BPF_K, kTrace(kDataExitGroup)),
   };
   sock_fprog fprog = {static_cast<unsigned short>(sizeof program / sizeof program[0]), program};
   if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) == 0) return 0;
@@ -101,6 +116,7 @@ Stop FilterStop(pid_t pid, int* fd) {
     return Stop::kBeforeClose;
   }
   if (data == kDataCloseRange) return Stop::kBeforeClose;
+  if (data == kDataExitGroup) return Stop::kBeforeExitGroup;
   return Stop::kOther;
 }
 
@@ -168,9 +184,16 @@ bool RealProcesses::Reap(ChildExit* exit) {
       case 0:
         exit->stop = Stop::kSignal;
         break;
-      case PTRACE_EVENT_EXIT:
+      case PTRACE_EVENT_EXIT: {
+        // How it exits: a fatal signal ends its whole process from this thread.
+        unsigned long code = 0;
+        ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &code);
+        const int how = static_cast<int>(code);
+        exit->signaled = WIFSIGNALED(how);
+        exit->value = exit->signaled ? WTERMSIG(how) : WEXITSTATUS(how);
         exit->stop = Stop::kExit;
         break;
+      }
       case PTRACE_EVENT_EXEC:
         exit->stop = Stop::kExec;
         break;
@@ -179,12 +202,28 @@ bool RealProcesses::Reap(ChildExit* exit) {
         break;
       case PTRACE_EVENT_FORK:
       case PTRACE_EVENT_VFORK:
-      case PTRACE_EVENT_CLONE:
-        exit->stop = Stop::kNewTask;
+      case PTRACE_EVENT_CLONE: {
+        unsigned long task = 0;
+        ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &task);
+        exit->value = static_cast<int>(task);
+        // A clone is a thread when CLONE_THREAD put it in this process (a process made by
+        // clone with another exit signal than SIGCHLD is reported as a clone too).
+        const bool thread = (status >> 16) == PTRACE_EVENT_CLONE &&
+                            !LeadsItsGroup(static_cast<pid_t>(task));
+        exit->stop = thread ? Stop::kNewThread : Stop::kNewTask;
+        break;
+      }
+      case PTRACE_EVENT_STOP:
+        // A new tracee's first stop, or a group-stop and its end. All are resumed: a measured
+        // job is not held by SIGSTOP or SIGTSTP (see the README).
+        // At its first stop a new task has the options of the task that started it: a thread
+        // takes no exit stop, a process (perhaps started by a thread) does.
+        if (started_.insert(pid).second) {
+          SetExitStops(pid, LeadsItsGroup(pid));
+        }
+        exit->stop = Stop::kOther;
         break;
       default:
-        // PTRACE_EVENT_STOP: a new tracee's first stop, or a group-stop. Both are resumed:
-        // a measured job is not held by SIGSTOP or SIGTSTP (see the README).
         exit->stop = Stop::kOther;
         break;
     }
@@ -192,6 +231,7 @@ bool RealProcesses::Reap(ChildExit* exit) {
   }
   exit->signaled = WIFSIGNALED(status);
   exit->value = exit->signaled ? WTERMSIG(status) : WEXITSTATUS(status);
+  started_.erase(pid);
   return true;
 }
 
@@ -226,13 +266,21 @@ int RealProcesses::Trace(int pid) {
     return error;
   }
   tracing_ = true;
+  options_ = options;
+  started_.insert(pid);
   kill(pid, SIGCONT);
   return 0;
 }
 
 void RealProcesses::StopReportingExecs(int pid) {
   // Tasks it starts later inherit the options it has then.
-  ptrace(PTRACE_SETOPTIONS, pid, nullptr, reinterpret_cast<void*>(kTraceOptions));
+  options_ = kTraceOptions;
+  ptrace(PTRACE_SETOPTIONS, pid, nullptr, reinterpret_cast<void*>(options_));
+}
+
+void RealProcesses::SetExitStops(int pid, bool stop) {
+  const long options = stop ? options_ : options_ & ~PTRACE_O_TRACEEXIT;
+  ptrace(PTRACE_SETOPTIONS, pid, nullptr, reinterpret_cast<void*>(options));
 }
 
 void RealProcesses::Resume(int pid, int signal) {

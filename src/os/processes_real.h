@@ -2,6 +2,8 @@
 // The Processes that makes real syscalls (fork, sigwaitinfo, kill, waitpid, prctl, ptrace).
 #pragma once
 
+#include <set>
+
 #include "os/processes.h"
 
 namespace rlimit_init {
@@ -19,6 +21,7 @@ class RealProcesses : public Processes {
   bool Reap(ChildExit* exit) override;
   int AwaitTracer(std::string* failed_call) override;
   int Trace(int pid) override;
+  void SetExitStops(int pid, bool stop) override;
   void Resume(int pid, int signal) override;
   void StopReportingExecs(int pid) override;
   ProcessSample Sample(int pid) override;
@@ -28,6 +31,8 @@ class RealProcesses : public Processes {
 
  private:
   bool tracing_ = false;
+  long options_ = 0;       // a process's ptrace options now (Trace, StopReportingExecs)
+  std::set<int> started_;  // traced tasks past their first stop, until they end
 };
 
 }  // namespace rlimit_init

@@ -186,8 +186,9 @@ std::string RenderMeasureText(const MeasureReport& report) {
   }
   if (u.unmeasured > 0) {
     out += "  not measured:  " + std::to_string(u.unmeasured) +
-           (u.unmeasured == 1 ? " task" : " tasks") +
-           " ended without an exit stop (SIGKILL skips it), so their peaks are not counted\n";
+           (u.unmeasured == 1 ? " process" : " processes") +
+           " ended without a stop where they ended (SIGKILL skips it), so their peaks are not "
+           "counted\n";
   }
   if (!report.recommendation) {
     out += "rlimit-init: no recommended policy: no process was measured at its exit\n";

@@ -73,14 +73,38 @@ void Measurement::Stopped(const ChildExit& event) {
   switch (event.stop) {
     case Stop::kExit: {
       // The one moment the task's memory can still be read: past it the kernel tears the
-      // address space down and /proc shows no Vm* lines.
-      if (SampleNow(event.pid)) sampled_.insert(event.pid);
+      // address space down and /proc shows no Vm* lines. A process ends here when this task
+      // called exit_group or dies of a signal (its whole process with it), or is its last task;
+      // a thread or a leader leaving others behind (pthread_exit) does not end it.
+      auto it = processes_alive_.find(ProcessOf(event.pid));
+      const bool ends = it == processes_alive_.end() || it->second.ending || event.signaled ||
+                        it->second.tasks == 1;
+      if (SampleNow(event.pid) && ends && it != processes_alive_.end()) {
+        it->second.measured = true;
+      }
+      break;
+    }
+    case Stop::kBeforeExitGroup: {
+      // Its process ends. Alone, it is sampled now and needs no exit stop after; with other
+      // tasks alive (still running until the kernel kills them) it is sampled at its exit
+      // stop, which a thread is given for it.
+      const int process = ProcessOf(event.pid);
+      Alive& alive = processes_alive_[process];
+      if (alive.tasks == 1 && SampleNow(event.pid)) {
+        alive.measured = true;
+        processes_.SetExitStops(event.pid, false);
+      } else {
+        alive.ending = true;
+        if (event.pid != process) ExitStopsForThread(event.pid);
+      }
       break;
     }
     case Stop::kBeforeExec:
       // The last moment the old program's peaks can be read: by PTRACE_EVENT_EXEC its address
-      // space is gone. rlimit-init's own child execing the workload is not the job.
+      // space is gone. rlimit-init's own child execing the workload is not the job. A thread
+      // that execs becomes its process, which needs its exit stop.
       if (event.pid != workload_pid_ || usage_.workload_execed) SampleNow(event.pid);
+      ExitStopsForThread(event.pid);
       break;
     case Stop::kBeforeClose:
       // A close below the floor does not stop (see kStoppedCloseFloor); close_range says no
@@ -104,12 +128,43 @@ void Measurement::Stopped(const ChildExit& event) {
     case Stop::kNewTask:
       ++alive_;
       if (alive_ > usage_.tasks_at_once) usage_.tasks_at_once = alive_;
+      processes_alive_[event.value] = {};
+      break;
+    case Stop::kNewThread: {
+      ++alive_;
+      if (alive_ > usage_.tasks_at_once) usage_.tasks_at_once = alive_;
+      // Counted, not sampled: each clone and each end is seen, so the most threads a process
+      // had at once is exact without a stop at each thread's exit.
+      const int process = ProcessOf(event.pid);
+      threads_[event.value] = process;
+      const int tasks = ++processes_alive_[process].tasks;
+      if (static_cast<std::uint64_t>(tasks) > usage_.threads.value) {
+        StatusFields fields;
+        fields.tgid = process;
+        fields.name = std::string(TrimWhitespace(processes_.ReadProcFile(process, "comm")));
+        Raise(&usage_.threads, static_cast<std::uint64_t>(tasks), fields);
+      }
+      break;
+    }
+    case Stop::kSignal:
+      // A fatal signal ends the process from the thread that takes it, and the others skip
+      // their exit stops: the thread needs its own.
+      ExitStopsForThread(event.pid);
       break;
     case Stop::kNone:
     case Stop::kOther:
-    case Stop::kSignal:
       break;
   }
+}
+
+int Measurement::ProcessOf(int pid) const {
+  auto it = threads_.find(pid);
+  return it == threads_.end() ? pid : it->second;
+}
+
+void Measurement::ExitStopsForThread(int pid) {
+  if (!threads_.contains(pid) || !thread_exit_stops_.insert(pid).second) return;
+  processes_.SetExitStops(pid, true);
 }
 
 bool Measurement::SampleNow(int pid) {
@@ -195,7 +250,16 @@ bool JavaMaxHeapPinned(std::string_view cmdline, std::string_view environ) {
 
 void Measurement::Ended(const ChildExit& event) {
   --alive_;
-  if (sampled_.erase(event.pid) == 0) ++usage_.unmeasured;
+  thread_exit_stops_.erase(event.pid);
+  if (auto thread = threads_.find(event.pid); thread != threads_.end()) {
+    --processes_alive_[thread->second].tasks;
+    threads_.erase(thread);
+    return;
+  }
+  // A leader is reaped only once its threads are: its process has ended.
+  auto process = processes_alive_.find(event.pid);
+  if (process == processes_alive_.end() || !process->second.measured) ++usage_.unmeasured;
+  if (process != processes_alive_.end()) processes_alive_.erase(process);
 }
 
 void Measurement::Add(const StatusFields& fields, int fds) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -76,22 +77,27 @@ std::vector<std::string> SplitCmdline(std::string_view cmdline);
 struct Usage {
   Peak vm_peak;                 // largest VmPeak of one process (RLIMIT_AS is per process)
   Peak vm_hwm;                  // largest resident peak of one process
-  Peak threads;                 // most threads in one process
+  Peak threads;                 // most threads in one process (counted: clones minus ends)
   Peak fds;                     // highest descriptor number + 1 in one process (its need)
   Peak vm_lck;                  // most locked memory in one process
   int processes = 0;            // processes measured at their exit
   int tasks_at_once = 0;        // most tasks (processes and threads) alive at once: RLIMIT_NPROC
-  int unmeasured = 0;           // tasks that ended without an exit stop (SIGKILL skips it)
+  int unmeasured = 0;           // processes that ended without a stop at their end (SIGKILL)
   bool workload_execed = false; // the workload's exec succeeded
   std::optional<PeakRuntime> runtime;  // the runtime of vm_peak's process, when its maps show one
   std::vector<ProcessPeak> top;  // the kTopProcesses largest processes by VmPeak, largest first
 };
 
-/// Watches a traced run (a TaskObserver for Supervise) and samples each task at its exit stop.
+/// Watches a traced run (a TaskObserver for Supervise) and samples each process where it ends:
+/// at its exit_group, or at the exit stop of the task that ends it. Threads have no exit stop
+/// (Processes::SetExitStops) unless one may end their process: at a signal (which may kill it),
+/// an exec (the thread becomes the process) or an exit_group while other threads are alive.
 class Measurement : public TaskObserver {
  public:
   Measurement(Processes& processes, int workload_pid)
-      : processes_(processes), workload_pid_(workload_pid), alive_(1) {}
+      : processes_(processes), workload_pid_(workload_pid), alive_(1) {
+    processes_alive_[workload_pid] = {};
+  }
 
   void Stopped(const ChildExit& event) override;
   void Ended(const ChildExit& event) override;
@@ -100,16 +106,28 @@ class Measurement : public TaskObserver {
   const Usage& usage() const { return usage_; }
 
  private:
+  // A process alive: its tasks as the kernel counts them (Threads:, RLIMIT_NPROC), ended
+  // threads until they are reaped included, and how far its end has been seen.
+  struct Alive {
+    int tasks = 1;
+    bool ending = false;    // exit_group called while other tasks were alive
+    bool measured = false;  // sampled where it ends
+  };
+
   bool SampleNow(int pid);  // Sample and Add; false when /proc had no address space to read
   void NameRuntime(int pid);  // reads the maps of the process that has just raised the peak
   // Keeps the sample in the breakdown when its process is among the largest; reads the
   // command line only then.
   void Rank(int pid, const StatusFields& fields);
+  int ProcessOf(int pid) const;  // the thread group id of a traced task
+  void ExitStopsForThread(int pid);  // a thread that may end its process: give it an exit stop
 
   Processes& processes_;
   int workload_pid_;
   int alive_;
-  std::set<int> sampled_;      // tasks sampled at their exit stop, until they end
+  std::map<int, Alive> processes_alive_;  // by thread group id, until the leader is reaped
+  std::map<int, int> threads_;             // a thread's group id, by thread id, until reaped
+  std::set<int> thread_exit_stops_;        // threads given an exit stop back
   std::set<int> processes_seen_;  // thread group ids sampled
   Usage usage_;
 };

@@ -92,6 +92,9 @@ class FakeProcesses : public Processes {
   void StopReportingExecs(int target) override {
     calls.push_back("no exec stops " + std::to_string(target));
   }
+  void SetExitStops(int target, bool stop) override {
+    calls.push_back((stop ? "exit stops " : "no exit stops ") + std::to_string(target));
+  }
   void Resume(int target, int signal) override {
     calls.push_back("resume " + std::to_string(target) + " " + std::to_string(signal));
   }
