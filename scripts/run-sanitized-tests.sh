@@ -4,11 +4,18 @@
 # build-asan/ (or $BUILD_ASAN_DIR) and runs the unit tests, then the black-box tests that do not
 # set RLIMIT_AS against the sanitized binary.
 #
-# Two kinds of black-box test are left out, by marker:
+# Three kinds of black-box test are left out, by marker:
 #   sets_rlimit_as  ASan reserves terabytes of shadow memory at startup and cannot start under
 #                   any realistic RLIMIT_AS;
 #   static_binary   tests of the static build itself (file(1) says "statically linked", the
-#                   FROM scratch root filesystem): the sanitized binary is dynamically linked.
+#                   FROM scratch root filesystem): the sanitized binary is dynamically linked;
+#   without_binary  tests that start no rlimit-init at all (the chart, the docs, the schemas,
+#                   the conventions): scripts/test.sh has run them, and here they would only
+#                   repeat that run.
+#
+# It installs what the tests need first (scripts/setup.sh --tests, as scripts/test.sh does; it
+# does nothing when everything is in place), so it runs on a fresh clone without test.sh before
+# it: the chart tests need helm and kubectl under .tools/bin and tests/chart/node_modules.
 #
 # Usage: scripts/run-sanitized-tests.sh [GTEST_FILTER]
 set -euo pipefail
@@ -24,6 +31,9 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1${ASAN_OPTIONS:+:${ASAN_OPTI
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:${UBSAN_OPTIONS}}"
 
 main() {
+  log "installing what the tests need, if anything is missing"
+  bash "${ROOT}/scripts/setup.sh" --tests
+  export PATH="${ROOT}/.tools/bin:${PATH}"
   local generator=()
   # Keep whatever generator an existing build directory was configured with.
   if [[ ! -f "${BUILD}/CMakeCache.txt" ]] && command -v ninja >/dev/null; then
@@ -40,7 +50,7 @@ main() {
   [[ $# -gt 0 ]] && filter=(--gtest_filter="$1")
   "${BUILD}/unit_tests" --gtest_brief=1 "${filter[@]}"
 
-  local markers="not sets_rlimit_as and not static_binary"
+  local markers="not sets_rlimit_as and not static_binary and not without_binary"
   log "black-box tests against ${BUILD}/rlimit-init: ${markers}"
   local status=0
   (cd "${ROOT}" && RLIMIT_INIT_BIN="${BUILD}/rlimit-init" /usr/bin/python3 -m pytest -q \

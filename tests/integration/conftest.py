@@ -48,6 +48,10 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "static_binary: needs the statically linked release binary (deselected in the "
         "AddressSanitizer run, whose binary is dynamic)")
+    config.addinivalue_line(
+        "markers",
+        "without_binary: starts no rlimit-init binary (charts, docs, schemas, conventions; "
+        "deselected in the AddressSanitizer run, where it would check nothing new)")
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
