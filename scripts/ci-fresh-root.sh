@@ -60,16 +60,22 @@ git clone --quiet --no-hardlinks "$repo" "$root/root/rlimit-init"
 # Inside: the registries' CA, then the Quick start's two commands as the README gives them.
 inner='
 set -euo pipefail
+took() { echo "ci-fresh-root: $1 took $SECONDS s"; SECONDS=0; }
 echo "ci-fresh-root: installing ca-certificates for this machine'"'"'s registry CA"
 apt-get update -qq
+# The setup scripts need not update the lists again (scripts/lib.sh).
+export RLIMIT_INIT_APT_LISTS_FRESH=1
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ca-certificates \
   >/dev/null
 update-ca-certificates >/dev/null
+took "apt-get update and ca-certificates"
 cd /root/rlimit-init
 echo "ci-fresh-root: \$ scripts/demo.sh"
 scripts/demo.sh
+took scripts/demo.sh
 echo "ci-fresh-root: \$ scripts/test.sh $*"
 RLIMIT_INIT_NO_SKIP=1 scripts/test.sh "$@"
+took scripts/test.sh
 apt-get autoclean -qq
 '
 exclude='^integration[.](test_image|vm)$'

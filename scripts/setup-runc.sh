@@ -19,6 +19,8 @@ packages=(runc busybox-static python3 file binutils python3-pytest python3-yaml)
 command -v npm >/dev/null || packages+=(nodejs npm)
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"
+# --packages: what this script would install, for scripts/setup.sh's one apt-get install.
+[ "${1:-}" = --packages ] && { echo "${packages[*]}"; exit 0; }
 ensure_packages setup-runc "${packages[@]}"
 npm_ci_once "$runc_tests"
 

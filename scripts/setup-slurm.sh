@@ -13,4 +13,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"
-ensure_packages setup-slurm slurm-wlm slurm-client munge util-linux systemd
+packages=(slurm-wlm slurm-client munge util-linux systemd)
+# --packages: what this script would install, for scripts/setup.sh's one apt-get install.
+[ "${1:-}" = --packages ] && { echo "${packages[*]}"; exit 0; }
+ensure_packages setup-slurm "${packages[@]}"

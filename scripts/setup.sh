@@ -33,7 +33,15 @@ test_packages+=(containerd python3-grpcio python3-grpc-tools)
 # shellcheck source=scripts/lib.sh
 . "$repo/scripts/lib.sh"
 wanted=("${build_packages[@]}")
-[ "${1:-}" = "--tests" ] && wanted+=("${test_packages[@]}")
+if [ "${1:-}" = "--tests" ]; then
+  wanted+=("${test_packages[@]}")
+  # The Debian packages of the setup scripts below join the same apt-get install: on a fresh
+  # machine each install of its own is another round of apt's resolver and dpkg's triggers.
+  for script in setup-chart-tools setup-runc setup-slurm setup-podman; do
+    read -ra more <<<"$(bash "$repo/scripts/$script.sh" --packages)"
+    wanted+=("${more[@]}")
+  done
+fi
 ensure_packages setup "${wanted[@]}"
 if [ "${1:-}" = "--tests" ]; then
   bash "$repo/scripts/setup-chart-tools.sh"

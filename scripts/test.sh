@@ -26,14 +26,19 @@ setup_inputs() {
     tests/chart/package-lock.json tests/runc/package-lock.json) | sha256sum | cut -d' ' -f1
 }
 stamp="$repo/build/.setup-tests.sha256"
+# Each phase's time, for CONTRIBUTING.md's CI table (ctest prints its own).
+phase_start=$SECONDS
+took() { printf 'test: %s took %d s\n' "$1" $((SECONDS - phase_start)); phase_start=$SECONDS; }
 if [ "$fast" = 1 ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$(setup_inputs)" ]; then
   echo "test: setup already done for these setup scripts (build/.setup-tests.sha256)"
 else
   bash "$repo/scripts/setup.sh" --tests
 fi
+took setup
 # The tests ON explicitly: build/ may hold scripts/demo.sh's configuration, which has them OFF.
 bash "$repo/scripts/build.sh" -DRLIMIT_INIT_TESTS=ON -DRLIMIT_INIT_BENCH=ON
 setup_inputs >"$stamp"
+took build
 export PATH="$repo/.tools/bin:$PATH"
 cd "$repo/build"
 tiers=()
