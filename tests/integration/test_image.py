@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The project's Dockerfile built by a real engine and the image run by a real one: buildah
 builds ./Dockerfile as written on a debian:bookworm imported from a fresh mmdebstrap minbase
-root (the build stage apt-installs, builds and runs the unit tests), podman runs the image with
+root (the build stage apt-installs and builds the binary), podman runs the image with
 --memory 1g under runc, and tests/runc/user-image/Dockerfile (the README's "your own image")
 is built on top of it with COPY --from and runs the seed job.
 
