@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
+from allocate import REFUSED, static_allocator
 from chart_render import WORKLOAD_CONTAINER
 from expected import describe, kib
-from runc_node import (CONTAINERD_CAPABILITIES, IMAGE_PATH, GiB, LIMIT_SOURCE, Finished, Launch,
-                       MiB, Node, installed, render_values)
+from runc_node import (CONTAINERD_CAPABILITIES, IMAGE_PATH, RLIM_INFINITY, GiB, LIMIT_SOURCE,
+                       Finished, Launch, MiB, Node, installed, render_values)
 
 # The runtime, images and node fixtures.
 pytest_plugins = ["runc_fixtures"]
@@ -75,7 +77,9 @@ def test_the_base_runtime_spec_fragment_printed_gives_the_workload_its_grant(nod
         f"memory limit 2 GiB from {LIMIT_SOURCE}\n", "")
 
 def bare_container(node: Node, args: list[str], rlimit_as: tuple[int, int],
-                   memory_limit: int | None = None, policy: str | None = None) -> Finished:
+                   memory_limit: int | None = None, policy: str | None = None,
+                   rlimits: list[dict] | None = None,
+                   binds: list[tuple[Path, str]] = ()) -> Finished:
     """busybox in a runc bundle with nothing of Docker's or kubelet's: no /.dockerenv, no
     KUBERNETES_* variables, a cgroup path that names no engine; the rlimit-init binary of the
     image bound in at /rlimit-init. runc spec's maskedPaths hide /proc/kcore, as every OCI
@@ -89,7 +93,9 @@ def bare_container(node: Node, args: list[str], rlimit_as: tuple[int, int],
         readonly_root=False, rlimit_as=rlimit_as, memory_limit=memory_limit,
         hostname=container_id[:12],
         cgroups_path=f"/{node.runtime.cgroup_parent}/bare/{container_id}",
-        binds=[(node.images["rlimit-init"].template / "rlimit-init", "/rlimit-init", True)])
+        binds=[(node.images["rlimit-init"].template / "rlimit-init", "/rlimit-init", True)],
+        rlimits=list(rlimits or []))
+    launch.binds += [(source, target, True) for source, target in binds]
     if policy is not None:
         (bundle / "policy.yaml").write_text(policy)
         launch.binds.append((bundle / "policy.yaml", "/policy.yaml", True))
@@ -118,6 +124,39 @@ def test_the_process_rlimits_entry_printed_in_a_bare_container_gives_the_grant(
     # Followed: config.json's process.rlimits carries the entry (bare_container checks it).
     granted = bare_container(node, args, (fragment["soft"], fragment["hard"]))
     assert (granted.exit_code, granted.stdout) == (0, f"{kib(GiB)}\n{kib(GiB)}\n")
+
+
+DATA_FRAGMENT = re.compile(r"cap RLIMIT_DATA in its place: put (\{\"type\":\"RLIMIT_DATA\"[^}]*\}) "
+                           r"in process\.rlimits of its config\.json instead of RLIMIT_AS ")
+
+
+@pytest.mark.sets_rlimit_as
+def test_the_rlimit_data_entry_printed_in_a_bare_container_grants_and_bounds_use(
+        node: Node, tmp_path: Path) -> None:
+    """The line after the fix: an RLIMIT_DATA entry in place of the RLIMIT_AS one. Followed:
+    runc takes it into the container, rlimit-init grants the request it refused, and a job that
+    allocates past it fails."""
+    allocate = static_allocator(tmp_path)
+    refused = bare_container(node, ["--as", "1Gi", "--", "true"], (256 * MiB, 512 * MiB))
+    assert (refused.exit_code, refused.stdout) == (77, "")
+    lines = refused.stderr.splitlines()
+    found = DATA_FRAGMENT.findall(lines[5])
+    assert len(found) == 1, refused.stderr
+    fragment = json.loads(found[0])
+    assert fragment == {"type": "RLIMIT_DATA", "soft": GiB, "hard": GiB}
+    # Followed: the entry, and no address-space cap (the RLIMIT_AS entry unlimited).
+    show = ("grep '^Max data size' /proc/self/limits; /allocate 64; /allocate 1280; echo $?")
+    granted = bare_container(node, ["--as", "1Gi", "--", "sh", "-c", show],
+                             (RLIM_INFINITY, RLIM_INFINITY), rlimits=[fragment],
+                             binds=[(allocate, "/allocate")])
+    assert (granted.exit_code, granted.stdout.split("\n")) == (
+        0, [f"Max data size             {GiB:<20} {GiB:<20} bytes     ", "ok", "1", ""]), granted
+    # No memory limit in this bundle: the rest of the line is the host's MemTotal.
+    said, refused_line = granted.stderr.split("\n", 1)
+    assert (said.startswith(
+        f"rlimit-init: left the soft address-space limit (RLIMIT_AS) at unlimited: it already "
+        f"covers the request {describe(GiB)}; hard limit unlimited; no cgroup memory limit; "),
+        refused_line) == (True, REFUSED), granted.stderr
 
 
 MEMORY_FIX = re.compile(r"^  fix:     set linux\.resources\.memory\.limit to at least (\d+) in the "

@@ -177,6 +177,42 @@ def test_the_base_runtime_spec_recipe_grants_the_request_and_changes_no_other_li
 
 
 @pytest.mark.sets_rlimit_as
+def test_the_rlimit_data_entry_in_place_of_rlimit_as_reaches_the_pod_and_grants(
+        containerd: Containerd, kubelet: Kubelet) -> None:
+    """The line after the fix: the base_runtime_spec entry for RLIMIT_DATA in place of the
+    RLIMIT_AS one. Followed through CRI: a base spec whose process.rlimits holds only that
+    entry gives the pod's container the data cap, soft and hard, and containerd's own address
+    space, and rlimit-init grants the request it refused."""
+    objects = render(VALUES / "map-2g.yaml")
+    spec = oci_default_spec()
+    spec["process"]["rlimits"] = [{"type": "RLIMIT_AS", "soft": 1536 * MiB, "hard": NODE_AS}]
+    containerd.restart(base_runtime_spec=spec)
+    pod = kubelet.start_pod(objects)
+    installed(pod)
+    refused = kubelet.wait(pod, WORKLOAD_CONTAINER)
+    assert refused.exit_code == 77, refused
+    [entry] = re.findall(r"^if the address-space cap is there to bound memory, cap RLIMIT_DATA in "
+                         r"its place: put (\{\"type\":\"RLIMIT_DATA\"[^}]*\}) in "
+                         r"base_runtime_spec's process\.rlimits instead of RLIMIT_AS ",
+                         fix_lines(refused.stderr)[1])
+    assert json.loads(entry) == {"type": "RLIMIT_DATA", "soft": 3 * GiB, "hard": 3 * GiB}
+    spec["process"]["rlimits"] = [json.loads(entry)]
+    containerd.restart(base_runtime_spec=spec)
+    own = limits_of(containerd.own_limits())
+    pod = kubelet.start_pod(objects, containers=False)
+    installed(pod)
+    kubelet.start_container(pod, WORKLOAD_CONTAINER, [
+        "sh", "-c", 'grep -E "^Max (data size|address space)" /proc/self/limits; exec "$@"', "sh",
+        *container(pod_spec(objects))["command"]])
+    job = kubelet.wait(pod, WORKLOAD_CONTAINER)
+    shown = limits_of("header\n" + "".join(line + "\n" for line in job.stdout.splitlines()
+                                          if line.startswith("Max ")))
+    assert (job.exit_code, job.stdout.splitlines()[-1]) == (0, f"mapped_bytes={2 * GiB}"), job
+    assert (shown["Max data size"], shown["Max address space"]) == (
+        (str(3 * GiB), str(3 * GiB)), own["Max address space"])
+
+
+@pytest.mark.sets_rlimit_as
 def test_the_recipe_as_it_was_lowered_every_pods_open_file_limit(
         containerd: Containerd, kubelet: Kubelet) -> None:
     """The control: `ctr oci spec` with the entry added to its process.rlimits, as the recipe

@@ -23,6 +23,7 @@ from typing import Iterator, Sequence
 
 import pytest
 
+from allocate import REFUSED, static_allocator
 from conftest import REPO, TIMEOUT, clean_env, require_root, skip_unless
 import golden
 from expected import GIB, MIB, SHOW_LIMITS, limits_seen
@@ -112,6 +113,41 @@ def test_refusal_in_podman_names_the_podman_process_and_following_it_grants(
                          [f"--memory={4 * GIB}"], shell=ulimit.group(1))
     assert (granted.returncode, granted.stdout) == (0, limits_seen(REQUEST, REQUEST))
     golden.check("podman/as-granted-after-the-ulimit.txt", granted.stderr)
+
+
+def test_the_data_cap_the_refusal_names_is_podmans_own_and_bounds_use(image: str,
+                                                                    tmp_path: Path) -> None:
+    """The line after the fix: `podman run --ulimit data=N:N` in place of the address-space cap
+    of the process that runs podman. Followed: podman accepts it, the container has it soft and
+    hard, rlimit-init grants the request it refused, and an allocation past it fails."""
+    allocate = static_allocator(tmp_path)
+    refused = podman_run(image, ["/rlimit-init", "--as", "3Gi", "check"],
+                         shell="ulimit -v 2097152")
+    assert refused.returncode == 77, refused
+    [option] = re.findall(r"cap RLIMIT_DATA in its place: run the container with podman run "
+                          r"(--ulimit data=\d+:\d+), from a shell or unit without the ulimit -v "
+                          r"or LimitAS=;", refused.stdout)
+    assert option == f"--ulimit data={REQUEST}:{REQUEST}"
+    # podman 4.3 drops containers.conf's default_ulimits once the command line names any
+    # --ulimit, and asks runc for nofile 1048576 instead, which root without CAP_SYS_RESOURCE
+    # cannot set above this host's hard limit ("error setting rlimit type 7: operation not
+    # permitted"): the configuration's own entries go along, as on a host where root has the
+    # capability none would be needed.
+    conf = Path(podman_env()["CONTAINERS_CONF"]).read_text()
+    defaults = [f"--ulimit={entry}" for entry in re.findall(
+        r'"([a-z]+=\d+:\d+)"', re.search(r"^default_ulimits = \[(.*)\]$", conf, re.M).group(1))]
+    assert [d.split("=")[1] for d in defaults] == ["nofile", "nproc"], conf
+    options = [*option.split(), *defaults, f"--memory={4 * GIB}", "-v", f"{allocate}:/allocate:ro"]
+    # Podman started with no address-space cap at all, and the option printed.
+    granted = podman_run(image, ["/rlimit-init", "--as", "3Gi", "check"], options)
+    assert (granted.returncode, granted.stderr) == (0, ""), granted
+    assert granted.stdout.startswith("rlimit-init: would leave the soft address-space limit "
+                                     "(RLIMIT_AS) at unlimited"), granted.stdout
+    bounded = podman_run(image, ["/bin/sh", "-c", "grep '^Max data size' /proc/self/limits; "
+                                 "/allocate 64; /allocate 3328; echo $?"], options)
+    assert (bounded.returncode, bounded.stdout.split("\n"), bounded.stderr) == (
+        0, [f"Max data size             {REQUEST:<20} {REQUEST:<20} bytes     ", "ok", "1", ""],
+        REFUSED), bounded
 
 
 def test_the_systemd_unit_the_advice_names_is_valid(tmp_path: Path, image: str) -> None:

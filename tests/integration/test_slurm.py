@@ -171,6 +171,42 @@ def test_refusal_names_slurmds_limit_and_following_it_grants(slurmd_2gib: SlurmC
                  run_values(slurm, job_id))
 
 
+# Allocates and touches N MiB: what RLIMIT_DATA is there to stop.
+ALLOCATE = ("import sys\nb = bytearray(int(sys.argv[1]) << 20)\n"
+            "for i in range(0, len(b), 4096): b[i] = 1\nprint('ok')")
+
+
+def test_the_data_cap_the_refusal_names_is_slurmds_and_bounds_use(
+        slurmd_2gib: SlurmCluster) -> None:
+    """The line after the fix: slurmd's RLIMIT_DATA in place of its RLIMIT_AS. Followed: slurmd
+    restarted from a shell that ran the `ulimit -d` printed and no `ulimit -v`: the job has it
+    (the submit shell's unlimited soft limit lowered to it), rlimit-init grants the request it
+    refused, and an allocation past it fails with MemoryError."""
+    slurm = slurmd_2gib
+    _, refused = job(slurm, ["--as", "3Gi", "check"])
+    assert refused.returncode == 77, refused
+    [ulimit] = re.findall(r"cap RLIMIT_DATA in its place: give slurmd LimitDATA=\d+ instead of "
+                          r"LimitAS= in its drop-in \((ulimit -d \d+) instead of ulimit -v in the "
+                          r"shell that starts slurmd\);", refused.stdout)
+    assert ulimit == f"ulimit -d {REQUEST // 1024}"
+    slurm.restart_slurmd(ulimit)
+    _, granted = job(slurm, ["--as", "3Gi", "--", "grep", "^Max data size",
+                             "/proc/self/limits"])
+    # Granted: slurmd's hard address space is unlimited now (the wording is the golden files').
+    said, shown = granted.stdout.split("\n", 1)
+    assert (granted.returncode, granted.stderr, shown) == (
+        0, "", f"Max data size             {REQUEST:<20} {REQUEST:<20} bytes     \n"), granted
+    assert said.startswith("rlimit-init: raised the soft address-space limit (RLIMIT_AS) from "
+                           f"1 GiB ({GIB} bytes, ulimit -v 1048576) to 3 GiB ({REQUEST} bytes, "
+                           "ulimit -v 3145728); hard limit unlimited; "), said
+    # The job alone, from a shell with no address-space limit: RLIMIT_DATA is what stops it.
+    below = slurm.srun(["python3", "-c", ALLOCATE, "64"], MEM, "unlimited:unlimited")
+    assert (below.returncode, below.stdout) == (0, "ok\n"), below
+    above = slurm.srun(["python3", "-c", ALLOCATE, str(REQUEST // MIB + 256)], MEM,
+                       "unlimited:unlimited")
+    assert (above.returncode, "\nMemoryError\n" in above.stderr) == (1, True), above
+
+
 def test_vsizefactor_sets_the_hard_limit_from_mem_and_more_mem_grants(
         slurm: SlurmCluster) -> None:
     slurm.reconfigure(VSizeFactor="150")
@@ -251,9 +287,11 @@ def test_the_slurmd_drop_in_the_advice_names_is_valid(tmp_path: Path) -> None:
     directive = re.search(r"(LimitAS=\d+) in a drop-in for slurmd\.service", advice)
     assert directive
     (tmp_path / service.name).write_text(service.read_text())
+    data = re.search(r"give slurmd (LimitDATA=\d+) instead of LimitAS= in its drop-in", advice)
+    assert data
     drop_in = tmp_path / "slurmd.service.d" / "rlimit-init.conf"
     drop_in.parent.mkdir()
-    for text, errors in ((directive.group(1), ""),
+    for text, errors in ((directive.group(1), ""), (data.group(1), ""),
                          ("LimitAS=3Gibibytes", f"{drop_in}:2: Failed to parse resource value, "
                           "ignoring: 3Gibibytes\n")):
         drop_in.write_text(f"[Service]\n{text}\n")
