@@ -93,4 +93,13 @@ std::vector<std::string_view> StringsEndingWith(std::string_view table,
   return found;
 }
 
+bool HasString(std::string_view table, std::string_view name) {
+  std::string needle;
+  needle.reserve(name.size() + 2);
+  needle += '\0';
+  needle += name;
+  needle += '\0';
+  return memmem(table.data(), table.size(), needle.data(), needle.size()) != nullptr;
+}
+
 }  // namespace rlimit_init

@@ -33,6 +33,7 @@ inline constexpr std::size_t kElfHeaderBytes = 64;
 inline constexpr std::uint32_t kSectionSymbols = 2;  // SHT_SYMTAB
 inline constexpr std::uint32_t kSectionDynamic = 6;  // SHT_DYNAMIC
 inline constexpr std::uint32_t kSectionNote = 7;     // SHT_NOTE
+inline constexpr std::uint32_t kSectionPreinitArray = 16;  // SHT_PREINIT_ARRAY
 
 /// The header of a 64-bit little-endian ELF file from its first kElfHeaderBytes; nullopt for
 /// anything else, and for a file whose section count does not fit the header (extended
@@ -52,5 +53,9 @@ std::vector<std::string> NeededLibraries(std::string_view dynamic, std::string_v
 /// The whole strings of a string table that end with `suffix` (".dynstr" names every symbol
 /// the dynamic symbol table has, defined or not). One memmem pass: a table is tens of KiB.
 std::vector<std::string_view> StringsEndingWith(std::string_view table, std::string_view suffix);
+
+/// Whether a string table holds `name` as one whole string (the first string of a table follows
+/// its leading NUL, as ELF string tables begin).
+bool HasString(std::string_view table, std::string_view name);
 
 }  // namespace rlimit_init

@@ -57,6 +57,15 @@ std::optional<std::string> Resolve(System& system, const std::string& name,
   }
 }
 
+// A weak reference that sanitizer_common (the runtime that AddressSanitizer, LeakSanitizer,
+// ThreadSanitizer and MemorySanitizer share, and that reserves their terabytes) makes for an
+// external symbolizer. It stays in .dynstr when gcc links the runtime statically
+// (-static-libasan, -static-libtsan, -static-liblsan) and strip removes .symtab with its
+// __asan_init; which of them it is, .dynstr does not say soundly, and each reserves terabytes
+// as it starts (gcc 12's: ASan's shadow and TSan's allocator fail to map under a 1 TiB
+// RLIMIT_AS, LSan's allocator under 8 GiB).
+constexpr std::string_view kSanitizerCommonHook = "__sanitizer_symbolize_code";
+
 // Whether a string table names a sanitizer's entry point; sets `runtime` when it does.
 bool NamesSanitizer(std::string_view strings, WorkloadRuntime* runtime) {
   for (std::string_view name : StringsEndingWith(strings, "san_init")) {
@@ -74,7 +83,7 @@ bool NamesSanitizer(std::string_view strings, WorkloadRuntime* runtime) {
 // Sets `runtime` from the ELF file at `path`: a Go program by its sections, a sanitizer build
 // by its DT_NEEDED libraries or the sanitizer's entry point in its string tables: .dynstr
 // (clang links its runtime statically and exports it there), else .strtab (gcc's
-// -static-libasan exports nothing; a stripped one goes unrecognised).
+// -static-libasan exports nothing), else, stripped, sanitizer_common's symbolizer hook.
 void ReadElf(System& system, const std::string& path, std::string_view first_bytes,
              WorkloadRuntime* runtime) {
   std::optional<ElfHeader> header = ParseElfHeader(first_bytes);
@@ -90,6 +99,7 @@ void ReadElf(System& system, const std::string& path, std::string_view first_byt
   if (!names.ok) return;
   const ElfSection* dynamic = nullptr;
   const ElfSection* symbols = nullptr;
+  bool preinit = false;
   for (const ElfSection& section : sections) {
     std::string_view name = StringAt(names.data, section.name);
     if (name == ".go.buildinfo" || name == ".note.go.buildid") {
@@ -99,6 +109,7 @@ void ReadElf(System& system, const std::string& path, std::string_view first_byt
     }
     if (section.type == kSectionDynamic && dynamic == nullptr) dynamic = &section;
     if (section.type == kSectionSymbols && symbols == nullptr) symbols = &section;
+    if (section.type == kSectionPreinitArray) preinit = true;
   }
   if (dynamic == nullptr || dynamic->link >= sections.size()) return;
   const ElfSection& strings_section = sections[dynamic->link];
@@ -118,7 +129,19 @@ void ReadElf(System& system, const std::string& path, std::string_view first_byt
     }
   }
   if (NamesSanitizer(strings.data, runtime)) return;
-  if (symbols == nullptr || symbols->link >= sections.size()) return;
+  if (symbols == nullptr) {
+    // Stripped: only .dynstr is left to tell a statically linked sanitizer runtime by, and
+    // the runtime starts from .preinit_array, which ordinary programs do not have: only those
+    // that have one pay for the search (python3.11's 39 KiB .dynstr would cost 24,000
+    // instructions more).
+    if (preinit && HasString(strings.data, kSanitizerCommonHook)) {
+      runtime->kind = RuntimeKind::kSanitizer;
+      runtime->sanitizer = "a sanitizer's runtime";
+      runtime->evidence = "symbol " + std::string(kSanitizerCommonHook) + ", stripped";
+    }
+    return;
+  }
+  if (symbols->link >= sections.size()) return;
   const ElfSection& symbol_names = sections[symbols->link];
   ReadResult all = system.ReadFileAt(
       path, symbol_names.offset, std::min<std::uint64_t>(symbol_names.size, kMaxStrings));

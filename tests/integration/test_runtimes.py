@@ -70,7 +70,8 @@ def require(tool: str, package: str) -> str:
 
 @pytest.fixture(scope="module")
 def programs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Go hello world and a gcc -fsanitize=address one, built once."""
+    """A Go hello world and gcc -fsanitize=address ones (libasan, and -static-libasan stripped),
+    built once."""
     directory = tmp_path_factory.mktemp("runtimes")
     directory.chmod(0o755)
     if shutil.which("go"):
@@ -84,6 +85,9 @@ def programs(tmp_path_factory: pytest.TempPathFactory) -> Path:
             '#include <stdio.h>\nint main(void) { puts("ok"); return 0; }\n')
         subprocess.run(["gcc", "-fsanitize=address", "-o", "asanhello", "hello.c"],
                        cwd=directory, check=True)
+        # gcc's static runtime, stripped: no __asan_init left anywhere (docs/runtimes.md).
+        subprocess.run(["gcc", "-fsanitize=address", "-static-libasan", "-s", "-o",
+                        "asanstatic", "hello.c"], cwd=directory, check=True)
     return directory
 
 
@@ -184,6 +188,20 @@ def test_a_sanitizer_build_is_told_to_request_unlimited(run: Runner, workdir: Pa
     hello = str(programs / "asanhello")
     said = warning(run, "1Ti", hello)
     assert matches_golden("asan-1Ti", said, hello), said
+    failed = runs(run, ["-q", "--as", "1Ti", "--", hello], workdir)
+    assert failed.returncode == -signal.SIGABRT
+    assert "ReserveShadowMemoryRange failed" in failed.stderr
+    path = write_policy(workdir, "apiVersion: rlimit-init/v1\naddressSpace: {request: unlimited}\n")
+    granted = runs(run, ["-q", "-p", str(path), "--", hello], workdir)
+    assert (granted.returncode, granted.stdout, granted.stderr) == (0, "ok\n", "")
+
+
+def test_a_stripped_static_sanitizer_build_is_told_to_request_unlimited(
+        run: Runner, workdir: Path, programs: Path) -> None:
+    require("gcc", "gcc")
+    hello = str(programs / "asanstatic")
+    said = warning(run, "1Ti", hello)
+    assert matches_golden("asan-static-stripped-1Ti", said, hello), said
     failed = runs(run, ["-q", "--as", "1Ti", "--", hello], workdir)
     assert failed.returncode == -signal.SIGABRT
     assert "ReserveShadowMemoryRange failed" in failed.stderr

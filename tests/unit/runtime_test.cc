@@ -225,6 +225,32 @@ TEST(ObserveRuntime, ASanitizerBuildByDtNeededOrItsEntryPoint) {
             RuntimeKind::kNone);
 }
 
+TEST(ObserveRuntime, AStrippedStaticSanitizerBySanitizerCommonsHook) {
+  // gcc -fsanitize=address -static-libasan, stripped: no .symtab, no __asan_init anywhere, the
+  // runtime started from .preinit_array and its symbolizer hook left in .dynstr (as gcc 12's
+  // -static-libtsan and -static-liblsan leave it).
+  FakeSystem system;
+  const std::string strings =
+      std::string("\0libc.so.6\0__sanitizer_symbolize_code\0__lsan_is_turned_off\0", 59);
+  auto build = [&](const std::string& dynstr, bool preinit) {
+    std::vector<Section> sections = {{".dynstr", 3, dynstr, 0},
+                                     {".dynamic", kSectionDynamic, Dynamic({{1, 1}}), 2}};
+    if (preinit) sections.push_back({".preinit_array", kSectionPreinitArray, "12345678", 0});
+    return Elf(sections);
+  };
+  WorkloadRuntime stripped = Observe(system, "asan-static", build(strings, true));
+  EXPECT_EQ(stripped.kind, RuntimeKind::kSanitizer);
+  EXPECT_EQ(stripped.sanitizer, "a sanitizer's runtime");
+  EXPECT_EQ(stripped.evidence, "symbol __sanitizer_symbolize_code, stripped");
+  // Without .preinit_array, .dynstr is not searched: ordinary programs pay nothing.
+  EXPECT_EQ(Observe(system, "no-preinit", build(strings, false)).kind, RuntimeKind::kNone);
+  // Only the whole name counts.
+  EXPECT_EQ(Observe(system, "longer",
+                    build(std::string("\0libc.so.6\0my__sanitizer_symbolize_code\0", 40), true))
+                .kind,
+            RuntimeKind::kNone);
+}
+
 TEST(ElfHeader, RefusesWhatItDoesNotRead) {
   std::string elf = Elf({});
   EXPECT_TRUE(ParseElfHeader(elf).has_value());
@@ -248,6 +274,9 @@ TEST(ElfTables, StringsStopAtTheirEnds) {
   EXPECT_EQ(StringsEndingWith(table, "bc"), std::vector<std::string_view>{"abc"});
   EXPECT_EQ(StringsEndingWith(table, "x"), std::vector<std::string_view>{});
   EXPECT_EQ(StringsEndingWith(table, "e"), std::vector<std::string_view>{"de"});
+  EXPECT_TRUE(HasString(table, "abc"));
+  EXPECT_FALSE(HasString(table, "bc"));
+  EXPECT_FALSE(HasString(table, "de"));  // cut by the bound: not a whole string
   EXPECT_EQ(NeededLibraries(Dynamic({{1, 1}, {5, 0}, {1, 5}}), table),
             (std::vector<std::string>{"abc", "de"}));
 }
