@@ -34,7 +34,7 @@ readonly BIN_FLAGS="${COMMON_FLAGS} -fsanitize=fuzzer,${SANITIZE}"
 # The project sources each fuzzer needs beside its harness: the policy loader and what it calls,
 # which since the limits section reaches the quantity formatting of the report (and so the pure
 # decision and advice code). Nothing here makes a syscall, so no System implementation is linked.
-readonly LOADER_SOURCES="src/advice/advice.cc src/advice/advice_podman.cc src/advice/advice_slurm.cc src/decide/budget.cc src/observe/cgroup.cc src/observe/cgroup_parse.cc src/decide/decision.cc src/decide/runtime_budget.cc src/observe/layer.cc src/base/limit.cc src/advice/limit_names.cc src/policy/init_mode.cc src/policy/limit_value.cc src/observe/meminfo.cc src/policy/policy.cc src/policy/policy_tree.cc src/base/quantity.cc src/report/report.cc src/report/report_limits.cc src/report/warning_text.cc src/report/wording.cc src/observe/rlimits.cc src/run/supervise.cc src/policy/termination.cc src/base/text.cc src/policy/user.cc"
+readonly LOADER_SOURCES="src/advice/advice.cc src/advice/advice_data.cc src/advice/advice_podman.cc src/advice/advice_slurm.cc src/decide/budget.cc src/observe/cgroup.cc src/observe/cgroup_parse.cc src/decide/decision.cc src/decide/runtime_budget.cc src/observe/layer.cc src/base/limit.cc src/advice/limit_names.cc src/policy/init_mode.cc src/policy/limit_value.cc src/observe/meminfo.cc src/policy/policy.cc src/policy/policy_tree.cc src/base/quantity.cc src/report/json_report.cc src/report/text_report.cc src/report/warning_text.cc src/report/wording.cc src/observe/rlimits.cc src/run/supervise.cc src/policy/termination.cc src/base/text.cc src/policy/user.cc"
 declare -A FUZZER_SOURCES=(
   [policy_fuzzer]="${LOADER_SOURCES}"
   [quantity_fuzzer]="${LOADER_SOURCES}"

@@ -5,7 +5,8 @@
 #include "cli/cli.h"
 #include "os/early_start.h"
 #include "os/processes_real.h"
-#include "report/report.h"
+#include "report/json_report.h"
+#include "report/text_report.h"
 #include "run/run.h"
 #include "os/system_real.h"
 

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "base/text.h"
-#include "report/report.h"
+#include "report/json_report.h"
 #include "os/system.h"
 
 namespace rlimit_init {

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "report/report.h"
+#include "report/text_report.h"
 
 #include <gtest/gtest.h>
+
+#include "report/json_report.h"
+#include "report/wording.h"
 
 namespace rlimit_init {
 namespace {
