@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 # What `rlimit-init measure` costs the job it measures: hyperfine of each job run plainly,
 # through init mode (`--init child`: the same supervision, untraced) and through `measure`
-# (traced: a stop at every fork, clone, exec and exit, none at syscalls). Two jobs: the seed
-# job (one process, 300 MiB) and a busy one (8 threads, then 50 subprocesses run one after
-# another). Prints hyperfine's markdown tables; the README's measure section quotes them.
+# (traced: a stop at every fork, clone and exec, where each process ends, and at the seccomp
+# filter's calls: execve, exit_group, close_range, close from descriptor 50; a thread takes
+# no exit stop, docs/measure.md#threads). Four jobs: the seed job (one process, 300 MiB), a
+# busy one (8 threads, then 50 subprocesses run one after another), and issue 24.7's 2,000
+# short processes and 2,000 short threads. Prints hyperfine's markdown tables, which
+# docs/measure.md and docs/performance.md quote.
 # Needs hyperfine and python3; RUNS (default 20) runs per command. No test asserts on time.
 set -euo pipefail
 
