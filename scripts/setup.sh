@@ -22,6 +22,8 @@ test_packages+=(python3-jsonschema)
 # budget's and measure's real
 # example); libopenblas0-pthread takes over the libblas.so.3 alternative.
 test_packages+=(python3-numpy libopenblas0-pthread)
+# test_measure_time.py holds measure's max RSS to /usr/bin/time -v's.
+test_packages+=(time)
 # test_runtimes.py runs the runtimes that reserve address space (docs/runtimes.md): a JVM, a Go
 # program, an AddressSanitizer build (gcc links libasan8); Node.js and npm come with the chart
 # tools (setup-chart-tools.sh).

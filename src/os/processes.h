@@ -5,6 +5,7 @@
 // does not run and the fake for one concept stays small.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -42,6 +43,18 @@ struct ProcessSample {
                        // -1 when it could not be listed
 };
 
+/// getrusage(RUSAGE_CHILDREN): every child this process has waited for, with the descendants
+/// each of them waited for, as /usr/bin/time -v prints them for its one child.
+struct ChildrenUsage {
+  std::uint64_t user_us = 0;      // ru_utime
+  std::uint64_t system_us = 0;    // ru_stime
+  std::uint64_t max_rss_kib = 0;  // ru_maxrss: the largest resident set of any one of them
+  std::uint64_t major_faults = 0;  // ru_majflt
+  std::uint64_t minor_faults = 0;  // ru_minflt
+  std::uint64_t voluntary_switches = 0;    // ru_nvcsw
+  std::uint64_t involuntary_switches = 0;  // ru_nivcsw
+};
+
 /// The lowest descriptor whose close(2) stops a traced task (Stop::kBeforeClose). Below it the
 /// filter lets close run unstopped: a job whose descriptors all stay below it needs at most
 /// 50, which the recommended nofile minimum (64) covers with its headroom.
@@ -74,6 +87,9 @@ class Processes {
 
   /// Waits for one of the blocked signals (sigwaitinfo); returns its number.
   virtual int WaitSignal() = 0;
+
+  /// The same for at most `microseconds` (sigtimedwait); 0 when none came in that time.
+  virtual int WaitSignalFor(std::uint64_t microseconds) = 0;
 
   /// kill(pid, signal). Returns 0 or errno.
   virtual int Kill(int pid, int signal) = 0;
@@ -125,6 +141,12 @@ class Processes {
 
   /// Whether descriptor `fd` of the stopped task `pid` is open (/proc/PID/fd/FD exists).
   virtual bool DescriptorOpen(int pid, int fd) = 0;
+
+  /// getrusage(RUSAGE_CHILDREN), for measure's time and faults.
+  virtual ChildrenUsage ReapedUsage() = 0;
+
+  /// CLOCK_MONOTONIC in microseconds, for measure's elapsed time.
+  virtual std::uint64_t NowMicroseconds() = 0;
 
   /// Gives freed heap back to the kernel (malloc_trim) before the long wait.
   virtual void TrimMemory() = 0;

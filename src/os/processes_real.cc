@@ -11,9 +11,11 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -156,6 +158,14 @@ int RealProcesses::WaitSignal() {
     if (signal > 0) return signal;
     // EINTR: a stop and continue of rlimit-init itself; nothing else can fail here.
   }
+}
+
+int RealProcesses::WaitSignalFor(std::uint64_t microseconds) {
+  sigset_t set = WaitedSignals();
+  const timespec timeout = {static_cast<time_t>(microseconds / 1000000),
+                            static_cast<long>(microseconds % 1000000 * 1000)};
+  int signal = sigtimedwait(&set, nullptr, &timeout);
+  return signal > 0 ? signal : 0;  // EAGAIN: the time is up; EINTR: as good a moment
 }
 
 int RealProcesses::Kill(int pid, int signal) {
@@ -333,6 +343,24 @@ bool RealProcesses::DescriptorOpen(int pid, int fd) {
   struct stat info;
   const std::string path = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
   return lstat(path.c_str(), &info) == 0;
+}
+
+ChildrenUsage RealProcesses::ReapedUsage() {
+  rusage r{};
+  getrusage(RUSAGE_CHILDREN, &r);  // cannot fail with a valid pointer and RUSAGE_CHILDREN
+  auto micros = [](const timeval& t) {
+    return static_cast<std::uint64_t>(t.tv_sec) * 1000000 + static_cast<std::uint64_t>(t.tv_usec);
+  };
+  return {micros(r.ru_utime), micros(r.ru_stime), static_cast<std::uint64_t>(r.ru_maxrss),
+          static_cast<std::uint64_t>(r.ru_majflt), static_cast<std::uint64_t>(r.ru_minflt),
+          static_cast<std::uint64_t>(r.ru_nvcsw), static_cast<std::uint64_t>(r.ru_nivcsw)};
+}
+
+std::uint64_t RealProcesses::NowMicroseconds() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<std::uint64_t>(now.tv_sec) * 1000000 +
+         static_cast<std::uint64_t>(now.tv_nsec) / 1000;
 }
 
 void RealProcesses::TrimMemory() { malloc_trim(0); }

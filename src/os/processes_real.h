@@ -16,6 +16,7 @@ class RealProcesses : public Processes {
   int Spawn(const std::function<int()>& child, int* pid) override;
   void IsolateChild() override;
   int WaitSignal() override;
+  int WaitSignalFor(std::uint64_t microseconds) override;
   int Kill(int pid, int signal) override;
   int ProcessGroup(int pid) override;
   bool Reap(ChildExit* exit) override;
@@ -27,6 +28,8 @@ class RealProcesses : public Processes {
   ProcessSample Sample(int pid) override;
   std::string ReadProcFile(int pid, const char* name) override;
   bool DescriptorOpen(int pid, int fd) override;
+  ChildrenUsage ReapedUsage() override;
+  std::uint64_t NowMicroseconds() override;
   void TrimMemory() override;
 
  private:

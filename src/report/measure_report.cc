@@ -138,6 +138,54 @@ std::string DescribeSettings(const RunSettings& settings) {
   return out;
 }
 
+// Seconds to the hundredth, as /usr/bin/time prints user and system time.
+std::string Seconds(std::uint64_t micros) {
+  const std::uint64_t hundredths = micros / 10000;
+  const std::string cents = std::to_string(hundredths % 100);
+  return std::to_string(hundredths / 100) + "." + (cents.size() == 1 ? "0" : "") + cents;
+}
+
+// The wall clock as /usr/bin/time -v's "h:mm:ss or m:ss" (m:ss.cc under an hour).
+std::string WallClock(std::uint64_t micros) {
+  const std::uint64_t seconds = micros / 1000000;
+  auto two = [](std::uint64_t n) { return (n < 10 ? "0" : "") + std::to_string(n); };
+  if (seconds >= 3600) {
+    return std::to_string(seconds / 3600) + ":" + two(seconds / 60 % 60) + ":" + two(seconds % 60);
+  }
+  return std::to_string(seconds / 60) + ":" + two(seconds % 60) + "." + two(micros / 10000 % 100);
+}
+
+std::string TimesText(const JobTimes& t) {
+  const ChildrenUsage& u = t.usage;
+  return "  time:          elapsed " + WallClock(t.elapsed_us) + ", user " + Seconds(u.user_us) +
+         " s, system " + Seconds(u.system_us) + " s (the job's processes, as /usr/bin/time -v)\n"
+         "  faults:        major " + std::to_string(u.major_faults) + ", minor " +
+         std::to_string(u.minor_faults) + "; context switches: voluntary " +
+         std::to_string(u.voluntary_switches) + ", involuntary " +
+         std::to_string(u.involuntary_switches) + "\n"
+         "  max RSS:       " + HumanBytes(u.max_rss_kib * 1024) + " (" +
+         std::to_string(u.max_rss_kib) + " kbytes, ru_maxrss: the largest of one process)\n";
+}
+
+// The whole tree's peak at once: the cgroup's own when it is the job's, else the largest
+// resident sum the timer saw.
+std::string TreePeakText(const MeasureReport& report) {
+  const Timeline& t = report.usage.timeline;
+  const std::string every = "every " + std::to_string(t.interval_us / 1000) + " ms";
+  if (report.cgroup.bytes) {
+    return "  whole tree:    " + HumanBytes(*report.cgroup.bytes) + " (" +
+           std::to_string(*report.cgroup.bytes) + " bytes) at once: the cgroup's peak\n";
+  }
+  if (t.samples == 0) {
+    return "  whole tree:    not sampled: the job ended before the first sample (" + every +
+           "); as the only process of a cgroup it gets the cgroup's exact peak\n";
+  }
+  return "  whole tree:    " + HumanBytes(t.rss_sum_peak) + " (" + std::to_string(t.rss_sum_peak) +
+         " bytes) at once, " + Seconds(t.rss_sum_peak_at_us) +
+         " s in: the largest sum of the processes' resident sets, sampled " + every +
+         " (a peak between two samples is missed)\n";
+}
+
 }  // namespace
 
 std::string RenderMeasureText(const MeasureReport& report) {
@@ -174,6 +222,8 @@ std::string RenderMeasureText(const MeasureReport& report) {
   } else {
     out += "  cgroup peak:   not read: " + report.cgroup.note + "\n";
   }
+  out += TreePeakText(report);
+  out += TimesText(report.times);
   if (!u.top.empty()) {
     out += "  by process:    largest VmPeak first (" + std::to_string(u.top.size()) + " of " +
            std::to_string(u.processes) + (u.processes == 1 ? " process" : " processes") + ")\n";
@@ -238,6 +288,37 @@ std::string RenderMeasureJson(const MeasureReport& report) {
   out["cgroup_peak_bytes"] = report.cgroup.bytes ? Json(*report.cgroup.bytes) : Json(nullptr);
   out["cgroup_peak_source"] = report.cgroup.bytes ? Json(report.cgroup.source) : Json(nullptr);
   out["cgroup_note"] = report.cgroup.bytes ? Json(nullptr) : Json(report.cgroup.note);
+  const Timeline& timeline = u.timeline;
+  if (report.cgroup.bytes) {
+    out["tree_peak"] = {{"bytes", *report.cgroup.bytes}, {"source", "cgroup"}, {"at_ms", nullptr}};
+  } else if (timeline.samples > 0) {
+    out["tree_peak"] = {{"bytes", timeline.rss_sum_peak},
+                        {"source", "sampled"},
+                        {"at_ms", timeline.rss_sum_peak_at_us / 1000}};
+  } else {
+    out["tree_peak"] = {{"bytes", nullptr}, {"source", nullptr}, {"at_ms", nullptr}};
+  }
+  Json& samples = out["timeline"];
+  samples["interval_ms"] = timeline.interval_us / 1000;
+  samples["samples"] = timeline.samples;
+  samples["processes"] = Json::array();
+  for (const ProcessTimeline& process : timeline.processes) {
+    Json points = Json::array();
+    for (const TimelinePoint& p : process.points) {
+      points.push_back(Json::array({p.at_us / 1000, p.vm_size, p.vm_rss}));
+    }
+    samples["processes"].push_back(
+        {{"pid", process.pid}, {"name", process.name}, {"points", std::move(points)}});
+  }
+  const ChildrenUsage& reaped = report.times.usage;
+  out["time"] = {{"elapsed_us", report.times.elapsed_us},
+                 {"user_us", reaped.user_us},
+                 {"system_us", reaped.system_us},
+                 {"max_rss_kib", reaped.max_rss_kib},
+                 {"major_faults", reaped.major_faults},
+                 {"minor_faults", reaped.minor_faults},
+                 {"voluntary_switches", reaped.voluntary_switches},
+                 {"involuntary_switches", reaped.involuntary_switches}};
   out["headroom_percent"] = kHeadroomPercent;
   const RunSettings& settings = report.settings;
   auto optional_text = [](const std::optional<std::string>& value) {

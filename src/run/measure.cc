@@ -57,12 +57,15 @@ std::optional<StatusFields> ParseStatus(std::string_view text) {
       tgid = true;
     } else if (key == "Threads") {
       fields.threads = ParseCount(value).value_or(0);
-    } else if (key == "VmPeak" || key == "VmHWM" || key == "VmLck") {
+    } else if (key == "VmPeak" || key == "VmHWM" || key == "VmLck" || key == "VmSize" ||
+               key == "VmRSS") {
       std::optional<std::uint64_t> bytes = ParseKiB(value);
       if (!bytes) return std::nullopt;
       if (key == "VmPeak") fields.vm_peak = *bytes, peak = true;
       if (key == "VmHWM") fields.vm_hwm = *bytes, hwm = true;
       if (key == "VmLck") fields.vm_lck = *bytes;
+      if (key == "VmSize") fields.vm_size = *bytes;
+      if (key == "VmRSS") fields.vm_rss = *bytes;
     }
   }
   if (!tgid || !peak || !hwm) return std::nullopt;
@@ -70,6 +73,7 @@ std::optional<StatusFields> ParseStatus(std::string_view text) {
 }
 
 void Measurement::Stopped(const ChildExit& event) {
+  if (event.stop == Stop::kOther) tasks_.emplace(event.pid, 0);  // a new task's first stop
   switch (event.stop) {
     case Stop::kExit: {
       // The one moment the task's memory can still be read: past it the kernel tears the
@@ -249,6 +253,7 @@ bool JavaMaxHeapPinned(std::string_view cmdline, std::string_view environ) {
 }
 
 void Measurement::Ended(const ChildExit& event) {
+  tasks_.erase(event.pid);
   --alive_;
   thread_exit_stops_.erase(event.pid);
   if (auto thread = threads_.find(event.pid); thread != threads_.end()) {
@@ -321,6 +326,16 @@ std::optional<Recommendation> Recommend(const Usage& usage,
                      "OpenBLAS's threads in the run: one per CPU of its affinity mask; pinned"});
   }
   return r;
+}
+
+ChildrenUsage UsedBetween(const ChildrenUsage& before, const ChildrenUsage& after) {
+  return {after.user_us - before.user_us,
+          after.system_us - before.system_us,
+          after.max_rss_kib,
+          after.major_faults - before.major_faults,
+          after.minor_faults - before.minor_faults,
+          after.voluntary_switches - before.voluntary_switches,
+          after.involuntary_switches - before.involuntary_switches};
 }
 
 std::optional<unsigned> CountCpuList(std::string_view text) {

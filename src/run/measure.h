@@ -29,6 +29,8 @@ struct StatusFields {
   std::uint64_t vm_peak = 0;  // VmPeak: the most address space the process ever had
   std::uint64_t vm_hwm = 0;   // VmHWM: its resident peak
   std::uint64_t vm_lck = 0;   // VmLck: locked memory now
+  std::uint64_t vm_size = 0;  // VmSize: its address space now (the timeline)
+  std::uint64_t vm_rss = 0;   // VmRSS: its resident set now (the timeline)
   int threads = 0;
 };
 
@@ -73,6 +75,40 @@ inline constexpr std::size_t kTopProcesses = 5;
 /// Splits /proc/PID/cmdline (arguments each ended by a NUL) into its arguments.
 std::vector<std::string> SplitCmdline(std::string_view cmdline);
 
+/// How often measure samples each process of the job for the timeline and the whole tree's
+/// resident sum, and how many samples it keeps: at kMaxSamples every other one is dropped and
+/// the interval doubles, so that a long job's report stays a few hundred KiB.
+inline constexpr std::uint64_t kSampleIntervalUs = 100000;
+inline constexpr std::size_t kMaxSamples = 1000;
+
+/// One sample of one process.
+struct TimelinePoint {
+  std::size_t tick = 0;    // which sample of the run
+  std::uint64_t at_us = 0;  // since the job started
+  std::uint64_t vm_size = 0;
+  std::uint64_t vm_rss = 0;
+};
+
+/// One process's samples; `name` is its comm at its last sample.
+struct ProcessTimeline {
+  int pid = 0;
+  std::string name;
+  std::vector<TimelinePoint> points;
+};
+
+/// What the timer in Supervise's loop saw: every process of the job at each sample.
+struct Timeline {
+  std::uint64_t interval_us = kSampleIntervalUs;
+  std::size_t samples = 0;
+  std::vector<ProcessTimeline> processes;  // in the order each was first sampled
+  std::uint64_t rss_sum_peak = 0;          // the largest sum of VmRSS over one sample
+  std::uint64_t rss_sum_peak_at_us = 0;
+};
+
+/// Pure. Keeps every other sample (ticks 0, 2, 4, ... renumbered 0, 1, 2, ...) and doubles
+/// the interval.
+void ThinTimeline(Timeline* timeline);
+
 /// What a whole traced run used.
 struct Usage {
   Peak vm_peak;                 // largest VmPeak of one process (RLIMIT_AS is per process)
@@ -86,6 +122,7 @@ struct Usage {
   bool workload_execed = false; // the workload's exec succeeded
   std::optional<PeakRuntime> runtime;  // the runtime of vm_peak's process, when its maps show one
   std::vector<ProcessPeak> top;  // the kTopProcesses largest processes by VmPeak, largest first
+  Timeline timeline;
 };
 
 /// Watches a traced run (a TaskObserver for Supervise) and samples each process where it ends:
@@ -102,6 +139,8 @@ class Measurement : public TaskObserver {
   void Stopped(const ChildExit& event) override;
   void Ended(const ChildExit& event) override;
   void Add(const StatusFields& fields, int fds);
+  std::int64_t UntilTick() override;
+  void Tick() override;  // samples VmSize and VmRSS of every process of the job
 
   const Usage& usage() const { return usage_; }
 
@@ -121,6 +160,13 @@ class Measurement : public TaskObserver {
   void Rank(int pid, const StatusFields& fields);
   int ProcessOf(int pid) const;  // the thread group id of a traced task
   void ExitStopsForThread(int pid);  // a thread that may end its process: give it an exit stop
+
+  // The timer's state (measure_sample.cc): the tasks alive, each with its thread group id once
+  // a sample has read it (0 before), and when the next sample is due.
+  std::map<int, int> tasks_;
+  std::map<int, std::size_t> timeline_index_;  // a process's place in usage_.timeline
+  std::uint64_t start_us_ = 0;
+  std::uint64_t next_tick_us_ = 0;
 
   Processes& processes_;
   int workload_pid_;
@@ -190,6 +236,17 @@ struct CgroupPeak {
   std::string note;    // why it was not read
 };
 
+/// The job's time, faults and context switches, as /usr/bin/time -v prints them for its child.
+struct JobTimes {
+  std::uint64_t elapsed_us = 0;  // wall clock from before the fork to the workload's end
+  ChildrenUsage usage;           // getrusage(RUSAGE_CHILDREN) once the workload is reaped
+};
+
+/// Pure. What the children reaped between two getrusage(RUSAGE_CHILDREN) calls used: each
+/// count and time the difference; ru_maxrss `after`'s, since the kernel keeps only a running
+/// maximum of it (with --runs, the largest of every run so far).
+ChildrenUsage UsedBetween(const ChildrenUsage& before, const ChildrenUsage& after);
+
 /// Everything `measure` reports.
 struct MeasureReport {
   std::vector<std::string> command;
@@ -197,6 +254,7 @@ struct MeasureReport {
   Usage usage;
   CgroupPeak cgroup;
   RunSettings settings;
+  JobTimes times;
   std::optional<Recommendation> recommendation;
   std::string run_text;  // the decision's text report (text), said before the measurement
   Json run_json;         // the decision's JSON object (json), else null

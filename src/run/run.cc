@@ -227,10 +227,14 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
   const std::string shared = CgroupSharedNote(system, observed.cgroup, processes.Pid());
   const RunSettings settings = ObserveRunSettings(system);
   std::unique_ptr<Measurement> measurement;
+  const ChildrenUsage reaped_before = processes.ReapedUsage();
+  const std::uint64_t start = processes.NowMicroseconds();
   const int code = SuperviseWorkload(invocation.command, false, system, processes, reporter,
                                      &measurement);
+  const std::uint64_t end = processes.NowMicroseconds();
   if (!measurement || !measurement->usage().workload_execed) return code;
   MeasureReport report;
+  report.times = {end - start, UsedBetween(reaped_before, processes.ReapedUsage())};
   report.command = invocation.command;
   report.exit_code = code;
   report.usage = measurement->usage();

@@ -16,9 +16,26 @@ int ExitCodeOf(const ChildExit& exit) {
   return exit.signaled ? 128 + exit.value : exit.value;
 }
 
+namespace {
+
+// The observer's timer (measure's sampling): a wait no longer than until its next tick, which
+// is taken when it is due; 0 when no signal came.
+int WaitOrTick(Processes& processes, TaskObserver& observer) {
+  const std::int64_t until = observer.UntilTick();
+  if (until < 0) return processes.WaitSignal();
+  if (until == 0) {
+    observer.Tick();
+    return 0;
+  }
+  return processes.WaitSignalFor(static_cast<std::uint64_t>(until));
+}
+
+}  // namespace
+
 int Supervise(Processes& processes, int pid, bool group, TaskObserver* observer) {
   for (;;) {
-    int signal = processes.WaitSignal();
+    int signal = observer != nullptr ? WaitOrTick(processes, *observer) : processes.WaitSignal();
+    if (signal == 0) continue;
     if (signal == SIGCHLD) {
       // SIGCHLD does not queue: one may stand for several children, so reap until none is
       // left, the workload among them or not.

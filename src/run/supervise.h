@@ -3,6 +3,7 @@
 // so a workload that would otherwise be PID 1 (and ignore SIGTERM) shuts down cleanly.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 #include "os/processes.h"
@@ -27,6 +28,11 @@ class TaskObserver {
   virtual void Stopped(const ChildExit& event) = 0;
   /// A child or traced task ended.
   virtual void Ended(const ChildExit& event) = 0;
+  /// Microseconds until the observer wants Tick called (0: now), or -1 for never. Supervise
+  /// waits for signals no longer than that: measure's sampling is a timer in this loop, not a
+  /// stop of the job.
+  virtual std::int64_t UntilTick() { return -1; }
+  virtual void Tick() {}
 };
 
 /// Waits until the child `pid` ends, forwarding every signal received to it (or to its process

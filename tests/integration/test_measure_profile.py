@@ -87,3 +87,41 @@ def test_a_launcher_that_execs_keeps_its_peak_and_its_own_command_line(
     assert (only["pid"], only["name"], only["vm_peak"]) == (
         report["vm_peak"]["pid"], "python3", report["vm_peak"]["value"])
     assert only["vm_peak"] > 200 * MIB
+
+
+# Three children each hold 60 MiB of written (resident) memory at once for a second, ten of the
+# timer's intervals, then end; the parent says their pids.
+THREE_AT_ONCE = """\
+import subprocess, sys
+code = "import time; data = b'x' * (60 << 20); time.sleep(1)"
+children = [subprocess.Popen([sys.executable, "-c", code]) for _ in range(3)]
+for child in children:
+    child.wait()
+    print(child.pid, flush=True)
+"""
+
+
+def test_the_whole_tree_is_the_largest_resident_sum_of_the_timeline(
+        run: Runner, workdir: Path) -> None:
+    (workdir / "three.py").write_text(THREE_AT_ONCE)
+    result = run(["measure", "-q", "-o", "json", "--", "python3", str(workdir / "three.py")])
+    assert result.returncode == 0
+    report = parse_json(result.stderr)
+    children = [int(pid) for pid in result.stdout.split()]
+    timeline = report["timeline"]
+    assert timeline["interval_ms"] == 100
+    pids = [p["pid"] for p in timeline["processes"]]
+    assert set(children) <= set(pids)
+    # Each sample's time is shared by every process sampled in it; the tree's peak is the
+    # largest sum of resident sets over one sample, and when it was.
+    sums: dict[int, int] = {}
+    for process in timeline["processes"]:
+        times = [point[0] for point in process["points"]]
+        assert times == sorted(set(times))
+        for at_ms, _, rss in process["points"]:
+            sums[at_ms] = sums.get(at_ms, 0) + rss
+    peak_at = max(sums, key=lambda at: (sums[at], -at))
+    assert report["tree_peak"] == {"bytes": sums[peak_at], "source": "sampled",
+                                   "at_ms": peak_at}
+    assert report["tree_peak"]["bytes"] >= 3 * 60 * MIB
+    assert report["cgroup_peak_bytes"] is None

@@ -61,6 +61,8 @@ class FakeProcesses : public Processes {
     signals.pop_front();
     return signal;
   }
+  // Scripted as WaitSignal: a 0 in `signals` is a wait whose time ran out.
+  int WaitSignalFor(std::uint64_t) override { return WaitSignal(); }
   int Kill(int target, int signal) override {
     calls.push_back("kill " + std::to_string(target) + " " + std::to_string(signal));
     auto it = kill_errors.find(target);
@@ -115,6 +117,20 @@ class FakeProcesses : public Processes {
     calls.push_back("open? " + std::to_string(target) + " " + std::to_string(fd));
     auto it = open_fds.find(target);
     return it != open_fds.end() && it->second.count(fd) > 0;
+  }
+  std::deque<ChildrenUsage> reaped_usage;  // what ReapedUsage returns, in order (else zeros)
+  ChildrenUsage ReapedUsage() override {
+    if (reaped_usage.empty()) return {};
+    ChildrenUsage usage = reaped_usage.front();
+    reaped_usage.pop_front();
+    return usage;
+  }
+  std::deque<std::uint64_t> clock;  // what NowMicroseconds returns, in order (else 0)
+  std::uint64_t NowMicroseconds() override {
+    if (clock.empty()) return 0;
+    std::uint64_t now = clock.front();
+    clock.pop_front();
+    return now;
   }
   void TrimMemory() override { calls.push_back("trim"); }
 };

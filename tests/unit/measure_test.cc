@@ -557,3 +557,125 @@ TEST_F(MeasureRunTest, ATraceFailureKillsTheStoppedChildAndIsAnInternalError) {
 
 }  // namespace
 }  // namespace rlimit_init
+
+namespace rlimit_init {
+namespace {
+
+TEST(UsedBetween, CountsAreDifferencesAndMaxRssTheKernelsRunningMaximum) {
+  const ChildrenUsage before{1000, 2000, 5000, 1, 100, 10, 3};
+  const ChildrenUsage after{251000, 32000, 9000, 4, 1100, 17, 5};
+  const ChildrenUsage used = UsedBetween(before, after);
+  EXPECT_EQ(used.user_us, 250000u);
+  EXPECT_EQ(used.system_us, 30000u);
+  EXPECT_EQ(used.max_rss_kib, 9000u);
+  EXPECT_EQ(used.major_faults, 3u);
+  EXPECT_EQ(used.minor_faults, 1000u);
+  EXPECT_EQ(used.voluntary_switches, 7u);
+  EXPECT_EQ(used.involuntary_switches, 2u);
+}
+
+// The report says them as /usr/bin/time -v does: m:ss.cc under an hour, h:mm:ss from one,
+// seconds to the hundredth (truncated, as time's own).
+TEST(RenderMeasureText, SaysTimeFaultsAndMaxRssAsUsrBinTimeDoes) {
+  MeasureReport report;
+  report.command = {"job"};
+  report.times = {83456789, {1234567, 50000, 308124, 2, 12345, 40, 7}};
+  std::string text = RenderMeasureText(report);
+  EXPECT_NE(text.find("\n  time:          elapsed 1:23.45, user 1.23 s, system 0.05 s (the job's "
+                      "processes, as /usr/bin/time -v)\n"
+                      "  faults:        major 2, minor 12345; context switches: voluntary 40, "
+                      "involuntary 7\n"
+                      "  max RSS:       300.9 MiB (308124 kbytes, ru_maxrss: the largest of one "
+                      "process)\n"),
+            std::string::npos)
+      << text;
+  report.times.elapsed_us = 3723000000;
+  text = RenderMeasureText(report);
+  EXPECT_NE(text.find("  time:          elapsed 1:02:03, user"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace rlimit_init
+
+namespace rlimit_init {
+namespace {
+
+std::string Running(int tgid, const char* name, int size_kib, int rss_kib) {
+  return "Name:\t" + std::string(name) + "\nTgid:\t" + std::to_string(tgid) +
+         "\nVmPeak:\t" + std::to_string(size_kib) + " kB\nVmSize:\t" + std::to_string(size_kib) +
+         " kB\nVmHWM:\t" + std::to_string(rss_kib) + " kB\nVmRSS:\t" + std::to_string(rss_kib) +
+         " kB\nThreads:\t1\n";
+}
+
+// The timer samples every process once per tick: a thread (101) is read once to learn its
+// process, then never again; the resident sum's peak is the largest sum over one tick.
+TEST(Measurement, TheTimerSamplesEachProcessOncePerTickAndSumsTheirResidentSets) {
+  FakeProcesses processes;
+  processes.clock = {1000, 101000, 101000, 201000, 201000};
+  Measurement measurement(processes, 100);
+  EXPECT_EQ(measurement.UntilTick(), 100000);  // the first call starts the clock
+  measurement.Stopped({100, false, SIGTRAP, Stop::kExec});
+  measurement.Stopped({101, false, SIGSTOP, Stop::kOther});  // a thread of 100
+  measurement.Stopped({200, false, SIGSTOP, Stop::kOther});  // a child process
+  processes.proc_files[{100, "status"}] = Running(100, "python3", 50000, 20000);
+  processes.proc_files[{101, "status"}] = Running(100, "python3", 50000, 20000);
+  processes.proc_files[{200, "status"}] = Running(200, "worker", 90000, 70000);
+  EXPECT_EQ(measurement.UntilTick(), 0);
+  measurement.Tick();
+  processes.proc_files[{200, "status"}] = Running(200, "worker", 90000, 10000);
+  EXPECT_EQ(measurement.UntilTick(), 0);
+  measurement.Tick();
+  EXPECT_EQ(processes.proc_reads,
+            (std::vector<std::string>{"status 100", "status 101", "status 200", "status 100",
+                                      "status 200"}));
+  const Timeline& t = measurement.usage().timeline;
+  EXPECT_EQ(t.samples, 2u);
+  EXPECT_EQ(t.interval_us, 100000u);
+  EXPECT_EQ(t.rss_sum_peak, 90000u * 1024);
+  EXPECT_EQ(t.rss_sum_peak_at_us, 100000u);
+  ASSERT_EQ(t.processes.size(), 2u);
+  EXPECT_EQ(t.processes[0].pid, 100);
+  EXPECT_EQ(t.processes[1].name, "worker");
+  ASSERT_EQ(t.processes[1].points.size(), 2u);
+  EXPECT_EQ(t.processes[1].points[1].at_us, 200000u);
+  EXPECT_EQ(t.processes[1].points[1].vm_size, 90000u * 1024);
+  EXPECT_EQ(t.processes[1].points[1].vm_rss, 10000u * 1024);
+}
+
+TEST(ThinTimeline, KeepsEveryOtherSampleAndDoublesTheInterval) {
+  Timeline t;
+  t.samples = 5;
+  t.processes = {{7, "a", {{0, 0, 1, 1}, {1, 100, 2, 2}, {2, 200, 3, 3}, {3, 300, 4, 4},
+                           {4, 400, 5, 5}}}};
+  ThinTimeline(&t);
+  EXPECT_EQ(t.samples, 3u);
+  EXPECT_EQ(t.interval_us, 200000u);
+  std::vector<std::pair<std::size_t, std::uint64_t>> kept;
+  for (const TimelinePoint& p : t.processes[0].points) kept.push_back({p.tick, p.at_us});
+  EXPECT_EQ(kept, (std::vector<std::pair<std::size_t, std::uint64_t>>{{0, 0}, {1, 200}, {2, 400}}));
+}
+
+TEST(RenderMeasureText, SaysWhereTheWholeTreesPeakCameFrom) {
+  MeasureReport report;
+  report.command = {"job"};
+  report.cgroup.note = "shared";
+  EXPECT_NE(RenderMeasureText(report).find(
+                "\n  whole tree:    not sampled: the job ended before the first sample (every "
+                "100 ms); as the only process of a cgroup it gets the cgroup's exact peak\n"),
+            std::string::npos);
+  report.usage.timeline.samples = 3;
+  report.usage.timeline.rss_sum_peak = 300 * kMi;
+  report.usage.timeline.rss_sum_peak_at_us = 1234567;
+  EXPECT_NE(RenderMeasureText(report).find(
+                "\n  whole tree:    300 MiB (314572800 bytes) at once, 1.23 s in: the largest sum "
+                "of the processes' resident sets, sampled every 100 ms (a peak between two "
+                "samples is missed)\n"),
+            std::string::npos);
+  report.cgroup.bytes = 310 * kMi;
+  EXPECT_NE(RenderMeasureText(report).find(
+                "\n  whole tree:    310 MiB (325058560 bytes) at once: the cgroup's peak\n"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace rlimit_init
