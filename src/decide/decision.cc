@@ -263,20 +263,4 @@ Decision Decide(const Policy& policy, const Observed& observed) {
   return d;
 }
 
-const char* OutcomeName(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::kRaised:
-      return "raised";
-    case Outcome::kUnchanged:
-      return "unchanged";
-    case Outcome::kPartial:
-      return "partial";
-    case Outcome::kRefused:
-      return "refused";
-    case Outcome::kLowered:
-      return "lowered";
-  }
-  return "";
-}
-
 }  // namespace rlimit_init

@@ -81,6 +81,4 @@ std::optional<std::uint64_t> MemoryCeiling(const Observed& observed, std::string
 /// Pure. Never lowers a limit: `after` is never below `before`.
 Decision Decide(const Policy& policy, const Observed& observed);
 
-const char* OutcomeName(Outcome outcome);
-
 }  // namespace rlimit_init

@@ -8,6 +8,23 @@
 namespace rlimit_init {
 namespace {
 
+// The schema's names of the outcomes (docs/schema/report.json).
+const char* OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kRaised:
+      return "raised";
+    case Outcome::kUnchanged:
+      return "unchanged";
+    case Outcome::kPartial:
+      return "partial";
+    case Outcome::kRefused:
+      return "refused";
+    case Outcome::kLowered:
+      return "lowered";
+  }
+  return "";
+}
+
 const char* BlockerName(Blocker blocker) {
   switch (blocker) {
     case Blocker::kNone:

@@ -118,7 +118,7 @@ TEST_P(LimitTable, Decides) {
   const LimitCase& c = GetParam();
   LimitDecision d = DecideLimit(c.resource, MakeSpec(c), c.before, c.may_raise_hard);
   EXPECT_EQ(d.resource, c.resource);
-  EXPECT_EQ(OutcomeName(d.outcome), std::string(OutcomeName(c.outcome)));
+  EXPECT_EQ(d.outcome, c.outcome);
   EXPECT_EQ(d.blocker, c.outcome == Outcome::kRefused ? Blocker::kHardLimit : Blocker::kNone);
   EXPECT_EQ(d.before, c.before);
   EXPECT_EQ(d.after.soft, c.after.soft);

@@ -198,7 +198,7 @@ class DecisionTable : public testing::TestWithParam<Case> {};
 TEST_P(DecisionTable, DecidesAsTheTableSays) {
   const Case& c = GetParam();
   Decision d = Decide(MakePolicy(c), MakeObserved(c));
-  EXPECT_EQ(OutcomeName(d.outcome), std::string(OutcomeName(c.outcome)));
+  EXPECT_EQ(d.outcome, c.outcome);
   EXPECT_EQ(static_cast<int>(d.blocker), static_cast<int>(c.blocker));
   EXPECT_EQ(d.after.soft, c.soft_after);
   EXPECT_EQ(d.after.hard, c.hard_after);
@@ -244,7 +244,7 @@ TEST(Decision, UnknownLimitHasNoCeilingAndRefusesPercentagesOfOtherLimits) {
   EXPECT_EQ(d.ceiling, std::nullopt);
   EXPECT_EQ(d.ceiling_source, "");
   ASSERT_EQ(d.limits.size(), 1u);
-  EXPECT_EQ(OutcomeName(d.limits[0].outcome), std::string("refused"));
+  EXPECT_EQ(d.limits[0].outcome, Outcome::kRefused);
   EXPECT_EQ(static_cast<int>(d.limits[0].blocker), static_cast<int>(Blocker::kShareUnknown));
   // Known and unlimited everywhere: the ceiling is MemTotal, and a percentage resolves.
   o.cgroup.unknown.clear();
