@@ -7,7 +7,8 @@ RLIMIT_INIT_AS, ...) cannot change what the binary decides or says.
 
 Tests that need root or a writable cgroup v1 memory hierarchy skip and say what is missing;
 with RLIMIT_INIT_NO_SKIP=1 (set by .ci/run) every skip is reported as a failure instead.
-What the binary should say and find is worked out in expected.py.
+What the binary says is compared with golden files (golden.py, tests/fixtures/golden/); what it
+should find on this host, and the wordings of the files not yet converted, are in expected.py.
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
-"""What rlimit-init should print and find on this host, worked out without the binary: byte
-values in its format, MemTotal, CAP_SYS_RESOURCE, the v1 memory cgroup limits that bind a
-process, and what a workload's `ulimit -v` and /proc/self/limits show."""
+"""What rlimit-init should find on this host, worked out without the binary: MemTotal,
+CAP_SYS_RESOURCE, the v1 memory cgroup limits that bind a process, what a workload's `ulimit -v`
+and /proc/self/limits show, the kernel's limits for its first process, and the table of bad
+policies' messages shared with the unit tests. Also, until their tests are converted to golden
+files (golden.py), the address-space wordings of the host tests that still use them: byte values
+in the binary's format, the summaries, the budget warning and the containerd advice."""
 
 from __future__ import annotations
 
@@ -182,49 +185,8 @@ def limits_seen(soft: int | str, hard: int | str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Decision summaries and warnings, as a run says them on stderr (after "rlimit-init: ") and
-# `check` on stdout ("would raise ..."). `memory_part` is HostMemory.memory_part() of the
-# process's cgroup.
-
-
-def raised_summary(before: int | str, after: int | str, hard: int | str, memory_part: str,
-                   would: bool = False) -> str:
-    verb = "would raise" if would else "raised"
-    return (f"{verb} the soft address-space limit (RLIMIT_AS) from {describe(before)} to "
-            f"{describe(after)}; hard limit {describe(hard)}; {memory_part}")
-
-
-def raised_both_summary(soft: int | str, hard: int | str, after: int | str, memory_part: str,
-                        would: bool = False) -> str:
-    """raiseHard's success: soft and hard both raised to `after`."""
-    verb = "would raise" if would else "raised"
-    return (f"{verb} the soft and hard address-space limits (RLIMIT_AS) from {describe(soft)} "
-            f"and {describe(hard)} to {describe(after)}; {memory_part}")
-
-
-def refused_hard_summary(request: int | str, hard: int | str, raise_hard_set: bool) -> str:
-    asked = ("unlimited address space" if request == UNLIMITED
-             else f"{describe(request)} of address space")
-    why = ("this process lacks CAP_SYS_RESOURCE to raise it" if raise_hard_set
-           else "raiseHard is not set")
-    return f"refused: the job asks for {asked}, but the hard limit is {describe(hard)} and {why}"
-
-
-def oom_warning(granted: int | str, limit: int, limit_source: str,
-                what: str = "the address space granted") -> str:
-    return (f"{what} ({human(granted)}) is above the cgroup memory limit {human(limit)} "
-            f"({limit_source}): past {human(limit)} the kernel OOM-kills the job instead of "
-            f"letting it catch MemoryError")
-
-
-# ---------------------------------------------------------------------------------------------
 # An unknown cgroup memory limit (issue 9 part 3): the cgroup cannot be found or read, so no
 # limit is assumed, and a policy that needs the limit refuses (exit 77) rather than guess.
-
-
-def not_below_root(cgroup: str, root: str, mount_point: str) -> str:
-    """Why the limit is unknown when no mount shows the cgroup (automaxprocs' untranslatable)."""
-    return f"cgroup {cgroup} is not below the root {root} of the cgroup mount at {mount_point}"
 
 
 def unknown_memory_part(reason: str, total: int) -> str:
@@ -246,29 +208,6 @@ def unknown_warning_for(request: int) -> str:
         return unknown_oom_warning(request)
     return (unknown_oom_warning(UNLIMITED if soft == resource.RLIM_INFINITY else soft,
                                 "the inherited soft limit") + "; rlimit-init does not lower limits")
-
-
-def unknown_above_cgroup_summary(grant: int | str) -> str:
-    return ("refused: addressSpace.aboveCgroup is refuse, but the cgroup memory limit is "
-            f"unknown, so a grant of {describe(grant)} cannot be checked against it")
-
-
-
-
-
-def unknown_fix(cgroup: str | None) -> str:
-    """The first fix line: `cgroup` when no mount shows it, None when the files are missing."""
-    if cgroup is not None:
-        return (f"mount the cgroup hierarchy so that it shows cgroup {cgroup}, at a root that is "
-                "that cgroup or an ancestor of it (a cgroup namespace of the job's own with its "
-                "own cgroup mount gives that), or start the job in a cgroup the mount shows")
-    return ("let rlimit-init read the job's memory cgroup: mount /proc, and the cgroup "
-            "filesystem that has the memory controller (cgroup2, or cgroup v1's memory "
-            "hierarchy) at a root that shows the job's cgroup")
-
-
-UNKNOWN_ABOVE_CGROUP_OR = ("set addressSpace.aboveCgroup to warn to grant it without knowing the "
-                           "limit")
 
 
 def data_cap_advice(setting: str) -> str:
@@ -406,23 +345,6 @@ def minimum_advice(hard_quantity: str) -> str:
             "accept the hard limit")
 
 
-def shell_hard_advice(value: int) -> list[str]:
-    kib = -(-value // KIB)  # rounded up: "at least"
-    return [(f"only root can raise a hard limit: as root, run ulimit -Hv {kib} in the shell that "
-             f"starts the job, or start it with prlimit --as={value}:{value} COMMAND"),
-            data_cap_advice(f"run ulimit -d {kib} instead of ulimit -v (prlimit "
-                            f"--data={value}:{value} instead of --as, the \"data\" item of "
-                            'limits.conf instead of "as")'),
-            (f'raise the "as" item of /etc/security/limits.conf ("USER hard as {kib}", in KiB) '
-             "and log in again, and remove any ulimit -v from shell profiles and wrappers")]
-
-
-# Real root (CAP_SYS_RESOURCE in the initial user namespace) without raiseHard: the fix.
-RAISE_HARD_FIRST = ("this process has CAP_SYS_RESOURCE in the initial user namespace: set "
-                    "addressSpace.raiseHard: true in the policy and rlimit-init raises the hard "
-                    "limit itself")
-
-
 # ---------------------------------------------------------------------------------------------
 # The advice for every rlimit but the address space is checked against golden files
 # (tests/fixtures/golden/rlimits_advice*/) and each setting against its tool
@@ -442,38 +364,6 @@ LIMIT_UNITS = {
     "rtprio": ("count", "r", 1), "rttime": ("microseconds", "R", 1),
     "sigpending": ("count", "i", 1), "stack": ("bytes", "s", KIB),
 }
-KERNEL_ORIGIN = "the kernel's default for PID 1: no layer changed it"
-SHELL_ORIGIN = ("inherited from the parent process (a shell's ulimit, pam_limits or whatever "
-                "started it)")
-
-
-def describe_limit(name: str, value: int | str) -> str:
-    """A limit's value in its unit: "8 MiB (8388608 bytes, ulimit -s 8192)", "1024",
-    "3600 seconds", "unlimited"."""
-    if value == UNLIMITED:
-        return UNLIMITED
-    unit, flag, scale = LIMIT_UNITS[name]
-    if unit == "seconds":
-        return f"{value} second" + ("" if value == 1 else "s")
-    if unit == "microseconds":
-        return f"{value} microseconds"
-    if unit == "count":
-        return str(value)
-    ulimit = f"ulimit -{flag} {value // scale}"
-    return f"{human(value)} ({ulimit})" if value < KIB else f"{human(value)} ({value} bytes, {ulimit})"
-
-
-def inspect_limit_lines(limits: dict[str, tuple], origins: dict[str, str]) -> list[str]:
-    """inspect's last block: a heading, then one line per rlimit."""
-    return ["rlimits (soft, hard; where each likely came from):"] + [
-        f"  {name + ':':<12}soft {describe_limit(name, limits[name][0])}, hard "
-        f"{describe_limit(name, limits[name][1])}; {origins[name]}" for name in LIMIT_UNITS]
-
-
-def inspect_limits_json(limits: dict[str, tuple], origins: dict[str, str]) -> list[dict]:
-    return [{"name": name, "soft": limits[name][0], "hard": limits[name][1],
-             "kernel_default": origins[name] == KERNEL_ORIGIN, "origin": origins[name]}
-            for name in LIMIT_UNITS]
 
 
 def kernel_init_rlimits(threads_max: int) -> dict[str, tuple]:

@@ -1,20 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
 """cgroup v2 for real: rlimit-init in a VM whose only cgroup hierarchy is cgroup2 with the
 memory controller (this host is hybrid, memory on v1), in cgroups its cases create. Each test
-reads back what `rlimit-init check -o json` said in one case and compares the whole object
-with what the case set up."""
+reads back what `rlimit-init check -o json` said in one case, checks the values the case set up
+and compares the whole object with its golden file under tests/fixtures/golden/vm/."""
 
 from __future__ import annotations
 
 
 import pytest
 
+import golden
 from rlimit_json import parse as parse_json
-from expected import (MIB, UNKNOWN_ABOVE_CGROUP_OR, UNLIMITED, describe, not_below_root,
-                      raised_summary, unknown_above_cgroup_summary, unknown_fix,
-                      unknown_oom_warning)
-from vm_expected import (CGROUP_ROOT, FACTS, MEMINFO_SOURCE, check_json, facts_of, memory,
-                         unknown_memory)
+from expected import MIB, UNLIMITED
+from vm_expected import CGROUP_ROOT, FACTS, facts_of, placeholders
 from vm_machine import VM_BINARY, VmCase, VmRun, vm  # noqa: F401 (vm is a fixture)
 
 pytestmark = pytest.mark.static_binary
@@ -96,6 +94,14 @@ def seen(vm: VmRun, name: str) -> dict:
     return parse_json(result.stdout)
 
 
+def limits_of(report: dict) -> tuple:
+    """The values a decision report holds that the case set up or the VM has."""
+    return (report["outcome"], report["request_bytes"], report["soft_before"],
+            report["soft_after"], report["hard_before"], report["hard_after"],
+            report["memory_limit_bytes"], report["memory_limit_source"],
+            report["memory_ceiling_bytes"], report["memory_ceiling_source"])
+
+
 def test_the_vm_is_pure_cgroup_v2_with_memory_and_real_root(vm: VmRun) -> None:
     facts = facts_of(vm.case(FACTS.name))
     assert facts.cgroup == "0::/\n"  # no v1 hierarchy at all
@@ -108,39 +114,38 @@ def test_the_vm_is_pure_cgroup_v2_with_memory_and_real_root(vm: VmRun) -> None:
 
 def test_leaf_memory_max_binds(vm: VmRun) -> None:
     facts = facts_of(vm.case(FACTS.name))
-    found = memory(facts, "/v2-leaf", LEAF_MAX, "/v2-leaf")
-    assert seen(vm, "v2-leaf-memory-max") == check_json(
-        found, "raised", REQUEST, (SOFT, UNLIMITED), (REQUEST, UNLIMITED),
-        raised_summary(SOFT, REQUEST, UNLIMITED, found.memory_part(), would=True))
+    report = seen(vm, "v2-leaf-memory-max")
+    source = f"{CGROUP_ROOT}/v2-leaf/memory.max"
+    assert limits_of(report) == ("raised", REQUEST, SOFT, REQUEST, UNLIMITED, UNLIMITED,
+                                 LEAF_MAX, source, LEAF_MAX, source)
+    golden.check_json("vm/v2-leaf-memory-max.json", report, placeholders(facts))
 
 
 def test_parent_limit_binds_when_the_leaf_says_max_and_percentages_use_it(vm: VmRun) -> None:
     facts = facts_of(vm.case(FACTS.name))
-    found = memory(facts, "/v2-parent/job", PARENT_MAX, "/v2-parent")
-    half = PARENT_MAX // 2
-    assert seen(vm, "v2-parent-binds") == check_json(
-        found, "raised", half, (SOFT, UNLIMITED), (half, UNLIMITED),
-        raised_summary(SOFT, half, UNLIMITED, found.memory_part(), would=True))
+    report = seen(vm, "v2-parent-binds")
+    half, source = PARENT_MAX // 2, f"{CGROUP_ROOT}/v2-parent/memory.max"
+    assert limits_of(report) == ("raised", half, SOFT, half, UNLIMITED, UNLIMITED,
+                                 PARENT_MAX, source, PARENT_MAX, source)
+    golden.check_json("vm/v2-parent-binds.json", report, placeholders(facts))
 
 
 def test_max_everywhere_is_no_limit_and_memtotal_is_the_ceiling(vm: VmRun) -> None:
     facts = facts_of(vm.case(FACTS.name))
-    found = memory(facts, "/v2-max/job")
-    assert found.ceiling_source == MEMINFO_SOURCE
-    assert seen(vm, "v2-max-everywhere") == check_json(
-        found, "raised", REQUEST, (SOFT, UNLIMITED), (REQUEST, UNLIMITED),
-        raised_summary(SOFT, REQUEST, UNLIMITED, found.memory_part(), would=True))
+    report = seen(vm, "v2-max-everywhere")
+    assert limits_of(report) == ("raised", REQUEST, SOFT, REQUEST, UNLIMITED, UNLIMITED,
+                                 UNLIMITED, "", facts.mem_total, "/proc/meminfo MemTotal")
+    golden.check_json("vm/v2-max-everywhere.json", report, placeholders(facts))
 
 
 def test_cgroup_namespace_hides_the_parents_limit_and_says_so(vm: VmRun) -> None:
     facts = facts_of(vm.case(FACTS.name))
     # Outside the namespace the parent's 160 MiB would bind; inside, / is the job's cgroup.
-    found = memory(facts, "/", directory=CGROUP_ROOT)
-    note = "cgroup namespace: limits set on ancestors above / are not visible"
-    assert seen(vm, "v2-cgroupns-own-mount") == check_json(
-        found, "raised", REQUEST, (SOFT, UNLIMITED), (REQUEST, UNLIMITED),
-        raised_summary(SOFT, REQUEST, UNLIMITED, found.memory_part(), would=True),
-        warnings=(note,))
+    report = seen(vm, "v2-cgroupns-own-mount")
+    assert limits_of(report) == ("raised", REQUEST, SOFT, REQUEST, UNLIMITED, UNLIMITED,
+                                 UNLIMITED, "", facts.mem_total, "/proc/meminfo MemTotal")
+    assert len(report["warnings"]) == 1  # the namespace's note, in the golden file
+    golden.check_json("vm/v2-cgroupns-own-mount.json", report, placeholders(facts))
 
 
 def test_cgroup_namespace_under_the_hosts_mount_makes_the_limit_unknown(vm: VmRun) -> None:
@@ -148,11 +153,11 @@ def test_cgroup_namespace_under_the_hosts_mount_makes_the_limit_unknown(vm: VmRu
     # /proc/self/mountinfo gives the mount's root relative to the namespace, "/../..": two
     # levels up, by names the namespace does not show, so no directory can be found, and the
     # parent's 160 MiB, which binds, cannot be read: the limit is unknown, not "none".
-    found = unknown_memory(facts, "/", not_below_root("/", "/../..", CGROUP_ROOT))
-    assert seen(vm, "v2-cgroupns-host-mount") == check_json(
-        found, "raised", REQUEST, (SOFT, UNLIMITED), (REQUEST, UNLIMITED),
-        raised_summary(SOFT, REQUEST, UNLIMITED, found.memory_part(), would=True),
-        warnings=(unknown_oom_warning(REQUEST),))
+    report = seen(vm, "v2-cgroupns-host-mount")
+    assert limits_of(report) == ("raised", REQUEST, SOFT, REQUEST, UNLIMITED, UNLIMITED,
+                                 None, "", None, "")
+    assert "/../.." in report["memory_limit_unknown"], report
+    golden.check_json("vm/v2-cgroupns-host-mount.json", report, placeholders(facts))
 
 
 def test_a_bind_mount_of_a_sibling_makes_the_limit_unknown_and_refuse_refuses(
@@ -161,27 +166,17 @@ def test_a_bind_mount_of_a_sibling_makes_the_limit_unknown_and_refuse_refuses(
     result = vm.case("v2-bind-mount-of-a-sibling")
     # The mount really shows the sibling, not the job's cgroup.
     assert (result.status, result.stderr) == (77, f"/v2-unknown/a {CGROUP_ROOT}\n"), result
-    reason = not_below_root("/v2-unknown/b", "/v2-unknown/a", CGROUP_ROOT)
-    found = unknown_memory(facts, "/v2-unknown/b", reason)
-    assert parse_json(result.stdout) == check_json(
-        found, "refused", REQUEST, (SOFT, UNLIMITED), (SOFT, UNLIMITED),
-        unknown_above_cgroup_summary(REQUEST), blocker="memory_limit_unknown",
-        fix=unknown_fix("/v2-unknown/b"), alternatives=(UNKNOWN_ABOVE_CGROUP_OR,))
+    report = parse_json(result.stdout)
+    assert limits_of(report) == ("refused", REQUEST, SOFT, SOFT, UNLIMITED, UNLIMITED,
+                                 None, "", None, "")
+    assert report["blocker"] == "memory_limit_unknown"
+    golden.check_json("vm/v2-bind-mount-of-a-sibling.json", report, placeholders(facts))
 
 
 def test_memory_require_fix_names_the_parents_file_and_works_when_followed(vm: VmRun) -> None:
     facts = facts_of(vm.case(FACTS.name))
     source = f"{CGROUP_ROOT}/v2-require/memory.max"
-    after = memory(facts, "/v2-require/job", REQUIRE, "/v2-require")
     result = vm.case("v2-require-fix-followed")
     assert (result.status, result.stdout) == (
         0, f"exit status 77\nfollowing: echo {REQUIRE} >{source}\nexit status 0\n")
-    assert result.stderr == (
-        f"rlimit-init: refused: the policy requires {describe(REQUIRE)} of memory, but the "
-        f"memory ceiling is {describe(REQUIRE_BEFORE)}\n"
-        f"  asked:   addressSpace.request in policy.yaml = 128Mi ({REQUEST} bytes)\n"
-        f"  blocked: memory limit {describe(REQUIRE_BEFORE)} from {source}\n"
-        "  layer:   shell (no container, scheduler or service manager detected)\n"
-        f"  fix:     as root, write {REQUIRE} or more to {source}, or start the job outside "
-        "that cgroup\n"
-        f"rlimit-init: {raised_summary(SOFT, REQUEST, UNLIMITED, after.memory_part())}\n")
+    golden.check("vm/v2-require-fix-followed.txt", result.stderr, placeholders(facts))
