@@ -48,11 +48,11 @@ from pathlib import Path
 from typing import Any
 
 from chart_render import find, memory_limit_bytes, mounts, pod_spec
+from node_pod import FinishedContainer, NodePod, remove_cgroup_trees
 from oci_image import Image, repository
 
 CRI_DIR = Path(__file__).resolve().parent / "cri"
 MEMORY_CGROUP = Path("/sys/fs/cgroup/memory")
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 SETUP_HINT = "run scripts/setup.sh --tests as root (containerd, python3-grpcio, python3-grpc-tools)"
 # Seconds a container may run, or containerd take to answer, before it counts as hung: a bound
 # on waiting, never an assertion about speed.
@@ -95,32 +95,18 @@ def stubs(out: Path) -> tuple[Any, Any]:
 
 
 @dataclass
-class Finished:
-    exit_code: int
-    stdout: str
-    stderr: str
-    termination_message: str
-    reason: str
+class Finished(FinishedContainer):
+    reason: str  # the CRI status's reason ("Completed", "Error", "OOMKilled")
 
 
-@dataclass
-class Pod:
-    name: str
-    uid: str
-    directory: Path
-    objects: list[dict[str, Any]]
-    spec: dict[str, Any]
+@dataclass(kw_only=True)
+class Pod(NodePod):
+    """A pod as containerd's CRI runs it: its sandbox and what became of its containers."""
     sandbox_id: str = ""
     sandbox_config: Any = None
-    volumes: dict[str, Path] = field(default_factory=dict)
     containers: dict[str, str] = field(default_factory=dict)  # name -> latest container id
     attempts: dict[str, int] = field(default_factory=dict)  # name -> containers made so far
     finished: dict[str, Finished] = field(default_factory=dict)
-
-    @property
-    def qos_class(self) -> str:
-        every = [*self.spec.get("initContainers", []), *self.spec["containers"]]
-        return "burstable" if any(c.get("resources") for c in every) else "besteffort"
 
 
 class Containerd:
@@ -292,19 +278,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
             subprocess.run(["umount", "-l", point], capture_output=True, check=False)
 
     def remove_cgroups(self) -> None:
-        for hierarchy in CGROUP_ROOT.iterdir():
-            top = hierarchy / self.cgroup_root
-            if not top.is_dir():
-                continue
-            for directory, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
-                for _ in range(50):
-                    try:
-                        os.rmdir(directory)
-                        break
-                    except FileNotFoundError:
-                        break
-                    except OSError:
-                        time.sleep(0.1)  # the last task of a killed cgroup is still exiting
+        remove_cgroup_trees(self.cgroup_root)
 
 
 def read_cri_log(path: Path) -> tuple[str, str]:
@@ -358,7 +332,7 @@ class Kubelet:
         pod = Pod(name=name, uid=uid, directory=self.c.work / "pods" / uid, objects=objects,
                   spec=spec)
         pod.directory.mkdir(parents=True)
-        self.make_volumes(pod)
+        pod.make_volumes()
         self.pods.append(pod)
         ns = self.pb.NamespaceOption(network=self.pb.NODE, pid=self.pb.CONTAINER,
                                      ipc=self.pb.POD)
@@ -374,22 +348,6 @@ class Kubelet:
             self.pb.RunPodSandboxRequest(config=pod.sandbox_config),
             timeout=HANG_TIMEOUT).pod_sandbox_id
         return pod
-
-    def make_volumes(self, pod: Pod) -> None:
-        """An emptyDir: an empty directory any user may write to; a configMap: a directory with
-        a file per key of the rendered ConfigMap."""
-        for volume in pod.spec.get("volumes", []):
-            path = pod.directory / "volumes" / volume["name"]
-            path.mkdir(parents=True)
-            if "emptyDir" in volume:
-                path.chmod(0o777)
-            elif "configMap" in volume:
-                [config_map] = find(pod.objects, "ConfigMap", volume["configMap"]["name"])
-                for key, text in config_map["data"].items():
-                    (path / key).write_text(text)
-            else:
-                raise AssertionError(f"volume {volume['name']}: only emptyDir and configMap")
-            pod.volumes[volume["name"]] = path
 
     def container_config(self, pod: Pod, c: dict[str, Any],
                          extra_mounts: list[tuple[str, str]] = ()) -> Any:

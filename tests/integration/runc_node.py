@@ -37,6 +37,7 @@ from chart_render import (INIT_CONTAINER, REPO, ToolMissing, container, find, he
                           memory_limit_bytes, mounts, pod_spec, render)
 from conftest import skip_unless
 from expected import describe
+from node_pod import CGROUP_ROOT, FinishedContainer, NodePod, remove_cgroup_trees
 from oci_image import Image, repository
 
 RUNC_TESTS = REPO / "tests" / "runc"
@@ -45,7 +46,6 @@ USER_IMAGE_CONTEXT = RUNC_TESTS / "user-image"
 # The tag the chart's image-mode values give the image built from USER_IMAGE_CONTEXT.
 USER_IMAGE = "registry.example.com/batch/python-job"
 SETUP_HINT = "run scripts/setup-runc.sh as root"
-CGROUP_ROOT = Path("/sys/fs/cgroup")
 MEMORY_CGROUP = CGROUP_ROOT / "memory"
 
 MiB = 1 << 20
@@ -103,12 +103,7 @@ class Launch:
 
 
 @dataclass
-class Finished:
-    exit_code: int
-    stdout: str
-    stderr: str
-    # What the container left in its termination message file ("" when it has none).
-    termination_message: str
+class Finished(FinishedContainer):
     # The parent cgroup's memory.max_usage_in_bytes after the container exited: for a pod, the
     # peak memory charged to it so far (runc removes the container's own cgroup on exit).
     parent_peak_memory: int
@@ -227,52 +222,13 @@ class Runtime:
         return Running(self, container_id, process, parent, termination_log)
 
     def remove_cgroups(self) -> None:
-        for hierarchy in CGROUP_ROOT.iterdir():
-            top = hierarchy / self.cgroup_parent
-            if not top.is_dir():
-                continue
-            for directory, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
-                try:
-                    os.rmdir(directory)
-                except OSError:
-                    pass
+        remove_cgroup_trees(self.cgroup_parent)
 
 
-@dataclass
-class Pod:
-    name: str
-    uid: str
-    directory: Path
-    objects: list[dict[str, Any]]
-    spec: dict[str, Any]
+@dataclass(kw_only=True)
+class Pod(NodePod):
+    """A pod as this node runs it: every container inherits RLIMIT_AS `rlimit_as` (soft, hard)."""
     rlimit_as: tuple[int, int]
-    volumes: dict[str, Path] = field(default_factory=dict)
-
-    @property
-    def qos_class(self) -> str:
-        every = [*self.spec.get("initContainers", []), *self.spec["containers"]]
-        if not any(c.get("resources") for c in every):
-            return "besteffort"
-        return "burstable"
-
-    def make_volumes(self) -> None:
-        """The pod's volumes on the node's disk: an emptyDir is an empty directory any user may
-        write to; a configMap volume is a directory with a file per key of the rendered
-        ConfigMap."""
-        for volume in self.spec.get("volumes", []):
-            path = self.directory / "volumes" / volume["name"]
-            path.mkdir(parents=True)
-            if "emptyDir" in volume:
-                path.chmod(0o777)
-            elif "configMap" in volume:
-                config_map = find(self.objects, "ConfigMap", volume["configMap"]["name"])
-                assert len(config_map) == 1, f"no rendered ConfigMap for volume {volume['name']}"
-                for key, text in config_map[0]["data"].items():
-                    (path / key).write_text(text)
-            else:
-                raise AssertionError(f"volume {volume['name']}: only emptyDir and configMap "
-                                     "volumes are played by these tests")
-            self.volumes[volume["name"]] = path
 
 
 class Node:

@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from node_pod import remove_cgroup_trees
+
 SLURM_TOOLS = ("munged", "slurmctld", "slurmd", "srun", "sbatch", "sinfo")
 CGROUP_V1_MEMORY = Path("/sys/fs/cgroup/memory")
 # Starting the daemons takes a few seconds; a job that does not finish within this is a hang.
@@ -241,14 +243,7 @@ class SlurmCluster:
 
     def _remove_cgroups(self) -> None:
         """slurmd leaves its (empty) slurm_<node> tree in the v1 memory hierarchy."""
-        top = CGROUP_V1_MEMORY / f"slurm_{self.node}"
-        if not top.is_dir():
-            return
-        for directory, _, _ in sorted(os.walk(top), key=lambda entry: -len(entry[0])):
-            try:
-                os.rmdir(directory)
-            except OSError:
-                pass
+        remove_cgroup_trees(f"slurm_{self.node}", [CGROUP_V1_MEMORY])
 
     # -----------------------------------------------------------------------------------------
     # Jobs.
