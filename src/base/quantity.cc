@@ -224,9 +224,9 @@ std::string UlimitKiB(std::uint64_t bytes) {
   return bytes == kUnlimited ? "unlimited" : std::to_string(bytes / 1024);
 }
 
-std::string DescribeBytes(std::uint64_t bytes) {
+std::string DescribeBytes(std::uint64_t bytes, char ulimit_flag) {
   if (bytes == kUnlimited) return "unlimited";
-  return HumanBytes(bytes) + " (" + std::to_string(bytes) + " bytes, ulimit -v " +
+  return HumanBytes(bytes) + " (" + std::to_string(bytes) + " bytes, ulimit -" + ulimit_flag + " " +
          UlimitKiB(bytes) + ")";
 }
 

@@ -39,8 +39,9 @@ std::string HumanBytes(std::uint64_t bytes);
 /// The value as `ulimit -v` shows it: KiB rounded down, or "unlimited".
 std::string UlimitKiB(std::uint64_t bytes);
 
-/// "512 MiB (536870912 bytes, ulimit -v 524288)", or "unlimited".
-std::string DescribeBytes(std::uint64_t bytes);
+/// "512 MiB (536870912 bytes, ulimit -v 524288)", or "unlimited"; `ulimit_flag` 'd' for the data
+/// limit, whose ulimit also counts KiB.
+std::string DescribeBytes(std::uint64_t bytes, char ulimit_flag = 'v');
 
 /// Decimal digits, or "unlimited" for kUnlimited.
 std::string BytesOrUnlimited(std::uint64_t bytes);

@@ -50,8 +50,9 @@ std::string RenderInspectText(const Observed& o, std::uint64_t threads_max) {
   std::string out;
   out += "address space (RLIMIT_AS): soft " + DescribeBytes(o.limit(Resource::kAs).soft) + ", hard " +
          DescribeBytes(o.limit(Resource::kAs).hard) + "\n";
-  out += "data (RLIMIT_DATA):        soft " + DescribeBytes(o.limit(Resource::kData).soft) + ", hard " +
-         DescribeBytes(o.limit(Resource::kData).hard) + "\n";
+  const char data_flag = kResources[static_cast<std::size_t>(Resource::kData)].ulimit_flag;
+  out += "data (RLIMIT_DATA):        soft " + DescribeBytes(o.limit(Resource::kData).soft, data_flag) +
+         ", hard " + DescribeBytes(o.limit(Resource::kData).hard, data_flag) + "\n";
   out += std::string("may raise hard limit:      ") +
          (o.may_raise_hard ? "yes (CAP_SYS_RESOURCE in the initial user namespace)"
                            : "no (needs CAP_SYS_RESOURCE in the initial user namespace)") +

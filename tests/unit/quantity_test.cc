@@ -183,6 +183,7 @@ TEST(Bytes, DescribeShowsBytesAndUlimitKiB) {
   EXPECT_EQ(DescribeBytes(268435456), "256 MiB (268435456 bytes, ulimit -v 262144)");
   EXPECT_EQ(DescribeBytes(1000), "1000 bytes (1000 bytes, ulimit -v 0)");
   EXPECT_EQ(DescribeBytes(kUnlimited), "unlimited");
+  EXPECT_EQ(DescribeBytes(536870912, 'd'), "512 MiB (536870912 bytes, ulimit -d 524288)");
   EXPECT_EQ(UlimitKiB(536870912), "524288");
   EXPECT_EQ(BytesOrUnlimited(kUnlimited), "unlimited");
   EXPECT_EQ(BytesOrUnlimited(42), "42");
