@@ -225,6 +225,7 @@ class Parser {
       case OptionId::kHostRoot: invocation_.host_root = std::string(value); break;
       case OptionId::kReport: invocation_.report_path = std::string(value); break;
       case OptionId::kRecommend: invocation_.recommend_path = std::string(value); break;
+      case OptionId::kPlot: invocation_.plot_path = std::string(value); break;
       case OptionId::kInit:
         if (Result<InitMode> mode = ParseInitMode(value)) {
           invocation_.init = mode.value();
@@ -283,8 +284,11 @@ class Parser {
       return;
     }
     const bool measure = subcommand_ == "measure";
-    if (!measure && (invocation_.report_path || invocation_.recommend_path)) {
-      return Fail(std::string(invocation_.report_path ? "--report" : "--recommend") +
+    if (!measure && (invocation_.report_path || invocation_.recommend_path ||
+                     invocation_.plot_path)) {
+      return Fail(std::string(invocation_.report_path      ? "--report"
+                              : invocation_.recommend_path ? "--recommend"
+                                                           : "--plot") +
                   " is an option of measure");
     }
     if (measure) {

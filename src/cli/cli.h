@@ -27,6 +27,7 @@ struct Invocation {
   std::vector<LimitOverride> limits;       // --limit, in the order given, each name once
   std::optional<std::string> report_path;     // --report (kMeasure)
   std::optional<std::string> recommend_path;  // --recommend (kMeasure)
+  std::optional<std::string> plot_path;       // --plot (kMeasure)
   std::vector<std::string> command;        // the workload (kRun, kMeasure; kCheck only reads it)
   std::string install_dir;                 // kInstall
 };

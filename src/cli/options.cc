@@ -11,7 +11,7 @@
 namespace rlimit_init {
 
 // A test holds the README's usage block to the --help text printed from this table.
-const std::array<OptionSpec, 12> kOptions = {{
+const std::array<OptionSpec, 13> kOptions = {{
     {OptionId::kPolicy, "policy", 'p', "FILE",
      "YAML policy (default: $RLIMIT_INIT_POLICY, else none)"},
     {OptionId::kAs, "as", '\0', "QUANTITY",
@@ -38,6 +38,8 @@ const std::array<OptionSpec, 12> kOptions = {{
     {OptionId::kReport, "report", '\0', "FILE", "measure: write the report to FILE, not stderr"},
     {OptionId::kRecommend, "recommend", '\0', "FILE",
      "measure: also write the recommended policy to FILE"},
+    {OptionId::kPlot, "plot", '\0', "FILE",
+     "measure: draw the timeline and the recommended request as SVG in FILE"},
     {OptionId::kHelp, "help", 'h', "", "print this text"},
     {OptionId::kVersion, "version", '\0', "", "print the version and the commit it was built from"},
 }};

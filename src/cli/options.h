@@ -16,8 +16,8 @@ class options_description;
 namespace rlimit_init {
 
 enum class OptionId {
-  kPolicy, kAs, kLimit, kOutput, kQuiet, kVerbose, kHostRoot, kInit, kReport, kRecommend, kHelp,
-  kVersion
+  kPolicy, kAs, kLimit, kOutput, kQuiet, kVerbose, kHostRoot, kInit, kReport, kRecommend, kPlot,
+  kHelp, kVersion
 };
 
 struct OptionSpec {
@@ -29,7 +29,7 @@ struct OptionSpec {
 };
 
 /// Every option, in the order --help lists them.
-extern const std::array<OptionSpec, 12> kOptions;
+extern const std::array<OptionSpec, 13> kOptions;
 
 /// The option named `long_name` ("policy"), or null.
 const OptionSpec* FindLongOption(std::string_view long_name);

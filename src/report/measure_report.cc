@@ -353,6 +353,7 @@ std::string RenderMeasureJson(const MeasureReport& report) {
   out["report_error"] = report.report_error.empty() ? Json(nullptr) : Json(report.report_error);
   out["recommend_error"] =
       report.recommend_error.empty() ? Json(nullptr) : Json(report.recommend_error);
+  out["plot_error"] = report.plot_error.empty() ? Json(nullptr) : Json(report.plot_error);
   return DumpJson(std::move(out));
 }
 

@@ -260,6 +260,7 @@ struct MeasureReport {
   Json run_json;         // the decision's JSON object (json), else null
   std::string report_error;     // why --report's file could not be written, else ""
   std::string recommend_error;  // why --recommend's file could not be written, else ""
+  std::string plot_error;       // why --plot's file could not be written, else ""
 };
 
 /// Why the cgroup this process is in cannot give the job's own peak ("" when it can: no other

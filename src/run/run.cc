@@ -15,6 +15,7 @@
 #include "cli/options.h"
 #include "cli/precedence.h"
 #include "run/measure.h"
+#include "report/measure_plot.h"
 #include "report/measure_report.h"
 #include "observe/observe.h"
 #include "observe/runtime.h"
@@ -259,6 +260,13 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
                                std::strerror(error);
     }
   }
+  if (invocation.plot_path) {
+    if (int error = system.WriteOwnFile(*invocation.plot_path, RenderMeasurePlot(report));
+        error != 0) {
+      report.plot_error = "cannot write the plot to " + Printable(*invocation.plot_path) + ": " +
+                          std::strerror(error);
+    }
+  }
   std::string said = json ? RenderMeasureJson(report) : RenderMeasureText(report);
   if (invocation.report_path) {
     if (int error = system.WriteOwnFile(*invocation.report_path, said); error == 0) {
@@ -273,6 +281,7 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
   if (!json && !report.recommend_error.empty()) {
     said += "rlimit-init: " + report.recommend_error + "\n";
   }
+  if (!json && !report.plot_error.empty()) said += "rlimit-init: " + report.plot_error + "\n";
   if (!said.empty()) system.WriteStderr(said);
   return code;
 }
@@ -329,22 +338,31 @@ int Run(const Invocation& invocation, const SettingsEnvironment& env, System& sy
 
   // measure's own output files, before anything runs.
   if (invocation.mode == Mode::kMeasure) {
-    std::pair<std::uint64_t, std::uint64_t> report_id{0, 0}, recommend_id{0, 0};
-    for (const auto& [flag, path, id] :
-         {std::tuple{"--report", &invocation.report_path, &report_id},
-          std::tuple{"--recommend", &invocation.recommend_path, &recommend_id}}) {
+    // Each file checked as WriteOwnFile will write it; no two may name the same file (the
+    // one written later would overwrite the other).
+    const std::tuple<const char*, const std::optional<std::string>*, const char*> files[] = {
+        {"--report", &invocation.report_path, "the report"},
+        {"--recommend", &invocation.recommend_path, "the recommended policy"},
+        {"--plot", &invocation.plot_path, "the plot"}};
+    std::pair<std::uint64_t, std::uint64_t> ids[3] = {{0, 0}, {0, 0}, {0, 0}};
+    for (int i = 0; i < 3; ++i) {
+      const auto& [flag, path, what] = files[i];
       if (!*path) continue;
-      if (std::string problem = OwnFileProblem(system, flag, **path, id); !problem.empty()) {
+      if (std::string problem = OwnFileProblem(system, flag, **path, &ids[i]); !problem.empty()) {
         return reporter.Fail(kExitUsage, problem);
       }
-    }
-    if (invocation.report_path && invocation.recommend_path &&
-        (LexicalPath(*invocation.report_path) == LexicalPath(*invocation.recommend_path) ||
-         (report_id.second != 0 && report_id == recommend_id))) {
-      return reporter.Fail(kExitUsage, "bad command line: --report and --recommend both name " +
-                                           Printable(*invocation.report_path) +
-                                           ": the recommended policy would overwrite the report; "
-                                           "give them two files; nothing was run");
+      for (int j = 0; j < i; ++j) {
+        const auto& [other_flag, other_path, other_what] = files[j];
+        if (!*other_path || (LexicalPath(**path) != LexicalPath(**other_path) &&
+                             (ids[i].second == 0 || ids[i] != ids[j]))) {
+          continue;
+        }
+        return reporter.Fail(kExitUsage, std::string("bad command line: ") + other_flag +
+                                             " and " + flag + " both name " +
+                                             Printable(**other_path) + ": " + what +
+                                             " would overwrite " + other_what +
+                                             "; give them two files; nothing was run");
+      }
     }
   }
 

@@ -7,9 +7,13 @@ says, exactly."""
 from __future__ import annotations
 
 import json
+import math
+import re
+from xml.etree import ElementTree
 from pathlib import Path
 
 from rlimit_json import parse as parse_json
+from chart_render import quantity_bytes
 from conftest import Runner
 from expected import MIB, human
 from measure_values import read_measure_report
@@ -125,3 +129,54 @@ def test_the_whole_tree_is_the_largest_resident_sum_of_the_timeline(
                                    "at_ms": peak_at}
     assert report["tree_peak"]["bytes"] >= 3 * 60 * MIB
     assert report["cgroup_peak_bytes"] is None
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_the_plot_is_svg_with_the_recommended_request_drawn_at_its_value(
+        run: Runner, workdir: Path) -> None:
+    (workdir / "three.py").write_text(THREE_AT_ONCE)
+    plot = workdir / "peaks <&> \"x\".svg"
+    result = run(["measure", "-q", "-o", "json", "--plot", str(plot), "--", "python3",
+                  str(workdir / "three.py")])
+    assert result.returncode == 0
+    report = parse_json(result.stderr)
+    assert report["plot_error"] is None
+    root = ElementTree.parse(plot).getroot()  # well-formed XML, or this raises
+    assert root.tag == SVG + "svg"
+    assert root.find(SVG + "title").text == (
+        f"rlimit-init measure: python3 {workdir / 'three.py'}")
+    # The data group draws in the data's own units, seconds across and MiB up: the request's
+    # line is at the recommended addressSpace.request in MiB, across the whole run.
+    request = quantity_bytes(report["recommended"]["addressSpace"]["request"])
+    data = root.find(f"{SVG}g[@id='data']")
+    [line] = data.findall(f"{SVG}line[@id='request']")
+    assert float(line.get("y1")) == float(line.get("y2")) == request / MIB
+    assert float(line.get("x1")) == 0
+    # The transform puts the data's MiB where the axis labels say them (coordinates are written
+    # to 9 significant digits: equal to a thousandth of a pixel).
+    scale = re.fullmatch(r"translate\((\d+) (\d+)\) scale\((\S+) (\S+)\)", data.get("transform"))
+    assert scale, data.get("transform")
+    bottom, per_mib = float(scale[2]), float(scale[4])
+    ticks = root.findall(f"{SVG}g[@id='axes']/{SVG}text[@class='y-tick']")
+    assert len(ticks) >= 2
+    for tick in ticks:
+        mib = float(tick.get("data-mib"))
+        assert tick.text == f"{tick.get('data-mib')} MiB"
+        assert math.isclose(float(tick.get("y")), bottom + mib * per_mib, abs_tol=1e-3)
+    assert float(ticks[-1].get("data-mib")) >= request / MIB
+    # Each process of the timeline: its address space and its resident set.
+    drawn = [(p.get("class"), int(p.get("data-pid"))) for p in data.findall(f"{SVG}polyline")]
+    pids = {p["pid"] for p in report["timeline"]["processes"]}
+    assert sorted(drawn) == sorted([(kind, pid) for pid in pids
+                                    for kind in ("vm-rss", "vm-size")])
+
+
+def test_the_plot_may_not_overwrite_the_report(run: Runner, workdir: Path) -> None:
+    same = workdir / "out"
+    result = run(["measure", "--report", str(same), "--plot", str(same), "--", "true"])
+    assert (result.returncode, result.stdout, result.stderr) == (
+        64, "", f"rlimit-init: bad command line: --report and --plot both name {same}: the plot "
+                "would overwrite the report; give them two files; nothing was run\n")
+    assert not same.exists()

@@ -679,3 +679,16 @@ TEST(RenderMeasureText, SaysWhereTheWholeTreesPeakCameFrom) {
 
 }  // namespace
 }  // namespace rlimit_init
+
+#include "report/measure_plot.h"
+
+namespace rlimit_init {
+namespace {
+
+TEST(XmlText, EscapesMarkupAndMakesControlCharactersPrintable) {
+  EXPECT_EQ(XmlText("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+  EXPECT_EQ(XmlText(std::string("x\x01y\nz", 5)), "x\\x01y\\nz");
+}
+
+}  // namespace
+}  // namespace rlimit_init
