@@ -4,12 +4,15 @@
 #include <algorithm>
 #include <array>
 #include <bitset>
+#include <charconv>
 #include <optional>
 #include <string_view>
 
 #include <boost/program_options/errors.hpp>
 #include <boost/program_options/options_description.hpp>
 #include <boost/program_options/parsers.hpp>
+
+#include "base/text.h"
 
 namespace rlimit_init {
 namespace {
@@ -226,6 +229,18 @@ class Parser {
       case OptionId::kReport: invocation_.report_path = std::string(value); break;
       case OptionId::kRecommend: invocation_.recommend_path = std::string(value); break;
       case OptionId::kPlot: invocation_.plot_path = std::string(value); break;
+      case OptionId::kRuns: {
+        unsigned runs = 0;
+        auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), runs);
+        if (error != std::errc() || end != value.data() + value.size() || runs < 1 ||
+            runs > kMaxRuns) {
+          Fail("--runs: " + Quoted(value) + " is not a whole number from 1 to " +
+               std::to_string(kMaxRuns));
+        } else {
+          invocation_.runs = runs;
+        }
+        break;
+      }
       case OptionId::kInit:
         if (Result<InitMode> mode = ParseInitMode(value)) {
           invocation_.init = mode.value();
@@ -285,10 +300,11 @@ class Parser {
     }
     const bool measure = subcommand_ == "measure";
     if (!measure && (invocation_.report_path || invocation_.recommend_path ||
-                     invocation_.plot_path)) {
+                     invocation_.plot_path || invocation_.runs)) {
       return Fail(std::string(invocation_.report_path      ? "--report"
                               : invocation_.recommend_path ? "--recommend"
-                                                           : "--plot") +
+                              : invocation_.plot_path      ? "--plot"
+                                                           : "--runs") +
                   " is an option of measure");
     }
     if (measure) {

@@ -15,6 +15,9 @@ namespace rlimit_init {
 
 enum class Mode { kRun, kCheck, kInspect, kInstall, kVersion, kHelp, kMeasure };
 
+/// The most runs `measure --runs` makes.
+inline constexpr unsigned kMaxRuns = 100;
+
 struct Invocation {
   Mode mode = Mode::kRun;
   std::optional<std::string> policy_path;  // -p/--policy
@@ -28,6 +31,7 @@ struct Invocation {
   std::optional<std::string> report_path;     // --report (kMeasure)
   std::optional<std::string> recommend_path;  // --recommend (kMeasure)
   std::optional<std::string> plot_path;       // --plot (kMeasure)
+  std::optional<unsigned> runs;               // --runs (kMeasure): 1 to kMaxRuns
   std::vector<std::string> command;        // the workload (kRun, kMeasure; kCheck only reads it)
   std::string install_dir;                 // kInstall
 };

@@ -11,7 +11,7 @@
 namespace rlimit_init {
 
 // A test holds the README's usage block to the --help text printed from this table.
-const std::array<OptionSpec, 13> kOptions = {{
+const std::array<OptionSpec, 14> kOptions = {{
     {OptionId::kPolicy, "policy", 'p', "FILE",
      "YAML policy (default: $RLIMIT_INIT_POLICY, else none)"},
     {OptionId::kAs, "as", '\0', "QUANTITY",
@@ -40,6 +40,8 @@ const std::array<OptionSpec, 13> kOptions = {{
      "measure: also write the recommended policy to FILE"},
     {OptionId::kPlot, "plot", '\0', "FILE",
      "measure: draw the timeline and the recommended request as SVG in FILE"},
+    {OptionId::kRuns, "runs", '\0', "N",
+     "measure: run COMMAND N times (1 to 100), recommend from the largest"},
     {OptionId::kHelp, "help", 'h', "", "print this text"},
     {OptionId::kVersion, "version", '\0', "", "print the version and the commit it was built from"},
 }};

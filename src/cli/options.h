@@ -17,7 +17,7 @@ namespace rlimit_init {
 
 enum class OptionId {
   kPolicy, kAs, kLimit, kOutput, kQuiet, kVerbose, kHostRoot, kInit, kReport, kRecommend, kPlot,
-  kHelp, kVersion
+  kRuns, kHelp, kVersion
 };
 
 struct OptionSpec {
@@ -29,7 +29,7 @@ struct OptionSpec {
 };
 
 /// Every option, in the order --help lists them.
-extern const std::array<OptionSpec, 13> kOptions;
+extern const std::array<OptionSpec, 14> kOptions;
 
 /// The option named `long_name` ("policy"), or null.
 const OptionSpec* FindLongOption(std::string_view long_name);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "report/measure_report.h"
 
+#include <algorithm>
 #include <string>
 
 #include "base/json.h"
@@ -224,6 +225,21 @@ std::string RenderMeasureText(const MeasureReport& report) {
   }
   out += TreePeakText(report);
   out += TimesText(report.times);
+  if (report.runs.size() > 1) {
+    auto spread = [&](auto field, auto say) {
+      auto [low, high] = std::minmax_element(
+          report.runs.begin(), report.runs.end(),
+          [&](const RunFigures& a, const RunFigures& b) { return a.*field < b.*field; });
+      return say((*low).*field) + " to " + say((*high).*field);
+    };
+    auto bytes = [](std::uint64_t b) { return HumanBytes(b); };
+    out += "  runs:          " + std::to_string(report.runs.size()) +
+           ", each figure above the largest of them; min to max: VmPeak " +
+           spread(&RunFigures::vm_peak, bytes) + ", VmHWM " +
+           spread(&RunFigures::vm_hwm, bytes) + ", sampled resident sum " +
+           spread(&RunFigures::tree_sampled, bytes) + ", elapsed " +
+           spread(&RunFigures::elapsed_us, WallClock) + "\n";
+  }
   if (!u.top.empty()) {
     out += "  by process:    largest VmPeak first (" + std::to_string(u.top.size()) + " of " +
            std::to_string(u.processes) + (u.processes == 1 ? " process" : " processes") + ")\n";
@@ -309,6 +325,27 @@ std::string RenderMeasureJson(const MeasureReport& report) {
     }
     samples["processes"].push_back(
         {{"pid", process.pid}, {"name", process.name}, {"points", std::move(points)}});
+  }
+  Json& runs = out["runs"];
+  runs = Json::array();
+  Json& spread = out["spread"];
+  spread = Json::object();
+  const std::pair<const char*, std::uint64_t RunFigures::*> figures[] = {
+      {"vm_peak", &RunFigures::vm_peak},       {"vm_hwm", &RunFigures::vm_hwm},
+      {"tree_sampled", &RunFigures::tree_sampled}, {"elapsed_us", &RunFigures::elapsed_us},
+      {"user_us", &RunFigures::user_us},       {"system_us", &RunFigures::system_us}};
+  for (const RunFigures& run : report.runs) {
+    Json one = {{"exit_code", run.exit_code}};
+    for (const auto& [name, field] : figures) one[name] = run.*field;
+    runs.push_back(std::move(one));
+  }
+  for (const auto& [name, field] : figures) {
+    std::uint64_t low = ~0ull, high = 0;
+    for (const RunFigures& run : report.runs) {
+      low = std::min(low, run.*field);
+      high = std::max(high, run.*field);
+    }
+    spread[name] = report.runs.empty() ? Json(nullptr) : Json({{"min", low}, {"max", high}});
   }
   const ChildrenUsage& reaped = report.times.usage;
   out["time"] = {{"elapsed_us", report.times.elapsed_us},

@@ -328,6 +328,31 @@ std::optional<Recommendation> Recommend(const Usage& usage,
   return r;
 }
 
+RunFigures RunFiguresOf(int exit_code, const Usage& usage, const JobTimes& times) {
+  return {exit_code,           usage.vm_peak.value, usage.vm_hwm.value,
+          usage.timeline.rss_sum_peak, times.elapsed_us, times.usage.user_us,
+          times.usage.system_us};
+}
+
+Usage MergeRuns(const Usage& so_far, const Usage& next) {
+  const bool next_larger = next.vm_peak.value > so_far.vm_peak.value;
+  Usage merged = next_larger ? next : so_far;
+  const Usage& other = next_larger ? so_far : next;
+  for (auto [mine, theirs] : {std::pair{&merged.vm_hwm, &other.vm_hwm},
+                              std::pair{&merged.threads, &other.threads},
+                              std::pair{&merged.fds, &other.fds},
+                              std::pair{&merged.vm_lck, &other.vm_lck}}) {
+    if (theirs->value > mine->value) *mine = *theirs;
+  }
+  merged.tasks_at_once = std::max(merged.tasks_at_once, other.tasks_at_once);
+  merged.unmeasured += other.unmeasured;
+  if (other.timeline.rss_sum_peak > merged.timeline.rss_sum_peak) {
+    merged.timeline.rss_sum_peak = other.timeline.rss_sum_peak;
+    merged.timeline.rss_sum_peak_at_us = other.timeline.rss_sum_peak_at_us;
+  }
+  return merged;
+}
+
 ChildrenUsage UsedBetween(const ChildrenUsage& before, const ChildrenUsage& after) {
   return {after.user_us - before.user_us,
           after.system_us - before.system_us,

@@ -247,6 +247,24 @@ struct JobTimes {
 /// maximum of it (with --runs, the largest of every run so far).
 ChildrenUsage UsedBetween(const ChildrenUsage& before, const ChildrenUsage& after);
 
+/// One run's figures, for --runs' spread.
+struct RunFigures {
+  int exit_code = 0;
+  std::uint64_t vm_peak = 0;
+  std::uint64_t vm_hwm = 0;
+  std::uint64_t tree_sampled = 0;  // the largest resident sum the timer saw
+  std::uint64_t elapsed_us = 0;
+  std::uint64_t user_us = 0;
+  std::uint64_t system_us = 0;
+};
+
+RunFigures RunFiguresOf(int exit_code, const Usage& usage, const JobTimes& times);
+
+/// Pure. Two runs as one, each figure the larger: the per-process figures (the breakdown, the
+/// runtime, the timeline) are the run's with the larger VmPeak; the other peaks, the tasks at
+/// once and the resident sum are each the larger of the two.
+Usage MergeRuns(const Usage& so_far, const Usage& next);
+
 /// Everything `measure` reports.
 struct MeasureReport {
   std::vector<std::string> command;
@@ -254,7 +272,8 @@ struct MeasureReport {
   Usage usage;
   CgroupPeak cgroup;
   RunSettings settings;
-  JobTimes times;
+  JobTimes times;                 // the run with the largest VmPeak's
+  std::vector<RunFigures> runs;   // each run's, in order (one without --runs)
   std::optional<Recommendation> recommendation;
   std::string run_text;  // the decision's text report (text), said before the measurement
   Json run_json;         // the decision's JSON object (json), else null

@@ -227,18 +227,27 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
                     Processes& processes, Reporter& reporter) {
   const std::string shared = CgroupSharedNote(system, observed.cgroup, processes.Pid());
   const RunSettings settings = ObserveRunSettings(system);
-  std::unique_ptr<Measurement> measurement;
-  const ChildrenUsage reaped_before = processes.ReapedUsage();
-  const std::uint64_t start = processes.NowMicroseconds();
-  const int code = SuperviseWorkload(invocation.command, false, system, processes, reporter,
-                                     &measurement);
-  const std::uint64_t end = processes.NowMicroseconds();
-  if (!measurement || !measurement->usage().workload_execed) return code;
   MeasureReport report;
-  report.times = {end - start, UsedBetween(reaped_before, processes.ReapedUsage())};
+  int code = 0;
+  // --runs: one run after another, until one fails (a failed run is no run to size for).
+  for (unsigned i = 0; i < invocation.runs.value_or(1); ++i) {
+    std::unique_ptr<Measurement> measurement;
+    const ChildrenUsage reaped_before = processes.ReapedUsage();
+    const std::uint64_t start = processes.NowMicroseconds();
+    code = SuperviseWorkload(invocation.command, false, system, processes, reporter,
+                             &measurement);
+    const std::uint64_t end = processes.NowMicroseconds();
+    if (!measurement || !measurement->usage().workload_execed) return code;
+    const JobTimes times = {end - start, UsedBetween(reaped_before, processes.ReapedUsage())};
+    report.runs.push_back(RunFiguresOf(code, measurement->usage(), times));
+    report.usage = i == 0 ? measurement->usage() : MergeRuns(report.usage, measurement->usage());
+    if (i == 0 || measurement->usage().vm_peak.value >= report.usage.vm_peak.value) {
+      report.times = times;
+    }
+    if (code != 0) break;
+  }
   report.command = invocation.command;
   report.exit_code = code;
-  report.usage = measurement->usage();
   report.cgroup = ReadCgroupPeak(system, observed.cgroup, shared);
   report.settings = settings;
   report.recommendation = Recommend(report.usage, report.cgroup.bytes, settings);

@@ -16,7 +16,7 @@ from rlimit_json import parse as parse_json
 from chart_render import quantity_bytes
 from conftest import Runner
 from expected import MIB, human
-from measure_values import read_measure_report
+from measure_values import read_measure_report, recommended_request
 
 # A parent starts six children one after another, child k filling k x 24 MiB, each with its own
 # command line, and says which pid ran which; then it fills nothing itself.
@@ -180,3 +180,54 @@ def test_the_plot_may_not_overwrite_the_report(run: Runner, workdir: Path) -> No
         64, "", f"rlimit-init: bad command line: --report and --plot both name {same}: the plot "
                 "would overwrite the report; give them two files; nothing was run\n")
     assert not same.exists()
+
+
+# Each run fills one more 40 MiB than the run before (a counter in a file), and the run named
+# by FAIL_AT exits 3.
+GROWING = """\
+import os, sys
+counter = sys.argv[1]
+with open(counter, "a") as f:
+    f.write("x")
+run = os.path.getsize(counter)
+data = b"x" * (run * 40 << 20)
+sys.exit(3 if run == int(sys.argv[2]) else 0)
+"""
+
+
+def growing(workdir: Path, fail_at: int) -> list[str]:
+    (workdir / "growing.py").write_text(GROWING)
+    return ["python3", str(workdir / "growing.py"), str(workdir / "counter"), str(fail_at)]
+
+
+def test_several_runs_take_the_largest_and_report_the_spread(run: Runner, workdir: Path) -> None:
+    result = run(["measure", "-q", "-o", "json", "--runs", "3", "--"] + growing(workdir, 0))
+    assert result.returncode == 0
+    report = parse_json(result.stderr)
+    runs = report["runs"]
+    assert [r["exit_code"] for r in runs] == [0, 0, 0]
+    peaks = [r["vm_peak"] for r in runs]
+    assert peaks[0] + 40 * MIB <= peaks[1] and peaks[1] + 40 * MIB <= peaks[2]
+    assert report["vm_peak"]["value"] == peaks[2]
+    assert report["spread"]["vm_peak"] == {"min": peaks[0], "max": peaks[2]}
+    for name in ("vm_hwm", "tree_sampled", "elapsed_us", "user_us", "system_us"):
+        assert report["spread"][name] == {"min": min(r[name] for r in runs),
+                                          "max": max(r[name] for r in runs)}
+    assert report["vm_hwm"]["value"] == max(r["vm_hwm"] for r in runs)
+    assert quantity_bytes(report["recommended"]["addressSpace"]["request"]) == (
+        recommended_request(peaks[2]))
+
+
+def test_runs_stop_at_the_first_that_fails(run: Runner, workdir: Path) -> None:
+    result = run(["measure", "-q", "-o", "json", "--runs", "3", "--"] + growing(workdir, 2))
+    assert result.returncode == 3
+    report = parse_json(result.stderr)
+    assert [r["exit_code"] for r in report["runs"]] == [0, 3]
+    assert (workdir / "counter").read_text() == "xx"
+
+
+def test_runs_must_be_a_count_from_1_to_100(run: Runner) -> None:
+    result = run(["measure", "--runs", "0", "--", "true"])
+    assert (result.returncode, result.stderr) == (
+        64, 'rlimit-init: bad command line: --runs: "0" is not a whole number from 1 to 100; '
+            'see rlimit-init --help\n')

@@ -692,3 +692,42 @@ TEST(XmlText, EscapesMarkupAndMakesControlCharactersPrintable) {
 
 }  // namespace
 }  // namespace rlimit_init
+
+namespace rlimit_init {
+namespace {
+
+TEST(MergeRuns, EachFigureTheLargerAndTheBreakdownOfTheLargerVmPeak) {
+  Usage first, second;
+  first.vm_peak = {500, 10, "a"};
+  first.vm_hwm = {400, 10, "a"};
+  first.tasks_at_once = 9;
+  first.top = {{10, "a", 500, 400, {"a"}}};
+  second.vm_peak = {700, 20, "b"};
+  second.vm_hwm = {300, 20, "b"};
+  second.tasks_at_once = 4;
+  second.top = {{20, "b", 700, 300, {"b"}}};
+  second.timeline.rss_sum_peak = 900;
+  const Usage merged = MergeRuns(first, second);
+  EXPECT_EQ(merged.vm_peak.pid, 20);
+  EXPECT_EQ(merged.vm_hwm.value, 400u);
+  EXPECT_EQ(merged.vm_hwm.pid, 10);
+  EXPECT_EQ(merged.tasks_at_once, 9);
+  EXPECT_EQ(merged.top[0].pid, 20);
+  EXPECT_EQ(merged.timeline.rss_sum_peak, 900u);
+}
+
+TEST(RenderMeasureText, SaysTheSpreadOfSeveralRuns) {
+  MeasureReport report;
+  report.command = {"job"};
+  report.runs = {{0, 100 * kMi, 50 * kMi, 0, 1500000, 0, 0},
+                 {0, 120 * kMi, 40 * kMi, 60 * kMi, 2250000, 0, 0}};
+  EXPECT_NE(RenderMeasureText(report).find(
+                "\n  runs:          2, each figure above the largest of them; min to max: VmPeak "
+                "100 MiB to 120 MiB, VmHWM 40 MiB to 50 MiB, sampled resident sum 0 bytes to 60 "
+                "MiB, elapsed 0:01.50 to 0:02.25\n"),
+            std::string::npos)
+      << RenderMeasureText(report);
+}
+
+}  // namespace
+}  // namespace rlimit_init
