@@ -84,9 +84,13 @@ def test_no_descriptors_of_its_own_leak_into_the_workload(run: Runner, workdir: 
 
 def test_signal_mask_and_ignored_signals_are_reset(built_binary: Path) -> None:
     # The parent blocks SIGUSR1 and ignores SIGTERM and SIGPIPE; both survive execve unless
-    # rlimit-init undoes them.
+    # rlimit-init undoes them. It first restores the signals a launcher may have left ignored
+    # (nohup ignores SIGHUP, a shell's background job SIGINT and SIGQUIT), so the control run
+    # shows only what the script set.
     script = (
         "import signal, subprocess, sys\n"
+        "for number in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT):\n"
+        "    signal.signal(number, signal.SIG_DFL)\n"
         "signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})\n"
         "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
         "signal.signal(signal.SIGPIPE, signal.SIG_IGN)\n"
