@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from chart_render import INIT_CONTAINER, REPO, WORKLOAD_CONTAINER, container, pod_spec, render
-from cri_node import Containerd, Kubelet, Pod, limits_of, oci_default_spec
+from cri_node import Containerd, Finished, Kubelet, Pod, limits_of, oci_default_spec
 from expected import describe, kubernetes_containerd_hard_advice, minimum_advice, \
     refusal_advice_lines
 from runc_node import GiB, LIMIT_SOURCE, MiB, POLICY_FILE
@@ -126,6 +126,18 @@ def granted_at_3_gib() -> str:
             f"cgroup memory limit 4 GiB from {LIMIT_SOURCE}\n")
 
 
+def refused_under_hard_base_spec(containerd: Containerd, kubelet: Kubelet,
+                                 objects: list[dict]) -> Finished:
+    """containerd restarted with a base spec whose RLIMIT_AS is 1.5 GiB soft and the hard
+    NODE_AS; the chart's pod started on it and its workload container waited for (refused)."""
+    spec = oci_default_spec()
+    spec["process"]["rlimits"] = [{"type": "RLIMIT_AS", "soft": 1536 * MiB, "hard": NODE_AS}]
+    containerd.restart(base_runtime_spec=spec)
+    pod = kubelet.start_pod(objects)
+    installed(pod)
+    return kubelet.wait(pod, WORKLOAD_CONTAINER)
+
+
 def cat_limits(kubelet: Kubelet, objects: list[dict]) -> dict[str, tuple[str, str]]:
     """The limits a container of a new pod starts with, rlimit-init aside."""
     pod = kubelet.run_sandbox(objects)
@@ -145,12 +157,7 @@ def test_the_base_runtime_spec_recipe_grants_the_request_and_changes_no_other_li
     own = limits_of(containerd.own_limits())
     assert {k: without[k] for k in OTHER_LIMITS} == {k: own[k] for k in OTHER_LIMITS}
     # 2. A node whose base spec gives a hard 2 GiB: refused, the recipe printed first.
-    spec = oci_default_spec()
-    spec["process"]["rlimits"] = [{"type": "RLIMIT_AS", "soft": 1536 * MiB, "hard": NODE_AS}]
-    containerd.restart(base_runtime_spec=spec)
-    pod = kubelet.start_pod(objects)
-    installed(pod)
-    refused = kubelet.wait(pod, WORKLOAD_CONTAINER)
+    refused = refused_under_hard_base_spec(containerd, kubelet, objects)
     advice = kubernetes_containerd_hard_advice(3 * GiB)
     assert (refused.exit_code, layer_line(refused.stderr), fix_lines(refused.stderr)[0]) == (
         77, CONTAINERD_LAYER, advice[0]), refused.stderr
@@ -184,18 +191,14 @@ def test_the_rlimit_data_entry_in_place_of_rlimit_as_reaches_the_pod_and_grants(
     entry gives the pod's container the data cap, soft and hard, and containerd's own address
     space, and rlimit-init grants the request it refused."""
     objects = render(VALUES / "map-2g.yaml")
-    spec = oci_default_spec()
-    spec["process"]["rlimits"] = [{"type": "RLIMIT_AS", "soft": 1536 * MiB, "hard": NODE_AS}]
-    containerd.restart(base_runtime_spec=spec)
-    pod = kubelet.start_pod(objects)
-    installed(pod)
-    refused = kubelet.wait(pod, WORKLOAD_CONTAINER)
+    refused = refused_under_hard_base_spec(containerd, kubelet, objects)
     assert refused.exit_code == 77, refused
     [entry] = re.findall(r"^if the address-space cap is there to bound memory, cap RLIMIT_DATA in "
                          r"its place: put (\{\"type\":\"RLIMIT_DATA\"[^}]*\}) in "
                          r"base_runtime_spec's process\.rlimits instead of RLIMIT_AS ",
                          fix_lines(refused.stderr)[1])
     assert json.loads(entry) == {"type": "RLIMIT_DATA", "soft": 3 * GiB, "hard": 3 * GiB}
+    spec = oci_default_spec()
     spec["process"]["rlimits"] = [json.loads(entry)]
     containerd.restart(base_runtime_spec=spec)
     own = limits_of(containerd.own_limits())
