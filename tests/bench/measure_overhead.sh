@@ -41,22 +41,23 @@ for _ in range(2000):
     t.join()
 PY
 
-# Debian's python3 by its path: a PATH shim (pyenv) would add a shell script to every run.
-echo "### procs.sh"
-hyperfine -N --warmup 1 --runs "${RUNS}" --style none --export-markdown "${work}/procs.md" \
-  --command-name "sh procs.sh" "/bin/sh ${work}/procs.sh" \
-  --command-name "rlimit-init --init child" "${BIN} -q --init child -- /bin/sh ${work}/procs.sh" \
-  --command-name "rlimit-init measure" \
-  "${BIN} measure -q --report ${work}/report.txt -- /bin/sh ${work}/procs.sh" >/dev/null
-cat "${work}/procs.md"
-echo
-for job in seed busy threads; do
-  echo "### ${job}.py"
-  hyperfine -N --warmup 3 --runs "${RUNS}" --style none --export-markdown "${work}/${job}.md" \
-    --command-name "python3 ${job}.py" "/usr/bin/python3 ${work}/${job}.py" \
-    --command-name "rlimit-init --init child" "${BIN} -q --init child -- /usr/bin/python3 ${work}/${job}.py" \
+# One job plainly, through init mode and through measure, side by side in one hyperfine run.
+# argv: NAME WARMUP INTERPRETER FILE (in ${work}).
+compare() {
+  local name="$1" warmup="$2" interpreter="$3" file="$4"
+  echo "### ${file}"
+  hyperfine -N --warmup "${warmup}" --runs "${RUNS}" --style none \
+    --export-markdown "${work}/${file%.*}.md" \
+    --command-name "${name}" "${interpreter} ${work}/${file}" \
+    --command-name "rlimit-init --init child" "${BIN} -q --init child -- ${interpreter} ${work}/${file}" \
     --command-name "rlimit-init measure" \
-    "${BIN} measure -q --report ${work}/report.txt -- /usr/bin/python3 ${work}/${job}.py" >/dev/null
-  cat "${work}/${job}.md"
+    "${BIN} measure -q --report ${work}/report.txt -- ${interpreter} ${work}/${file}" >/dev/null
+  cat "${work}/${file%.*}.md"
   echo
+}
+
+compare "sh procs.sh" 1 /bin/sh procs.sh
+# Debian's python3 by its path: a PATH shim (pyenv) would add a shell script to every run.
+for job in seed busy threads; do
+  compare "python3 ${job}.py" 3 /usr/bin/python3 "${job}.py"
 done
