@@ -31,7 +31,7 @@ int InstallTo(System& system, const std::string& dir, bool quiet, bool json) {
   if (error != 0) {
     // DIR comes from the command line: escaped like every other message, so that a newline or
     // an ESC in it cannot forge a line or drive the terminal.
-    return Fail(system, json, 73,  // EX_CANTCREAT from sysexits.h
+    return Fail(system, json, kExitCannotInstall,
                 "cannot install into " + dir + ": " + failed_call + ": " + std::strerror(error));
   }
   if (json) {
