@@ -38,6 +38,10 @@ TIMEOUT = 60
 CLEAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Pins the layer rlimit-init detects, and so the fix it names, whatever the host has.
 KUBERNETES = {"KUBERNETES_SERVICE_HOST": "10.96.0.1"}
+# Pins RLIMIT_AS to unlimited, the kernel's default, whatever the test runner inherited, so that
+# a message about the inherited limit is the same on every machine. A `prefix`, not `as_limit`:
+# AddressSanitizer starts under it, so the sanitized run keeps these tests.
+AS_UNLIMITED = ["prlimit", "--as=unlimited:unlimited"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
