@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "run/measure.h"
+#include "decide/measure_result.h"
 
 namespace rlimit_init {
 

@@ -13,6 +13,43 @@
 namespace rlimit_init {
 namespace {
 
+// Why a pinned variable has its value, as the recommended policy's comment says it.
+std::string PinReasonText(const PinnedVariable& pinned) {
+  const std::string cpus = std::to_string(pinned.cpus);
+  switch (pinned.reason) {
+    case PinReason::kAsRun:
+      return "as the run had it";
+    case PinReason::kArenaCap:
+      return "glibc's cap in the run: 8 arenas x " + cpus +
+             " online CPUs; pinned so that a node with more CPUs makes no more";
+    case PinReason::kOpenMpAffinity:
+      return "OpenMP's threads in the run: one per CPU of its affinity mask; pinned";
+    case PinReason::kOpenBlasFromOpenMp:
+      return "OpenBLAS's threads in the run: OMP_NUM_THREADS; pinned";
+    case PinReason::kOpenBlasAffinity:
+      return "OpenBLAS's threads in the run: one per CPU of its affinity mask; pinned";
+  }
+  return "";
+}
+
+// Why the job's own cgroup peak was not read.
+std::string CgroupPeakNote(const CgroupPeak& peak) {
+  switch (peak.missing) {
+    case CgroupPeakMissing::kNone:
+      return "";
+    case CgroupPeakMissing::kNoDirectory:
+      return "no cgroup memory controller directory was found for this process";
+    case CgroupPeakMissing::kUnreadable:
+      return "cannot read " + peak.path;
+    case CgroupPeakMissing::kShared:
+      return "the cgroup " + peak.path + " held " + std::to_string(peak.others) +
+             (peak.others == 1 ? " other process" : " other processes") +
+             " when the job started, so its peak is not the job's (run measure as the only "
+             "process of a cgroup, such as a container's entrypoint, to get it)";
+  }
+  return "";
+}
+
 std::string Where(const Peak& peak) {
   return "in pid " + std::to_string(peak.pid) + " (" + Printable(peak.name) + ")";
 }
@@ -77,7 +114,7 @@ std::string RenderRecommendedPolicy(const Recommendation& r, const Usage& usage,
                              ": a higher soft limit is kept, a lower hard limit refuses the job";
   std::vector<PolicyKey> env;
   for (const PinnedVariable& pinned : r.env) {
-    env.push_back({pinned.name, pinned.value, true, pinned.reason, {}});
+    env.push_back({pinned.name, pinned.value, true, PinReasonText(pinned), {}});
   }
   std::vector<PolicyKey> keys = {
       {"apiVersion", "rlimit-init/v1", false, "", {}},
@@ -221,7 +258,7 @@ std::string RenderMeasureText(const MeasureReport& report) {
     out += "  cgroup peak:   " + HumanBytes(*report.cgroup.bytes) + " (" +
            std::to_string(*report.cgroup.bytes) + " bytes) from " + report.cgroup.source + "\n";
   } else {
-    out += "  cgroup peak:   not read: " + report.cgroup.note + "\n";
+    out += "  cgroup peak:   not read: " + CgroupPeakNote(report.cgroup) + "\n";
   }
   out += TreePeakText(report);
   out += TimesText(report.times);
@@ -303,7 +340,7 @@ std::string RenderMeasureJson(const MeasureReport& report) {
   out["unmeasured"] = u.unmeasured;
   out["cgroup_peak_bytes"] = report.cgroup.bytes ? Json(*report.cgroup.bytes) : Json(nullptr);
   out["cgroup_peak_source"] = report.cgroup.bytes ? Json(report.cgroup.source) : Json(nullptr);
-  out["cgroup_note"] = report.cgroup.bytes ? Json(nullptr) : Json(report.cgroup.note);
+  out["cgroup_note"] = report.cgroup.bytes ? Json(nullptr) : Json(CgroupPeakNote(report.cgroup));
   const Timeline& timeline = u.timeline;
   if (report.cgroup.bytes) {
     out["tree_peak"] = {{"bytes", *report.cgroup.bytes}, {"source", "cgroup"}, {"at_ms", nullptr}};

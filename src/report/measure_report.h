@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // What `measure` says about a run: the text report, the JSON object and the recommended policy
-// file, all from the MeasureReport that run/measure.h gathers.
+// file, all from the MeasureReport of decide/measure_result.h.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "run/measure.h"
+#include "decide/measure_result.h"
 
 namespace rlimit_init {
 

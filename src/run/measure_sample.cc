@@ -10,20 +10,6 @@
 
 namespace rlimit_init {
 
-void ThinTimeline(Timeline* timeline) {
-  for (ProcessTimeline& process : timeline->processes) {
-    std::vector<TimelinePoint> kept;
-    for (TimelinePoint point : process.points) {
-      if (point.tick % 2 != 0) continue;
-      point.tick /= 2;
-      kept.push_back(point);
-    }
-    process.points = std::move(kept);
-  }
-  timeline->samples = (timeline->samples + 1) / 2;
-  timeline->interval_us *= 2;
-}
-
 std::int64_t Measurement::UntilTick() {
   const std::uint64_t now = processes_.NowMicroseconds();
   if (next_tick_us_ == 0) {

@@ -15,6 +15,9 @@
 #include "cli/options.h"
 #include "cli/precedence.h"
 #include "run/measure.h"
+#include "observe/cgroup_peak.h"
+#include "observe/run_settings.h"
+#include "decide/recommend.h"
 #include "report/measure_plot.h"
 #include "report/measure_report.h"
 #include "observe/observe.h"
@@ -225,7 +228,7 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
                     const std::string& run_report, Json run_json, OutputFormat format,
                     System& system,
                     Processes& processes, Reporter& reporter) {
-  const std::string shared = CgroupSharedNote(system, observed.cgroup, processes.Pid());
+  const CgroupPeak alone = CgroupAlone(system, observed.cgroup, processes.Pid());
   const RunSettings settings = ObserveRunSettings(system);
   MeasureReport report;
   int code = 0;
@@ -248,7 +251,7 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
   }
   report.command = invocation.command;
   report.exit_code = code;
-  report.cgroup = ReadCgroupPeak(system, observed.cgroup, shared);
+  report.cgroup = ReadCgroupPeak(system, observed.cgroup, alone);
   report.settings = settings;
   report.recommendation = Recommend(report.usage, report.cgroup.bytes, settings);
   const bool json = format == OutputFormat::kJson;

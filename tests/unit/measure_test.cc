@@ -658,7 +658,7 @@ TEST(ThinTimeline, KeepsEveryOtherSampleAndDoublesTheInterval) {
 TEST(RenderMeasureText, SaysWhereTheWholeTreesPeakCameFrom) {
   MeasureReport report;
   report.command = {"job"};
-  report.cgroup.note = "shared";
+  report.cgroup.missing = CgroupPeakMissing::kShared;
   EXPECT_NE(RenderMeasureText(report).find(
                 "\n  whole tree:    not sampled: the job ended before the first sample (every "
                 "100 ms); as the only process of a cgroup it gets the cgroup's exact peak\n"),
