@@ -32,10 +32,11 @@ import sys
 
 import pytest
 
+import golden
 from chart_render import WORKLOAD_CONTAINER, container, pod_spec
 from conftest import skip_unless
-from runc_node import (GiB, HANG_TIMEOUT, MiB, RLIM_INFINITY, USER_IMAGE, Node, Running,
-                       installed, raised_to_512_mib, render_values)
+from runc_node import (GiB, HANG_TIMEOUT, MiB, RAISED_TO_512_MIB, RLIM_INFINITY, USER_IMAGE, Node,
+                       Running, installed, render_values)
 
 # The runtime, images and node fixtures.
 pytest_plugins = ["runc_fixtures"]
@@ -43,7 +44,6 @@ pytest_plugins = ["runc_fixtures"]
 # What a containerd with LimitAS=268435456:infinity gives every container; the user image asks
 # for 512Mi, the chart's values too, within a memory limit of 1 GiB.
 NODE_RLIMIT_AS = (256 * MiB, RLIM_INFINITY)
-RAISED = raised_to_512_mib("1 GiB")
 
 # The image's ENTRYPOINT with init mode turned off, as `docker run --entrypoint
 # /usr/local/bin/rlimit-init IMAGE --init exec --as 512Mi -- COMMAND` gives it.
@@ -173,8 +173,9 @@ def test_docker_stop_ends_a_workload_without_a_handler_with_143(node: Node) -> N
     assert job.read_line() == "usr1\n"
     job.kill("TERM")
     finished = job.wait()
-    assert (finished.exit_code, finished.stdout, finished.stderr) == (
-        128 + signal.SIGTERM, "ready, parent 1\nusr1\n", RAISED)
+    assert (finished.exit_code, finished.stdout) == (
+        128 + signal.SIGTERM, "ready, parent 1\nusr1\n"), finished
+    golden.check(RAISED_TO_512_MIB, finished.stderr)
 
 
 @pytest.mark.sets_rlimit_as
@@ -182,8 +183,9 @@ def test_without_init_mode_the_workload_as_pid_1_ignores_docker_stop(node: Node)
     job = start_user_image(node, NO_HANDLER, init_exec=True)
     stop_ignored_until_killed(job)
     finished = job.wait()
-    assert (finished.exit_code, finished.stdout, finished.stderr) == (
-        128 + signal.SIGKILL, "ready, parent 0\nusr1\n", RAISED)
+    assert (finished.exit_code, finished.stdout) == (
+        128 + signal.SIGKILL, "ready, parent 0\nusr1\n"), finished
+    golden.check(RAISED_TO_512_MIB, finished.stderr)
 
 
 @pytest.mark.sets_rlimit_as
@@ -192,8 +194,9 @@ def test_docker_stop_lets_a_workload_with_a_handler_clean_up_and_exit_0(node: No
     assert job.read_line() == "ready, parent 1\n"
     job.kill("TERM")
     finished = job.wait()
-    assert (finished.exit_code, finished.stdout, finished.stderr) == (
-        0, "ready, parent 1\ncleanup\n", RAISED)
+    assert (finished.exit_code, finished.stdout) == (
+        0, "ready, parent 1\ncleanup\n"), finished
+    golden.check(RAISED_TO_512_MIB, finished.stderr)
 
 
 @pytest.mark.sets_rlimit_as
@@ -203,8 +206,9 @@ def test_an_orphaned_grandchild_is_reaped_by_rlimit_init_as_pid_1(node: Node) ->
     assert job.read_line() == "ready, parent 1\n"
     job.kill("TERM")
     finished = job.wait()
-    assert (finished.exit_code, finished.stdout, finished.stderr) == (
-        128 + signal.SIGTERM, "orphan reaped; zombies: []\nready, parent 1\n", RAISED)
+    assert (finished.exit_code, finished.stdout) == (
+        128 + signal.SIGTERM, "orphan reaped; zombies: []\nready, parent 1\n"), finished
+    golden.check(RAISED_TO_512_MIB, finished.stderr)
 
 
 # --- the chart: the init container's binary as the workload container's PID 1 --------------------
@@ -230,9 +234,9 @@ def test_kubectl_delete_ends_the_chart_workload_without_a_handler_with_143(node:
     assert job.read_line() == "ready, parent 1\n"
     job.kill("TERM")
     finished = job.wait()
-    assert (finished.exit_code, finished.stdout, finished.stderr,
-            finished.termination_message) == (
-        128 + signal.SIGTERM, "ready, parent 1\n", RAISED, "")
+    assert (finished.exit_code, finished.stdout, finished.termination_message) == (
+        128 + signal.SIGTERM, "ready, parent 1\n", ""), finished
+    golden.check(RAISED_TO_512_MIB, finished.stderr)
 
 
 @pytest.mark.sets_rlimit_as
@@ -240,9 +244,9 @@ def test_with_policy_init_exec_the_chart_workload_ignores_kubectl_delete(node: N
     job = start_chart_pod(node, "sigterm", ("policy.init=exec",))
     stop_ignored_until_killed(job)
     finished = job.wait()
-    assert (finished.exit_code, finished.stdout, finished.stderr,
-            finished.termination_message) == (
-        128 + signal.SIGKILL, "ready, parent 0\nusr1\n", RAISED, "")
+    assert (finished.exit_code, finished.stdout, finished.termination_message) == (
+        128 + signal.SIGKILL, "ready, parent 0\nusr1\n", ""), finished
+    golden.check(RAISED_TO_512_MIB, finished.stderr)
 
 
 @pytest.mark.sets_rlimit_as
@@ -251,6 +255,6 @@ def test_kubectl_delete_lets_the_chart_workload_with_a_handler_exit_0(node: Node
     assert job.read_line() == "ready, parent 1\n"
     job.kill("TERM")
     finished = job.wait()
-    assert (finished.exit_code, finished.stdout, finished.stderr,
-            finished.termination_message) == (
-        0, "ready, parent 1\ncleanup\n", RAISED, "")
+    assert (finished.exit_code, finished.stdout, finished.termination_message) == (
+        0, "ready, parent 1\ncleanup\n", ""), finished
+    golden.check(RAISED_TO_512_MIB, finished.stderr)
