@@ -127,16 +127,22 @@ def _above(grant: int | str, facts: HostMemory) -> bool:
     return grant == UNLIMITED or grant > facts.limit
 
 
-def check(name: str, text: str,
-          replace: Mapping[str | re.Pattern[str], Replacement] | None = None) -> None:
-    """Compares `text`, with each key of `replace` turned into its value, with the golden file
-    NAME; writes it instead under RLIMIT_INIT_UPDATE_GOLDENS=1. A pattern's value may be a
-    function of the match (re.sub's), which checks the value it replaces."""
+def masked(text: str, replace: Mapping[str | re.Pattern[str], Replacement] | None) -> str:
+    """`text` with each key of `replace` turned into its value, in order."""
     for actual, placeholder in (replace or {}).items():
         if isinstance(actual, re.Pattern):
             text = actual.sub(placeholder, text)
         else:
             text = text.replace(actual, placeholder)
+    return text
+
+
+def check(name: str, text: str,
+          replace: Mapping[str | re.Pattern[str], Replacement] | None = None) -> None:
+    """Compares `text`, with each key of `replace` turned into its value, with the golden file
+    NAME; writes it instead under RLIMIT_INIT_UPDATE_GOLDENS=1. A pattern's value may be a
+    function of the match (re.sub's), which checks the value it replaces."""
+    text = masked(text, replace)
     path = GOLDEN / name
     if os.environ.get(UPDATE) == "1":
         if os.environ.get("RLIMIT_INIT_NO_SKIP") == "1":
