@@ -9,7 +9,6 @@ in the binary's format, the summaries, the budget warning and the containerd adv
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,14 +129,6 @@ class HostMemory:
             return self.limit_source
         return "/proc/meminfo MemTotal"
 
-    def memory_part(self) -> str:
-        """The tail of every summary line: the cgroup limit, or the host's MemTotal."""
-        if self.unknown is not None:
-            return unknown_memory_part(self.unknown, self.mem_total)
-        if self.limit != UNLIMITED:
-            return f"cgroup memory limit {human(self.limit)} from {self.limit_source}"
-        return f"no cgroup memory limit; host MemTotal {human(self.mem_total)}"
-
 
 def read_v1_limit(directory: str) -> int | str:
     value = int(Path(directory, "memory.limit_in_bytes").read_text())
@@ -182,32 +173,6 @@ def limits_seen(soft: int | str, hard: int | str) -> str:
     # proc_pid_limits() prints "%-25s %-20s %-20s %-10s" per line.
     line = f"{'Max address space':<25} {soft:<20} {hard:<20} {'bytes':<10}"
     return f"{kib(soft)}\n{kib(hard)}\n{line}\n"
-
-
-# ---------------------------------------------------------------------------------------------
-# An unknown cgroup memory limit (issue 9 part 3): the cgroup cannot be found or read, so no
-# limit is assumed, and a policy that needs the limit refuses (exit 77) rather than guess.
-
-
-def unknown_memory_part(reason: str, total: int) -> str:
-    """The tail of every summary line when the cgroup memory limit is unknown."""
-    return f"cgroup memory limit unknown ({reason}); host MemTotal {human(total)}"
-
-
-def unknown_oom_warning(granted: int | str, what: str = "the address space granted") -> str:
-    return (f"{what} ({human(granted)}) may be above the cgroup memory limit, which is unknown: "
-            "past that limit the kernel OOM-kills the job instead of letting it catch "
-            "MemoryError")
-
-
-def unknown_warning_for(request: int) -> str:
-    """The warning a run under this process's own soft RLIMIT_AS gives for `request` when the
-    limit is unknown: of the grant when it raises, of the inherited limit when it is kept."""
-    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
-    if soft != resource.RLIM_INFINITY and soft < request:
-        return unknown_oom_warning(request)
-    return (unknown_oom_warning(UNLIMITED if soft == resource.RLIM_INFINITY else soft,
-                                "the inherited soft limit") + "; rlimit-init does not lower limits")
 
 
 def data_cap_advice(setting: str) -> str:
