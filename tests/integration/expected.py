@@ -2,9 +2,9 @@
 """What rlimit-init should find on this host, worked out without the binary: MemTotal,
 CAP_SYS_RESOURCE, the v1 memory cgroup limits that bind a process, what a workload's `ulimit -v`
 and /proc/self/limits show, the kernel's limits for its first process, and the table of bad
-policies' messages shared with the unit tests. Also, until their tests are converted to golden
-files (golden.py), the address-space wordings of the host tests that still use them: byte values
-in the binary's format, the summaries, the budget warning and the containerd advice."""
+policies' messages shared with the unit tests. Also, until the container tests that use them are
+converted to golden files (golden.py), byte values in the binary's format (`describe`) and the
+containerd advice."""
 
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ CAP_SYS_RESOURCE = 24
 
 # ---------------------------------------------------------------------------------------------
 # Byte values as rlimit-init prints them (the README's format): "1.5 GiB", and "1 GiB
-# (1073741824 bytes, ulimit -v 1048576)".
+# (1073741824 bytes, ulimit -v 1048576)". Left for the container tests not yet converted
+# (test_image.py, test_cri_advice.py, test_cri_chart.py): delete them with the last of those.
 
 
 def human(value: int | str) -> str:
@@ -42,11 +43,6 @@ def describe(value: int | str) -> str:
     if value == UNLIMITED:
         return UNLIMITED
     return f"{human(value)} ({value} bytes, ulimit -v {value // KIB})"
-
-
-def kib(value: int | str) -> str:
-    """What `ulimit -v` prints for a byte value."""
-    return UNLIMITED if value == UNLIMITED else str(value // KIB)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -166,6 +162,11 @@ def own_v1_cgroup() -> str | None:
 # Prints what the workload sees: the soft and hard `ulimit -v` of the shell, then the
 # "Max address space" line of /proc/self/limits of a process it starts.
 SHOW_LIMITS = ["sh", "-c", 'ulimit -Sv; ulimit -Hv; grep "^Max address space" /proc/self/limits']
+
+
+def kib(value: int | str) -> str:
+    """What the shell's `ulimit -v` prints for a byte value (bash's and dash's words)."""
+    return UNLIMITED if value == UNLIMITED else str(value // KIB)
 
 
 def limits_seen(soft: int | str, hard: int | str) -> str:
