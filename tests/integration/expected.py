@@ -2,9 +2,8 @@
 """What rlimit-init should find on this host, worked out without the binary: MemTotal,
 CAP_SYS_RESOURCE, the v1 memory cgroup limits that bind a process, what a workload's `ulimit -v`
 and /proc/self/limits show, the kernel's limits for its first process, and the table of bad
-policies' messages shared with the unit tests. Also, until the container tests that use them are
-converted to golden files (golden.py), byte values in the binary's format (`describe`) and the
-containerd advice."""
+policies' messages shared with the unit tests. Also, until test_image.py, which uses them, is
+converted to golden files (golden.py), byte values in the binary's format (`describe`)."""
 
 from __future__ import annotations
 
@@ -19,8 +18,8 @@ CAP_SYS_RESOURCE = 24
 
 # ---------------------------------------------------------------------------------------------
 # Byte values as rlimit-init prints them (the README's format): "1.5 GiB", and "1 GiB
-# (1073741824 bytes, ulimit -v 1048576)". Left for the container tests not yet converted
-# (test_image.py, test_cri_advice.py, test_cri_chart.py): delete them with the last of those.
+# (1073741824 bytes, ulimit -v 1048576)". Left for test_image.py, not yet converted: delete them
+# with it.
 
 
 def human(value: int | str) -> str:
@@ -176,21 +175,6 @@ def limits_seen(soft: int | str, hard: int | str) -> str:
     return f"{kib(soft)}\n{kib(hard)}\n{line}\n"
 
 
-def data_cap_advice(setting: str) -> str:
-    """The line after an address-space fix that names the layer's RLIMIT_DATA `setting` as the
-    cap that bounds memory without counting reservations (src/advice/advice_data.cc)."""
-    return ("if the address-space cap is there to bound memory, cap RLIMIT_DATA in its place: "
-            f"{setting}; since Linux 4.7 RLIMIT_DATA counts private writable memory, not reserved "
-            "address space, so it bounds what the job uses without breaking runtimes that reserve "
-            "far more than they use (the JVM, Node.js's WebAssembly, Go; not AddressSanitizer, "
-            "whose shadow it counts)")
-
-
-def refusal_advice_lines(advice: list[str]) -> str:
-    """The "fix:" and "or:" lines of a refusal for `advice`."""
-    return "".join(f"  {'fix:' if i == 0 else 'or:':<9}{line}\n" for i, line in enumerate(advice))
-
-
 # ---------------------------------------------------------------------------------------------
 # Bad policies: the one table of their messages, shared with tests/unit/policy_test.cc.
 
@@ -239,82 +223,9 @@ def version_line() -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# The advice a refusal prints for RLIMIT_AS, per layer (src/advice/advice.cc). That each setting named
-# here is accepted by its tool is proven in test_advice_*.py, from the binary's own output.
-
-
-def _oci_rlimit(value: int) -> str:
-    return f'{{"type":"RLIMIT_AS","soft":{value},"hard":{value}}}'
-
-
-def _daemon(value: int, units: str, restart: str) -> str:
-    return (f"set LimitAS={value} in a drop-in for {units} (systemctl edit {units}), then restart "
-            f"{restart}: a container whose spec sets no RLIMIT_AS inherits the runtime's")
-
-
-NO_POD_FIELD = ("Kubernetes has no pod field for RLIMIT_AS (kubernetes/kubernetes#3595; the "
-                "coming securityContext.ulimits, KEP-5758, excludes it); on the node, ")
-
-
-def _containerd_recipe(entry: str, value: int) -> str:
-    write = (f"ctr oci spec | jq '.process.rlimits = [{entry}]' > /etc/containerd/cri-base.json"
-             if value <= 1 << 53 else
-             "ctr oci spec > /etc/containerd/cri-base.json, then set its process.rlimits to "
-             f"[{entry}] in an editor (jq 1.6 would round {value})")
-    return ("containerd takes it from base_runtime_spec: write a full OCI spec whose "
-            f"process.rlimits holds only this entry, {write} (ctr oci spec's own RLIMIT_NOFILE "
-            "1024:1024 would lower every container's open-file limit; where a base_runtime_spec "
-            "is already set, add the entry to its process.rlimits instead), named by "
-            'base_runtime_spec = "/etc/containerd/cri-base.json" in '
-            '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc] (containerd 1.x) or '
-            "[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc] (containerd 2.x); "
-            "then restart containerd: containers created after that get it")
-
-
-NEW_PODS_ONLY = ("; only pods created after the restart get it (a pod's containers inherit it "
-                 "from the pod's shim, which outlives the restart): delete and recreate running "
-                 "pods")
-
-
-def containerd_advice(value: int) -> str:
-    return _containerd_recipe(_oci_rlimit(value), value)
-
-
-def nri_advice(value: int) -> str:
-    return ("with the NRI ulimit-adjuster plugin on the nodes (containerd 1.7+ or CRI-O with NRI "
-            "enabled), annotate the pod with ulimits.noderesource.dev/container.<container "
-            f"name>: '[{{type: RLIMIT_AS, soft: {value}, hard: {value}}}]'")
-
-
-def raise_hard_advice(how: str) -> str:
-    return (f"run the container as root {how} and set addressSpace.raiseHard: true, with user: "
-            "to drop root before exec; rlimit-init then raises the hard limit itself")
-
-
-POD_CAPABILITY = '(runAsUser: 0) with securityContext.capabilities.add: ["SYS_RESOURCE"]'
-
-
-def kubernetes_containerd_hard_advice(value: int) -> list[str]:
-    """A pod whose cgroup path names containerd (a cri-containerd-ID.scope, or a bare id under
-    kubepods): its base_runtime_spec, then LimitAS= on containerd.service for new pods."""
-    return [NO_POD_FIELD + containerd_advice(value),
-            data_cap_advice(
-                f'put {{"type":"RLIMIT_DATA","soft":{value},"hard":{value}}} in '
-                "base_runtime_spec's process.rlimits instead of RLIMIT_AS (or "
-                f"LimitDATA={value} instead of LimitAS= on containerd.service)"),
-            _daemon(value, "containerd.service", "containerd") + NEW_PODS_ONLY,
-            nri_advice(value), raise_hard_advice(POD_CAPABILITY)]
-
-
-def minimum_advice(hard_quantity: str) -> str:
-    return (f"lower the request, or set addressSpace.minimum to at most {hard_quantity} to "
-            "accept the hard limit")
-
-
-# ---------------------------------------------------------------------------------------------
-# The advice for every rlimit but the address space is checked against golden files
-# (tests/fixtures/golden/rlimits_advice*/) and each setting against its tool
-# (test_rlimits_advice.py).
+# The advice for every rlimit is checked against golden files (tests/fixtures/golden/), and each
+# setting against its tool (test_rlimits_advice.py, test_advice_*.py, the runc, CRI, Podman and
+# Slurm tests, which follow it).
 
 RLIM_INFINITY = 2**64 - 1
 
