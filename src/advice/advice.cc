@@ -4,7 +4,10 @@
 // test_advice_*.py, or cited there from the tool's source where the tool cannot run here.
 #include "advice/advice.h"
 
-#include "advice/advice_layers.h"
+#include "advice/advice_data.h"
+#include "advice/advice_podman.h"
+#include "advice/advice_slurm.h"
+#include "advice/advice_values.h"
 #include "base/quantity.h"
 
 namespace rlimit_init {
@@ -235,30 +238,6 @@ std::string ShellMemoryLimit(std::string_view bytes, const CgroupMemory& cgroup)
 }
 
 }  // namespace
-
-std::string Cat(std::initializer_list<std::string_view> parts) {
-  std::size_t size = 0;
-  for (std::string_view part : parts) size += part.size();
-  std::string out;
-  out.reserve(size);
-  for (std::string_view part : parts) out += part;
-  return out;
-}
-
-std::string OciValue(std::uint64_t value) { return std::to_string(value); }
-
-std::string SystemdValue(std::uint64_t value) {
-  return value == kUnlimited ? "infinity" : std::to_string(value);
-}
-
-std::string UlimitValue(const RlimitNames& names, std::uint64_t value) {
-  if (value == kUnlimited) return "unlimited";
-  return std::to_string(value / names.ulimit_unit + (value % names.ulimit_unit != 0));
-}
-
-std::string GoUnitsValue(std::uint64_t value) {
-  return value == kUnlimited ? "-1" : std::to_string(value);
-}
 
 Advice HardLimitAdvice(const RlimitNames& names, const AdviceInput& input, std::uint64_t needed) {
   Advice advice;

@@ -18,7 +18,8 @@
 // go-units, hence docker, podman and CRI-O, takes "data"; OCI specs, systemd and bash name it;
 // Slurm has no slurm.conf setting for it, but slurmd's own hard limit is one, as for RLIMIT_AS).
 // Not for an unlimited request: there is no number to bound memory at.
-#include "advice/advice_layers.h"
+#include "advice/advice_data.h"
+#include "advice/advice_values.h"
 #include "advice/limit_names.h"
 
 namespace rlimit_init {

@@ -8,7 +8,8 @@
 // `ulimit option "as=...:..." requires name=SOFT:HARD, failed to be parsed: invalid ulimit
 // type: as` (test_podman.py runs it). So RLIMIT_AS always comes from the process that runs
 // podman, `--ulimit host` or not; Quadlet arrived in podman 4.4, after Debian bookworm's 4.3.
-#include "advice/advice_layers.h"
+#include "advice/advice_podman.h"
+#include "advice/advice_values.h"
 
 namespace rlimit_init {
 

@@ -11,7 +11,8 @@
 // VSizeFactor/100, whenever slurmd's hard limit is above --mem.
 #include <string_view>
 
-#include "advice/advice_layers.h"
+#include "advice/advice_slurm.h"
+#include "advice/advice_values.h"
 #include "policy/limit_value.h"
 
 namespace rlimit_init {

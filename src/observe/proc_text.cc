@@ -6,7 +6,7 @@
 #include "base/text.h"
 #include "observe/cgroup.h"
 #include "observe/meminfo.h"
-#include "observe/runtime.h"
+#include "observe/runtime_parse.h"
 
 namespace rlimit_init {
 namespace {

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The pure half of runtime.h: argv, option strings and shebang lines.
-#include <charconv>
+#include "observe/runtime_parse.h"
 
-#include "observe/runtime.h"
+#include <charconv>
 
 namespace rlimit_init {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "advice/advice_layers.h"
+#include "advice/advice_slurm.h"
 
 namespace rlimit_init {
 namespace {

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// How each layer's settings write a value, for the advice of every layer (advice.cc and the
+// advice_*.cc files beside it).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "advice/limit_names.h"
+
+namespace rlimit_init {
+
+/// The parts joined: one call instead of a chain of operator+, which the static binary's size
+/// budget cannot afford in every line of advice.
+std::string Cat(std::initializer_list<std::string_view> parts);
+
+/// The value as an OCI spec, NRI and prlimit write it: decimal, 18446744073709551615 for
+/// unlimited.
+std::string OciValue(std::uint64_t value);
+/// The value as systemd's Limit*= directives take it: decimal or "infinity".
+std::string SystemdValue(std::uint64_t value);
+/// The value in `ulimit` and limits.conf units (KiB for RLIMIT_AS), rounded up because every
+/// piece of advice says "at least"; or "unlimited".
+std::string UlimitValue(const RlimitNames& names, std::uint64_t value);
+/// The value as docker/go-units parses it: decimal, -1 for unlimited.
+std::string GoUnitsValue(std::uint64_t value);
+
+}  // namespace rlimit_init
