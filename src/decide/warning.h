@@ -17,8 +17,8 @@
 
 namespace rlimit_init {
 
-/// Observed.cgroup.notes[index]: a problem reading the cgroup files, said in observe's words
-/// (the path, the errno text or the file's own content).
+/// Observed.cgroup.notes[index]: a problem reading the cgroup files, as observe found it (the
+/// file, the errno value or the file's own content), carried unchanged.
 struct CgroupNoteWarning {
   std::size_t index = 0;
   bool operator==(const CgroupNoteWarning&) const = default;

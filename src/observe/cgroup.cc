@@ -2,10 +2,9 @@
 #include "observe/cgroup.h"
 
 #include <cerrno>
-#include <cstring>
 
-#include "os/system.h"
 #include "base/text.h"
+#include "os/system.h"
 
 namespace rlimit_init {
 
@@ -20,12 +19,6 @@ constexpr std::size_t kMaxMountInfoBytes = 16 << 20;
 // Notes past this many are counted, not kept: a deep hierarchy of unreadable files must not
 // grow the report with every ancestor.
 constexpr std::size_t kMaxNotes = 16;
-
-std::string ErrnoText(int error) {
-  std::string text = std::strerror(error);
-  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-  return text;
-}
 
 // One allocation instead of the temporaries of `directory + "/" + name`: discovery builds a
 // path for every file it reads.
@@ -61,31 +54,29 @@ struct Bound {
 // a missing limit must never stop the workload from starting.
 class Reader {
  public:
-  Reader(System& system, std::vector<std::string>* notes)
+  Reader(System& system, std::vector<CgroupNote>* notes)
       : system_(system), page_size_(system.PageSize()), notes_(*notes) {}
 
   /// ENOENT is silent when `may_be_missing`: files such as memory.max exist only where the
   /// controller is enabled, memory.memsw.* only with swap accounting.
   std::optional<std::string> Read(const std::string& path, bool may_be_missing,
-                                  bool* exists = nullptr, std::string* failure = nullptr) {
+                                  bool* exists = nullptr,
+                                  std::optional<CgroupNote>* failure = nullptr) {
     return Use(system_.ReadHostFile(path), path, may_be_missing, exists, failure);
   }
 
   /// Reads a file that grows with the host up to `max_bytes`; a cut is noted.
   std::optional<std::string> ReadUpTo(const std::string& path, std::size_t max_bytes, bool* cut,
-                                      std::string* failure) {
+                                      std::optional<CgroupNote>* failure) {
     ReadResult read = system_.ReadHostFileUpTo(path, max_bytes);
     *cut = read.ok && read.cut;
-    if (*cut) {
-      Note(path + " is larger than " + std::to_string(max_bytes >> 20) +
-           " MiB: only its start was read, so what it says further on is not seen");
-    }
+    if (*cut) Note(CutFileNote{path, max_bytes});
     return Use(std::move(read), path, false, nullptr, failure);
   }
 
   /// A failure is noted, or with `failure` set there instead.
   std::optional<std::string> Use(ReadResult read, const std::string& path, bool may_be_missing,
-                                 bool* exists, std::string* failure) {
+                                 bool* exists, std::optional<CgroupNote>* failure) {
     if (exists != nullptr) *exists = read.ok || read.error != ENOENT;
     if (read.ok) return std::move(read.data);
     if (read.error == ENAMETOOLONG) {
@@ -94,11 +85,11 @@ class Reader {
       return std::nullopt;
     }
     if (!may_be_missing || read.error != ENOENT) {
-      std::string why = "cannot read " + path + ": " + ErrnoText(read.error);
+      UnreadableNote why{path, read.error};
       if (failure != nullptr) {
-        *failure = std::move(why);
+        failure->emplace(std::move(why));
       } else {
-        Note(why);
+        Note(std::move(why));
       }
     }
     return std::nullopt;
@@ -108,46 +99,59 @@ class Reader {
                                          bool* exists = nullptr) {
     std::optional<std::string> text = Read(path, may_be_missing, exists);
     if (!text) return std::nullopt;
-    return ParseLimit(path, *text);
+    return ParseLimit(path, "", *text);
   }
 
   /// ReadLimit of a file that may hold the binding limit (memory.max, memory.limit_in_bytes):
   /// the first that cannot be read or parsed is kept, for TakeUnread.
   std::optional<std::uint64_t> ReadBindingLimit(const std::string& path, bool may_be_missing,
                                                 bool* exists = nullptr) {
-    const std::size_t problems = problems_;
+    catch_unread_ = !unread_;
     std::optional<std::uint64_t> value = ReadLimit(path, may_be_missing, exists);
-    if (!value && problems_ > problems && unread_.empty()) unread_ = last_note_;
+    catch_unread_ = false;
     return value;
   }
-  bool limit_unread() const { return !unread_.empty(); }
+  bool limit_unread() const { return unread_.has_value(); }
 
   /// The first binding limit file that could not be read, as the reason the limit is unknown;
   /// its note is taken back, so that the report says it once.
-  std::string TakeUnread() {
-    for (auto it = notes_.begin(); it != notes_.end(); ++it) {
-      if (*it == unread_) {
-        notes_.erase(it);
-        break;
+  void TakeUnread(std::optional<CgroupNote>* unknown) {
+    if (unread_index_ < notes_.size()) {
+      // Moved rather than erased: erasing assigns notes, and assigning a variant costs code
+      // for every pair of kinds.
+      std::vector<CgroupNote> kept;
+      kept.reserve(notes_.size() - 1);
+      for (std::size_t i = 0; i < notes_.size(); ++i) {
+        if (i != unread_index_) kept.push_back(std::move(notes_[i]));
       }
+      notes_.swap(kept);
     }
-    return std::move(unread_);
+    unknown->emplace(std::move(*unread_));
   }
 
-  std::optional<std::uint64_t> ParseLimit(const std::string& what, std::string_view text) {
+  /// `field` names the key of a flat-keyed file, "" for a file that is one value.
+  std::optional<std::uint64_t> ParseLimit(const std::string& path, std::string_view field,
+                                          std::string_view text) {
     std::optional<std::uint64_t> limit = ParseCgroupLimit(text, page_size_);
-    if (!limit) Note("cannot parse " + what + ": " + Quoted(TrimWhitespace(text)));
+    if (!limit) NoteUnparsable(path, field, text);
     return limit;
   }
 
-  /// Notes are single lines of the report: control characters and bytes that are not UTF-8
-  /// in paths and file contents are escaped.
-  void Note(std::string_view note) {
+  [[gnu::noinline, gnu::cold]] void NoteUnparsable(const std::string& path, std::string_view field,
+                                                   std::string_view text) {
+    Note(UnparsableNote{path, std::string(field), std::string(TrimWhitespace(text))});
+  }
+
+  // Out of line: a note is rare, and each inlined copy of a variant's construction costs code.
+  [[gnu::noinline, gnu::cold]] void Note(CgroupNote note) {
     had_problem_ = true;
-    ++problems_;
-    last_note_ = MessageLine(note);
+    if (catch_unread_) {
+      catch_unread_ = false;
+      unread_index_ = notes_.size() < kMaxNotes ? notes_.size() : kNoIndex;
+      unread_.emplace(note);
+    }
     if (notes_.size() < kMaxNotes) {
-      notes_.push_back(last_note_);
+      notes_.push_back(std::move(note));
     } else {
       ++dropped_notes_;
     }
@@ -170,29 +174,25 @@ class Reader {
   /// many notes were left out.
   void Finish(CgroupMemory& result) {
     if (past_path_max_) {
-      std::string why = "the cgroup directory is " + std::to_string(result.directory.size()) +
-                        " bytes long: the files of its levels past PATH_MAX (" +
-                        std::to_string(kPathMax) +
-                        " bytes) were not read, so their limits are not known";
+      PastPathMaxNote why{result.directory.size(), kPathMax};
       if (result.known()) {
-        result.unknown = std::move(why);
+        result.unknown.emplace(why);
       } else {
         Note(why);
       }
     }
-    if (dropped_notes_ > 0) {
-      notes_.push_back("and " + std::to_string(dropped_notes_) + " more problems like these");
-    }
+    if (dropped_notes_ > 0) notes_.push_back(MoreNotesNote{dropped_notes_});
   }
 
  private:
   System& system_;
   std::uint64_t page_size_;
-  std::vector<std::string>& notes_;
+  std::vector<CgroupNote>& notes_;
+  static constexpr std::size_t kNoIndex = -1;
   bool had_problem_ = false;
-  std::size_t problems_ = 0;
-  std::string last_note_;
-  std::string unread_;
+  bool catch_unread_ = false;  // ReadBindingLimit: the next note is unread_
+  std::optional<CgroupNote> unread_;
+  std::size_t unread_index_ = kNoIndex;  // in notes_, kNoIndex when it was left out
   bool past_path_max_ = false;
   std::size_t dropped_notes_ = 0;
 };
@@ -228,13 +228,12 @@ struct Hierarchy {
 Hierarchy VisibleDirectories(const ProcCgroupEntry& entry, const MountInfo& mount, Reader& reader,
                              CgroupMemory& result) {
   result.cgroup_path = entry.path;
-  if (entry.deleted) reader.Note("cgroup " + entry.path + " has been deleted");
+  if (entry.deleted) reader.Note(DeletedCgroupNote{entry.path});
   std::optional<std::string> below = CgroupPathBelowRoot(entry.path, mount.root);
   if (!below) {
     // No directory of the mount is the cgroup: its limit, or an ancestor's, may bind unseen
     // (automaxprocs calls this "untranslatable").
-    result.unknown = "cgroup " + entry.path + " is not below the root " + mount.root +
-                     " of the cgroup mount at " + mount.mount_point;
+    result.unknown.emplace(OutsideMountNote{entry.path, mount.root, mount.mount_point});
     return {};
   }
   Hierarchy hierarchy;
@@ -264,8 +263,7 @@ void DiscoverV1(const Hierarchy& directories, Reader& reader, CgroupMemory& resu
       const std::string flag_path = FilePath(directory, "memory.use_hierarchy");
       std::optional<std::string> flag = reader.Read(flag_path, true);
       if (flag && TrimWhitespace(*flag) == "0") {
-        reader.Note(flag_path + " is 0, so limits on " + std::string(directory) +
-                    " and above do not apply");
+        reader.Note(NoUseHierarchyNote{flag_path, std::string(directory)});
         break;
       }
     }
@@ -285,27 +283,24 @@ void DiscoverV1(const Hierarchy& directories, Reader& reader, CgroupMemory& resu
     const std::string source = stat_path + " hierarchical_memory_limit";
     std::optional<std::string_view> text = FindFlatKeyedValue(*stat, "hierarchical_memory_limit");
     if (!text) {
-      reader.Note("no hierarchical_memory_limit in " + stat_path);
-    } else if (auto value = reader.ParseLimit(source, *text)) {
+      reader.Note(NoHierarchicalLimitNote{stat_path});
+    } else if (auto value = reader.ParseLimit(stat_path, "hierarchical_memory_limit", *text)) {
       hierarchy_read = true;
       if (*value < limit.value) {
         limit.Offer(*value, source);
         result.limit_from_hierarchy_stat = true;
-        if (all_files_read) {
-          reader.Note("the binding limit is set on an ancestor cgroup above the visible "
-                      "hierarchy");
-        }
+        if (all_files_read) reader.Note(AncestorLimitNote{});
       }
     }
     if (auto memsw_text = FindFlatKeyedValue(*stat, "hierarchical_memsw_limit")) {
-      if (auto value = reader.ParseLimit(stat_path + " hierarchical_memsw_limit", *memsw_text)) {
+      if (auto value = reader.ParseLimit(stat_path, "hierarchical_memsw_limit", *memsw_text)) {
         memsw.Offer(*value, stat_path);
       }
     }
   }
   // A limit file that could not be read may hold the binding limit; the kernel's own minimum
   // in memory.stat makes up for it.
-  if (reader.limit_unread() && !hierarchy_read) result.unknown = reader.TakeUnread();
+  if (reader.limit_unread() && !hierarchy_read) reader.TakeUnread(&result.unknown);
   result.limit = limit.value;
   result.limit_source = limit.source;
   result.swap_max = memsw.value;
@@ -339,17 +334,10 @@ void DiscoverV2(const MountInfo& mount, const Hierarchy& directories, Reader& re
   }
   // The real root cgroup has no memory.max: where the topmost visible directory has one, the
   // mount shows only part of the tree and limits further up cannot be read.
-  if (top_has_memory_max) {
-    reader.Note(mount.root == "/"
-                    ? "cgroup namespace: limits set on ancestors above / are not visible"
-                    : "cgroup mount shows only " + mount.root +
-                          " and below: limits set on its ancestors are not visible");
-  }
-  if (!any_memory_max) {
-    reader.Note("no memory.max file in " + directories.leaf + " or any visible ancestor");
-  }
+  if (top_has_memory_max) reader.Note(HiddenAncestorsNote{mount.root});
+  if (!any_memory_max) reader.Note(NoMemoryMaxNote{directories.leaf});
   // A memory.max that could not be read may be the one that binds.
-  if (reader.limit_unread()) result.unknown = reader.TakeUnread();
+  if (reader.limit_unread()) reader.TakeUnread(&result.unknown);
   result.limit = limit.value;
   result.limit_source = limit.source;
   result.high = high.value;
@@ -388,9 +376,7 @@ void Discover(Reader& reader, CgroupMemory& result) {
   if (v1_entry != nullptr) {
     const MountInfo* mount = ChooseMount(mounts.v1_memory, *v1_entry);
     if (mount == nullptr) {
-      result.unknown = cut ? "the cgroup v1 memory controller is in use but its mount is not in "
-                             "the part of /proc/self/mountinfo that was read"
-                           : "the cgroup v1 memory controller is in use but not mounted";
+      result.unknown.emplace(V1NotMountedNote{cut});
       return;
     }
     result.version = CgroupVersion::kV1;
@@ -405,12 +391,11 @@ void Discover(Reader& reader, CgroupMemory& result) {
     // is mounted, the controller is not in use: no limit. With no cgroup filesystem at all
     // (a container without /sys/fs/cgroup) a limit may well be set.
     if (cut) {
-      result.unknown = "no cgroup mount with the memory controller in the part of "
-                       "/proc/self/mountinfo that was read";
+      result.unknown.emplace(NoMemoryMountNote{});
     } else if (mounts.any) {
-      reader.Note("no mounted cgroup hierarchy has the memory controller");
+      reader.Note(NoMemoryControllerNote{});
     } else {
-      result.unknown = "no cgroup filesystem is mounted";
+      result.unknown.emplace(NoCgroupFilesystemNote{});
     }
     return;
   }
@@ -441,7 +426,6 @@ CgroupMemory DiscoverCgroupMemory(System& system) {
   result.cgroup_path = Shown(result.cgroup_path);
   result.proc_path = Shown(result.proc_path);
   result.directory = Shown(result.directory);
-  result.unknown = MessageLine(result.unknown);
   return result;
 }
 

@@ -4,6 +4,7 @@
 // is the tightest one over the cgroup and every ancestor that is visible.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "base/limit.h"
+#include "observe/cgroup_note.h"
 
 namespace rlimit_init {
 
@@ -114,17 +116,15 @@ struct CgroupMemory {
   /// /proc/self/cgroup as read, empty when it could not be: the address-space budget reads
   /// the CPU quota from the same lines (ObserveBudgetHost).
   std::vector<ProcCgroupEntry> proc_cgroup;
-  /// Why the limit is not known, one lowercase fragment naming the file, cgroup or mount, e.g.
-  /// "cgroup /a/b is not below the root /a/c of the cgroup mount at /sys/fs/cgroup/memory";
-  /// empty when it is known. A limit may be set that rlimit-init cannot see: /proc/self/cgroup
-  /// or mountinfo unreadable, a cgroup the mounts do not show, a controller in use but not
+  /// Why the limit is not known (a file, cgroup or mount), e.g. OutsideMountNote; nullopt when
+  /// it is known. A limit may be set that rlimit-init cannot see: /proc/self/cgroup or
+  /// mountinfo unreadable, a cgroup the mounts do not show, a controller in use but not
   /// mounted. `limit` is then kUnlimited and means nothing. A host where the memory controller
   /// is not in use (no hierarchy has it) has no limit, not an unknown one.
-  std::string unknown;
-  bool known() const { return unknown.empty(); }
-  /// Facts the report must pass on, each a full lowercase sentence fragment, e.g.
-  /// "cgroup namespace: limits set on ancestors above / are not visible".
-  std::vector<std::string> notes;
+  std::optional<CgroupNote> unknown;
+  bool known() const { return !unknown; }
+  /// Facts the report must pass on, e.g. HiddenAncestorsNote{"/"} (a cgroup namespace).
+  std::vector<CgroupNote> notes;
 };
 
 /// Reads /proc/self/cgroup, /proc/self/mountinfo and the cgroup files through `system`.

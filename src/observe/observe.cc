@@ -8,7 +8,8 @@
 namespace rlimit_init {
 
 Observed Observe(System& system, const LimitPair& inherited) {
-  Observed observed;
+  // The cgroup is built in place: assigning it would cost code for every pair of note kinds.
+  Observed observed{.cgroup = DiscoverCgroupMemory(system)};
   for (const ResourceRow& row : kResources) {
     // An unreadable limit stays unlimited, which no decision mistakes for a constraint.
     if (system.GetLimit(row.resource, &observed.limit(row.resource)) != 0) {
@@ -17,7 +18,6 @@ Observed Observe(System& system, const LimitPair& inherited) {
   }
   observed.limit(Resource::kAs) = inherited;
   observed.may_raise_hard = MayRaiseHardLimit(system);
-  observed.cgroup = DiscoverCgroupMemory(system);
   observed.host = ReadHostMemory(system);
   observed.layer = DetectLayer(ReadLayerHints(system, observed.cgroup.proc_path));
   observed.budget = ObserveBudgetHost(system, observed.cgroup.proc_cgroup);

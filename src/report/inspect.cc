@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "report/inspect.h"
 
-#include "observe/limit_origin.h"
 #include "base/quantity.h"
+#include "observe/limit_origin.h"
+#include "report/cgroup_note_text.h"
 #include "report/wording.h"
 
 namespace rlimit_init {
@@ -61,8 +62,10 @@ std::string RenderInspectText(const Observed& o, std::uint64_t threads_max) {
          (c.cgroup_path.empty() ? "-" : c.cgroup_path) + " at " +
          (c.directory.empty() ? "-" : c.directory) + "\n";
   const std::string from = c.limit_source.empty() ? "" : " from " + c.limit_source;
-  out += "cgroup memory limit:       " +
-         (c.known() ? DescribeBytes(c.limit) + from : "unknown (" + c.unknown + ")") + "\n";
+  out +=
+      "cgroup memory limit:       " +
+      (c.known() ? DescribeBytes(c.limit) + from : "unknown (" + CgroupNoteText(*c.unknown) + ")") +
+      "\n";
   out += "cgroup memory.high:        " + DescribeBytes(c.high) +
          (c.high_source.empty() ? "" : " from " + c.high_source) + "\n";
   out += "cgroup swap limit:         " + DescribeBytes(c.swap_max) + "\n";
@@ -77,7 +80,7 @@ std::string RenderInspectText(const Observed& o, std::uint64_t threads_max) {
          (ceiling_source.empty() ? "" : " from " + ceiling_source) + "\n";
   out += std::string("layer:                     ") + LayerName(o.layer.layer) + " (" +
          o.layer.evidence + ")\n";
-  for (const std::string& note : c.notes) out += "note: " + note + "\n";
+  for (const CgroupNote& note : c.notes) out += "note: " + CgroupNoteText(note) + "\n";
   return out + LimitLines(o, threads_max);
 }
 
@@ -108,7 +111,7 @@ std::string RenderInspectJson(const Observed& o, std::uint64_t threads_max) {
   out["memory_ceiling_source"] = ceiling_source;
   out["layer"] = LayerName(o.layer.layer);
   out["layer_evidence"] = o.layer.evidence;
-  out["notes"] = Json(c.notes);
+  out["notes"] = CgroupNotesJson(c.notes);
   out["limits"] = LimitsJson(o, threads_max);
   return DumpJson(std::move(out));
 }

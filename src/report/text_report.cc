@@ -4,6 +4,7 @@
 #include "advice/advice.h"
 #include "base/quantity.h"
 #include "policy/limit_value.h"
+#include "report/cgroup_note_text.h"
 #include "report/warning_text.h"
 #include "report/wording.h"
 
@@ -37,7 +38,8 @@ void AppendHardBlocked(std::string* out, std::string_view kernel_name,
 }
 
 void AppendUnknownLimit(std::string* out, const Observed& observed) {
-  AppendLine(out, "blocked:", "cgroup memory limit unknown: " + observed.cgroup.unknown);
+  AppendLine(
+      out, "blocked:", "cgroup memory limit unknown: " + CgroupNoteText(*observed.cgroup.unknown));
 }
 
 // The lines of the limits other than the address space.

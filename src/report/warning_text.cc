@@ -6,6 +6,7 @@
 
 #include "base/quantity.h"
 #include "policy/limit_value.h"
+#include "report/cgroup_note_text.h"
 
 namespace rlimit_init {
 namespace {
@@ -42,7 +43,7 @@ struct Wording {
   const Policy& policy;
 
   std::string operator()(const CgroupNoteWarning& w) const {
-    return observed.cgroup.notes[w.index];
+    return CgroupNoteText(observed.cgroup.notes[w.index]);
   }
 
   std::string operator()(const StrictOvercommitWarning& w) const {

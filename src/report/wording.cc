@@ -4,6 +4,7 @@
 #include "advice/limit_names.h"
 #include "base/quantity.h"
 #include "policy/limit_value.h"
+#include "report/cgroup_note_text.h"
 
 namespace rlimit_init {
 namespace {
@@ -50,13 +51,14 @@ void AddMemoryLimit(const CgroupMemory& cgroup, Json* object) {
   Json& out = *object;
   out["memory_limit_bytes"] = cgroup.known() ? JsonBytes(cgroup.limit) : Json(nullptr);
   out["memory_limit_source"] = cgroup.limit_source;
-  out["memory_limit_unknown"] = cgroup.known() ? Json(nullptr) : Json(cgroup.unknown);
+  out["memory_limit_unknown"] =
+      cgroup.known() ? Json(nullptr) : Json(CgroupNoteText(*cgroup.unknown));
 }
 
 std::string MemoryPart(const Observed& observed) {
   const CgroupMemory& cgroup = observed.cgroup;
   if (!cgroup.known()) {
-    std::string part = "cgroup memory limit unknown (" + cgroup.unknown + ")";
+    std::string part = "cgroup memory limit unknown (" + CgroupNoteText(*cgroup.unknown) + ")";
     if (observed.host.mem_total) part += "; host MemTotal " + HumanBytes(*observed.host.mem_total);
     return part;
   }

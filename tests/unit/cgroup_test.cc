@@ -10,11 +10,16 @@
 
 #include "fake_system.h"
 #include "fixture_tree.h"
+#include "report/cgroup_note_text.h"
 
 namespace rlimit_init {
+
+// A failed comparison shows the notes as the report words them.
+void PrintTo(const CgroupNote& note, std::ostream* out) { *out << CgroupNoteText(note); }
+
 namespace {
 
-using Notes = std::vector<std::string>;
+using Notes = std::vector<CgroupNote>;
 
 constexpr std::uint64_t kGiB = 1024 * 1024 * 1024;
 constexpr char kContainerId[] = "3f1d6c0b9a8e47d2b5c4a1e0f9d8c7b6a5e4d3c2b1a0f9e8d7c6b5a4e3d2c1b0";
@@ -36,7 +41,7 @@ struct Expected {
   std::string cgroup_path;
   std::string directory;
   Notes notes;
-  std::string unknown = "";  // why the limit is unknown; "" when known
+  std::optional<CgroupNote> unknown = std::nullopt;  // why the limit is unknown
 };
 
 void ExpectMemory(const CgroupMemory& actual, const Expected& expected) {
@@ -52,7 +57,7 @@ void ExpectMemory(const CgroupMemory& actual, const Expected& expected) {
   EXPECT_EQ(actual.directory, expected.directory);
   EXPECT_EQ(actual.notes, expected.notes);
   EXPECT_EQ(actual.unknown, expected.unknown);
-  EXPECT_EQ(actual.known(), expected.unknown.empty());
+  EXPECT_EQ(actual.known(), !expected.unknown);
 }
 
 // ---- cgroup v1 ----
@@ -111,7 +116,7 @@ TEST(CgroupV1, HierarchicalLimitFromInvisibleAncestorBinds) {
                 kUnlimited,
                 std::string("/batch/") + kContainerId,
                 "/sys/fs/cgroup/memory",
-                {"the binding limit is set on an ancestor cgroup above the visible hierarchy"}});
+                {AncestorLimitNote{}}});
 }
 
 TEST(CgroupV1, SentinelOf64KiBPagesMeansNoLimit) {
@@ -140,8 +145,8 @@ TEST(CgroupV1, UnreadableLimitFileIsNotedAndMemoryStatStillBinds) {
   EXPECT_TRUE(memory.limit_from_hierarchy_stat);
   // Not "above the visible hierarchy": the unreadable file may be the one that binds.
   EXPECT_EQ(memory.notes,
-            Notes{"cannot read /sys/fs/cgroup/memory/rlimit-leaf/job/memory.limit_in_bytes: "
-                  "permission denied"});
+            (Notes{UnreadableNote{"/sys/fs/cgroup/memory/rlimit-leaf/job/memory.limit_in_bytes",
+                                  EACCES}}));
 }
 
 TEST(CgroupV1, UnreadableLimitFileWithoutMemoryStatMakesTheLimitUnknown) {
@@ -150,10 +155,10 @@ TEST(CgroupV1, UnreadableLimitFileWithoutMemoryStatMakesTheLimitUnknown) {
   system.host_files.erase("/sys/fs/cgroup/memory/rlimit-leaf/job/memory.stat");
   const CgroupMemory memory = DiscoverCgroupMemory(system);
   EXPECT_EQ(memory.unknown,
-            "cannot read /sys/fs/cgroup/memory/rlimit-leaf/job/memory.limit_in_bytes: "
-            "permission denied");
-  EXPECT_EQ(memory.notes, Notes{"cannot read /sys/fs/cgroup/memory/rlimit-leaf/job/memory.stat: "
-                                "no such file or directory"});
+            (CgroupNote{UnreadableNote{
+                "/sys/fs/cgroup/memory/rlimit-leaf/job/memory.limit_in_bytes", EACCES}}));
+  EXPECT_EQ(memory.notes,
+            (Notes{UnreadableNote{"/sys/fs/cgroup/memory/rlimit-leaf/job/memory.stat", ENOENT}}));
 }
 
 TEST(CgroupV1, GarbageInLimitFileIsNoted) {
@@ -163,8 +168,9 @@ TEST(CgroupV1, GarbageInLimitFileIsNoted) {
   EXPECT_EQ(memory.limit, kGiB);
   EXPECT_EQ(memory.limit_source,
             "/sys/fs/cgroup/memory/rlimit-nested/job/memory.stat hierarchical_memory_limit");
-  EXPECT_EQ(memory.notes, Notes{"cannot parse /sys/fs/cgroup/memory/rlimit-nested/"
-                                "memory.limit_in_bytes: \"lots\""});
+  EXPECT_EQ(memory.notes,
+            (Notes{UnparsableNote{"/sys/fs/cgroup/memory/rlimit-nested/memory.limit_in_bytes", "",
+                                  "lots"}}));
 }
 
 TEST(CgroupV1, MissingMemoryStatIsNotedAndVisibleLimitsStillBind) {
@@ -173,8 +179,8 @@ TEST(CgroupV1, MissingMemoryStatIsNotedAndVisibleLimitsStillBind) {
   const CgroupMemory memory = DiscoverCgroupMemory(system);
   EXPECT_EQ(memory.limit, kGiB);
   EXPECT_EQ(memory.limit_source, "/sys/fs/cgroup/memory/rlimit-nested/memory.limit_in_bytes");
-  EXPECT_EQ(memory.notes, Notes{"cannot read /sys/fs/cgroup/memory/rlimit-nested/job/"
-                                "memory.stat: no such file or directory"});
+  EXPECT_EQ(memory.notes,
+            (Notes{UnreadableNote{"/sys/fs/cgroup/memory/rlimit-nested/job/memory.stat", ENOENT}}));
 }
 
 TEST(CgroupV1, ParentWithoutUseHierarchyDoesNotBind) {
@@ -189,8 +195,8 @@ TEST(CgroupV1, ParentWithoutUseHierarchyDoesNotBind) {
   EXPECT_EQ(memory.limit, kUnlimited);
   EXPECT_EQ(memory.limit_source, "");
   EXPECT_EQ(memory.notes,
-            Notes{"/sys/fs/cgroup/memory/rlimit-nested/memory.use_hierarchy is 0, so limits on "
-                  "/sys/fs/cgroup/memory/rlimit-nested and above do not apply"});
+            (Notes{NoUseHierarchyNote{"/sys/fs/cgroup/memory/rlimit-nested/memory.use_hierarchy",
+                                      "/sys/fs/cgroup/memory/rlimit-nested"}}));
 }
 
 TEST(CgroupV1, CgroupOutsideMountRootIsUnknown) {
@@ -206,8 +212,8 @@ TEST(CgroupV1, CgroupOutsideMountRootIsUnknown) {
                 "/batch/other",
                 "",
                 {},
-                std::string("cgroup /batch/other is not below the root /batch/") + kContainerId +
-                    " of the cgroup mount at /sys/fs/cgroup/memory"});
+                OutsideMountNote{"/batch/other", std::string("/batch/") + kContainerId,
+                                 "/sys/fs/cgroup/memory"}});
 }
 
 TEST(CgroupHybrid, UsesV1MemoryControllerBesideCgroup2Tree) {
@@ -256,46 +262,42 @@ TEST(CgroupV2, ParentLimitBindsWhenLeafSaysMax) {
 
 TEST(CgroupV2, NamespaceRootWithLimitSaysAncestorsAreInvisible) {
   FakeSystem system = Host("v2-cgroupns-container");
-  ExpectMemory(DiscoverCgroupMemory(system),
-               {CgroupVersion::kV2,
-                512 * 1024 * 1024,
-                "/sys/fs/cgroup/memory.max",
-                kUnlimited,
-                "",
-                512 * 1024 * 1024,
-                "/",
-                "/sys/fs/cgroup",
-                {"cgroup namespace: limits set on ancestors above / are not visible"}});
+  ExpectMemory(DiscoverCgroupMemory(system), {CgroupVersion::kV2,
+                                              512 * 1024 * 1024,
+                                              "/sys/fs/cgroup/memory.max",
+                                              kUnlimited,
+                                              "",
+                                              512 * 1024 * 1024,
+                                              "/",
+                                              "/sys/fs/cgroup",
+                                              {HiddenAncestorsNote{"/"}}});
 }
 
 TEST(CgroupV2, RootCgroupIsNotMistakenForNamespace) {
   FakeSystem system = Host("v2-systemd-service");
   system.host_files["/proc/self/cgroup"] = "0::/\n";
-  ExpectMemory(DiscoverCgroupMemory(system),
-               {CgroupVersion::kV2,
-                kUnlimited,
-                "",
-                kUnlimited,
-                "",
-                kUnlimited,
-                "/",
-                "/sys/fs/cgroup",
-                {"no memory.max file in /sys/fs/cgroup or any visible ancestor"}});
+  ExpectMemory(DiscoverCgroupMemory(system), {CgroupVersion::kV2,
+                                              kUnlimited,
+                                              "",
+                                              kUnlimited,
+                                              "",
+                                              kUnlimited,
+                                              "/",
+                                              "/sys/fs/cgroup",
+                                              {NoMemoryMaxNote{"/sys/fs/cgroup"}}});
 }
 
 TEST(CgroupV2, EscapedMountPathWithOptionalFieldsIsDecoded) {
   FakeSystem system = Host("v2-escaped-mount-path");
-  ExpectMemory(DiscoverCgroupMemory(system),
-               {CgroupVersion::kV2,
-                2 * kGiB,
-                "/srv/cgroup view/memory.max",
-                1536 * 1024 * 1024,
-                "/srv/cgroup view/step 1/memory.high",
-                kUnlimited,
-                "/jobs/nightly build/step 1",
-                "/srv/cgroup view/step 1",
-                {"cgroup mount shows only /jobs/nightly build and below: limits set on its "
-                 "ancestors are not visible"}});
+  ExpectMemory(DiscoverCgroupMemory(system), {CgroupVersion::kV2,
+                                              2 * kGiB,
+                                              "/srv/cgroup view/memory.max",
+                                              1536 * 1024 * 1024,
+                                              "/srv/cgroup view/step 1/memory.high",
+                                              kUnlimited,
+                                              "/jobs/nightly build/step 1",
+                                              "/srv/cgroup view/step 1",
+                                              {HiddenAncestorsNote{"/jobs/nightly build"}}});
 }
 
 TEST(CgroupV2, PrefersTheMountThatShowsMostAncestors) {
@@ -325,7 +327,7 @@ TEST(CgroupV2, DeletedCgroupIsStrippedAndNoted) {
                 kUnlimited,
                 leaf,
                 "/sys/fs/cgroup" + leaf,
-                {"cgroup " + leaf + " has been deleted"}});
+                {DeletedCgroupNote{leaf}}});
 }
 
 TEST(CgroupV2, CgroupOutsideNamespaceIsUnknown) {
@@ -341,8 +343,7 @@ TEST(CgroupV2, CgroupOutsideNamespaceIsUnknown) {
                 "/../sibling",
                 "",
                 {},
-                "cgroup /../sibling is not below the root / of the cgroup mount at "
-                "/sys/fs/cgroup"});
+                OutsideMountNote{"/../sibling", "/", "/sys/fs/cgroup"}});
 }
 
 TEST(CgroupV2, NoMemoryControllerIsNoted) {
@@ -362,8 +363,7 @@ TEST(CgroupV2, NoMemoryControllerIsNoted) {
                 kUnlimited,
                 "/system.slice/train.service",
                 "/sys/fs/cgroup/system.slice/train.service",
-                {"no memory.max file in /sys/fs/cgroup/system.slice/train.service or any visible "
-                 "ancestor"}});
+                {NoMemoryMaxNote{"/sys/fs/cgroup/system.slice/train.service"}}});
 }
 
 TEST(CgroupV2, UnreadableMemoryMaxMakesTheLimitUnknown) {
@@ -371,8 +371,9 @@ TEST(CgroupV2, UnreadableMemoryMaxMakesTheLimitUnknown) {
   FakeSystem system = Host("v2-systemd-service");
   system.host_errors["/sys/fs/cgroup/system.slice/train.service/memory.max"] = EACCES;
   const CgroupMemory memory = DiscoverCgroupMemory(system);
-  EXPECT_EQ(memory.unknown, "cannot read /sys/fs/cgroup/system.slice/train.service/"
-                            "memory.max: permission denied");
+  EXPECT_EQ(
+      memory.unknown,
+      (CgroupNote{UnreadableNote{"/sys/fs/cgroup/system.slice/train.service/memory.max", EACCES}}));
   EXPECT_EQ(memory.notes, Notes{});
 }
 
@@ -380,7 +381,8 @@ TEST(CgroupV2, GarbageMemoryMaxMakesTheLimitUnknown) {
   FakeSystem system = Host("v2-systemd-service");
   system.host_files["/sys/fs/cgroup/system.slice/memory.max"] = "lots\n";
   const CgroupMemory memory = DiscoverCgroupMemory(system);
-  EXPECT_EQ(memory.unknown, "cannot parse /sys/fs/cgroup/system.slice/memory.max: \"lots\"");
+  EXPECT_EQ(memory.unknown,
+            (CgroupNote{UnparsableNote{"/sys/fs/cgroup/system.slice/memory.max", "", "lots"}}));
   EXPECT_EQ(memory.notes, Notes{});
 }
 
@@ -398,7 +400,7 @@ TEST(CgroupNone, NoCgroupFilesystemIsUnknown) {
                                               "",
                                               "",
                                               {},
-                                              "no cgroup filesystem is mounted"});
+                                              NoCgroupFilesystemNote{}});
 }
 
 TEST(CgroupNone, UnmountedV1MemoryControllerIsUnknown) {
@@ -411,7 +413,7 @@ TEST(CgroupNone, UnmountedV1MemoryControllerIsUnknown) {
   const CgroupMemory memory = DiscoverCgroupMemory(system);
   EXPECT_EQ(memory.version, CgroupVersion::kNone);
   EXPECT_EQ(memory.notes, Notes{});
-  EXPECT_EQ(memory.unknown, "the cgroup v1 memory controller is in use but not mounted");
+  EXPECT_EQ(memory.unknown, (CgroupNote{V1NotMountedNote{false}}));
 }
 
 TEST(CgroupNone, HierarchiesWithoutMemoryControllerAreNoLimit) {
@@ -421,7 +423,7 @@ TEST(CgroupNone, HierarchiesWithoutMemoryControllerAreNoLimit) {
       "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n";
   const CgroupMemory memory = DiscoverCgroupMemory(system);
   EXPECT_EQ(memory.version, CgroupVersion::kNone);
-  EXPECT_EQ(memory.notes, Notes{"no mounted cgroup hierarchy has the memory controller"});
+  EXPECT_EQ(memory.notes, (Notes{NoMemoryControllerNote{}}));
   EXPECT_TRUE(memory.known());
   EXPECT_EQ(memory.limit, kUnlimited);
 }
@@ -429,13 +431,13 @@ TEST(CgroupNone, HierarchiesWithoutMemoryControllerAreNoLimit) {
 TEST(CgroupNone, UnreadableProcFilesAreUnknown) {
   FakeSystem missing;
   const CgroupMemory no_proc = DiscoverCgroupMemory(missing);
-  EXPECT_EQ(no_proc.unknown, "cannot read /proc/self/cgroup: no such file or directory");
+  EXPECT_EQ(no_proc.unknown, (CgroupNote{UnreadableNote{"/proc/self/cgroup", ENOENT}}));
   EXPECT_EQ(no_proc.notes, Notes{});
   FakeSystem denied = Host("v1-this-host");
   denied.host_errors["/proc/self/mountinfo"] = EACCES;
   const CgroupMemory memory = DiscoverCgroupMemory(denied);
   EXPECT_EQ(memory.version, CgroupVersion::kNone);
-  EXPECT_EQ(memory.unknown, "cannot read /proc/self/mountinfo: permission denied");
+  EXPECT_EQ(memory.unknown, (CgroupNote{UnreadableNote{"/proc/self/mountinfo", EACCES}}));
   EXPECT_EQ(memory.notes, Notes{});
 }
 

@@ -60,7 +60,7 @@ Observed MakeObserved(const Case& c) {
   }
   if (c.unknown) {
     o.cgroup.version = CgroupVersion::kV1;
-    o.cgroup.unknown = "cgroup /a/b is not below the root /a/c of the cgroup mount at /m";
+    o.cgroup.unknown = OutsideMountNote{"/a/b", "/a/c", "/m"};
   }
   o.host.mem_total = c.mem_total;
   return o;
@@ -238,7 +238,7 @@ TEST(Decision, UnknownLimitHasNoCeilingAndRefusesPercentagesOfOtherLimits) {
   Observed o;
   o.limit(Resource::kAs) = {256 * kMi, kInf};
   o.limit(Resource::kData) = {kInf, kInf};
-  o.cgroup.unknown = "no cgroup filesystem is mounted";
+  o.cgroup.unknown = NoCgroupFilesystemNote{};
   o.host.mem_total = 16 * kGi;
   Decision d = Decide(p, o);
   EXPECT_EQ(d.ceiling, std::nullopt);
@@ -247,7 +247,7 @@ TEST(Decision, UnknownLimitHasNoCeilingAndRefusesPercentagesOfOtherLimits) {
   EXPECT_EQ(d.limits[0].outcome, Outcome::kRefused);
   EXPECT_EQ(static_cast<int>(d.limits[0].blocker), static_cast<int>(Blocker::kShareUnknown));
   // Known and unlimited everywhere: the ceiling is MemTotal, and a percentage resolves.
-  o.cgroup.unknown.clear();
+  o.cgroup.unknown.reset();
   d = Decide(p, o);
   EXPECT_EQ(d.ceiling, 16 * kGi);
   EXPECT_EQ(d.limits[0].after.soft, kInf);  // 8 GiB requested, an unlimited soft limit kept
@@ -275,7 +275,7 @@ TEST(Decision, CgroupNotesAndDataLimitBecomeWarnings) {
   Observed o;
   o.limit(Resource::kAs) = {256 * kMi, kInf};
   o.limit(Resource::kData) = {128 * kMi, kInf};
-  o.cgroup.notes = {"cgroup namespace: limits set on ancestors above / are not visible"};
+  o.cgroup.notes = {HiddenAncestorsNote{"/"}};
   o.host.mem_total = 16 * kGi;
   Decision d = Decide(p, o);
   EXPECT_EQ(d.warnings, (Warnings{CgroupNoteWarning{0}, DataLimitWarning{128 * kMi}}));

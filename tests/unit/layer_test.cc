@@ -111,7 +111,7 @@ TEST(Layer, CriContainerWithoutACgroupMountIsReadFromProcSelfCgroup) {
   FakeSystem system;
   ASSERT_TRUE(LoadFixtureTree("v1-containerd-cri-no-cgroup-mount", &system));
   Observed observed = Observe(system, LimitPair{});
-  EXPECT_EQ(observed.cgroup.unknown, "the cgroup v1 memory controller is in use but not mounted");
+  EXPECT_EQ(observed.cgroup.unknown, CgroupNote{V1NotMountedNote{}});
   EXPECT_EQ(observed.layer.layer, Layer::kKubernetes);
   EXPECT_EQ(observed.layer.runtime, Runtime::kContainerd);
   EXPECT_EQ(observed.layer.evidence,

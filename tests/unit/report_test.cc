@@ -221,7 +221,7 @@ Scene UnknownScene() {
   s.observed.cgroup.limit = kUnlimited;
   s.observed.cgroup.limit_source = "";
   s.observed.cgroup.cgroup_path = "/a/b";
-  s.observed.cgroup.unknown = "cgroup /a/b is not below the root /a/c of the cgroup mount at /m";
+  s.observed.cgroup.unknown = OutsideMountNote{"/a/b", "/a/c", "/m"};
   return s;
 }
 

@@ -19,7 +19,7 @@ Observed Host() {
   o.cgroup.version = CgroupVersion::kV1;
   o.cgroup.limit = kGiB;
   o.cgroup.limit_source = "/sys/fs/cgroup/memory/job/memory.limit_in_bytes";
-  o.cgroup.notes = {"cgroup namespace: limits set on ancestors above / are not visible"};
+  o.cgroup.notes = {HiddenAncestorsNote{"/"}};
   o.budget.quota_source = "/sys/fs/cgroup/cpu/job/cpu.cfs_quota_us";
   o.budget.gpu_devices = {"/dev/nvidia0", "/dev/nvidia1"};
   return o;
@@ -38,7 +38,7 @@ std::string Text(const Warning& warning, const Observed& observed = Host()) {
   return WarningText(warning, observed, Overrides());
 }
 
-TEST(WarningText, CgroupNotesAreObserveWords) {
+TEST(WarningText, CgroupNotesAreWordedAsCgroupNoteTextWordsThem) {
   EXPECT_EQ(Text(CgroupNoteWarning{0}),
             "cgroup namespace: limits set on ancestors above / are not visible");
 }
