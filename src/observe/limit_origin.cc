@@ -44,35 +44,29 @@ bool IsKernelDefault(Resource resource, const LimitPair& limit, std::uint64_t th
   return limit == KernelDefault(resource, threads_max);
 }
 
-std::string LikelyOrigin(Resource resource, const LimitPair& limit, std::uint64_t threads_max,
+LimitOrigin LikelyOrigin(Resource resource, const LimitPair& limit, std::uint64_t threads_max,
                          const DetectedLayer& layer) {
-  if (IsKernelDefault(resource, limit, threads_max)) {
-    return "the kernel's default for PID 1: no layer changed it";
-  }
+  if (IsKernelDefault(resource, limit, threads_max)) return LimitOrigin::kKernelDefault;
   // Values that a known layer sets (containerd's and systemd's own unit files and defaults).
   if (resource == Resource::kNofile && limit == LimitPair{1024, 524288}) {
-    return "systemd's default for services (DefaultLimitNOFILE=1024:524288), which containerd "
-           "2.x and Docker 29 pass on to containers";
+    return LimitOrigin::kSystemdDefault;
   }
   if (resource == Resource::kNofile && limit == LimitPair{1048576, 1048576}) {
-    return "LimitNOFILE=1048576 (or infinity, fs.nr_open's default) in containerd's or "
-           "dockerd's systemd unit before containerd 2.0";
+    return LimitOrigin::kContainerdUnitNofile;
   }
   if ((resource == Resource::kNproc || resource == Resource::kCore) &&
       limit == LimitPair{kUnlimited, kUnlimited} &&
       (layer.layer == Layer::kDocker || layer.layer == Layer::kKubernetes ||
        layer.layer == Layer::kContainer)) {
-    return std::string("Limit") + (resource == Resource::kNproc ? "NPROC" : "CORE") +
-           "=infinity in containerd's systemd unit, which its containers inherit";
+    return LimitOrigin::kContainerdUnitInfinity;
   }
   switch (layer.layer) {
     case Layer::kShell:
-      return "inherited from the parent process (a shell's ulimit, pam_limits or whatever "
-             "started it)";
+      return LimitOrigin::kParentProcess;
     case Layer::kContainer:
-      return "inherited: the container's OCI spec (process.rlimits) or its runtime's own";
+      return LimitOrigin::kOciSpec;
     default:
-      return std::string("inherited: set by ") + LayerName(layer.layer) + " or a layer above it";
+      return LimitOrigin::kLayer;
   }
 }
 

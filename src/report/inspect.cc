@@ -9,6 +9,11 @@
 namespace rlimit_init {
 namespace {
 
+std::string Origin(const Observed& o, Resource resource, std::uint64_t threads_max) {
+  return LimitOriginText(LikelyOrigin(resource, o.limit(resource), threads_max, o.layer), resource,
+                         o.layer.layer);
+}
+
 std::string Optional(const std::optional<std::uint64_t>& bytes) {
   return bytes ? DescribeBytes(*bytes) : "unknown";
 }
@@ -21,8 +26,8 @@ std::string LimitLines(const Observed& o, std::uint64_t threads_max) {
     std::string name = "  " + std::string(row.name) + ":";
     name.resize(14, ' ');
     out += name + "soft " + DescribeLimit(row.resource, limit.soft) + ", hard " +
-           DescribeLimit(row.resource, limit.hard) + "; " +
-           LikelyOrigin(row.resource, limit, threads_max, o.layer) + "\n";
+           DescribeLimit(row.resource, limit.hard) + "; " + Origin(o, row.resource, threads_max) +
+           "\n";
   }
   return out;
 }
@@ -36,13 +41,37 @@ Json LimitsJson(const Observed& o, std::uint64_t threads_max) {
     item["soft"] = JsonBytes(limit.soft);
     item["hard"] = JsonBytes(limit.hard);
     item["kernel_default"] = IsKernelDefault(row.resource, limit, threads_max);
-    item["origin"] = LikelyOrigin(row.resource, limit, threads_max, o.layer);
+    item["origin"] = Origin(o, row.resource, threads_max);
     out.push_back(std::move(item));
   }
   return out;
 }
 
 }  // namespace
+
+std::string LimitOriginText(LimitOrigin origin, Resource resource, Layer layer) {
+  switch (origin) {
+    case LimitOrigin::kKernelDefault:
+      return "the kernel's default for PID 1: no layer changed it";
+    case LimitOrigin::kSystemdDefault:
+      return "systemd's default for services (DefaultLimitNOFILE=1024:524288), which containerd "
+             "2.x and Docker 29 pass on to containers";
+    case LimitOrigin::kContainerdUnitNofile:
+      return "LimitNOFILE=1048576 (or infinity, fs.nr_open's default) in containerd's or "
+             "dockerd's systemd unit before containerd 2.0";
+    case LimitOrigin::kContainerdUnitInfinity:
+      return std::string("Limit") + (resource == Resource::kNproc ? "NPROC" : "CORE") +
+             "=infinity in containerd's systemd unit, which its containers inherit";
+    case LimitOrigin::kParentProcess:
+      return "inherited from the parent process (a shell's ulimit, pam_limits or whatever "
+             "started it)";
+    case LimitOrigin::kOciSpec:
+      return "inherited: the container's OCI spec (process.rlimits) or its runtime's own";
+    case LimitOrigin::kLayer:
+      break;
+  }
+  return std::string("inherited: set by ") + LayerName(layer) + " or a layer above it";
+}
 
 std::string RenderInspectText(const Observed& o, std::uint64_t threads_max) {
   std::string ceiling_source;

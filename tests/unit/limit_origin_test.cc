@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Where inspect says an inherited limit likely came from.
+// Where inspect says an inherited limit likely came from; inspect_test.cc holds the words.
 #include "observe/limit_origin.h"
 
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@ namespace rlimit_init {
 namespace {
 
 constexpr std::uint64_t kMi = 1024 * 1024;
-constexpr char kKernel[] = "the kernel's default for PID 1: no layer changed it";
+constexpr LimitOrigin kKernel = LimitOrigin::kKernelDefault;
 // This development machine's /proc/sys/kernel/threads-max; its PID 1 has nproc 96364:96364.
 constexpr std::uint64_t kThreadsMax = 192729;
 
@@ -22,7 +22,7 @@ struct Case {
   Resource resource;
   LimitPair limit;
   Layer layer;
-  const char* origin;
+  LimitOrigin origin;
 };
 
 TEST(LimitOrigin, NamesTheKernelsDefaultsAndTheValuesKnownLayersSet) {
@@ -42,29 +42,28 @@ TEST(LimitOrigin, NamesTheKernelsDefaultsAndTheValuesKnownLayersSet) {
       {Resource::kNproc, {96364, 96364}, Layer::kShell, kKernel},
       {Resource::kSigpending, {96364, 96364}, Layer::kShell, kKernel},
       // Not the kernel's: one side differs.
-      {Resource::kStack, {8 * kMi, 64 * kMi}, Layer::kShell,
-       "inherited from the parent process (a shell's ulimit, pam_limits or whatever started "
-       "it)"},
-      {Resource::kNproc, {96365, 96365}, Layer::kKubernetes,
-       "inherited: set by Kubernetes or a layer above it"},
-      {Resource::kNofile, {1024, 524288}, Layer::kDocker,
-       "systemd's default for services (DefaultLimitNOFILE=1024:524288), which containerd 2.x "
-       "and Docker 29 pass on to containers"},
-      {Resource::kNofile, {1048576, 1048576}, Layer::kKubernetes,
-       "LimitNOFILE=1048576 (or infinity, fs.nr_open's default) in containerd's or dockerd's "
-       "systemd unit before containerd 2.0"},
-      {Resource::kCore, {kUnlimited, kUnlimited}, Layer::kDocker,
-       "LimitCORE=infinity in containerd's systemd unit, which its containers inherit"},
-      {Resource::kNproc, {kUnlimited, kUnlimited}, Layer::kContainer,
-       "LimitNPROC=infinity in containerd's systemd unit, which its containers inherit"},
-      {Resource::kNproc, {kUnlimited, kUnlimited}, Layer::kSlurm,
-       "inherited: set by Slurm or a layer above it"},
-      {Resource::kNofile, {20000, 20000}, Layer::kContainer,
-       "inherited: the container's OCI spec (process.rlimits) or its runtime's own"},
+      {Resource::kStack, {8 * kMi, 64 * kMi}, Layer::kShell, LimitOrigin::kParentProcess},
+      {Resource::kNproc, {96365, 96365}, Layer::kKubernetes, LimitOrigin::kLayer},
+      {Resource::kNofile, {1024, 524288}, Layer::kDocker, LimitOrigin::kSystemdDefault},
+      {Resource::kNofile,
+       {1048576, 1048576},
+       Layer::kKubernetes,
+       LimitOrigin::kContainerdUnitNofile},
+      {Resource::kCore,
+       {kUnlimited, kUnlimited},
+       Layer::kDocker,
+       LimitOrigin::kContainerdUnitInfinity},
+      {Resource::kNproc,
+       {kUnlimited, kUnlimited},
+       Layer::kContainer,
+       LimitOrigin::kContainerdUnitInfinity},
+      {Resource::kNproc, {kUnlimited, kUnlimited}, Layer::kSlurm, LimitOrigin::kLayer},
+      {Resource::kNofile, {20000, 20000}, Layer::kContainer, LimitOrigin::kOciSpec},
   };
   for (const Case& row : cases) {
-    EXPECT_EQ(LikelyOrigin(row.resource, row.limit, kThreadsMax, Detected(row.layer)),
-              row.origin)
+    EXPECT_EQ(
+        static_cast<int>(LikelyOrigin(row.resource, row.limit, kThreadsMax, Detected(row.layer))),
+        static_cast<int>(row.origin))
         << Row(row.resource).name;
   }
 }
