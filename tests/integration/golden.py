@@ -9,10 +9,13 @@ its wording is reviewed as a diff of these files, not re-implemented in the test
 Values that belong to one run (a temporary path, this host's memory) are replaced by
 `{placeholders}` before the comparison; everything else must match exactly. A key of `replace`
 is a literal string or a compiled pattern (for a value whose digits belong to the host, such as
-`MEM_TOTAL`). A JSON document is compared as `golden.check_json(name, parsed, replace)`, indented
-with its keys in the binary's order. With
-RLIMIT_INIT_UPDATE_GOLDENS=1 (scripts/update-goldens.sh) the text is written instead of
-compared, and `git diff tests/fixtures/golden` shows what changed. CI (RLIMIT_INIT_NO_SKIP=1)
+`MEM_TOTAL`); a pattern's value may be a function of the match that checks the value before it
+replaces it: this host's memory in a summary line (`host_memory`, against what expected.py read
+from /proc and the cgroup files), a share of MemTotal (`value`, only a figure that `stands_for`
+it); test_golden.py shows each check failing on hosts this machine is not. A JSON document is
+compared as `golden.check_json(name, parsed, replace)`, indented with its keys in the binary's
+order. With RLIMIT_INIT_UPDATE_GOLDENS=1 (scripts/update-goldens.sh) the text is written instead
+of compared, and `git diff tests/fixtures/golden` shows what changed. CI (RLIMIT_INIT_NO_SKIP=1)
 refuses to write them.
 """
 
