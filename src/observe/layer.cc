@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "observe/layer.h"
 
-#include <initializer_list>
 #include <string_view>
 
 #include "os/system.h"
@@ -31,12 +30,6 @@ bool IsContainerId(std::string_view name) {
   return true;
 }
 
-std::string Cat(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (std::string_view part : parts) out += part;
-  return out;
-}
-
 }  // namespace
 
 Runtime RuntimeFromCgroupPath(const std::string& cgroup_path) {
@@ -56,43 +49,42 @@ Runtime RuntimeFromCgroupPath(const std::string& cgroup_path) {
 DetectedLayer DetectLayer(const LayerHints& hints) {
   const std::string& path = hints.cgroup_path;
   Runtime runtime = RuntimeFromCgroupPath(path);
-  DetectedLayer d{Layer::kShell, "", runtime, ""};
-  std::string_view name = RuntimeName(runtime);
+  DetectedLayer d{Layer::kShell, LayerEvidence::kNothing, runtime, "", ""};
   if (hints.slurm_env) {
     d.layer = Layer::kSlurm;
-    d.evidence = "SLURM_JOB_ID is set";
+    d.evidence = LayerEvidence::kSlurmEnv;
   } else if (hints.kubernetes_env || Contains(path, "kubepods")) {
     d.layer = Layer::kKubernetes;
-    d.evidence = hints.kubernetes_env ? "KUBERNETES_SERVICE_HOST is set"
-                                      : Cat({"cgroup path ", path, " is under kubepods"});
-    if (runtime != Runtime::kUnknown) {
-      d.evidence += Cat({hints.kubernetes_env ? "; the cgroup path names " : " and names ", name});
-    }
+    d.evidence =
+        hints.kubernetes_env ? LayerEvidence::kKubernetesEnv : LayerEvidence::kKubepodsPath;
+    if (!hints.kubernetes_env) d.evidence_path = path;
   } else if (hints.containerenv) {
     d.layer = Layer::kPodman;
-    d.evidence = "/run/.containerenv exists";
+    d.evidence = LayerEvidence::kContainerenv;
   } else if (hints.dockerenv) {
     d.layer = Layer::kDocker;
-    d.evidence = "/.dockerenv exists";
+    d.evidence = LayerEvidence::kDockerenv;
   } else if (runtime == Runtime::kDocker || runtime == Runtime::kPodman) {
     d.layer = runtime == Runtime::kDocker ? Layer::kDocker : Layer::kPodman;
-    d.evidence = Cat({"cgroup path ", path, " is a ", name, " cgroup"});
+    d.evidence = LayerEvidence::kEngineCgroup;
+    d.evidence_path = path;
   } else if (runtime != Runtime::kUnknown) {
     // Only the CRI plugins of containerd and CRI-O name scopes so, and only for Kubernetes.
     d.layer = Layer::kKubernetes;
-    d.evidence = Cat({"cgroup path ", path, " is a ", name, " CRI container"});
+    d.evidence = LayerEvidence::kCriCgroup;
+    d.evidence_path = path;
   } else if (!hints.masked_proc.empty()) {
     d.layer = Layer::kContainer;
-    d.evidence = Cat({hints.masked_proc, " is masked, as OCI runtimes do for containers"});
+    d.evidence = LayerEvidence::kMaskedProc;
+    d.evidence_path = hints.masked_proc;
   } else if (EndsWith(path, ".service")) {
     d.layer = Layer::kSystemd;
-    d.evidence = Cat({"cgroup path ", path, " is a systemd service"});
+    d.evidence = LayerEvidence::kServiceCgroup;
+    d.evidence_path = path;
     d.unit = LastComponent(path);
   } else if (hints.systemd_env) {
     d.layer = Layer::kSystemd;
-    d.evidence = "INVOCATION_ID is set";
-  } else {
-    d.evidence = "no container, scheduler or service manager detected";
+    d.evidence = LayerEvidence::kInvocationEnv;
   }
   return d;
 }
@@ -116,7 +108,8 @@ LayerHints ReadLayerHints(System& system, const std::string& cgroup_path) {
       const std::string_view rest = data.substr(at + 7);
       for (std::string_view name : {"kcore ", "keys ", "timer_list "}) {
         if (rest.substr(0, name.size()) == name) {
-          hints.masked_proc = Cat({"/proc/", name.substr(0, name.size() - 1)});
+          hints.masked_proc = "/proc/";
+          hints.masked_proc += name.substr(0, name.size() - 1);
           break;
         }
       }

@@ -34,11 +34,30 @@ struct LayerHints {
   std::string cgroup_path;      // from /proc/self/cgroup
 };
 
+/// What pointed at the layer, the first of LayerHints that DetectLayer found; report/wording.cc
+/// words it.
+enum class LayerEvidence {
+  kNothing,        // no container, scheduler or service manager: the shell
+  kSlurmEnv,       // SLURM_JOB_ID is set
+  kKubernetesEnv,  // KUBERNETES_SERVICE_HOST is set
+  kKubepodsPath,   // the cgroup path is under kubepods
+  kContainerenv,   // /run/.containerenv exists
+  kDockerenv,      // /.dockerenv exists
+  kEngineCgroup,   // the cgroup path is a Docker or Podman cgroup
+  kCriCgroup,      // the cgroup path is a containerd or CRI-O CRI container
+  kMaskedProc,     // a file of /proc is masked, as OCI runtimes do for containers
+  kServiceCgroup,  // the cgroup path is a systemd service
+  kInvocationEnv,  // INVOCATION_ID is set
+};
+
 struct DetectedLayer {
   Layer layer = Layer::kShell;
-  std::string evidence;  // e.g. "KUBERNETES_SERVICE_HOST is set"
+  LayerEvidence evidence = LayerEvidence::kNothing;
   Runtime runtime = Runtime::kUnknown;
-  std::string unit;      // kSystemd: the unit named by the cgroup path, e.g. "batch.service"
+  std::string unit;  // kSystemd: the unit named by the cgroup path, e.g. "batch.service"
+  /// The cgroup path, or the masked file (kMaskedProc), that the evidence names; "" when it
+  /// names none.
+  std::string evidence_path;
 };
 
 /// Pure: the most specific layer the hints point at. Slurm wins over a container because Slurm

@@ -108,7 +108,7 @@ std::string RenderInspectText(const Observed& o, std::uint64_t threads_max) {
          (ceiling ? DescribeBytes(*ceiling) : "unknown (the cgroup memory limit is unknown)") +
          (ceiling_source.empty() ? "" : " from " + ceiling_source) + "\n";
   out += std::string("layer:                     ") + LayerName(o.layer.layer) + " (" +
-         o.layer.evidence + ")\n";
+         LayerEvidenceText(o.layer) + ")\n";
   for (const CgroupNote& note : c.notes) out += "note: " + CgroupNoteText(note) + "\n";
   return out + LimitLines(o, threads_max);
 }
@@ -139,7 +139,7 @@ std::string RenderInspectJson(const Observed& o, std::uint64_t threads_max) {
   out["memory_ceiling_bytes"] = JsonBytes(ceiling);
   out["memory_ceiling_source"] = ceiling_source;
   out["layer"] = LayerName(o.layer.layer);
-  out["layer_evidence"] = o.layer.evidence;
+  out["layer_evidence"] = LayerEvidenceText(o.layer);
   out["notes"] = CgroupNotesJson(c.notes);
   out["limits"] = LimitsJson(o, threads_max);
   return DumpJson(std::move(out));

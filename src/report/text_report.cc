@@ -23,8 +23,9 @@ void AppendLine(std::string* out, std::string_view label, const std::string& tex
 
 // The layer line, then the fix and its alternatives.
 void AppendAdvice(std::string* out, const Advice& advice, const Observed& observed) {
-  AppendLine(out, "layer:", std::string(LayerName(observed.layer.layer)) + " (" +
-                                observed.layer.evidence + ")");
+  AppendLine(out, "layer:",
+             std::string(LayerName(observed.layer.layer)) + " (" +
+                 LayerEvidenceText(observed.layer) + ")");
   for (std::size_t i = 0; i < advice.size(); ++i) {
     AppendLine(out, i == 0 ? "fix:" : "or:", advice[i]);
   }
@@ -89,7 +90,7 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
            (cgroup.directory.empty() ? "-" : cgroup.directory) + "; " + MemoryPart(observed) +
            "\n";
     out += std::string(kPrefix) + "observed: layer " + LayerName(observed.layer.layer) + " (" +
-           observed.layer.evidence + ")\n";
+           LayerEvidenceText(observed.layer) + ")\n";
   }
   if (d.outcome != Outcome::kRefused) {
     if (!quiet) out += kPrefix + Summary(d, observed, policy, would) + "\n";

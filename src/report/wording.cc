@@ -36,6 +36,39 @@ std::string Named(Resource resource) {
 
 }  // namespace
 
+std::string LayerEvidenceText(const DetectedLayer& layer) {
+  const std::string path = "cgroup path " + layer.evidence_path;
+  const std::string runtime = RuntimeName(layer.runtime);
+  switch (layer.evidence) {
+    case LayerEvidence::kSlurmEnv:
+      return "SLURM_JOB_ID is set";
+    case LayerEvidence::kKubernetesEnv:
+      return layer.runtime == Runtime::kUnknown
+                 ? "KUBERNETES_SERVICE_HOST is set"
+                 : "KUBERNETES_SERVICE_HOST is set; the cgroup path names " + runtime;
+    case LayerEvidence::kKubepodsPath:
+      return path + " is under kubepods" +
+             (layer.runtime == Runtime::kUnknown ? "" : " and names " + runtime);
+    case LayerEvidence::kContainerenv:
+      return "/run/.containerenv exists";
+    case LayerEvidence::kDockerenv:
+      return "/.dockerenv exists";
+    case LayerEvidence::kEngineCgroup:
+      return path + " is a " + runtime + " cgroup";
+    case LayerEvidence::kCriCgroup:
+      return path + " is a " + runtime + " CRI container";
+    case LayerEvidence::kMaskedProc:
+      return layer.evidence_path + " is masked, as OCI runtimes do for containers";
+    case LayerEvidence::kServiceCgroup:
+      return path + " is a systemd service";
+    case LayerEvidence::kInvocationEnv:
+      return "INVOCATION_ID is set";
+    case LayerEvidence::kNothing:
+      break;
+  }
+  return "no container, scheduler or service manager detected";
+}
+
 std::string DescribeLimit(Resource resource, std::uint64_t value) {
   if (value == kUnlimited || Row(resource).unit != LimitUnit::kBytes) {
     return FormatLimit(resource, value);

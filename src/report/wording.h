@@ -16,6 +16,10 @@
 
 namespace rlimit_init {
 
+/// What pointed at the layer: "KUBERNETES_SERVICE_HOST is set", "cgroup path /system.slice/
+/// batch.service is a systemd service", "no container, scheduler or service manager detected".
+std::string LayerEvidenceText(const DetectedLayer& layer);
+
 /// "8 MiB (8388608 bytes, ulimit -s 8192)", "65536", "unlimited".
 std::string DescribeLimit(Resource resource, std::uint64_t value);
 

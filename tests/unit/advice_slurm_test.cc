@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
 
-AdviceInput Slurm() { return {DetectedLayer{Layer::kSlurm, "SLURM_JOB_ID is set"}}; }
+AdviceInput Slurm() { return {DetectedLayer{Layer::kSlurm, LayerEvidence::kSlurmEnv}}; }
 
 TEST(AdviceSlurm, HardLimitIsSlurmdsAndVSizeFactorIsTheAlternative) {
   EXPECT_EQ(SlurmHardLimit(kAddressSpaceNames, Slurm(), 3 * kGiB),

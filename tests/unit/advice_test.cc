@@ -12,7 +12,7 @@ constexpr std::uint64_t kGi = 1024ull * 1024 * 1024;
 
 AdviceInput On(Layer layer, Runtime runtime = Runtime::kUnknown, std::string unit = "") {
   AdviceInput input;
-  input.layer = {layer, "evidence", runtime, std::move(unit)};
+  input.layer = {layer, LayerEvidence::kNothing, runtime, std::move(unit)};
   return input;
 }
 

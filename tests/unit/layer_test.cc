@@ -17,22 +17,21 @@ TEST(Layer, SlurmWinsBecauseItPropagatesLimitsIntoContainers) {
   h.dockerenv = true;
   DetectedLayer d = DetectLayer(h);
   EXPECT_EQ(d.layer, Layer::kSlurm);
-  EXPECT_EQ(d.evidence, "SLURM_JOB_ID is set");
+  EXPECT_EQ(d.evidence, LayerEvidence::kSlurmEnv);
 }
 
 TEST(Layer, KubernetesFromEnvironmentOrCgroupPath) {
   LayerHints h;
   h.kubernetes_env = true;
   h.dockerenv = true;
-  EXPECT_EQ(DetectLayer(h).evidence, "KUBERNETES_SERVICE_HOST is set");
+  EXPECT_EQ(DetectLayer(h).evidence, LayerEvidence::kKubernetesEnv);
   LayerHints p;
   p.cgroup_path = "/kubepods.slice/kubepods-burstable.slice/cri-containerd-1.scope";
   DetectedLayer d = DetectLayer(p);
   EXPECT_EQ(d.layer, Layer::kKubernetes);
   EXPECT_EQ(d.runtime, Runtime::kContainerd);
-  EXPECT_EQ(d.evidence, "cgroup path "
-                        "/kubepods.slice/kubepods-burstable.slice/cri-containerd-1.scope is "
-                        "under kubepods and names containerd");
+  EXPECT_EQ(d.evidence, LayerEvidence::kKubepodsPath);
+  EXPECT_EQ(d.evidence_path, p.cgroup_path);
 }
 
 TEST(Layer, ContainerEnginesFromMarkerFilesOrCgroupPath) {
@@ -41,7 +40,8 @@ TEST(Layer, ContainerEnginesFromMarkerFilesOrCgroupPath) {
   EXPECT_EQ(DetectLayer(docker).layer, Layer::kDocker);
   LayerHints docker_path;
   docker_path.cgroup_path = "/docker/0123abcd";
-  EXPECT_EQ(DetectLayer(docker_path).evidence, "cgroup path /docker/0123abcd is a Docker cgroup");
+  EXPECT_EQ(DetectLayer(docker_path).evidence, LayerEvidence::kEngineCgroup);
+  EXPECT_EQ(DetectLayer(docker_path).evidence_path, "/docker/0123abcd");
   LayerHints podman;
   podman.containerenv = true;
   podman.dockerenv = true;
@@ -56,11 +56,12 @@ TEST(Layer, SystemdFromUnitCgroupOrInvocationId) {
   unit.cgroup_path = "/system.slice/batch.service";
   DetectedLayer d = DetectLayer(unit);
   EXPECT_EQ(d.layer, Layer::kSystemd);
-  EXPECT_EQ(d.evidence, "cgroup path /system.slice/batch.service is a systemd service");
+  EXPECT_EQ(d.evidence, LayerEvidence::kServiceCgroup);
+  EXPECT_EQ(d.evidence_path, "/system.slice/batch.service");
   EXPECT_EQ(d.unit, "batch.service");
   LayerHints env;
   env.systemd_env = true;
-  EXPECT_EQ(DetectLayer(env).evidence, "INVOCATION_ID is set");
+  EXPECT_EQ(DetectLayer(env).evidence, LayerEvidence::kInvocationEnv);
 }
 
 TEST(Layer, RuntimeFromTheContainerScopeName) {
@@ -97,11 +98,12 @@ TEST(Layer, KubernetesNamesTheRuntimeInItsEvidence) {
   DetectedLayer d = DetectLayer(h);
   EXPECT_EQ(d.layer, Layer::kKubernetes);
   EXPECT_EQ(d.runtime, Runtime::kCrio);
-  EXPECT_EQ(d.evidence, "KUBERNETES_SERVICE_HOST is set; the cgroup path names CRI-O");
+  EXPECT_EQ(d.evidence, LayerEvidence::kKubernetesEnv);
   LayerHints scope;  // a CRI scope outside kubepods, without the environment
   scope.cgroup_path = "/system.slice/cri-containerd-0123.scope";
-  EXPECT_EQ(DetectLayer(scope).evidence,
-            "cgroup path /system.slice/cri-containerd-0123.scope is a containerd CRI container");
+  EXPECT_EQ(DetectLayer(scope).evidence, LayerEvidence::kCriCgroup);
+  EXPECT_EQ(DetectLayer(scope).runtime, Runtime::kContainerd);
+  EXPECT_EQ(DetectLayer(scope).evidence_path, "/system.slice/cri-containerd-0123.scope");
 }
 
 // A CRI container whose /sys/fs/cgroup shows no cgroup filesystem (tree copied from one under
@@ -114,11 +116,11 @@ TEST(Layer, CriContainerWithoutACgroupMountIsReadFromProcSelfCgroup) {
   EXPECT_EQ(observed.cgroup.unknown, CgroupNote{V1NotMountedNote{}});
   EXPECT_EQ(observed.layer.layer, Layer::kKubernetes);
   EXPECT_EQ(observed.layer.runtime, Runtime::kContainerd);
-  EXPECT_EQ(observed.layer.evidence,
-            "cgroup path /rlimit-init-cri-test-14923-95ba5e/kubepods/burstable/"
+  EXPECT_EQ(observed.layer.evidence, LayerEvidence::kKubepodsPath);
+  EXPECT_EQ(observed.layer.evidence_path,
+            "/rlimit-init-cri-test-14923-95ba5e/kubepods/burstable/"
             "pod39f2a80c-6d73-4ed3-9da7-d45083cf5594/"
-            "36a22a2b0411d5733f5c0db1aeb82129be288adc275c8b5dbf077722d9dc22c0 is under kubepods "
-            "and names containerd");
+            "36a22a2b0411d5733f5c0db1aeb82129be288adc275c8b5dbf077722d9dc22c0");
 }
 
 TEST(Layer, DockerScopeIsDockerNotSystemd) {
@@ -126,7 +128,7 @@ TEST(Layer, DockerScopeIsDockerNotSystemd) {
   h.cgroup_path = "/system.slice/docker-0123.scope";
   DetectedLayer d = DetectLayer(h);
   EXPECT_EQ(d.layer, Layer::kDocker);
-  EXPECT_EQ(d.evidence, "cgroup path /system.slice/docker-0123.scope is a Docker cgroup");
+  EXPECT_EQ(d.evidence, LayerEvidence::kEngineCgroup);
 }
 
 TEST(Layer, BareOciContainerFromMaskedProc) {
@@ -137,7 +139,8 @@ TEST(Layer, BareOciContainerFromMaskedProc) {
   h.cgroup_path = "/default/job-1";
   DetectedLayer d = DetectLayer(h);
   EXPECT_EQ(d.layer, Layer::kContainer);
-  EXPECT_EQ(d.evidence, "/proc/kcore is masked, as OCI runtimes do for containers");
+  EXPECT_EQ(d.evidence, LayerEvidence::kMaskedProc);
+  EXPECT_EQ(d.evidence_path, "/proc/kcore");
   EXPECT_EQ(LayerName(d.layer), std::string("container"));
 }
 
@@ -150,7 +153,8 @@ TEST(Layer, LoginSessionScopeIsAShell) {
 TEST(Layer, ShellWhenNothingElseMatches) {
   DetectedLayer d = DetectLayer(LayerHints{});
   EXPECT_EQ(d.layer, Layer::kShell);
-  EXPECT_EQ(d.evidence, "no container, scheduler or service manager detected");
+  EXPECT_EQ(d.evidence, LayerEvidence::kNothing);
+  EXPECT_EQ(d.evidence_path, "");
 }
 
 TEST(Layer, HintsAreReadThroughTheSystem) {
@@ -191,7 +195,8 @@ TEST(Layer, MaskedKeysTellAContainerOnAKernelWithoutKcore) {
       "268 284 0:44 /null /proc/timer_list rw,nosuid - tmpfs tmpfs rw,size=65536k,mode=755\n";
   LayerHints h = ReadLayerHints(system, "/x");
   EXPECT_EQ(h.masked_proc, "/proc/keys");
-  EXPECT_EQ(DetectLayer(h).evidence, "/proc/keys is masked, as OCI runtimes do for containers");
+  EXPECT_EQ(DetectLayer(h).evidence, LayerEvidence::kMaskedProc);
+  EXPECT_EQ(DetectLayer(h).evidence_path, "/proc/keys");
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ struct Scene {
   Observed observed;
 };
 
-Scene HardLimitScene(Layer layer, const char* evidence) {
+Scene HardLimitScene(Layer layer, LayerEvidence evidence) {
   Scene s;
   s.policy.request = ParseAmount("6Gi", true).value();
   s.policy.request_origin = "addressSpace.request in /etc/rlimit-init/policy.yaml";
@@ -31,8 +31,47 @@ std::string Text(const Scene& s, bool quiet = false) {
   return RenderText(Decide(s.policy, s.observed), s.observed, s.policy, quiet, false);
 }
 
+// The words of each kind of evidence for a layer (observe/layer.h finds it, layer_test.cc
+// holds which), written once in report/wording.cc.
+TEST(LayerEvidenceText, WordsEachEvidence) {
+  struct Case {
+    DetectedLayer layer;
+    std::string text;
+  };
+  const std::string kPod = "/kubepods/burstable/pod1/crio-0123";
+  const Case cases[] = {
+      {{Layer::kShell, LayerEvidence::kNothing},
+       "no container, scheduler or service manager detected"},
+      {{Layer::kSlurm, LayerEvidence::kSlurmEnv}, "SLURM_JOB_ID is set"},
+      {{Layer::kKubernetes, LayerEvidence::kKubernetesEnv}, "KUBERNETES_SERVICE_HOST is set"},
+      {{Layer::kKubernetes, LayerEvidence::kKubernetesEnv, Runtime::kCrio},
+       "KUBERNETES_SERVICE_HOST is set; the cgroup path names CRI-O"},
+      {{Layer::kKubernetes, LayerEvidence::kKubepodsPath, Runtime::kUnknown, "", "/kubepods/x"},
+       "cgroup path /kubepods/x is under kubepods"},
+      {{Layer::kKubernetes, LayerEvidence::kKubepodsPath, Runtime::kCrio, "", kPod},
+       "cgroup path " + kPod + " is under kubepods and names CRI-O"},
+      {{Layer::kPodman, LayerEvidence::kContainerenv}, "/run/.containerenv exists"},
+      {{Layer::kDocker, LayerEvidence::kDockerenv}, "/.dockerenv exists"},
+      {{Layer::kDocker, LayerEvidence::kEngineCgroup, Runtime::kDocker, "", "/docker/0123"},
+       "cgroup path /docker/0123 is a Docker cgroup"},
+      {{Layer::kPodman, LayerEvidence::kEngineCgroup, Runtime::kPodman, "",
+        "/machine.slice/libpod-1.scope"},
+       "cgroup path /machine.slice/libpod-1.scope is a Podman cgroup"},
+      {{Layer::kKubernetes, LayerEvidence::kCriCgroup, Runtime::kContainerd, "",
+        "/system.slice/cri-containerd-0123.scope"},
+       "cgroup path /system.slice/cri-containerd-0123.scope is a containerd CRI container"},
+      {{Layer::kContainer, LayerEvidence::kMaskedProc, Runtime::kUnknown, "", "/proc/keys"},
+       "/proc/keys is masked, as OCI runtimes do for containers"},
+      {{Layer::kSystemd, LayerEvidence::kServiceCgroup, Runtime::kUnknown, "batch.service",
+        "/system.slice/batch.service"},
+       "cgroup path /system.slice/batch.service is a systemd service"},
+      {{Layer::kSystemd, LayerEvidence::kInvocationEnv}, "INVOCATION_ID is set"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(LayerEvidenceText(c.layer), c.text);
+}
+
 TEST(Report, HardLimitRefusalOnKubernetesNamesTheRuntimeSetting) {
-  Scene s = HardLimitScene(Layer::kKubernetes, "KUBERNETES_SERVICE_HOST is set");
+  Scene s = HardLimitScene(Layer::kKubernetes, LayerEvidence::kKubernetesEnv);
   EXPECT_EQ(Text(s),
             "rlimit-init: refused: the job asks for 6 GiB (6442450944 bytes, ulimit -v 6291456) "
             "of address space, but the hard limit is 2 GiB (2147483648 bytes, ulimit -v 2097152) "
@@ -86,7 +125,10 @@ Scene CgroupScene(Layer layer) {
   s.observed.cgroup.version = CgroupVersion::kV2;
   s.observed.cgroup.limit = kGi;
   s.observed.cgroup.limit_source = "/sys/fs/cgroup/job/memory.max";
-  s.observed.layer = {layer, "evidence"};
+  // What would point at each layer these scenes use.
+  s.observed.layer = {layer, layer == Layer::kKubernetes ? LayerEvidence::kKubernetesEnv
+                             : layer == Layer::kDocker   ? LayerEvidence::kDockerenv
+                                                         : LayerEvidence::kNothing};
   return s;
 }
 
@@ -99,7 +141,7 @@ TEST(Report, MemoryRequireRefusalBlock) {
             "  asked:   --as = 2Gi (2147483648 bytes)\n"
             "  blocked: memory limit 1 GiB (1073741824 bytes, ulimit -v 1048576) from "
             "/sys/fs/cgroup/job/memory.max\n"
-            "  layer:   Kubernetes (evidence)\n"
+            "  layer:   Kubernetes (KUBERNETES_SERVICE_HOST is set)\n"
             "  fix:     raise resources.limits.memory of this container to at least 4Gi (a "
             "LimitRange or ResourceQuota in the namespace may cap it)\n");
 }
@@ -115,7 +157,7 @@ TEST(Report, AboveCgroupRefusalOffersTheAlternatives) {
             "  asked:   --as = 2Gi (2147483648 bytes)\n"
             "  blocked: memory limit 1 GiB (1073741824 bytes, ulimit -v 1048576) from "
             "/sys/fs/cgroup/job/memory.max\n"
-            "  layer:   Docker (evidence)\n"
+            "  layer:   Docker (/.dockerenv exists)\n"
             "  fix:     run the container with docker run --memory=2147483648 (keeping the rest of "
             "the command)\n"
             "  or:      lower the request to at most 1Gi, or set addressSpace.aboveCgroup to "
@@ -151,7 +193,7 @@ TEST(Report, AboveCgroupRefusalOfAShareOfMemTotalNamesALargerLimit) {
 }
 
 TEST(Report, UnlimitedRequestsAreWordedAsSuch) {
-  Scene s = HardLimitScene(Layer::kShell, "evidence");
+  Scene s = HardLimitScene(Layer::kShell, LayerEvidence::kNothing);
   s.policy.request = ParseAmount("unlimited", true).value();
   EXPECT_EQ(Summary(Decide(s.policy, s.observed), s.observed, s.policy),
             "refused: the job asks for unlimited address space, but the hard limit is 2 GiB "
@@ -195,7 +237,7 @@ TEST(Report, SuccessLineAndWarningsAndQuiet) {
 }
 
 TEST(Report, JsonCarriesEveryKey) {
-  Scene s = HardLimitScene(Layer::kShell, "no container, scheduler or service manager detected");
+  Scene s = HardLimitScene(Layer::kShell, LayerEvidence::kNothing);
   s.policy.minimum = ParseAmount("1Gi", false).value();
   Decision d = Decide(s.policy, s.observed);
   EXPECT_EQ(RenderJson(d, s.observed, s.policy),
@@ -254,7 +296,8 @@ TEST(Report, UnknownLimitRefusalsNameThePolicyKeyAndTheWayOut) {
   s.policy.above_cgroup = AboveCgroup::kRefuse;
   const std::string blocked =
       "  blocked: cgroup memory limit unknown: cgroup /a/b is not below the root /a/c of the "
-      "cgroup mount at /m\n  layer:   shell (evidence)\n";
+      "cgroup mount at /m\n  layer:   shell (no container, scheduler or service manager "
+      "detected)\n";
   EXPECT_EQ(Text(s),
             "rlimit-init: refused: addressSpace.aboveCgroup is refuse, but the cgroup memory "
             "limit is unknown, so a grant of 2 GiB (2147483648 bytes, ulimit -v 2097152) cannot "
