@@ -73,7 +73,8 @@ bool NamesSanitizer(std::string_view strings, WorkloadRuntime* runtime) {
       if (name != symbol) continue;
       runtime->kind = RuntimeKind::kSanitizer;
       runtime->sanitizer = sanitizer;
-      runtime->evidence = "symbol " + std::string(symbol);
+      runtime->evidence = RuntimeEvidence::kSymbol;
+      runtime->evidence_name = symbol;
       return true;
     }
   }
@@ -104,7 +105,8 @@ void ReadElf(System& system, const std::string& path, std::string_view first_byt
     std::string_view name = StringAt(names.data, section.name);
     if (name == ".go.buildinfo" || name == ".note.go.buildid") {
       runtime->kind = RuntimeKind::kGo;
-      runtime->evidence = "its ELF section " + std::string(name);
+      runtime->evidence = RuntimeEvidence::kElfSection;
+      runtime->evidence_name = name;
       return;
     }
     if (section.type == kSectionDynamic && dynamic == nullptr) dynamic = &section;
@@ -124,7 +126,8 @@ void ReadElf(System& system, const std::string& path, std::string_view first_byt
       if (library.compare(0, prefix.size(), prefix) != 0) continue;
       runtime->kind = RuntimeKind::kSanitizer;
       runtime->sanitizer = sanitizer;
-      runtime->evidence = "DT_NEEDED " + library;
+      runtime->evidence = RuntimeEvidence::kNeededLibrary;
+      runtime->evidence_name = library;
       return;
     }
   }
@@ -136,8 +139,8 @@ void ReadElf(System& system, const std::string& path, std::string_view first_byt
     // instructions more).
     if (preinit && HasString(strings.data, kSanitizerCommonHook)) {
       runtime->kind = RuntimeKind::kSanitizer;
-      runtime->sanitizer = "a sanitizer's runtime";
-      runtime->evidence = "symbol " + std::string(kSanitizerCommonHook) + ", stripped";
+      runtime->evidence = RuntimeEvidence::kStrippedSymbol;
+      runtime->evidence_name = kSanitizerCommonHook;
     }
     return;
   }
@@ -190,13 +193,13 @@ WorkloadRuntime ObserveRuntime(System& system, const std::vector<std::string>& c
   const std::string_view name = BaseName(command.front());
   if (name == "java") {
     runtime.kind = RuntimeKind::kJava;
-    runtime.evidence = "its name";
+    runtime.evidence = RuntimeEvidence::kName;
     ReadJava(system, command, env, &runtime);
     return runtime;
   }
   if (name == "node" || name == "nodejs") {
     runtime.kind = RuntimeKind::kNode;
-    runtime.evidence = "its name";
+    runtime.evidence = RuntimeEvidence::kName;
     ReadNode(system, command, env, &runtime);
     return runtime;
   }
@@ -207,7 +210,8 @@ WorkloadRuntime ObserveRuntime(System& system, const std::vector<std::string>& c
   if (std::optional<std::string> program = ShebangProgram(first.data)) {
     if (*program == "node" || *program == "nodejs") {
       runtime.kind = RuntimeKind::kNode;
-      runtime.evidence = "its #! line runs " + *program;
+      runtime.evidence = RuntimeEvidence::kShebang;
+      runtime.evidence_name = *program;
       // A script's own arguments are not node's options.
       ReadNode(system, {}, env, &runtime);
     }

@@ -20,10 +20,21 @@ class System;
 
 enum class RuntimeKind { kNone, kJava, kNode, kGo, kSanitizer };
 
+/// How the runtime was recognised; report/warning_text.cc words it.
+enum class RuntimeEvidence {
+  kName,            // the program's name (java, node)
+  kShebang,         // its #! line runs `evidence_name`
+  kElfSection,      // its ELF section `evidence_name` (.go.buildinfo)
+  kNeededLibrary,   // DT_NEEDED `evidence_name` (libasan.so.8)
+  kSymbol,          // the symbol `evidence_name` (__asan_init)
+  kStrippedSymbol,  // the symbol `evidence_name` in .dynstr of a stripped file
+};
+
 struct WorkloadRuntime {
   RuntimeKind kind = RuntimeKind::kNone;
-  std::string program;   // argv[0] as given, for the warning
-  std::string evidence;  // how it was recognised: "its name", "DT_NEEDED libasan.so.8", ...
+  std::string program;  // argv[0] as given, for the warning
+  RuntimeEvidence evidence = RuntimeEvidence::kName;
+  std::string evidence_name;  // the program, section, library or symbol the evidence names
   /// kJava: the sizes as the JVM will see them, and which of them the command line (or
   /// _JAVA_OPTIONS) fixes, where JAVA_TOOL_OPTIONS cannot lower them.
   JavaSizes java;
@@ -32,7 +43,9 @@ struct WorkloadRuntime {
   /// kNode: --disable-wasm-trap-handler in argv or NODE_OPTIONS.
   bool wasm_trap_handler_off = false;
   std::string node_options;  // the workload's NODE_OPTIONS, for a fix to extend
-  std::string sanitizer;     // kSanitizer: "AddressSanitizer", "ThreadSanitizer", ...
+  /// kSanitizer: "AddressSanitizer", "ThreadSanitizer", ...; "" when the file does not say
+  /// which (kStrippedSymbol).
+  std::string sanitizer;
 };
 
 /// The workload's environment: the policy's env: over the inherited one.

@@ -37,6 +37,26 @@ const std::string& Origin(Resource resource, const Policy& policy) {
   return spec ? spec->origin : kNone;
 }
 
+// How the runtime was recognised: "its name", "DT_NEEDED libasan.so.8", ...
+std::string Evidence(const WorkloadRuntime& runtime) {
+  const std::string& name = runtime.evidence_name;
+  switch (runtime.evidence) {
+    case RuntimeEvidence::kName:
+      return "its name";
+    case RuntimeEvidence::kShebang:
+      return Cat({"its #! line runs ", name});
+    case RuntimeEvidence::kElfSection:
+      return Cat({"its ELF section ", name});
+    case RuntimeEvidence::kNeededLibrary:
+      return Cat({"DT_NEEDED ", name});
+    case RuntimeEvidence::kSymbol:
+      return Cat({"symbol ", name});
+    case RuntimeEvidence::kStrippedSymbol:
+      break;
+  }
+  return Cat({"symbol ", name, ", stripped"});
+}
+
 // Words each kind; `observed` and `policy` give the names.
 struct Wording {
   const Observed& observed;
@@ -156,13 +176,13 @@ struct Wording {
         : e.heap_from == HeapFrom::kHalfGrant
             ? "no -Xmx: half the grant, as the JVM sizes it under RLIMIT_AS"
             : Cat({"no -Xmx: a quarter of the ", HumanBytes(e.memory), " of memory"});
-    const std::string text = Cat(
-        {"address-space budget: ", runtime.program, " (a JVM, by ", runtime.evidence,
-         ") reserves about ", HumanBytes(e.total), " when it starts, over the ",
-         HumanBytes(w.grant), " grant: a heap of ", HumanBytes(e.heap), " (", heap_from, "), ",
-         HumanBytes(e.class_space), " of compressed class space, ", HumanBytes(e.code_cache),
-         " of code cache and about ", HumanBytes(e.rest),
-         " of malloc arenas, thread stacks and libraries"});
+    const std::string text =
+        Cat({"address-space budget: ", runtime.program, " (a JVM, by ", Evidence(runtime),
+             ") reserves about ", HumanBytes(e.total), " when it starts, over the ",
+             HumanBytes(w.grant), " grant: a heap of ", HumanBytes(e.heap), " (", heap_from, "), ",
+             HumanBytes(e.class_space), " of compressed class space, ", HumanBytes(e.code_cache),
+             " of code cache and about ", HumanBytes(e.rest),
+             " of malloc arenas, thread stacks and libraries"});
     // The fix's options go after what JAVA_TOOL_OPTIONS holds (the command line and
     // _JAVA_OPTIONS win over it).
     std::string options = runtime.java_tool_options;
@@ -188,9 +208,9 @@ struct Wording {
 
   std::string operator()(const NodeWarning& w) const {
     const WorkloadRuntime& runtime = observed.runtime;
-    const std::string what = Cat({"address-space budget: ", runtime.program, " (Node.js, by ",
-                                  runtime.evidence, ") reserves about ", HumanBytes(w.start),
-                                  " when it starts"});
+    const std::string what =
+        Cat({"address-space budget: ", runtime.program, " (Node.js, by ", Evidence(runtime),
+             ") reserves about ", HumanBytes(w.start), " when it starts"});
     if (w.trap_handler_off) {
       return Cat({what, ", over the ", HumanBytes(w.grant), " grant; grant at least ",
                   HumanBytes(w.least_grant)});
@@ -211,18 +231,20 @@ struct Wording {
 
   std::string operator()(const GoWarning& w) const {
     const WorkloadRuntime& runtime = observed.runtime;
-    return Cat({"address-space budget: ", runtime.program, " (a Go program, by ",
-                runtime.evidence, ") reserves about ", HumanBytes(w.start),
+    return Cat({"address-space budget: ", runtime.program, " (a Go program, by ", Evidence(runtime),
+                ") reserves about ", HumanBytes(w.start),
                 " before main (its heap arena index and page summaries), over the ",
-                HumanBytes(w.grant), " grant, and its heap comes on top; GOMEMLIMIT does not "
-                "lower it: grant at least ", HumanBytes(w.least_grant),
-                " and what the heap needs"});
+                HumanBytes(w.grant),
+                " grant, and its heap comes on top; GOMEMLIMIT does not "
+                "lower it: grant at least ",
+                HumanBytes(w.least_grant), " and what the heap needs"});
   }
 
   std::string operator()(const SanitizerWarning& w) const {
     const WorkloadRuntime& runtime = observed.runtime;
-    return Cat({"address-space budget: ", runtime.program, " is built with ", runtime.sanitizer,
-                " (", runtime.evidence, "): it reserves ",
+    return Cat({"address-space budget: ", runtime.program, " is built with ",
+                runtime.sanitizer.empty() ? "a sanitizer's runtime" : runtime.sanitizer, " (",
+                Evidence(runtime), "): it reserves ",
                 w.shadow ? "about " + HumanBytes(*w.shadow) : std::string("terabytes"),
                 " of shadow memory when it starts and fails under any finite RLIMIT_AS, this ",
                 HumanBytes(w.grant),

@@ -117,7 +117,7 @@ TEST(ObserveRuntime, JavaSizesAsTheJvmSeesThem) {
       system, {"/usr/lib/jvm/java-17-openjdk-amd64/bin/java", "-Xmx512m", "-jar", "a.jar", "-Xmx9g"},
       {{"JAVA_TOOL_OPTIONS", "-Xmx2g -XX:MaxMetaspaceSize=256m"}});
   EXPECT_EQ(r.kind, RuntimeKind::kJava);
-  EXPECT_EQ(r.evidence, "its name");
+  EXPECT_EQ(r.evidence, RuntimeEvidence::kName);
   EXPECT_EQ(r.java.max_heap, 512 * kMiB);
   EXPECT_EQ(r.java.class_space, std::nullopt);
   EXPECT_EQ(r.java.metaspace, 256 * kMiB);
@@ -158,7 +158,8 @@ TEST(ObserveRuntime, ANodeScriptThroughPathAsExecvpFindsIt) {
   WorkloadRuntime r = Observe(system, "npm", "#!/usr/bin/env node\nrequire('npm')\n");
   EXPECT_EQ(r.kind, RuntimeKind::kNode);
   EXPECT_EQ(r.program, "npm");
-  EXPECT_EQ(r.evidence, "its #! line runs node");
+  EXPECT_EQ(r.evidence, RuntimeEvidence::kShebang);
+  EXPECT_EQ(r.evidence_name, "node");
   EXPECT_EQ(system.read_at_calls, std::vector<std::string>{"/usr/local/bin/npm 0 256"});
 }
 
@@ -178,7 +179,8 @@ TEST(ObserveRuntime, AGoProgramByItsBuildInfoSection) {
   const std::string elf = Elf({{".text", 1, "code", 0}, {".go.buildinfo", 1, "buildinf", 0}});
   WorkloadRuntime r = Observe(system, "server", elf);
   EXPECT_EQ(r.kind, RuntimeKind::kGo);
-  EXPECT_EQ(r.evidence, "its ELF section .go.buildinfo");
+  EXPECT_EQ(r.evidence, RuntimeEvidence::kElfSection);
+  EXPECT_EQ(r.evidence_name, ".go.buildinfo");
   // The first bytes, the section header table, the section names: nothing else.
   const std::size_t table = elf.size() - 4 * 64;
   EXPECT_EQ(system.read_at_calls,
@@ -198,7 +200,8 @@ TEST(ObserveRuntime, ASanitizerBuildByDtNeededOrItsEntryPoint) {
                                        2}}));
   EXPECT_EQ(asan.kind, RuntimeKind::kSanitizer);
   EXPECT_EQ(asan.sanitizer, "AddressSanitizer");
-  EXPECT_EQ(asan.evidence, "DT_NEEDED libasan.so.8");
+  EXPECT_EQ(asan.evidence, RuntimeEvidence::kNeededLibrary);
+  EXPECT_EQ(asan.evidence_name, "libasan.so.8");
   // -static-libasan, or clang: the runtime is inside, its entry point in .dynstr.
   const std::string tsan = std::string("\0libc.so.6\0__tsan_init\0", 23);
   WorkloadRuntime t = Observe(
@@ -206,7 +209,8 @@ TEST(ObserveRuntime, ASanitizerBuildByDtNeededOrItsEntryPoint) {
       Elf({{".dynstr", 3, tsan, 0}, {".dynamic", kSectionDynamic, Dynamic({{1, 1}}), 2}}));
   EXPECT_EQ(t.kind, RuntimeKind::kSanitizer);
   EXPECT_EQ(t.sanitizer, "ThreadSanitizer");
-  EXPECT_EQ(t.evidence, "symbol __tsan_init");
+  EXPECT_EQ(t.evidence, RuntimeEvidence::kSymbol);
+  EXPECT_EQ(t.evidence_name, "__tsan_init");
   // gcc's -static-libasan: only .symtab's string table names it.
   const std::string statics = std::string("\0main\0__asan_init\0", 18);
   WorkloadRuntime s = Observe(
@@ -215,7 +219,8 @@ TEST(ObserveRuntime, ASanitizerBuildByDtNeededOrItsEntryPoint) {
            {".dynamic", kSectionDynamic, Dynamic({{1, 1}}), 2},
            {".strtab", 3, statics, 0}, {".symtab", kSectionSymbols, "", 4}}));
   EXPECT_EQ(s.kind, RuntimeKind::kSanitizer);
-  EXPECT_EQ(s.evidence, "symbol __asan_init");
+  EXPECT_EQ(s.evidence, RuntimeEvidence::kSymbol);
+  EXPECT_EQ(s.evidence_name, "__asan_init");
   // A name that only contains an entry point's name is not one.
   const std::string plain = std::string("\0libc.so.6\0my__asan_init\0", 25);
   EXPECT_EQ(Observe(system, "plain",
@@ -240,8 +245,9 @@ TEST(ObserveRuntime, AStrippedStaticSanitizerBySanitizerCommonsHook) {
   };
   WorkloadRuntime stripped = Observe(system, "asan-static", build(strings, true));
   EXPECT_EQ(stripped.kind, RuntimeKind::kSanitizer);
-  EXPECT_EQ(stripped.sanitizer, "a sanitizer's runtime");
-  EXPECT_EQ(stripped.evidence, "symbol __sanitizer_symbolize_code, stripped");
+  EXPECT_EQ(stripped.sanitizer, "");  // the file does not say which
+  EXPECT_EQ(stripped.evidence, RuntimeEvidence::kStrippedSymbol);
+  EXPECT_EQ(stripped.evidence_name, "__sanitizer_symbolize_code");
   // Without .preinit_array, .dynstr is not searched: ordinary programs pay nothing.
   EXPECT_EQ(Observe(system, "no-preinit", build(strings, false)).kind, RuntimeKind::kNone);
   // Only the whole name counts.
@@ -285,7 +291,7 @@ WorkloadRuntime Java(JavaSizes sizes = {}, JavaSizes fixed = {}) {
   WorkloadRuntime r;
   r.kind = RuntimeKind::kJava;
   r.program = "java";
-  r.evidence = "its name";
+  r.evidence = RuntimeEvidence::kName;
   r.java = sizes;
   r.java_fixed = fixed;
   return r;

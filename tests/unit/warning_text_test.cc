@@ -171,7 +171,7 @@ WorkloadRuntime Java() {
   WorkloadRuntime r;
   r.kind = RuntimeKind::kJava;
   r.program = "java";
-  r.evidence = "its name";
+  r.evidence = RuntimeEvidence::kName;
   return r;
 }
 
@@ -219,7 +219,8 @@ TEST(WarningText, NodeWasmAndItsSwitch) {
   WorkloadRuntime node;
   node.kind = RuntimeKind::kNode;
   node.program = "npm";
-  node.evidence = "its #! line runs node";
+  node.evidence = RuntimeEvidence::kShebang;
+  node.evidence_name = "node";
   node.node_options = "--max-old-space-size=512";
   EXPECT_EQ(RuntimeText(node, 0, 4 * kGiB, std::nullopt),
             "address-space budget: npm (Node.js, by its #! line runs node) reserves about "
@@ -247,7 +248,8 @@ TEST(WarningText, GoAndSanitizers) {
   WorkloadRuntime go;
   go.kind = RuntimeKind::kGo;
   go.program = "./server";
-  go.evidence = "its ELF section .go.buildinfo";
+  go.evidence = RuntimeEvidence::kElfSection;
+  go.evidence_name = ".go.buildinfo";
   EXPECT_EQ(RuntimeText(go, 0, 512 * kMiB, std::nullopt),
             "address-space budget: ./server (a Go program, by its ELF section .go.buildinfo) "
             "reserves about 695 MiB before main (its heap arena index and page summaries), over "
@@ -256,7 +258,8 @@ TEST(WarningText, GoAndSanitizers) {
   WorkloadRuntime asan;
   asan.kind = RuntimeKind::kSanitizer;
   asan.program = "./test";
-  asan.evidence = "DT_NEEDED libasan.so.8";
+  asan.evidence = RuntimeEvidence::kNeededLibrary;
+  asan.evidence_name = "libasan.so.8";
   asan.sanitizer = "AddressSanitizer";
   EXPECT_EQ(RuntimeText(asan, 0, 1024 * kGiB, std::nullopt),
             "address-space budget: ./test is built with AddressSanitizer (DT_NEEDED "
@@ -264,12 +267,29 @@ TEST(WarningText, GoAndSanitizers) {
             "under any finite RLIMIT_AS, this 1 TiB grant included; request unlimited "
             "(addressSpace: {request: unlimited})");
   asan.sanitizer = "ThreadSanitizer";
-  asan.evidence = "DT_NEEDED libtsan.so.2";
+  asan.evidence_name = "libtsan.so.2";
   EXPECT_EQ(RuntimeText(asan, 0, 1024 * kGiB, std::nullopt),
             "address-space budget: ./test is built with ThreadSanitizer (DT_NEEDED "
             "libtsan.so.2): it reserves terabytes of shadow memory when it starts and fails "
             "under any finite RLIMIT_AS, this 1 TiB grant included; request unlimited "
             "(addressSpace: {request: unlimited})");
+  asan.sanitizer = "MemorySanitizer";
+  asan.evidence = RuntimeEvidence::kSymbol;
+  asan.evidence_name = "__msan_init";
+  EXPECT_EQ(RuntimeText(asan, 0, 1024 * kGiB, std::nullopt),
+            "address-space budget: ./test is built with MemorySanitizer (symbol __msan_init): "
+            "it reserves terabytes of shadow memory when it starts and fails under any finite "
+            "RLIMIT_AS, this 1 TiB grant included; request unlimited (addressSpace: {request: "
+            "unlimited})");
+  // Stripped, a statically linked runtime leaves only sanitizer_common's hook to tell it by.
+  asan.sanitizer.clear();
+  asan.evidence = RuntimeEvidence::kStrippedSymbol;
+  asan.evidence_name = "__sanitizer_symbolize_code";
+  EXPECT_EQ(RuntimeText(asan, 0, 1024 * kGiB, std::nullopt),
+            "address-space budget: ./test is built with a sanitizer's runtime (symbol "
+            "__sanitizer_symbolize_code, stripped): it reserves terabytes of shadow memory when "
+            "it starts and fails under any finite RLIMIT_AS, this 1 TiB grant included; request "
+            "unlimited (addressSpace: {request: unlimited})");
 }
 
 TEST(WarningText, TextAndJsonSayTheSameWords) {
