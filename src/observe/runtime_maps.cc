@@ -71,19 +71,20 @@ std::optional<MappedRuntime> RuntimeFromMaps(std::string_view maps) {
   }
   MappedRuntime r;
   if (!sanitizer_library.empty()) {
-    r = {Starts(sanitizer_library, "libasan") ? "AddressSanitizer" : "ThreadSanitizer",
-         sanitizer_library, true, false};
+    r.kind = Starts(sanitizer_library, "libasan") ? MappedRuntimeKind::kAddressSanitizer
+                                                  : MappedRuntimeKind::kThreadSanitizer;
+    r.library = sanitizer_library;
+    r.sanitizer = true;
   } else if (jvm) {
-    r = {"a JVM", "libjvm.so", false, true};
+    r.kind = MappedRuntimeKind::kJvm;
+    r.jvm = true;
   } else if (node) {
-    r = {"Node.js", guards == 0 ? "its executable"
-                                : std::to_string(guards) + " WebAssembly guard region" +
-                                      (guards == 1 ? "" : "s") + " of 8 GiB",
-         false, false};
+    r.kind = MappedRuntimeKind::kNode;
+    r.guard_regions = guards;
   } else if (torch) {
-    r = {"PyTorch", "libtorch_cpu.so", false, false};
+    r.kind = MappedRuntimeKind::kPyTorch;
   } else if (go) {
-    r = {"a Go program", "its heap arena at 0xc000000000", false, false};
+    r.kind = MappedRuntimeKind::kGo;
   } else {
     return std::nullopt;
   }

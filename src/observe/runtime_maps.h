@@ -10,9 +10,21 @@
 
 namespace rlimit_init {
 
+/// The runtimes docs/runtimes.md lists, by what in the maps tells each; report/measure_report.cc
+/// words them.
+enum class MappedRuntimeKind {
+  kAddressSanitizer,  // libasan.so mapped
+  kThreadSanitizer,   // libtsan.so mapped
+  kJvm,               // libjvm.so
+  kNode,              // the node executable or libnode.so, and its WebAssembly guard regions
+  kPyTorch,           // libtorch_cpu.so
+  kGo,                // a heap arena at 0xc000000000
+};
+
 struct MappedRuntime {
-  std::string name;      // "a JVM", "Node.js", "a Go program", "AddressSanitizer", "PyTorch"
-  std::string evidence;  // what in the maps said so: "libjvm.so", "2 WebAssembly guard regions"
+  MappedRuntimeKind kind = MappedRuntimeKind::kJvm;
+  std::string library;     // a sanitizer's: the file name as mapped, "libasan.so.8.0.0"
+  int guard_regions = 0;   // kNode: anonymous regions of 8 GiB or more without access
   bool sanitizer = false;  // no finite RLIMIT_AS fits it: recommend unlimited
   bool jvm = false;        // without -Xmx its heap, and so its peak, tracks the host's memory
 };

@@ -72,8 +72,8 @@ Json JsonPeak(const Peak& peak) {
 }
 
 std::string RuntimeLine(const PeakRuntime& r) {
-  return r.runtime.name + " (" + r.runtime.evidence + " in its maps) in pid " +
-         std::to_string(r.pid) + " (" + Printable(r.name) + ")";
+  return MappedRuntimeName(r.runtime) + " (" + MappedRuntimeEvidence(r.runtime) +
+         " in its maps) in pid " + std::to_string(r.pid) + " (" + Printable(r.name) + ")";
 }
 
 // Why the request is not the peak + 25%, where it is not ("" where it is).
@@ -97,6 +97,43 @@ std::string UnpinnedHeapMessage(const Usage& usage) {
 }
 
 }  // namespace
+
+std::string MappedRuntimeName(const MappedRuntime& runtime) {
+  switch (runtime.kind) {
+    case MappedRuntimeKind::kAddressSanitizer:
+      return "AddressSanitizer";
+    case MappedRuntimeKind::kThreadSanitizer:
+      return "ThreadSanitizer";
+    case MappedRuntimeKind::kJvm:
+      return "a JVM";
+    case MappedRuntimeKind::kNode:
+      return "Node.js";
+    case MappedRuntimeKind::kPyTorch:
+      return "PyTorch";
+    case MappedRuntimeKind::kGo:
+      break;
+  }
+  return "a Go program";
+}
+
+std::string MappedRuntimeEvidence(const MappedRuntime& runtime) {
+  switch (runtime.kind) {
+    case MappedRuntimeKind::kAddressSanitizer:
+    case MappedRuntimeKind::kThreadSanitizer:
+      return runtime.library;
+    case MappedRuntimeKind::kJvm:
+      return "libjvm.so";
+    case MappedRuntimeKind::kNode:
+      if (runtime.guard_regions == 0) return "its executable";
+      return std::to_string(runtime.guard_regions) + " WebAssembly guard region" +
+             (runtime.guard_regions == 1 ? "" : "s") + " of 8 GiB";
+    case MappedRuntimeKind::kPyTorch:
+      return "libtorch_cpu.so";
+    case MappedRuntimeKind::kGo:
+      break;
+  }
+  return "its heap arena at 0xc000000000";
+}
 
 std::string MeasuredCommand(const std::vector<std::string>& command) {
   std::string line;
@@ -317,8 +354,8 @@ std::string RenderMeasureJson(const MeasureReport& report) {
   out["vm_lck"] = JsonPeak(u.vm_lck);
   if (u.runtime) {
     Json& runtime = out["runtime"];
-    runtime["name"] = u.runtime->runtime.name;
-    runtime["evidence"] = u.runtime->runtime.evidence;
+    runtime["name"] = MappedRuntimeName(u.runtime->runtime);
+    runtime["evidence"] = MappedRuntimeEvidence(u.runtime->runtime);
     runtime["pid"] = u.runtime->pid;
     runtime["process"] = u.runtime->name;
     runtime["sanitizer"] = u.runtime->runtime.sanitizer;

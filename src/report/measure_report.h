@@ -19,6 +19,12 @@ std::string RenderRecommendedPolicy(const Recommendation& recommendation, const 
 /// The command as one line for a report, cut after 256 bytes.
 std::string MeasuredCommand(const std::vector<std::string>& command);
 
+/// What the maps showed: "a JVM", "Node.js", "AddressSanitizer" ...
+std::string MappedRuntimeName(const MappedRuntime& runtime);
+
+/// What in the maps said so: "libjvm.so", "2 WebAssembly guard regions of 8 GiB" ...
+std::string MappedRuntimeEvidence(const MappedRuntime& runtime);
+
 /// The text report, every line starting "rlimit-init: " or indented, the recommended policy
 /// last.
 std::string RenderMeasureText(const MeasureReport& report);
