@@ -2,8 +2,8 @@
 """What rlimit-init should find on this host, worked out without the binary: MemTotal,
 CAP_SYS_RESOURCE, the v1 memory cgroup limits that bind a process, what a workload's `ulimit -v`
 and /proc/self/limits show, the kernel's limits for its first process, and the table of bad
-policies' messages shared with the unit tests. Also, until test_image.py, which uses them, is
-converted to golden files (golden.py), byte values in the binary's format (`describe`)."""
+policies' messages shared with the unit tests. rlimit-init's messages are not worded here (only
+--version's one line is, in version_line): tests compare them with golden files (golden.py)."""
 
 from __future__ import annotations
 
@@ -15,34 +15,6 @@ from pathlib import Path
 KIB, MIB, GIB = 1024, 1024**2, 1024**3
 UNLIMITED = "unlimited"
 CAP_SYS_RESOURCE = 24
-
-# ---------------------------------------------------------------------------------------------
-# Byte values as rlimit-init prints them (the README's format): "1.5 GiB", and "1 GiB
-# (1073741824 bytes, ulimit -v 1048576)". Left for test_image.py, not yet converted: delete them
-# with it.
-
-
-def human(value: int | str) -> str:
-    """Two decimals truncated, a trailing zero dropped, the largest unit that keeps >= 1."""
-    if value == UNLIMITED:
-        return UNLIMITED
-    units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-    unit, divisor = 0, 1
-    while unit + 1 < len(units) and value // divisor >= 1024:
-        divisor *= 1024
-        unit += 1
-    text = str(value // divisor)
-    hundredths = value % divisor * 100 // divisor
-    if hundredths:
-        text += f".{hundredths:02d}".rstrip("0")
-    return f"{text} {units[unit]}"
-
-
-def describe(value: int | str) -> str:
-    if value == UNLIMITED:
-        return UNLIMITED
-    return f"{human(value)} ({value} bytes, ulimit -v {value // KIB})"
-
 
 # ---------------------------------------------------------------------------------------------
 # What this host looks like, read without the binary, so that exact messages can be expected.
