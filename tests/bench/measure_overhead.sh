@@ -6,16 +6,21 @@
 # filter's calls: execve, exit_group, close_range, close from descriptor 50; a thread takes
 # no exit stop, docs/measure.md#threads). Four jobs: the seed job (one process, 300 MiB), a
 # busy one (8 threads, then 50 subprocesses run one after another), and issue 24.7's 2,000
-# short processes and 2,000 short threads. Prints hyperfine's markdown tables, which
-# docs/measure.md and docs/performance.md quote.
-# Needs hyperfine and python3; RUNS (default 20) runs per command. No test asserts on time.
+# short processes and 2,000 short threads. Beside them notif_probe.c: the same per-event work on
+# a seccomp user-notification listener instead of ptrace (issue 24.7's lever, not yet measure's),
+# told of every thread made, and told of none.
+# Prints hyperfine's markdown tables, which docs/measure.md and docs/performance.md quote.
+# Needs hyperfine, gcc and python3; RUNS (default 20) runs per command; JOBS (default
+# "procs seed busy threads") which jobs. No test asserts on time.
 set -euo pipefail
 
 readonly REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly BIN="$(realpath "${RLIMIT_INIT_BIN:-${REPO}/build/rlimit-init}")"
 readonly RUNS="${RUNS:-20}"
+readonly JOBS="${JOBS:-procs seed busy threads}"
 work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
+gcc -O2 -static -o "${work}/notif_probe" "${REPO}/tests/bench/notif_probe.c"
 
 cp "${REPO}/tests/fixtures/seed/job.py" "${work}/seed.py"
 cat >"${work}/busy.py" <<'PY'
@@ -41,7 +46,8 @@ for _ in range(2000):
     t.join()
 PY
 
-# One job plainly, through init mode and through measure, side by side in one hyperfine run.
+# One job plainly, through init mode, through measure and through the listener probe, side by
+# side in one hyperfine run.
 # argv: NAME WARMUP INTERPRETER FILE (in ${work}).
 compare() {
   local name="$1" warmup="$2" interpreter="$3" file="$4"
@@ -51,13 +57,19 @@ compare() {
     --command-name "${name}" "${interpreter} ${work}/${file}" \
     --command-name "rlimit-init --init child" "${BIN} -q --init child -- ${interpreter} ${work}/${file}" \
     --command-name "rlimit-init measure" \
-    "${BIN} measure -q --report ${work}/report.txt -- ${interpreter} ${work}/${file}" >/dev/null
+    "${BIN} measure -q --report ${work}/report.txt -- ${interpreter} ${work}/${file}" \
+    --command-name "notif_probe" "${work}/notif_probe ${interpreter} ${work}/${file}" \
+    --command-name "notif_probe, threads unnotified" \
+    "env NOTIF_PROBE_UNSEEN_THREADS=1 ${work}/notif_probe ${interpreter} ${work}/${file}" >/dev/null
   cat "${work}/${file%.*}.md"
   echo
 }
 
-compare "sh procs.sh" 1 /bin/sh procs.sh
-# Debian's python3 by its path: a PATH shim (pyenv) would add a shell script to every run.
-for job in seed busy threads; do
-  compare "python3 ${job}.py" 3 /usr/bin/python3 "${job}.py"
+for job in ${JOBS}; do
+  if [[ "${job}" == procs ]]; then
+    compare "sh procs.sh" 1 /bin/sh procs.sh
+  else
+    # Debian's python3 by its path: a PATH shim (pyenv) would add a shell script to every run.
+    compare "python3 ${job}.py" 3 /usr/bin/python3 "${job}.py"
+  fi
 done
