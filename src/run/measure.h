@@ -51,7 +51,7 @@ class Measurement : public TaskObserver {
   int ProcessOf(int pid) const;  // the thread group id of a traced task
   void ExitStopsForThread(int pid);  // a thread that may end its process: give it an exit stop
 
-  // The timer's state (measure_sample.cc): the tasks alive, each with its thread group id once
+  // The timer's state (Tick): the tasks alive, each with its thread group id once
   // a sample has read it (0 before), and when the next sample is due.
   std::map<int, int> tasks_;
   std::map<int, std::size_t> timeline_index_;  // a process's place in usage_.timeline
