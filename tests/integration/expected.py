@@ -2,8 +2,8 @@
 """What rlimit-init should find on this host, worked out without the binary: MemTotal,
 CAP_SYS_RESOURCE, the v1 memory cgroup limits that bind a process, what a workload's `ulimit -v`
 and /proc/self/limits show, the kernel's limits for its first process, and the table of bad
-policies' messages shared with the unit tests. rlimit-init's messages are not worded here (only
---version's one line is, in version_line): tests compare them with golden files (golden.py)."""
+policies' messages shared with the unit tests. rlimit-init's messages are not worded here: tests
+compare them with golden files (golden.py)."""
 
 from __future__ import annotations
 
@@ -188,10 +188,6 @@ def source_commit() -> str:
     done = subprocess.run(["git", "-C", str(SOURCE_TREE), "rev-parse", "--verify", "HEAD"],
                           capture_output=True, text=True, timeout=60)
     return done.stdout.strip() if done.returncode == 0 else "unknown"
-
-
-def version_line() -> str:
-    return f"rlimit-init {project_version()} (commit {source_commit()})\n"
 
 
 # ---------------------------------------------------------------------------------------------
