@@ -13,15 +13,16 @@ from pathlib import Path
 
 import pytest
 
+import golden
 from rlimit_json import parse as parse_json
-from conftest import (NOBODY, TIMEOUT, Runner, clean_env, command_line, marker_workload,
+from conftest import (NOBODY, REPO, TIMEOUT, Runner, clean_env, command_line, marker_workload,
                       policy, require_root, write_policy)
 
 # Refused whatever the host: no machine has an exbibyte of memory.
 REFUSED = policy("1Gi", memory_require="1Ei")
-OUT_OF_MEMORY = ("out of memory: the hard address-space or data limit (ulimit -Hv, ulimit -Hd) "
-                 "leaves rlimit-init too little to read the policy and the host; nothing was "
-                 "executed")
+# A host copied from a real one (a 4 GiB cgroup v2 limit, no container), so that the refusal's
+# words are the same on every machine.
+FIXED_HOST = ["--host-root", str(REPO / "tests/fixtures/hosts/v2-nested")]
 
 
 # --- the termination message file ---------------------------------------------------------------
@@ -33,9 +34,9 @@ def test_a_symlink_as_termination_file_is_not_followed(run: Runner, workdir: Pat
     link.symlink_to(target)
     path = write_policy(workdir, REFUSED.replace("memory:", f"report:\n  terminationMessagePath: "
                                                            f"{link}\nmemory:"))
-    result = run(["check", "-p", str(path)])
-    assert result.returncode == 77, result.stdout
-    assert result.stdout.startswith("rlimit-init: refused: the policy requires")
+    result = run(["check", "-p", str(path)] + FIXED_HOST)
+    assert (result.returncode, result.stderr) == (77, "")
+    golden.check("faults_io/refused-under-4-gib.txt", result.stdout, {str(path): "{policy}"})
     assert target.read_text() == "keep me\n"
 
 
@@ -60,24 +61,22 @@ def test_a_kernel_file_behind_a_symlinked_directory_is_not_written(run: Runner,
     assert [call for call in calls if "/comm>" in call] == []
 
 
-@pytest.mark.parametrize("value, reason", [
-    ("/proc/sysrq-trigger",
-     "must not be under /proc: its files are kernel interfaces, not files to write a message to"),
-    ("//proc/./sysrq-trigger",
-     "must not be under /proc: its files are kernel interfaces, not files to write a message to"),
-    ("/sys/kernel/uevent_helper",
-     "must not be under /sys: its files are kernel interfaces, not files to write a message to"),
-    ("/tmp/../proc/sysrq-trigger", 'must not contain ".."'),
-    ('"/tmp/x\\0/etc/passwd"', "must not contain a NUL byte"),
-], ids=["proc", "proc-spelled-otherwise", "sys", "dot-dot", "nul"])
+# Each refused as golden/faults_io/termination-path-NAME.txt says.
+KERNEL_PATHS = {"proc": "/proc/sysrq-trigger", "proc-spelled-otherwise": "//proc/./sysrq-trigger",
+                "sys": "/sys/kernel/uevent_helper", "dot-dot": "/tmp/../proc/sysrq-trigger",
+                "nul": '"/tmp/x\\0/etc/passwd"'}
+
+
+@pytest.mark.parametrize("name", KERNEL_PATHS)
 def test_termination_paths_into_the_kernel_are_refused_where_they_stand(
-        run: Runner, workdir: Path, value: str, reason: str) -> None:
+        run: Runner, workdir: Path, name: str) -> None:
     # A decision that grants, so that the unfixed binary, which accepted these paths, wrote
     # nothing to them while this test ran.
-    path = write_policy(workdir, policy("1Gi") + f"report:\n  terminationMessagePath: {value}\n")
+    path = write_policy(workdir, policy("1Gi") + "report:\n  terminationMessagePath: "
+                                                 f"{KERNEL_PATHS[name]}\n")
     result = run(["check", "-p", str(path)])
-    assert (result.returncode, result.stdout) == (
-        78, f"rlimit-init: invalid policy: {path}:5:27: report.terminationMessagePath: {reason}\n")
+    assert (result.returncode, result.stderr) == (78, "")
+    golden.check(f"faults_io/termination-path-{name}.txt", result.stdout, {str(path): "{policy}"})
 
 
 def test_termination_message_past_rlimit_fsize_keeps_the_refusal(run: Runner,
@@ -85,10 +84,11 @@ def test_termination_message_past_rlimit_fsize_keeps_the_refusal(run: Runner,
     log = workdir / "termination-log"
     log.write_text("")
     path = write_policy(workdir, REFUSED + f"report:\n  terminationMessagePath: {log}\n")
-    result = run(["check", "-p", str(path)], prefix=["prlimit", "--fsize=16"])
-    assert result.returncode == 77, result.stdout
-    assert result.stdout.startswith("rlimit-init: refused: the policy requires")
-    assert log.read_text() == "rlimit-init: ref"
+    result = run(["check", "-p", str(path)] + FIXED_HOST, prefix=["prlimit", "--fsize=16"])
+    assert (result.returncode, result.stderr) == (77, "")
+    golden.check("faults_io/refused-under-4-gib.txt", result.stdout, {str(path): "{policy}"})
+    # The termination message is the refusal's first line, cut at RLIMIT_FSIZE's 16 bytes.
+    assert log.read_text() == result.stdout[:16]
 
 
 # --- install ------------------------------------------------------------------------------------
@@ -97,18 +97,16 @@ def test_install_into_an_empty_directory_name_is_a_usage_error(run: Runner,
                                                                nobody_binary: Path) -> None:
     # As nobody, so that the unfixed binary could not write /rlimit-init on the test machine.
     result = run(["install", ""], user=NOBODY, binary=nobody_binary)
-    assert (result.returncode, result.stdout, result.stderr) == (
-        64, "", 'rlimit-init: bad command line: install needs a directory, not ""; see '
-                "rlimit-init --help\n")
+    assert (result.returncode, result.stdout) == (64, "")
+    golden.check("faults_io/install-into-empty-name.txt", result.stderr)
 
 
 def test_install_past_rlimit_fsize_fails_and_leaves_nothing(run: Runner, workdir: Path) -> None:
     target = workdir / "target"
     target.mkdir()
     result = run(["install", str(target)], prefix=["prlimit", "--fsize=65536"])
-    assert (result.returncode, result.stderr) == (
-        73, f"rlimit-init: cannot install into {target}: write({target}/.rlimit-init.XXXXXX): "
-            "File too large\n")
+    assert (result.returncode, result.stdout) == (73, "")
+    golden.check("faults_io/install-past-rlimit-fsize.txt", result.stderr, {str(target): "{dir}"})
     assert list(target.iterdir()) == []
 
 
@@ -166,7 +164,8 @@ def test_out_of_memory_reading_the_policy_is_exit_70(run: Runner, workdir: Path,
     workload, marker = marker_workload(workdir)
     result = run(["-p", str(big_policy(workdir))] + workload,
                  prefix=["prlimit", f"--data={data_limit}:{data_limit}"])
-    assert (result.returncode, result.stderr) == (70, f"rlimit-init: {OUT_OF_MEMORY}\n")
+    assert (result.returncode, result.stdout) == (70, "")
+    golden.check("faults_io/out-of-memory.txt", result.stderr)
     assert not marker.exists()
 
 
@@ -174,10 +173,10 @@ def test_out_of_memory_reading_the_policy_is_exit_70(run: Runner, workdir: Path,
 def test_out_of_memory_is_json_when_asked(run: Runner, workdir: Path) -> None:
     result = run(["check", "-o", "json", "-p", str(big_policy(workdir))],
                  prefix=["prlimit", "--data=600000:600000"])
-    assert result.returncode == 70
-    assert result.stderr == (
-        '{"outcome":"error","exit_code":70,"message":"' + OUT_OF_MEMORY + '"}\n')
-    parse_json(result.stderr)
+    assert (result.returncode, result.stdout) == (70, "")
+    assert parse_json(result.stderr)["exit_code"] == 70
+    # The document as printed, one line: the message is the text one's, without the prefix.
+    golden.check("faults_io/out-of-memory.json", result.stderr)
 
 
 @pytest.mark.sets_rlimit_as
@@ -194,5 +193,6 @@ def test_out_of_memory_reading_a_host_file_is_exit_70(run: Runner, workdir: Path
     workload, marker = marker_workload(workdir)
     result = run(["--as", "512Mi", "--host-root", str(root)] + workload,
                  as_limit=(3 << 20, 3 << 20))
-    assert (result.returncode, result.stderr) == (70, f"rlimit-init: {OUT_OF_MEMORY}\n")
+    assert (result.returncode, result.stdout) == (70, "")
+    golden.check("faults_io/out-of-memory.txt", result.stderr)
     assert not marker.exists()
