@@ -9,7 +9,13 @@ namespace rlimit_init {
 
 Observed Observe(System& system, const LimitPair& inherited) {
   // The cgroup is built in place: assigning it would cost code for every pair of note kinds.
-  Observed observed{.cgroup = DiscoverCgroupMemory(system)};
+  Observed observed{.limits = {},
+                    .may_raise_hard = false,
+                    .cgroup = DiscoverCgroupMemory(system),
+                    .host = {},
+                    .layer = {},
+                    .budget = {},
+                    .runtime = {}};
   for (const ResourceRow& row : kResources) {
     // An unreadable limit stays unlimited, which no decision mistakes for a constraint.
     if (system.GetLimit(row.resource, &observed.limit(row.resource)) != 0) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 
 namespace rlimit_init {
 namespace {
@@ -16,18 +17,28 @@ struct Case {
   std::string evidence;
 };
 
+// Built field by field: g++ 12 warns (-Wmaybe-uninitialized, wrongly) on a nested brace
+// initializer that gives MappedRuntime's string a value.
+MappedRuntime Mapped(MappedRuntimeKind kind, std::string library = "", int guard_regions = 0) {
+  MappedRuntime runtime;
+  runtime.kind = kind;
+  runtime.library = std::move(library);
+  runtime.guard_regions = guard_regions;
+  return runtime;
+}
+
 TEST(MappedRuntimeText, NamesEachRuntimeAndWhatShowedIt) {
   const Case cases[] = {
-      {{MappedRuntimeKind::kAddressSanitizer, "libasan.so.8.0.0"}, "AddressSanitizer",
+      {Mapped(MappedRuntimeKind::kAddressSanitizer, "libasan.so.8.0.0"), "AddressSanitizer",
        "libasan.so.8.0.0"},
-      {{MappedRuntimeKind::kThreadSanitizer, "libtsan.so.2.0.0"}, "ThreadSanitizer",
+      {Mapped(MappedRuntimeKind::kThreadSanitizer, "libtsan.so.2.0.0"), "ThreadSanitizer",
        "libtsan.so.2.0.0"},
-      {{MappedRuntimeKind::kJvm}, "a JVM", "libjvm.so"},
-      {{MappedRuntimeKind::kNode}, "Node.js", "its executable"},
-      {{MappedRuntimeKind::kNode, "", 1}, "Node.js", "1 WebAssembly guard region of 8 GiB"},
-      {{MappedRuntimeKind::kNode, "", 3}, "Node.js", "3 WebAssembly guard regions of 8 GiB"},
-      {{MappedRuntimeKind::kPyTorch}, "PyTorch", "libtorch_cpu.so"},
-      {{MappedRuntimeKind::kGo}, "a Go program", "its heap arena at 0xc000000000"},
+      {Mapped(MappedRuntimeKind::kJvm), "a JVM", "libjvm.so"},
+      {Mapped(MappedRuntimeKind::kNode), "Node.js", "its executable"},
+      {Mapped(MappedRuntimeKind::kNode, "", 1), "Node.js", "1 WebAssembly guard region of 8 GiB"},
+      {Mapped(MappedRuntimeKind::kNode, "", 3), "Node.js", "3 WebAssembly guard regions of 8 GiB"},
+      {Mapped(MappedRuntimeKind::kPyTorch), "PyTorch", "libtorch_cpu.so"},
+      {Mapped(MappedRuntimeKind::kGo), "a Go program", "its heap arena at 0xc000000000"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(MappedRuntimeName(c.runtime), c.name);
