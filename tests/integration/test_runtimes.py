@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import golden
 from conftest import REPO, Runner, skip_unless, write_policy
 from measure_values import recommended_request
 from rlimit_json import parse as parse_json
@@ -244,17 +245,29 @@ def test_rlimit_data_bounds_them_where_rlimit_as_breaks_them(workdir: Path,
 
 
 # measure names the runtime from the maps of the process that set the largest VmPeak
-# (docs/measure.md). These are the report's words, written once here.
-SANITIZER_REQUEST = (
-    "  request: unlimited  # AddressSanitizer (libasan.so.8.0.0 in its maps) in pid {pid} "
-    "(asanhello): its shadow memory is a fixed reservation (AddressSanitizer's about 20 TiB, "
-    "docs/runtimes.md) that no finite grant is meant for: request unlimited, not the peak + 25%\n")
-UNPINNED_HEAP = (
-    "rlimit-init: the address-space peak tracks this machine, not the job: a JVM (libjvm.so in "
-    "its maps) in pid {pid} ({name}) has no -Xmx, so it sized its heap from this machine's RAM "
-    "and its VmPeak grows with the host's memory\n"
-    "  fix:     pin the heap (java -Xmx..., or JAVA_TOOL_OPTIONS=-Xmx... in env:) and measure "
-    "again; addressSpace.request below is this machine's figure\n")
+# (docs/measure.md); its words are in golden/runtimes/measure-*.txt.
+PID = re.compile(r"(?<=\bpid )\d+\b")
+
+
+def one_pid(pid: int | None = None) -> dict[re.Pattern[str], golden.Replacement]:
+    """A placeholder {pid} for the process measure names, checked to be `pid` (the JSON
+    report's) or, without it, the same process wherever the text names one."""
+    seen: set[str] = set() if pid is None else {str(pid)}
+
+    def same(match: re.Match[str]) -> str:
+        seen.add(match.group(0))
+        assert len(seen) == 1, f"measure names more than one process: {sorted(seen)}"
+        return "{pid}"
+    return {PID: same}
+
+
+def report_lines(text: str, start: str, end: str | None = None) -> str:
+    """The lines of TEXT from the first that starts with START to the one before END."""
+    lines = text.splitlines(keepends=True)
+    first = next(i for i, line in enumerate(lines) if line.startswith(start))
+    last = next((i for i in range(first + 1, len(lines)) if end and lines[i].startswith(end)),
+                first + 1 if end is None else len(lines))
+    return "".join(lines[first:last])
 
 
 def measured(run: Runner, workdir: Path, command: list[str],
@@ -280,9 +293,10 @@ def test_measure_of_an_asan_build_recommends_unlimited_which_check_and_a_run_acc
         "message": None}
     assert report["vm_peak"]["value"] > 20 * 1024**4  # the shadow: no finite grant fits
     assert report["recommended"]["addressSpace"]["request"] == "unlimited"
-    assert SANITIZER_REQUEST.format(pid=pid) in report["recommended_policy"]
-    assert re.search(r"^  runtime:       AddressSanitizer \(libasan\.so\.8\.0\.0 in its maps\) in "
-                     r"pid \d+ \(asanhello\)\n", text, re.M), text
+    golden.check("runtimes/measure-asan-request.txt",
+                 report_lines(report["recommended_policy"], "  request: "), one_pid(pid))
+    golden.check("runtimes/measure-asan-runtime.txt", report_lines(text, "  runtime: "),
+                 one_pid())
     policy = workdir / "recommended.yaml"
     policy.write_text(report["recommended_policy"])
     checked = run(["check", "-q", "-p", str(policy), "--", hello])
@@ -296,18 +310,20 @@ def test_measure_of_a_jvm_without_xmx_says_pin_it_and_keeps_the_measured_request
     require("java", "openjdk-17-jre-headless")
     report, text = measured(run, workdir, ["java", "-version"])
     runtime = report["runtime"]
-    message = UNPINNED_HEAP.format(pid=runtime["pid"], name=runtime["process"])
     assert (runtime["name"], runtime["evidence"], runtime["jvm"], runtime["max_heap_pinned"],
-            runtime["message"]) == ("a JVM", "libjvm.so", True, False, message)
+            runtime["process"]) == ("a JVM", "libjvm.so", True, False, "java")
+    golden.check("runtimes/measure-jvm-without-xmx.txt", runtime["message"],
+                 one_pid(runtime["pid"]))
     # The request is still the measured peak + 25%: the words say what it is worth.
     assert report["recommended"]["addressSpace"]["request"] == \
         f"{recommended_request(report['vm_peak']['value']) // MIB}Mi"
     # The text report says it just before the policy, for the process its runtime line names.
-    named = re.search(r"^  runtime:       a JVM \(libjvm\.so in its maps\) in pid (\d+) \((.*)\)\n",
-                      text, re.M)
-    assert named is not None, text
-    before_policy = text[:text.index("rlimit-init: recommended policy:\n")]
-    assert before_policy.endswith(UNPINNED_HEAP.format(pid=named[1], name=named[2])), text
+    golden.check("runtimes/measure-jvm-runtime.txt", report_lines(text, "  runtime: "), one_pid())
+    lines = text.splitlines(keepends=True)
+    policy_at = lines.index("rlimit-init: recommended policy:\n")
+    said = "".join(lines[policy_at - 2:policy_at])
+    golden.check("runtimes/measure-jvm-without-xmx.txt", said, one_pid())
+    assert PID.findall(said) == PID.findall(report_lines(text, "  runtime: "))
 
 
 @pytest.mark.parametrize("command, env", [
@@ -321,6 +337,8 @@ def test_measure_of_a_jvm_with_xmx_does_not_say_pin_it(run: Runner, workdir: Pat
     runtime = report["runtime"]
     assert (runtime["name"], runtime["max_heap_pinned"], runtime["message"]) == (
         "a JVM", True, None)
-    assert re.search(r"^  runtime:       a JVM \(libjvm\.so in its maps\) in pid \d+ \(.*\)\n",
-                     text, re.M), text
-    assert "tracks this machine" not in text
+    golden.check("runtimes/measure-jvm-runtime.txt", report_lines(text, "  runtime: "), one_pid())
+    # Nothing between the processes and the policy: the words of measure-jvm-without-xmx.txt
+    # are not said.
+    lines = text.splitlines(keepends=True)
+    assert lines[lines.index("rlimit-init: recommended policy:\n") - 1].startswith("    pid "), text
