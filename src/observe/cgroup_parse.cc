@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The pure parsers of cgroup and mountinfo text; discovery (file reads) is in cgroup.cc.
-#include "observe/cgroup.h"
+#include "observe/cgroup_parse.h"
 
 #include <algorithm>
 #include <cctype>
@@ -8,6 +7,8 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+
+#include "base/limit.h"
 
 namespace rlimit_init {
 namespace {
