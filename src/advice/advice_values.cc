@@ -5,15 +5,6 @@
 
 namespace rlimit_init {
 
-std::string Cat(std::initializer_list<std::string_view> parts) {
-  std::size_t size = 0;
-  for (std::string_view part : parts) size += part.size();
-  std::string out;
-  out.reserve(size);
-  for (std::string_view part : parts) out += part;
-  return out;
-}
-
 std::string OciValue(std::uint64_t value) { return std::to_string(value); }
 
 std::string SystemdValue(std::uint64_t value) {

@@ -4,17 +4,12 @@
 #pragma once
 
 #include <cstdint>
-#include <initializer_list>
 #include <string>
-#include <string_view>
 
 #include "advice/limit_names.h"
+#include "base/text.h"
 
 namespace rlimit_init {
-
-/// The parts joined: one call instead of a chain of operator+, which the static binary's size
-/// budget cannot afford in every line of advice.
-std::string Cat(std::initializer_list<std::string_view> parts);
 
 /// The value as an OCI spec, NRI and prlimit write it: decimal, 18446744073709551615 for
 /// unlimited.

@@ -280,6 +280,15 @@ std::string Excerpt(std::string_view text, std::size_t max_bytes) {
 
 std::string Quoted(std::string_view text) { return "\"" + Excerpt(text) + "\""; }
 
+std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::size_t size = 0;
+  for (std::string_view part : parts) size += part.size();
+  std::string out;
+  out.reserve(size);
+  for (std::string_view part : parts) out += part;
+  return out;
+}
+
 std::string MessageLine(std::string_view message) {
   std::string line = Printable(message);
   if (line.size() <= kMaxMessageBytes) return line;

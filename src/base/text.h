@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +63,10 @@ std::string Excerpt(std::string_view text, std::size_t max_bytes = kExcerptBytes
 
 /// "\"" + Excerpt(text) + "\"": how a message quotes a value it did not write itself.
 std::string Quoted(std::string_view text);
+
+/// The parts joined: one call instead of a chain of operator+, which inlines a string's growth at
+/// every step; advice and warnings have dozens of parts and the binary's size is budgeted.
+std::string Cat(std::initializer_list<std::string_view> parts);
 
 /// Printable(message), and when that is longer than kMaxMessageBytes its first and last part
 /// joined by "... (N bytes left out) ...".

@@ -11,13 +11,6 @@
 namespace rlimit_init {
 namespace {
 
-// One string from its parts (see warning_text.cc: the binary's size is budgeted).
-std::string Cat(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (std::string_view part : parts) out += part;
-  return out;
-}
-
 // strerror's text as the rest of a lowercase fragment: "permission denied".
 std::string ErrnoText(int error) {
   std::string text = std::strerror(error);

@@ -5,19 +5,12 @@
 #include <string_view>
 
 #include "base/quantity.h"
+#include "base/text.h"
 #include "policy/limit_value.h"
 #include "report/cgroup_note_text.h"
 
 namespace rlimit_init {
 namespace {
-
-// One string from its parts: a chain of operator+ inlines a string's growth at every step,
-// and these warnings have dozens of parts (the binary's size is budgeted).
-std::string Cat(std::initializer_list<std::string_view> parts) {
-  std::string out;
-  for (std::string_view part : parts) out += part;
-  return out;
-}
 
 constexpr std::uint64_t kMiB = 1ULL << 20;
 
