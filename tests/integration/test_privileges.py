@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import golden
 from conftest import NOBODY, TIMEOUT, Runner, clean_env, marker_workload, require_root
 
 
@@ -56,9 +57,8 @@ def test_unknown_user_is_a_policy_error_and_nothing_runs(run: Runner, workdir: P
     policy = write_policy(workdir, "user: no-such-user\n")
     workload, marker = marker_workload(workdir)
     done = run(["-p", policy] + workload)
-    assert done.returncode == 78
-    assert done.stderr == (f"rlimit-init: invalid policy: {policy}: user: user "
-                           "\"no-such-user\" is not in /etc/passwd\n")
+    assert (done.returncode, done.stdout) == (78, "")
+    golden.check("users/unknown-user.txt", done.stderr, {str(policy): "{policy}"})
     assert not marker.exists()
 
 
@@ -67,10 +67,8 @@ def test_switch_without_root_fails_with_seventy_and_runs_nothing(run: Runner, wo
     policy = write_policy(workdir, 'user: "1000:1000"\n')
     workload, marker = marker_workload(workdir)
     done = run(["-q", "-p", policy] + workload, user=NOBODY, binary=nobody_binary)
-    assert done.returncode == 70
-    assert done.stderr == ("rlimit-init: cannot switch to user 1000:1000 (groups 1000): "
-                           "setgroups: Operation not permitted; run rlimit-init as root, or "
-                           "remove user: from the policy\n")
+    assert (done.returncode, done.stdout) == (70, "")
+    golden.check("users/switch-without-root.txt", done.stderr)
     assert not marker.exists()
 
 

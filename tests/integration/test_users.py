@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import golden
 from conftest import Runner, require_root, skip_unless
 
 POLICY = "apiVersion: rlimit-init/v1\naddressSpace:\n  request: hard\nuser: {user}\n"
@@ -107,12 +108,8 @@ def test_empty_passwd_name_is_not_an_empty_group_member(run: Runner, image: Imag
 
 
 @pytest.mark.static_binary  # chrooted: the dynamic sanitizer build has no libraries there
-@pytest.mark.parametrize("kind, why", [
-    ("too-large", "larger than 4 MiB"),
-    ("fifo", "not a regular file (a FIFO, device or socket)"),
-    ("directory", "it is a directory"),
-])
-def test_unreadable_passwd_says_why(run: Runner, image: Image, kind: str, why: str) -> None:
+@pytest.mark.parametrize("kind", ["too-large", "fifo", "directory"])
+def test_unreadable_passwd_says_why(run: Runner, image: Image, kind: str) -> None:
     image.policy("app")
     passwd = image.etc / "passwd"
     passwd.unlink()
@@ -123,8 +120,8 @@ def test_unreadable_passwd_says_why(run: Runner, image: Image, kind: str, why: s
     else:
         passwd.mkdir()
     result = image.run(run, ["touch", "/ran"])
-    assert (result.returncode, result.stdout, result.stderr) == (
-        78, "", f"rlimit-init: invalid policy: /p.yaml: user: cannot read /etc/passwd: {why}\n")
+    assert (result.returncode, result.stdout) == (78, "")
+    golden.check(f"users/unreadable-passwd-{kind}.txt", result.stderr)
     assert not (image.root / "ran").exists()
 
 
@@ -133,18 +130,15 @@ def test_more_groups_than_linux_allows_is_one_short_line(run: Runner, image: Ima
     image.policy("app")
     image.accounts(PASSWD, GROUP + "".join(f"g{n}:x:{n}:app\n" for n in range(2000, 72000)))
     result = image.run(run, ["touch", "/ran"])
-    assert (result.returncode, result.stdout, result.stderr) == (
-        78, "", 'rlimit-init: invalid policy: /p.yaml: user: user "app" is in 70002 groups (its '
-                "own and those that list it in /etc/group); Linux allows at most 65536 "
-                "(NGROUPS_MAX)\n")
+    assert (result.returncode, result.stdout) == (78, "")
+    golden.check("users/more-groups-than-linux-allows.txt", result.stderr)
     assert not (image.root / "ran").exists()
 
 
 def test_without_path_the_message_names_glibcs_default_search(run: Runner) -> None:
     # env -u PATH: rlimit-init itself starts with no PATH at all, as under `env -i`.
     result = run(["-q", "--", "no-such-command-xyz"], prefix=["env", "-u", "PATH"])
-    assert (result.returncode, result.stdout, result.stderr) == (
-        127, "", "rlimit-init: cannot execute no-such-command-xyz: No such file or directory "
-                 "(searched /bin:/usr/bin, glibc's default as PATH is unset)\n")
+    assert (result.returncode, result.stdout) == (127, "")
+    golden.check("users/not-found-without-path.txt", result.stderr)
     # And that is where it looks: /bin/true is found with no PATH.
     assert run(["-q", "--", "true"], prefix=["env", "-u", "PATH"]).returncode == 0
