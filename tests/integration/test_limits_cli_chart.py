@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import golden
 # chart_tools runs for every test in this file.
 from chart_render import CHART, CHART_TESTS, chart_tools, parse_objects, policy_text, run_helm  # noqa: F401
 from conftest import Runner, write_policy
@@ -96,9 +97,9 @@ def test_the_address_space_is_given_once(run: Runner, workdir: Path) -> None:
     path = write_policy(workdir, "apiVersion: rlimit-init/v1\naddressSpace:\n  request: hard\n"
                         "limits:\n  as: 6Gi\n")
     result = run(["check", "-p", str(path)])
-    assert (result.returncode, result.stdout) == (
-        78, f"rlimit-init: invalid policy: {path}:5:3: limits.as: the address space is already "
-            "set by addressSpace; keep one of the two\n")
+    assert (result.returncode, result.stderr) == (78, "")
+    golden.check("limits_cli/as-in-limits-and-address-space.txt", result.stdout,
+                 {str(path): "{policy}"})
 
 
 def test_limits_alone_are_a_policy_in_both(run: Runner, workdir: Path) -> None:
