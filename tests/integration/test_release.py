@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
+import golden
 from conftest import BINARY, REPO, TIMEOUT, clean_env, require_root, skip_unless
+from expected import HostMemory, source_commit
 
 pytestmark = [pytest.mark.static_binary]
 
@@ -71,16 +73,16 @@ def test_the_same_binary_gives_the_same_bytes(dist: Path, tmp_path: Path) -> Non
     assert (tmp_path / "SHA256SUMS").read_text() == (dist / "SHA256SUMS").read_text()
 
 
-def run_installed(binary: Path) -> None:
+def run_installed(binary: Path, host: HostMemory) -> None:
     """The installed binary says its version and decides for real under a 256 MiB limit."""
-    version = sh(binary, "--version").stdout
-    assert re.fullmatch(rf"rlimit-init {re.escape(VERSION)} \(commit [0-9a-f]{{40}}\)\n",
-                        version), version
+    # The binary under test, packaged: the version and commit it was built from.
+    golden.check("image/version.txt", sh(binary, "--version").stdout,
+                 {source_commit(): "{revision}", VERSION: "{project version}"})
     done = sh("prlimit", f"--as={256 * MIB}:unlimited", binary, "--as", "512Mi", "--",
               "sh", "-c", "ulimit -v")
     assert done.stdout == "524288\n"
-    assert done.stderr.startswith("rlimit-init: raised the soft address-space limit (RLIMIT_AS) "
-                                  "from 256 MiB")
+    golden.check("release/raised-from-256-mib-to-512-mib.txt", done.stderr,
+                 golden.host_memory(host, 512 * MIB))
 
 
 def render_man(page: Path) -> str:
@@ -91,7 +93,8 @@ def render_man(page: Path) -> str:
     return done.stdout
 
 
-def test_tarball_unpacks_to_a_working_binary_and_its_manual(dist: Path, tmp_path: Path) -> None:
+def test_tarball_unpacks_to_a_working_binary_and_its_manual(dist: Path, tmp_path: Path,
+                                                            host: HostMemory) -> None:
     with tarfile.open(dist / TARBALL) as archive:
         members = {m.name: m for m in archive.getmembers()}
         assert sorted(members) == [TOP, *(f"{TOP}/{p}" for p in sorted([
@@ -104,7 +107,7 @@ def test_tarball_unpacks_to_a_working_binary_and_its_manual(dist: Path, tmp_path
     described = sh("file", "-b", binary).stdout
     assert "statically linked" in described and ", stripped" in described
     # Its size is the budget test's (test_budget.py: at most 2.5 MiB stripped), stated there once.
-    run_installed(binary)
+    run_installed(binary, host)
     page = render_man(tmp_path / TOP / "share" / "man" / "man1" / "rlimit-init.1")
     assert page.splitlines()[0].split()[0] == "RLIMIT-INIT(1)"
 
@@ -137,7 +140,8 @@ def test_deb_control_fields_and_contents(dist: Path) -> None:
     assert " control " in info and "postinst" not in info  # no maintainer scripts
 
 
-def test_deb_installs_into_a_root_runs_and_removes_cleanly(dist: Path, tmp_path: Path) -> None:
+def test_deb_installs_into_a_root_runs_and_removes_cleanly(dist: Path, tmp_path: Path,
+                                                          host: HostMemory) -> None:
     require_root("dpkg --root")
     root = tmp_path / "root"
     for directory in ("var/lib/dpkg/info", "var/lib/dpkg/updates"):
@@ -148,7 +152,7 @@ def test_deb_installs_into_a_root_runs_and_removes_cleanly(dist: Path, tmp_path:
     status = sh(*dpkg, "--status", "rlimit-init").stdout
     assert "Status: install ok installed\n" in status
     assert f"Version: {VERSION}-1\n" in status
-    run_installed(root / "usr" / "bin" / "rlimit-init")
+    run_installed(root / "usr" / "bin" / "rlimit-init", host)
     render_man(root / "usr" / "share" / "man" / "man1" / "rlimit-init.1.gz")
     sh(*dpkg, "--remove", "rlimit-init")
     left = [p for p in root.rglob("*") if not p.is_dir() and "var/lib/dpkg" not in str(p)]
