@@ -104,8 +104,9 @@ def test_invalid_policy_in_check_exits_78(run: Runner, workdir: Path) -> None:
     path = workdir / "policy.yaml"
     shutil.copy(BAD / "duplicate-key.yaml", path)
     result = run(["check", "-p", str(path)])
-    assert (result.returncode, result.stderr, result.stdout) == (
-        78, "", f"rlimit-init: invalid policy: {bad_policy_message('duplicate-key.yaml', path)}\n")
+    assert (result.returncode, result.stderr) == (78, "")
+    golden.check("policy_files/invalid-policy.txt", result.stdout,
+                 {bad_policy_message("duplicate-key.yaml", path): "{message}"})
 
 
 def test_unknown_user_in_policy_exits_78(run: Runner, workdir: Path) -> None:
