@@ -2,8 +2,8 @@
 """The runtimes that reserve address space (docs/runtimes.md), run for real from Debian's
 packages under real limits: rlimit-init names each one before exec, its warning fires at a grant
 where the runtime then fails with the error the warning predicts, and following the warning (its
-env:, or the grant it names) makes the job run. The warnings' exact text is in
-tests/fixtures/runtimes/*.txt (RLIMIT_INIT_WRITE_GOLDEN=1 rewrites them from the binary)."""
+env:, or the grant it names) makes the job run. The warnings' exact text is in golden files,
+tests/fixtures/golden/runtimes/ (scripts/update-goldens.sh rewrites them from the binary)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 import golden
-from conftest import REPO, Runner, skip_unless, write_policy
+from conftest import Runner, skip_unless, write_policy
 from measure_values import recommended_request
 from rlimit_json import parse as parse_json
 
@@ -26,19 +26,14 @@ pytestmark = pytest.mark.sets_rlimit_as
 
 MIB = 1024**2
 START_AS = (128 * MIB, "unlimited")  # below every grant here: rlimit-init raises it
-GOLDEN = REPO / "tests" / "fixtures" / "runtimes"
 WASM = ("const m = []; for (let i = 0; i < {n}; i++) "
         "m.push(new WebAssembly.Memory({{initial: 1}})); console.log('ok ' + m.length)")
 
 
-def matches_golden(name: str, text: str, program: str | None = None) -> bool:
-    """Whether TEXT is the golden file's, with PROGRAM (a temporary path) written "PROGRAM"."""
-    path = GOLDEN / f"{name}.txt"
-    if program is not None:
-        text = text.replace(program, "PROGRAM")
-    if os.environ.get("RLIMIT_INIT_WRITE_GOLDEN") == "1":
-        path.write_text(text)
-    return text == path.read_text()
+def said_as_golden(name: str, text: str, program: str | None = None) -> None:
+    """Compares TEXT with golden/runtimes/NAME.txt, PROGRAM (a temporary path) written
+    "PROGRAM"."""
+    golden.check(f"runtimes/{name}.txt", text, {program: "PROGRAM"} if program else None)
 
 
 def warning(run: Runner, grant: str, *command: str) -> str:
@@ -104,7 +99,7 @@ def test_a_jvm_without_xmx_is_warned_fails_and_runs_with_the_advised_env(
         run: Runner, workdir: Path) -> None:
     require("java", "openjdk-17-jre-headless")
     said = warning(run, "512Mi", "java", "-version")
-    assert matches_golden("java-512Mi", said), said
+    said_as_golden("java-512Mi", said)
     failed = runs(run, ["-q", "--as", "512Mi", "--", "java", "-version"], workdir)
     assert failed.returncode == 1
     assert failed.stderr.startswith(said)  # the warning came first, then the JVM's own words
@@ -122,7 +117,7 @@ def test_a_jvm_without_xmx_is_warned_fails_and_runs_with_the_advised_env(
 def test_a_jvm_with_xmx_gets_the_grant_that_holds_it(run: Runner, workdir: Path) -> None:
     require("java", "openjdk-17-jre-headless")
     said = warning(run, "512Mi", "java", "-Xmx256m", "-version")
-    assert matches_golden("java-xmx256m-512Mi", said), said
+    said_as_golden("java-xmx256m-512Mi", said)
     grant = re.search(r"grant at least (\d+) MiB with env", said).group(1) + "Mi"
     env = advised_env(said)
     assert runs(run, ["-q", "--as", "512Mi", "--", "java", "-Xmx256m", "-version"],
@@ -143,7 +138,7 @@ def test_node_with_webassembly_is_warned_and_follows_the_advice(run: Runner,
     node = require("node", "nodejs")
     script = WASM.format(n=1)
     said = warning(run, "4Gi", "node", "-e", script)
-    assert matches_golden("node-4Gi", said), said
+    said_as_golden("node-4Gi", said)
     failed = runs(run, ["-q", "--as", "4Gi", "--", "node", "-e", script], workdir)
     assert failed.returncode == 1
     assert failed.stderr.startswith(said)
@@ -166,7 +161,7 @@ def test_node_with_webassembly_is_warned_and_follows_the_advice(run: Runner,
 def test_npm_is_node_by_its_shebang(run: Runner) -> None:
     require("npm", "npm")
     said = warning(run, "512Mi", "npm", "--version")
-    assert matches_golden("npm-512Mi", said), said
+    said_as_golden("npm-512Mi", said)
 
 
 def test_a_go_program_is_named_by_its_build_info(run: Runner, workdir: Path,
@@ -174,7 +169,7 @@ def test_a_go_program_is_named_by_its_build_info(run: Runner, workdir: Path,
     require("go", "golang-go")
     hello = str(programs / "gohello")
     said = warning(run, "512Mi", hello)
-    assert matches_golden("go-512Mi", said, hello), said
+    said_as_golden("go-512Mi", said, hello)
     failed = runs(run, ["-q", "--as", "512Mi", "--", hello], workdir)
     assert failed.returncode == 2
     assert "fatal error: failed to reserve page summary memory" in failed.stderr
@@ -185,15 +180,15 @@ def test_a_go_program_is_named_by_its_build_info(run: Runner, workdir: Path,
 
 # A dynamic ASan build (libasan in DT_NEEDED), and a stripped -static-libasan one (recognised by
 # its .preinit_array and __sanitizer_symbolize_code in .dynstr).
-@pytest.mark.parametrize("program, golden", [("asanhello", "asan-1Ti"),
-                                             ("asanstatic", "asan-static-stripped-1Ti")])
+@pytest.mark.parametrize("program, name", [("asanhello", "asan-1Ti"),
+                                           ("asanstatic", "asan-static-stripped-1Ti")])
 def test_a_sanitizer_build_is_told_to_request_unlimited(run: Runner, workdir: Path,
                                                         programs: Path, program: str,
-                                                        golden: str) -> None:
+                                                        name: str) -> None:
     require("gcc", "gcc")
     hello = str(programs / program)
     said = warning(run, "1Ti", hello)
-    assert matches_golden(golden, said, hello), said
+    said_as_golden(name, said, hello)
     failed = runs(run, ["-q", "--as", "1Ti", "--", hello], workdir)
     assert failed.returncode == -signal.SIGABRT
     assert "ReserveShadowMemoryRange failed" in failed.stderr
