@@ -98,7 +98,7 @@ def test_check_json_top_level_answers_for_the_whole_run(run: Runner) -> None:
     assert (report["outcome"], report["blocker"], report["fix"], report["alternatives"],
             report["message"]) == ("refused", "hard_limit", nofile["fix"],
                                    nofile["alternatives"], nofile["message"])
-    assert report["message"].startswith("refused: the job asks for a soft nofile limit ")
+    golden.check("check_output/nofile-refused-message.txt", report["message"] + "\n")
     assert (report["soft_before"], report["soft_after"]) == (256 * MIB, 512 * MIB)
 
 
