@@ -15,8 +15,16 @@ if [ $# -gt 0 ]; then
 else
   while IFS= read -r file; do files+=("$file"); done < <(grep -l 'golden\.check' tests/integration/test_*.py)
 fi
+binary="${RLIMIT_INIT_BIN:-$repo/build/rlimit-init}"
+# The binary says the commit it was built from; one built before the last commit would write
+# that stale commit into the goldens that stand for it ({revision}). Rebuild first.
+head="$(git -C "$repo" rev-parse HEAD)"
+if [[ "$("$binary" --version)" != *"(commit ${head})"* ]]; then
+  echo "update-goldens: ${binary} was not built from HEAD (${head}): rebuild it first" >&2
+  exit 1
+fi
 unset RLIMIT_INIT_NO_SKIP
-RLIMIT_INIT_UPDATE_GOLDENS=1 RLIMIT_INIT_BIN="${RLIMIT_INIT_BIN:-$repo/build/rlimit-init}" \
+RLIMIT_INIT_UPDATE_GOLDENS=1 RLIMIT_INIT_BIN="$binary" \
   PATH="$repo/.tools/bin:$PATH" /usr/bin/python3 -m pytest -q -p no:cacheprovider "${files[@]}"
 git -C "$repo" add --intent-to-add tests/fixtures/golden
 git -C "$repo" diff --stat tests/fixtures/golden
