@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The YAML policy, version rlimit-init/v1. The only file that includes yaml-cpp is policy_tree.cc.
+// The YAML policy, version rlimit-init/v1. yaml-cpp reads it in policy_tree.cc alone;
+// policy_writer.cc writes measure's recommended policy with yaml-cpp's Emitter.
 #pragma once
 
 #include <array>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The YAML layer of the policy loader: text in, a small tree of our own out. The only file
-// that includes yaml-cpp is policy_tree.cc.
+// that parses with yaml-cpp is policy_tree.cc (policy_writer.cc writes with its Emitter).
 #pragma once
 
 #include <string>
