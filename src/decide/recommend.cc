@@ -26,7 +26,7 @@ std::optional<Recommendation> Recommend(const Usage& usage,
   r.request = RoundUp(WithHeadroom(usage.vm_peak.value), kRequestStep);
   // A sanitizer's shadow memory is a fixed reservation (AddressSanitizer's: 20 TiB + 35 MiB
   // least, docs/runtimes.md): the peak + 25% is no grant it is ever meant to run under.
-  if (usage.runtime && usage.runtime->runtime.sanitizer) r.request = kUnlimited;
+  if (usage.runtime && usage.runtime->runtime.sanitizer()) r.request = kUnlimited;
   r.minimum = RoundUp(usage.vm_peak.value, kMiB);
   r.require_from_cgroup = cgroup_peak.has_value();
   r.require = RoundUp(cgroup_peak.value_or(usage.vm_hwm.value), kMiB);

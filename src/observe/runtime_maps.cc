@@ -74,10 +74,8 @@ std::optional<MappedRuntime> RuntimeFromMaps(std::string_view maps) {
     r.kind = Starts(sanitizer_library, "libasan") ? MappedRuntimeKind::kAddressSanitizer
                                                   : MappedRuntimeKind::kThreadSanitizer;
     r.library = sanitizer_library;
-    r.sanitizer = true;
   } else if (jvm) {
     r.kind = MappedRuntimeKind::kJvm;
-    r.jvm = true;
   } else if (node) {
     r.kind = MappedRuntimeKind::kNode;
     r.guard_regions = guards;

@@ -25,8 +25,14 @@ struct MappedRuntime {
   MappedRuntimeKind kind = MappedRuntimeKind::kJvm;
   std::string library;     // a sanitizer's: the file name as mapped, "libasan.so.8.0.0"
   int guard_regions = 0;   // kNode: anonymous regions of 8 GiB or more without access
-  bool sanitizer = false;  // no finite RLIMIT_AS fits it: recommend unlimited
-  bool jvm = false;        // without -Xmx its heap, and so its peak, tracks the host's memory
+
+  // No finite RLIMIT_AS fits a sanitizer build: recommend unlimited.
+  bool sanitizer() const {
+    return kind == MappedRuntimeKind::kAddressSanitizer ||
+           kind == MappedRuntimeKind::kThreadSanitizer;
+  }
+  // Without -Xmx a JVM's heap, and so its peak, tracks the host's memory.
+  bool jvm() const { return kind == MappedRuntimeKind::kJvm; }
 };
 
 /// Pure. nullopt when the maps show none of the runtimes of docs/runtimes.md.

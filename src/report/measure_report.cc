@@ -78,7 +78,7 @@ std::string RuntimeLine(const PeakRuntime& r) {
 
 // Why the request is not the peak + 25%, where it is not ("" where it is).
 std::string SanitizerReason(const Usage& usage) {
-  if (!usage.runtime || !usage.runtime->runtime.sanitizer) return "";
+  if (!usage.runtime || !usage.runtime->runtime.sanitizer()) return "";
   return RuntimeLine(*usage.runtime) +
          ": its shadow memory is a fixed reservation (AddressSanitizer's about 20 TiB, "
          "docs/runtimes.md) that no finite grant is meant for: request unlimited, not the "
@@ -87,7 +87,7 @@ std::string SanitizerReason(const Usage& usage) {
 
 // The report's word on a JVM whose heap the host sized ("" when there is none to say).
 std::string UnpinnedHeapMessage(const Usage& usage) {
-  if (!usage.runtime || !usage.runtime->runtime.jvm || usage.runtime->max_heap_pinned) return "";
+  if (!usage.runtime || !usage.runtime->runtime.jvm() || usage.runtime->max_heap_pinned) return "";
   return "rlimit-init: the address-space peak tracks this machine, not the job: " +
          RuntimeLine(*usage.runtime) +
          " has no -Xmx, so it sized its heap from this machine's RAM and its VmPeak grows with "
@@ -358,10 +358,10 @@ std::string RenderMeasureJson(const MeasureReport& report) {
     runtime["evidence"] = MappedRuntimeEvidence(u.runtime->runtime);
     runtime["pid"] = u.runtime->pid;
     runtime["process"] = u.runtime->name;
-    runtime["sanitizer"] = u.runtime->runtime.sanitizer;
-    runtime["jvm"] = u.runtime->runtime.jvm;
+    runtime["sanitizer"] = u.runtime->runtime.sanitizer();
+    runtime["jvm"] = u.runtime->runtime.jvm();
     runtime["max_heap_pinned"] =
-        u.runtime->runtime.jvm ? Json(u.runtime->max_heap_pinned) : Json(nullptr);
+        u.runtime->runtime.jvm() ? Json(u.runtime->max_heap_pinned) : Json(nullptr);
     const std::string message = UnpinnedHeapMessage(u);
     runtime["message"] = message.empty() ? Json(nullptr) : Json(message);
   } else {

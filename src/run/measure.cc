@@ -163,7 +163,7 @@ void Measurement::NameRuntime(int pid) {
   std::optional<MappedRuntime> runtime = RuntimeFromMaps(processes_.ReadProcFile(pid, "maps"));
   if (!runtime) return;
   PeakRuntime peak{*runtime, usage_.vm_peak.pid, usage_.vm_peak.name, false};
-  if (runtime->jvm) {
+  if (runtime->jvm()) {
     const std::string cmdline = processes_.ReadProcFile(pid, "cmdline");
     peak.max_heap_pinned = JavaMaxHeapPinned(cmdline, processes_.ReadProcFile(pid, "environ"));
   }

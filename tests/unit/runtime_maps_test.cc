@@ -24,7 +24,7 @@ TEST(RuntimeFromMaps, NamesEachRuntimeFromARealProcess) {
   std::optional<MappedRuntime> java = RuntimeFromMaps(Maps("java"));
   ASSERT_TRUE(java);
   EXPECT_EQ(java->kind, MappedRuntimeKind::kJvm);
-  EXPECT_TRUE(java->jvm);
+  EXPECT_TRUE(java->jvm());
   std::optional<MappedRuntime> node = RuntimeFromMaps(Maps("node-wasm"));
   ASSERT_TRUE(node);
   EXPECT_EQ(node->kind, MappedRuntimeKind::kNode);
@@ -36,7 +36,7 @@ TEST(RuntimeFromMaps, NamesEachRuntimeFromARealProcess) {
   ASSERT_TRUE(asan);
   EXPECT_EQ(asan->kind, MappedRuntimeKind::kAddressSanitizer);
   EXPECT_EQ(asan->library, "libasan.so.8.0.0");
-  EXPECT_TRUE(asan->sanitizer);
+  EXPECT_TRUE(asan->sanitizer());
 }
 
 TEST(RuntimeFromMaps, AJvmUnderPythonIsAJvmAndPlainProgramsAreNothing) {
