@@ -280,6 +280,15 @@ std::string Excerpt(std::string_view text, std::size_t max_bytes) {
 
 std::string Quoted(std::string_view text) { return "\"" + Excerpt(text) + "\""; }
 
+std::string MeasuredCommand(const std::vector<std::string>& command) {
+  std::string line;
+  for (const std::string& word : command) {
+    if (!line.empty()) line += ' ';
+    line += word;
+  }
+  return Excerpt(line, 256);
+}
+
 std::string Cat(std::initializer_list<std::string_view> parts) {
   std::size_t size = 0;
   for (std::string_view part : parts) size += part.size();

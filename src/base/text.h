@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rlimit_init {
 
@@ -63,6 +64,9 @@ std::string Excerpt(std::string_view text, std::size_t max_bytes = kExcerptBytes
 
 /// "\"" + Excerpt(text) + "\"": how a message quotes a value it did not write itself.
 std::string Quoted(std::string_view text);
+
+/// A command's words joined by spaces, cut after 256 bytes: the command as one line of a report.
+std::string MeasuredCommand(const std::vector<std::string>& command);
 
 /// The parts joined: one call instead of a chain of operator+, which inlines a string's growth at
 /// every step; advice and warnings have dozens of parts and the binary's size is budgeted.

@@ -45,13 +45,6 @@ double TickStep(double top) {
   }
 }
 
-// The command on one line, cut after 256 bytes, as the text report says it.
-std::string CommandLine(const std::vector<std::string>& command) {
-  std::string line;
-  for (const std::string& word : command) line += (line.empty() ? "" : " ") + word;
-  return Excerpt(line, 256);
-}
-
 }  // namespace
 
 std::string XmlText(std::string_view text) {
@@ -89,14 +82,15 @@ std::string RenderMeasurePlot(const MeasureReport& report) {
   auto x_px = [&](double s) { return Number(kLeft + s / end_s * kWidth); };
   auto y_px = [&](double mib) { return Number(kTop + kHeight - mib / top_mib * kHeight); };
 
+  const std::string command = XmlText(MeasuredCommand(report.command));
   std::string out =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"800\" height=\"460\" "
       "viewBox=\"0 0 800 460\" font-family=\"sans-serif\" font-size=\"12\">\n"
-      "<title>rlimit-init measure: " + XmlText(CommandLine(report.command)) + "</title>\n"
+      "<title>rlimit-init measure: " + command + "</title>\n"
       "<rect width=\"800\" height=\"460\" fill=\"white\"/>\n"
       "<text x=\"" + std::to_string(kLeft) + "\" y=\"20\" font-size=\"14\">" +
-      XmlText(CommandLine(report.command)) + "</text>\n"
+      command + "</text>\n"
       "<text x=\"" + std::to_string(kLeft) + "\" y=\"38\" fill=\"#555\">address space (solid) and "
       "resident set (dashed) of each process, sampled every " +
       std::to_string(timeline.interval_us / 1000) + " ms</text>\n";

@@ -135,15 +135,6 @@ std::string MappedRuntimeEvidence(const MappedRuntime& runtime) {
   return "its heap arena at 0xc000000000";
 }
 
-std::string MeasuredCommand(const std::vector<std::string>& command) {
-  std::string line;
-  for (const std::string& word : command) {
-    if (!line.empty()) line += ' ';
-    line += word;
-  }
-  return Excerpt(line, 256);
-}
-
 std::string RenderRecommendedPolicy(const Recommendation& r, const Usage& usage,
                                     std::string_view command) {
   const std::string headroom = " + " + std::to_string(kHeadroomPercent) + "%, rounded up to ";

@@ -16,9 +16,6 @@ namespace rlimit_init {
 std::string RenderRecommendedPolicy(const Recommendation& recommendation, const Usage& usage,
                                     std::string_view command);
 
-/// The command as one line for a report, cut after 256 bytes.
-std::string MeasuredCommand(const std::vector<std::string>& command);
-
 /// What the maps showed: "a JVM", "Node.js", "AddressSanitizer" ...
 std::string MappedRuntimeName(const MappedRuntime& runtime);
 
