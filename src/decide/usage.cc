@@ -26,6 +26,17 @@ RunFigures RunFiguresOf(int exit_code, const Usage& usage, const JobTimes& times
           times.usage.system_us};
 }
 
+std::optional<FigureSpread> SpreadOf(const std::vector<RunFigures>& runs,
+                                     std::uint64_t RunFigures::*figure) {
+  if (runs.empty()) return std::nullopt;
+  FigureSpread spread{runs.front().*figure, runs.front().*figure};
+  for (const RunFigures& run : runs) {
+    spread.min = std::min(spread.min, run.*figure);
+    spread.max = std::max(spread.max, run.*figure);
+  }
+  return spread;
+}
+
 Usage MergeRuns(const Usage& so_far, const Usage& next) {
   const bool next_larger = next.vm_peak.value > so_far.vm_peak.value;
   Usage merged = next_larger ? next : so_far;

@@ -116,6 +116,16 @@ struct RunFigures {
 
 RunFigures RunFiguresOf(int exit_code, const Usage& usage, const JobTimes& times);
 
+/// The least and the largest of one figure over the runs.
+struct FigureSpread {
+  std::uint64_t min = 0;
+  std::uint64_t max = 0;
+};
+
+/// Pure. nullopt without a run.
+std::optional<FigureSpread> SpreadOf(const std::vector<RunFigures>& runs,
+                                     std::uint64_t RunFigures::*figure);
+
 /// Pure. Two runs as one, each figure the larger: the per-process figures (the breakdown, the
 /// runtime, the timeline) are the run's with the larger VmPeak; the other peaks, the tasks at
 /// once and the resident sum are each the larger of the two.

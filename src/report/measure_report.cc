@@ -291,11 +291,9 @@ std::string RenderMeasureText(const MeasureReport& report) {
   out += TreePeakText(report);
   out += TimesText(report.times);
   if (report.runs.size() > 1) {
-    auto spread = [&](auto field, auto say) {
-      auto [low, high] = std::minmax_element(
-          report.runs.begin(), report.runs.end(),
-          [&](const RunFigures& a, const RunFigures& b) { return a.*field < b.*field; });
-      return say((*low).*field) + " to " + say((*high).*field);
+    auto spread = [&](std::uint64_t RunFigures::*field, auto say) {
+      const FigureSpread s = *SpreadOf(report.runs, field);
+      return say(s.min) + " to " + say(s.max);
     };
     auto bytes = [](std::uint64_t b) { return HumanBytes(b); };
     out += "  runs:          " + std::to_string(report.runs.size()) +
@@ -405,12 +403,8 @@ std::string RenderMeasureJson(const MeasureReport& report) {
     runs.push_back(std::move(one));
   }
   for (const auto& [name, field] : figures) {
-    std::uint64_t low = ~0ull, high = 0;
-    for (const RunFigures& run : report.runs) {
-      low = std::min(low, run.*field);
-      high = std::max(high, run.*field);
-    }
-    spread[name] = report.runs.empty() ? Json(nullptr) : Json({{"min", low}, {"max", high}});
+    const std::optional<FigureSpread> s = SpreadOf(report.runs, field);
+    spread[name] = s ? Json({{"min", s->min}, {"max", s->max}}) : Json(nullptr);
   }
   const ChildrenUsage& reaped = report.times.usage;
   out["time"] = {{"elapsed_us", report.times.elapsed_us},

@@ -728,5 +728,17 @@ TEST(RenderMeasureText, SaysTheSpreadOfSeveralRuns) {
       << RenderMeasureText(report);
 }
 
+TEST(SpreadOf, TheLeastAndTheLargestOfOneFigureOverTheRuns) {
+  std::vector<RunFigures> runs(3);
+  runs[0].vm_peak = 300;
+  runs[1].vm_peak = 100;
+  runs[2].vm_peak = 200;
+  const std::optional<FigureSpread> spread = SpreadOf(runs, &RunFigures::vm_peak);
+  ASSERT_TRUE(spread);
+  EXPECT_EQ(spread->min, 100u);
+  EXPECT_EQ(spread->max, 300u);
+  EXPECT_FALSE(SpreadOf({}, &RunFigures::vm_peak));
+}
+
 }  // namespace
 }  // namespace rlimit_init
