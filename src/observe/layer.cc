@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include "base/text.h"
 #include "os/system.h"
 
 namespace rlimit_init {
@@ -108,8 +109,7 @@ LayerHints ReadLayerHints(System& system, const std::string& cgroup_path) {
       const std::string_view rest = data.substr(at + 7);
       for (std::string_view name : {"kcore ", "keys ", "timer_list "}) {
         if (rest.substr(0, name.size()) == name) {
-          hints.masked_proc = "/proc/";
-          hints.masked_proc += name.substr(0, name.size() - 1);
+          hints.masked_proc = Cat({"/proc/", name.substr(0, name.size() - 1)});
           break;
         }
       }

@@ -107,8 +107,7 @@ std::string RenderInspectText(const Observed& o, std::uint64_t threads_max) {
   out += "memory ceiling:            " +
          (ceiling ? DescribeBytes(*ceiling) : "unknown (the cgroup memory limit is unknown)") +
          (ceiling_source.empty() ? "" : " from " + ceiling_source) + "\n";
-  out += std::string("layer:                     ") + LayerName(o.layer.layer) + " (" +
-         LayerEvidenceText(o.layer) + ")\n";
+  out += "layer:                     " + LayerLine(o.layer) + "\n";
   for (const CgroupNote& note : c.notes) out += "note: " + CgroupNoteText(note) + "\n";
   return out + LimitLines(o, threads_max);
 }

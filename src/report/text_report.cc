@@ -23,9 +23,7 @@ void AppendLine(std::string* out, std::string_view label, const std::string& tex
 
 // The layer line, then the fix and its alternatives.
 void AppendAdvice(std::string* out, const Advice& advice, const Observed& observed) {
-  AppendLine(out, "layer:",
-             std::string(LayerName(observed.layer.layer)) + " (" +
-                 LayerEvidenceText(observed.layer) + ")");
+  AppendLine(out, "layer:", LayerLine(observed.layer));
   for (std::size_t i = 0; i < advice.size(); ++i) {
     AppendLine(out, i == 0 ? "fix:" : "or:", advice[i]);
   }
@@ -89,8 +87,7 @@ std::string RenderText(const Decision& d, const Observed& observed, const Policy
            (cgroup.cgroup_path.empty() ? "-" : cgroup.cgroup_path) + " at " +
            (cgroup.directory.empty() ? "-" : cgroup.directory) + "; " + MemoryPart(observed) +
            "\n";
-    out += std::string(kPrefix) + "observed: layer " + LayerName(observed.layer.layer) + " (" +
-           LayerEvidenceText(observed.layer) + ")\n";
+    out += std::string(kPrefix) + "observed: layer " + LayerLine(observed.layer) + "\n";
   }
   if (d.outcome != Outcome::kRefused) {
     if (!quiet) out += kPrefix + Summary(d, observed, policy, would) + "\n";

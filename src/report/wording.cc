@@ -69,6 +69,10 @@ std::string LayerEvidenceText(const DetectedLayer& layer) {
   return "no container, scheduler or service manager detected";
 }
 
+std::string LayerLine(const DetectedLayer& layer) {
+  return std::string(LayerName(layer.layer)) + " (" + LayerEvidenceText(layer) + ")";
+}
+
 std::string DescribeLimit(Resource resource, std::uint64_t value) {
   if (value == kUnlimited || Row(resource).unit != LimitUnit::kBytes) {
     return FormatLimit(resource, value);

@@ -20,6 +20,10 @@ namespace rlimit_init {
 /// batch.service is a systemd service", "no container, scheduler or service manager detected".
 std::string LayerEvidenceText(const DetectedLayer& layer);
 
+/// The layer and what showed it, as a report's layer line says them: "Docker (/.dockerenv
+/// exists)".
+std::string LayerLine(const DetectedLayer& layer);
+
 /// "8 MiB (8388608 bytes, ulimit -s 8192)", "65536", "unlimited".
 std::string DescribeLimit(Resource resource, std::uint64_t value);
 
