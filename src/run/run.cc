@@ -263,29 +263,28 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
   // The workload's exit code stands whatever happens to the report: a CI job wrapped in
   // measure must fail or pass as the job does. With -o json, a file that cannot be written is
   // said inside the one document, so that stderr stays one JSON object.
+  // Writes one of measure's files; why it could not, else "".
+  auto write = [&system](const std::string& path, const std::string& text, const char* what) {
+    const int error = system.WriteOwnFile(path, text);
+    return error == 0 ? std::string() : std::string("cannot write ") + what + " to " +
+                                            Printable(path) + ": " + std::strerror(error);
+  };
   if (invocation.recommend_path && report.recommendation) {
-    const std::string policy = RenderRecommendedPolicy(*report.recommendation, report.usage,
-                                                       MeasuredCommand(invocation.command));
-    if (int error = system.WriteOwnFile(*invocation.recommend_path, policy); error != 0) {
-      report.recommend_error = "cannot write the recommended policy to " +
-                               Printable(*invocation.recommend_path) + ": " +
-                               std::strerror(error);
-    }
+    report.recommend_error =
+        write(*invocation.recommend_path,
+              RenderRecommendedPolicy(*report.recommendation, report.usage,
+                                      MeasuredCommand(invocation.command)),
+              "the recommended policy");
   }
   if (invocation.plot_path) {
-    if (int error = system.WriteOwnFile(*invocation.plot_path, RenderMeasurePlot(report));
-        error != 0) {
-      report.plot_error = "cannot write the plot to " + Printable(*invocation.plot_path) + ": " +
-                          std::strerror(error);
-    }
+    report.plot_error = write(*invocation.plot_path, RenderMeasurePlot(report), "the plot");
   }
   std::string said = json ? RenderMeasureJson(report) : RenderMeasureText(report);
   if (invocation.report_path) {
-    if (int error = system.WriteOwnFile(*invocation.report_path, said); error == 0) {
+    report.report_error = write(*invocation.report_path, said, "the report");
+    if (report.report_error.empty()) {
       said.clear();
     } else {
-      report.report_error = "cannot write the report to " + Printable(*invocation.report_path) +
-                            ": " + std::strerror(error);
       said = json ? RenderMeasureJson(report)
                   : "rlimit-init: " + report.report_error + "\n" + said;
     }
