@@ -13,9 +13,6 @@ namespace {
 // Linux's PATH_MAX: open() refuses a longer path with ENAMETOOLONG, so the files of a cgroup
 // deeper than this cannot be read by name, and /proc/self/cgroup never shows a longer path.
 constexpr std::size_t kPathMax = 4096;
-// mountinfo has a line per mount; hosts with tens of thousands of mounts exist (12,000 mounts
-// are about 1.5 MiB). Past this it is cut, and the report says so.
-constexpr std::size_t kMaxMountInfoBytes = 16 << 20;
 // Notes past this many are counted, not kept: a deep hierarchy of unreadable files must not
 // grow the report with every ancestor.
 constexpr std::size_t kMaxNotes = 16;
@@ -197,22 +194,6 @@ class Reader {
   std::size_t dropped_notes_ = 0;
 };
 
-// Of the mounts of one hierarchy, the one whose root lies above the cgroup and is shortest, so
-// that the most ancestors are visible. Falls back to the first mount, to say why it fails.
-// Linear in the size of mountinfo: the cgroup path is scanned once, not once per mount.
-const MountInfo* ChooseMount(const std::vector<MountInfo>& mounts, const ProcCgroupEntry& entry) {
-  if (mounts.empty()) return nullptr;
-  if (ClimbsOut(entry.path)) return &mounts.front();
-  const MountInfo* best = nullptr;
-  for (const MountInfo& mount : mounts) {
-    if (IsAtOrBelowRoot(entry.path, mount.root) &&
-        (best == nullptr || mount.root.size() < best->root.size())) {
-      best = &mount;
-    }
-  }
-  return best != nullptr ? best : &mounts.front();
-}
-
 // The directories from the cgroup up to the mount point, each a prefix of the cgroup's own
 // directory: one string and one length per level, so a deep path costs linear memory.
 struct Hierarchy {
@@ -238,8 +219,7 @@ Hierarchy VisibleDirectories(const ProcCgroupEntry& entry, const MountInfo& moun
   }
   Hierarchy hierarchy;
   const bool at_slash = mount.mount_point == "/";
-  hierarchy.leaf = at_slash ? (below->empty() ? std::string("/") : *below)
-                            : mount.mount_point + *below;
+  hierarchy.leaf = MountedDirectory(mount, *below);
   const std::size_t base = at_slash ? 0 : mount.mount_point.size();
   std::string_view relative = *below;
   while (true) {

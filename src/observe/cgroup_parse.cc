@@ -256,6 +256,28 @@ std::optional<std::string> CgroupPathBelowRoot(std::string_view cgroup_path,
   return std::string(cgroup_path.substr(root.size()));
 }
 
+const MountInfo* ChooseMount(const std::vector<MountInfo>& mounts, const ProcCgroupEntry& entry) {
+  if (mounts.empty()) return nullptr;
+  if (ClimbsOut(entry.path)) return &mounts.front();
+  const MountInfo* best = nullptr;
+  for (const MountInfo& mount : mounts) {
+    if (IsAtOrBelowRoot(entry.path, mount.root) &&
+        (best == nullptr || mount.root.size() < best->root.size())) {
+      best = &mount;
+    }
+  }
+  return best != nullptr ? best : &mounts.front();
+}
+
+std::string MountedDirectory(const MountInfo& mount, std::string_view below) {
+  if (mount.mount_point == "/") return below.empty() ? std::string("/") : std::string(below);
+  std::string directory;
+  directory.reserve(mount.mount_point.size() + below.size());
+  directory += mount.mount_point;
+  directory += below;
+  return directory;
+}
+
 std::string_view TrimWhitespace(std::string_view s) {
   const char* kSpace = " \t\n\r\f\v";
   const std::size_t begin = s.find_first_not_of(kSpace);

@@ -2,6 +2,7 @@
 // The pure parsers of cgroup and mountinfo text; discovery (file reads) is cgroup.h's.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,6 +43,10 @@ struct CgroupMounts {
   bool any = false;                  // whether any cgroup or cgroup2 filesystem is mounted
 };
 
+/// mountinfo has a line per mount; hosts with tens of thousands of mounts exist (12,000 mounts
+/// are about 1.5 MiB). Past this it is cut, and the report says so.
+inline constexpr std::size_t kMaxMountInfoBytes = 16 << 20;
+
 /// Parses /proc/self/mountinfo text as ParseMountInfo does, keeping only the mounts above: a
 /// host has dozens of others, and skipping them without copying their fields is most of what
 /// reading mountinfo costs.
@@ -71,6 +76,15 @@ bool ClimbsOut(std::string_view cgroup_path);
 /// Whether `cgroup_path` is `root` or below it, by its components; ignores "..", see ClimbsOut.
 /// Costs the length of `root`, not of the path, so it can be asked of every mount.
 bool IsAtOrBelowRoot(std::string_view cgroup_path, std::string_view root);
+
+/// Of the mounts of one hierarchy, the one whose root lies above the cgroup and is shortest, so
+/// that the most ancestors are visible. Falls back to the first mount, to say why it fails;
+/// nullptr when there is none. Linear in the size of mountinfo: the cgroup path is scanned
+/// once, not once per mount.
+const MountInfo* ChooseMount(const std::vector<MountInfo>& mounts, const ProcCgroupEntry& entry);
+
+/// The directory of a cgroup `below` the root of `mount` (CgroupPathBelowRoot's answer).
+std::string MountedDirectory(const MountInfo& mount, std::string_view below);
 
 enum class CgroupVersion { kNone, kV1, kV2 };
 
