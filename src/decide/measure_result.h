@@ -21,6 +21,9 @@ struct MeasureReport {
   int exit_code = 0;
   Usage usage;
   CgroupPeak cgroup;
+  // The job's own pids cgroup's most tasks at once, or why it has none; when read, it is
+  // usage.tasks_at_once unless the samples saw more.
+  TasksPeak pids;
   RunSettings settings;
   JobTimes times;                 // the run with the largest VmPeak's
   std::vector<RunFigures> runs;   // each run's, in order (one without --runs)

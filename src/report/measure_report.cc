@@ -32,13 +32,15 @@ std::string PinReasonText(const PinnedVariable& pinned) {
   return "";
 }
 
-// Why the job's own cgroup peak was not read.
-std::string CgroupPeakNote(const CgroupPeak& peak) {
+// Why the job's own cgroup peak (CgroupPeak, TasksPeak) of `controller`'s cgroup was not read.
+template <typename CgroupPeakOf>
+std::string PeakNote(const CgroupPeakOf& peak, const char* controller) {
   switch (peak.missing) {
     case CgroupPeakMissing::kNone:
       return "";
     case CgroupPeakMissing::kNoDirectory:
-      return "no cgroup memory controller directory was found for this process";
+      return std::string("no cgroup ") + controller +
+             " controller directory was found for this process";
     case CgroupPeakMissing::kUnreadable:
       return "cannot read " + peak.path;
     case CgroupPeakMissing::kShared:
@@ -48,6 +50,34 @@ std::string CgroupPeakNote(const CgroupPeak& peak) {
              "process of a cgroup, such as a container's entrypoint, to get it)";
   }
   return "";
+}
+
+std::string CgroupPeakNote(const CgroupPeak& peak) { return PeakNote(peak, "memory"); }
+
+// Whether the most tasks at once is the pids cgroup's (it is, unless the samples saw more: a
+// task of the job left the cgroup).
+bool TasksFromPids(const MeasureReport& report) {
+  return report.pids.tasks && *report.pids.tasks == report.usage.tasks_at_once;
+}
+
+// Why the most tasks at once is not the pids cgroup's peak ("" when it is).
+std::string NoPidsPeakNote(const MeasureReport& report) {
+  const TasksPeak& pids = report.pids;
+  if (TasksFromPids(report)) return "";
+  if (pids.tasks) {
+    return "pids.peak not used: " + pids.source + " less measure's own task is " +
+           std::to_string(*pids.tasks) + ", below the samples: a task of the job left its cgroup";
+  }
+  return "pids.peak not read: " + PeakNote(pids, "pids");
+}
+
+// Where the most tasks at once comes from: exact, the pids cgroup's peak; or sampled, and why
+// not the cgroup's.
+std::string TasksSourceText(const MeasureReport& report) {
+  if (TasksFromPids(report)) {
+    return "exact, from " + report.pids.source + " less measure's own task";
+  }
+  return "sampled, a burst between two samples is missed; " + NoPidsPeakNote(report);
 }
 
 std::string Where(const Peak& peak) {
@@ -280,7 +310,8 @@ std::string RenderMeasureText(const MeasureReport& report) {
   // Said only when the maps of the peak's process name one (JSON says null otherwise).
   if (u.runtime) out += "  runtime:       " + RuntimeLine(*u.runtime) + "\n";
   out += "  tasks at once: " + std::to_string(u.tasks_at_once) +
-         " (processes and threads, as RLIMIT_NPROC counts them)\n";
+         " (processes and threads, as RLIMIT_NPROC counts them): " + TasksSourceText(report) +
+         "\n";
   out += "  run settings:  " + DescribeSettings(report.settings) + "\n";
   if (report.cgroup.bytes) {
     out += "  cgroup peak:   " + HumanBytes(*report.cgroup.bytes) + " (" +
@@ -363,6 +394,10 @@ std::string RenderMeasureJson(const MeasureReport& report) {
                    {"vm_hwm", p.vm_hwm}, {"command", p.command}});
   }
   out["tasks_at_once"] = u.tasks_at_once;
+  const bool tasks_from_pids = TasksFromPids(report);
+  out["tasks_peak"] = {{"source", tasks_from_pids ? "cgroup" : "sampled"},
+                       {"file", tasks_from_pids ? Json(report.pids.source) : Json(nullptr)},
+                       {"note", tasks_from_pids ? Json(nullptr) : Json(NoPidsPeakNote(report))}};
   out["unmeasured"] = u.unmeasured;
   out["cgroup_peak_bytes"] = report.cgroup.bytes ? Json(*report.cgroup.bytes) : Json(nullptr);
   out["cgroup_peak_source"] = report.cgroup.bytes ? Json(report.cgroup.source) : Json(nullptr);

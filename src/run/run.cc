@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "run/run.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -229,6 +230,8 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
                     System& system,
                     Processes& processes, Reporter& reporter) {
   const CgroupPeak alone = CgroupAlone(system, observed.cgroup, processes.Pid());
+  const CgroupPids pids_cgroup = FindCgroupPids(system, observed.cgroup.proc_cgroup);
+  const TasksPeak pids_alone = PidsAlone(system, pids_cgroup, processes.Pid());
   const RunSettings settings = ObserveRunSettings(system);
   MeasureReport report;
   int code = 0;
@@ -252,6 +255,12 @@ int MeasureWorkload(const Invocation& invocation, const Observed& observed,
   report.command = invocation.command;
   report.exit_code = code;
   report.cgroup = ReadCgroupPeak(system, observed.cgroup, alone);
+  // The kernel's count of the job's tasks, over every run, is exact where the samples may miss
+  // a burst; the larger of the two is kept in case a task of the job left its cgroup.
+  report.pids = ReadPidsPeak(system, pids_cgroup, pids_alone);
+  if (report.pids.tasks) {
+    report.usage.tasks_at_once = std::max(report.usage.tasks_at_once, *report.pids.tasks);
+  }
   report.settings = settings;
   report.recommendation = Recommend(report.usage, report.cgroup.bytes, settings);
   const bool json = format == OutputFormat::kJson;

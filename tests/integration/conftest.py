@@ -26,7 +26,8 @@ import pytest
 
 import rlimit_json
 from rlimit_json import parse as parse_json
-from expected import HostMemory, host_memory_of, mem_total, own_v1_cgroup, v1_memory_mounts
+from expected import (HostMemory, cgroup_mounts, host_memory_of, mem_total, own_v1_cgroup,
+                      v1_memory_mounts)
 
 REPO = Path(__file__).resolve().parents[2]
 POLICIES = REPO / "tests" / "fixtures" / "policies"
@@ -327,5 +328,42 @@ def memory_cgroup() -> Iterator[Callable[[int | None, int | None], MemoryCgroup]
 
     yield make
     # Every process run inside has exited and been reaped, so the cgroups are empty.
+    for directory in reversed(created):
+        directory.rmdir()
+
+
+@dataclass
+class PidsCgroup:
+    """A cgroup v1 pids cgroup of the test's own, "leaf", that processes are run in."""
+    leaf: Path
+
+    def join_prefix(self) -> list[str]:
+        """A shell that moves itself into the leaf, then execs the rest of the command line."""
+        return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.leaf / "cgroup.procs")]
+
+
+@pytest.fixture
+def pids_cgroup() -> Iterator[Callable[[], PidsCgroup]]:
+    """pids_cgroup() creates <pids mount>/rlimit-init-test-<pid>-<n>, a cgroup v1 pids cgroup
+    (this host is hybrid: pids on v1, as memory), and removes it afterwards; the test must have
+    ended every process it put in it."""
+    require_root("creating cgroup v1 pids cgroups")
+    mounts = [m for m in cgroup_mounts("pids") if m.root == "/"]
+    skip_unless(bool(mounts), "needs a cgroup v1 pids hierarchy mounted with root / "
+                              "(none in /proc/self/mountinfo)")
+    mount_point = mounts[0].mount_point
+    skip_unless(os.access(mount_point, os.W_OK), f"needs write access to {mount_point}")
+    created: list[Path] = []
+
+    def make() -> PidsCgroup:
+        leaf = Path(mount_point, f"rlimit-init-test-{os.getpid()}-{next(_cgroup_numbers)}")
+        try:
+            leaf.mkdir()
+        except OSError as error:
+            pytest.skip(f"needs a writable cgroup v1 pids hierarchy: mkdir {leaf}: {error}")
+        created.append(leaf)
+        return PidsCgroup(leaf)
+
+    yield make
     for directory in reversed(created):
         directory.rmdir()

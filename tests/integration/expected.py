@@ -50,17 +50,38 @@ class Mount:
     mount_point: str
 
 
-def v1_memory_mounts() -> list[Mount]:
-    """cgroup v1 mounts with the memory controller, from /proc/self/mountinfo."""
+def cgroup_mounts(controller: str | None) -> list[Mount]:
+    """cgroup v1 mounts with CONTROLLER (None: cgroup2 mounts), from /proc/self/mountinfo."""
     mounts = []
     for line in Path("/proc/self/mountinfo").read_text().splitlines():
         fields = line.split(" ")
         separator = fields.index("-")
         fs_type, options = fields[separator + 1], fields[separator + 3].split(",")
-        if fs_type == "cgroup" and "memory" in options:
+        if (fs_type == "cgroup" and controller in options) or (
+                fs_type == "cgroup2" and controller is None):
             decode = lambda s: s.replace("\\040", " ").replace("\\011", "\t")
             mounts.append(Mount(decode(fields[3]), decode(fields[4])))
     return mounts
+
+
+def v1_memory_mounts() -> list[Mount]:
+    """cgroup v1 mounts with the memory controller, from /proc/self/mountinfo."""
+    return cgroup_mounts("memory")
+
+
+def own_pids_directory() -> str | None:
+    """The directory of this test run's pids controller cgroup, as measure finds it: the v1
+    pids hierarchy's (mounted with root /), else the cgroup2 one's; None when neither is."""
+    lines = [line.split(":", 2) for line in Path("/proc/self/cgroup").read_text().splitlines()]
+    for _, controllers, path in lines:
+        if "pids" in controllers.split(","):
+            mounts = [m for m in cgroup_mounts("pids") if m.root == "/"]
+            return mounts[0].mount_point + ("" if path == "/" else path) if mounts else None
+    for hierarchy, controllers, path in lines:
+        if hierarchy == "0" and controllers == "":
+            mounts = [m for m in cgroup_mounts(None) if m.root == "/"]
+            return mounts[0].mount_point + ("" if path == "/" else path) if mounts else None
+    return None
 
 
 def v1_no_limit() -> int:

@@ -17,7 +17,7 @@ import yaml
 import golden
 from rlimit_json import parse as parse_json
 from conftest import KUBERNETES, REPO, TIMEOUT, Runner, clean_env, command_line
-from expected import MIB, UNLIMITED, HostMemory
+from expected import MIB, UNLIMITED, HostMemory, own_pids_directory
 from measure_values import (Measured, host_settings, masked, policy_values, read_measure_report,
                             recommended_policy, recommended_request, round_up, with_headroom)
 
@@ -49,8 +49,10 @@ def check_whole(golden_name: str, stderr: str, host: HostMemory, workdir: Path,
     assert measured.settings == host_settings(clean_env(env))
     assert policy_values(measured.policy) == recommended_policy(measured, cgroup_peak)
     report = stderr[len(job_stderr):]
+    # The pids cgroup (the test run's own, shared: the tasks-at-once line says so) is the host's.
+    pids = {own_pids_directory(): "{pids_cgroup}"} if own_pids_directory() else {}
     for actual, placeholder in {**(replace or {}), str(workdir): "{workdir}",
-                                host.directory: "{cgroup}"}.items():
+                                host.directory: "{cgroup}", **pids}.items():
         report = report.replace(actual, placeholder)
     # How many other processes share the test's cgroup is the host's, and so is its plural.
     report = re.sub(r"held \d+ other process(es)? ", "held {others} other processes ", report)
