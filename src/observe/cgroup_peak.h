@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-
 #include <vector>
 
 #include "observe/cgroup.h"
