@@ -106,7 +106,19 @@ CgroupPids FindCgroupPids(System& system, const std::vector<ProcCgroupEntry>& pr
 }
 
 TasksPeak PidsAlone(System& system, const CgroupPids& pids, int own_pid) {
-  return AloneIn<TasksPeak>(system, pids.directory, own_pid);
+  TasksPeak alone = AloneIn<TasksPeak>(system, pids.directory, own_pid);
+  if (alone.missing != CgroupPeakMissing::kNone) return alone;
+  // pids.peak counts the tasks of the cgroups below this one too, which its cgroup.procs does
+  // not list; pids.current counts them all, and must be rlimit-init's one task. Where it
+  // cannot be read, neither can pids.peak, and reading that says so.
+  ReadResult current = system.ReadHostFile(pids.directory + "/pids.current");
+  std::optional<std::uint64_t> tasks;
+  if (current.ok) tasks = ParseCgroupLimit(current.data, system.PageSize());
+  if (tasks && *tasks > 1 && *tasks <= static_cast<std::uint64_t>(INT_MAX)) {
+    return Missing<TasksPeak>(CgroupPeakMissing::kOtherTasks, pids.directory,
+                              static_cast<int>(*tasks - 1));
+  }
+  return alone;
 }
 
 TasksPeak ReadPidsPeak(System& system, const CgroupPids& pids, const TasksPeak& alone) {

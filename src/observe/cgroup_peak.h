@@ -29,6 +29,7 @@ enum class CgroupPeakMissing {
                  // pids.peak with 6.1; on v2 pids.peak exists only where the parent enables
                  // the pids controller, never in the root cgroup)
   kShared,       // the cgroup `path` held `others` other processes when the job started
+  kOtherTasks,   // pids only: the cgroup `path` and those below it held `others` other tasks
 };
 
 /// The cgroup's own peak, or why there is none.
@@ -70,7 +71,9 @@ struct TasksPeak {
   int others = 0;
 };
 
-/// CgroupAlone for the pids controller's cgroup. Read before the workload starts.
+/// CgroupAlone for the pids controller's cgroup, which must also count no task but
+/// rlimit-init's own in pids.current (its cgroup.procs does not list the tasks of the cgroups
+/// below it). Read before the workload starts.
 TasksPeak PidsAlone(System& system, const CgroupPids& pids, int own_pid);
 
 /// The job's most tasks at once when `alone` says the pids cgroup held the job alone (v1 and

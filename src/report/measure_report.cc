@@ -35,6 +35,9 @@ std::string PinReasonText(const PinnedVariable& pinned) {
 // Why the job's own cgroup peak (CgroupPeak, TasksPeak) of `controller`'s cgroup was not read.
 template <typename CgroupPeakOf>
 std::string PeakNote(const CgroupPeakOf& peak, const char* controller) {
+  const std::string not_the_jobs =
+      " when the job started, so its peak is not the job's (run measure as the only process of "
+      "a cgroup, such as a container's entrypoint, to get it)";
   switch (peak.missing) {
     case CgroupPeakMissing::kNone:
       return "";
@@ -45,9 +48,11 @@ std::string PeakNote(const CgroupPeakOf& peak, const char* controller) {
       return "cannot read " + peak.path;
     case CgroupPeakMissing::kShared:
       return "the cgroup " + peak.path + " held " + std::to_string(peak.others) +
-             (peak.others == 1 ? " other process" : " other processes") +
-             " when the job started, so its peak is not the job's (run measure as the only "
-             "process of a cgroup, such as a container's entrypoint, to get it)";
+             (peak.others == 1 ? " other process" : " other processes") + not_the_jobs;
+    case CgroupPeakMissing::kOtherTasks:
+      return "the cgroup " + peak.path + " and the cgroups below it held " +
+             std::to_string(peak.others) + (peak.others == 1 ? " other task" : " other tasks") +
+             not_the_jobs;
   }
   return "";
 }

@@ -32,9 +32,8 @@ BURST = (
 THREADS = 300
 NPROC = 384  # 301 + 25% = 377, rounded up to 64 (docs/measure.md)
 COUNTS = "(processes and threads, as RLIMIT_NPROC counts them)"
-SHARED_NOTE = (" held 1 other process when the job started, so its peak is not the job's (run "
-               "measure as the only process of a cgroup, such as a container's entrypoint, to get "
-               "it)")
+NOT_THE_JOBS = (" when the job started, so its peak is not the job's (run measure as the only "
+                "process of a cgroup, such as a container's entrypoint, to get it)")
 
 
 def tasks_line(stderr: str) -> str:
@@ -91,7 +90,7 @@ def test_a_shared_pids_cgroup_leaves_the_figure_sampled_and_says_why(
         other.kill()
         other.wait()
     assert (text.returncode, json.returncode) == (0, 0), text.stderr + json.stderr
-    note = f"pids.peak not read: the cgroup {cgroup.leaf}{SHARED_NOTE}"
+    note = f"pids.peak not read: the cgroup {cgroup.leaf} held 1 other process{NOT_THE_JOBS}"
     assert tasks_line(text.stderr) == (
         f"  tasks at once: 1 {COUNTS}: sampled, a burst between two samples is missed; {note}")
     report = parse_json(json.stderr)
@@ -100,3 +99,24 @@ def test_a_shared_pids_cgroup_leaves_the_figure_sampled_and_says_why(
     assert report["recommended"]["limits"]["nproc"] == {"request": 64, "minimum": 64}
     assert re.search(r"\n    request: 64  # most tasks alive at once 1 \+ 25%",
                      report["recommended_policy"])
+
+
+def test_tasks_in_a_cgroup_below_leave_the_figure_sampled_and_say_why(
+        run: Runner, pids_cgroup) -> None:
+    # cgroup.procs lists measure alone, but pids.peak also counts the cgroups below.
+    cgroup: PidsCgroup = pids_cgroup()
+    below = cgroup.leaf / "below"
+    below.mkdir()
+    other = subprocess.Popen(["sleep", "600"])
+    try:
+        (below / "cgroup.procs").write_text(str(other.pid))
+        text = run(["measure", "-q", "--", "python3", "-c", "pass"], prefix=cgroup.join_prefix())
+    finally:
+        other.kill()
+        other.wait()
+        below.rmdir()
+    assert text.returncode == 0, text.stderr
+    assert tasks_line(text.stderr) == (
+        f"  tasks at once: 1 {COUNTS}: sampled, a burst between two samples is missed; "
+        f"pids.peak not read: the cgroup {cgroup.leaf} and the cgroups below it held 1 other task"
+        f"{NOT_THE_JOBS}")

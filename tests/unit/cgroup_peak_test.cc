@@ -124,6 +124,24 @@ TEST(PidsPeak, NotReadFromACgroupSharedWhenTheJobStarted) {
   EXPECT_FALSE(read.tasks);
 }
 
+TEST(PidsPeak, NotReadWhenTheCgroupsBelowHeldTasksWhenTheJobStarted) {
+  // cgroup.procs lists rlimit-init alone; pids.current also counts the cgroups below it.
+  FakeSystem system;
+  system.host_files["/sys/fs/cgroup/pids/job/cgroup.procs"] = "7\n";
+  system.host_files["/sys/fs/cgroup/pids/job/pids.current"] = "3\n";
+  system.host_files["/sys/fs/cgroup/pids/job/pids.peak"] = "302\n";
+  const TasksPeak below = PidsAlone(system, V1PidsJob(), 7);
+  EXPECT_EQ(below.missing, CgroupPeakMissing::kOtherTasks);
+  EXPECT_EQ(below.path, "/sys/fs/cgroup/pids/job");
+  EXPECT_EQ(below.others, 2);
+  EXPECT_FALSE(ReadPidsPeak(system, V1PidsJob(), below).tasks);
+  // rlimit-init's own task alone, or no pids.current to say otherwise: alone.
+  system.host_files["/sys/fs/cgroup/pids/job/pids.current"] = "1\n";
+  EXPECT_EQ(PidsAlone(system, V1PidsJob(), 7).missing, CgroupPeakMissing::kNone);
+  system.host_files.erase("/sys/fs/cgroup/pids/job/pids.current");
+  EXPECT_EQ(PidsAlone(system, V1PidsJob(), 7).missing, CgroupPeakMissing::kNone);
+}
+
 TEST(PidsPeak, SaysWhatStoodInTheWay) {
   FakeSystem system;
   EXPECT_EQ(PidsAlone(system, CgroupPids{}, 7).missing, CgroupPeakMissing::kNoDirectory);

@@ -57,6 +57,13 @@ TEST(TasksAtOnce, SampledSaysWhyThePidsPeakWasNotRead) {
   EXPECT_EQ(TasksLine(report), "  tasks at once: 3 " + kCounts + sampled + shared);
   EXPECT_EQ(TasksPeakJson(report), Json({{"source", "sampled"}, {"file", nullptr},
                                          {"note", shared}}));
+  report.pids.missing = CgroupPeakMissing::kOtherTasks;
+  report.pids.others = 1;
+  EXPECT_EQ(TasksLine(report),
+            "  tasks at once: 3 " + kCounts + sampled +
+                "pids.peak not read: the cgroup /sys/fs/cgroup/pids and the cgroups below it held "
+                "1 other task when the job started, so its peak is not the job's (run measure as "
+                "the only process of a cgroup, such as a container's entrypoint, to get it)");
   report.pids.missing = CgroupPeakMissing::kUnreadable;
   report.pids.path = "/sys/fs/cgroup/job/pids.peak";
   EXPECT_EQ(TasksLine(report), "  tasks at once: 3 " + kCounts + sampled +
