@@ -55,8 +55,8 @@ TEST(TasksAtOnce, SampledSaysWhyThePidsPeakWasNotRead) {
       "started, so its peak is not the job's (run measure as the only process of a cgroup, such "
       "as a container's entrypoint, to get it)";
   EXPECT_EQ(TasksLine(report), "  tasks at once: 3 " + kCounts + sampled + shared);
-  EXPECT_EQ(TasksPeakJson(report), Json({{"source", "sampled"}, {"file", nullptr},
-                                         {"note", shared}}));
+  EXPECT_EQ(TasksPeakJson(report),
+            Json({{"source", "sampled"}, {"file", nullptr}, {"note", shared}}));
   report.pids.missing = CgroupPeakMissing::kOtherTasks;
   report.pids.others = 1;
   EXPECT_EQ(TasksLine(report),
