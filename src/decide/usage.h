@@ -83,9 +83,10 @@ struct Usage {
   Peak threads;                 // most threads in one process (counted: clones minus ends)
   Peak fds;                     // highest descriptor number + 1 in one process (its need)
   Peak vm_lck;                  // most locked memory in one process
-  int processes = 0;            // processes measured at their exit
-  int tasks_at_once = 0;        // most tasks (processes and threads) alive at once: RLIMIT_NPROC
-  int unmeasured = 0;           // processes that ended without a stop at their end (SIGKILL)
+  int processes = 0;            // processes measured where they ended (or exec'd)
+  int tasks_at_once = 0;        // most tasks (processes and threads) seen alive at once in one
+                                // sample: RLIMIT_NPROC
+  int unmeasured = 0;           // processes that ended unseen (a signal from outside, a fault)
   bool workload_execed = false; // the workload's exec succeeded
   std::optional<PeakRuntime> runtime;  // the runtime of vm_peak's process, when its maps show one
   std::vector<ProcessPeak> top;  // the kTopProcesses largest processes by VmPeak, largest first

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The seam for init mode: starting the workload as a child, waiting for signals and children,
-// forwarding and reaping. RealProcesses (processes_real.cc) makes the syscalls; unit tests use
+// forwarding and reaping; and for measure, the job's seccomp listener and /proc. RealProcesses (processes_real.cc) makes the syscalls; unit tests use
 // tests/unit/fake_processes.h. Kept apart from System so that exec mode never links a loop it
 // does not run and the fake for one concept stays small.
 #pragma once
@@ -8,26 +8,25 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace rlimit_init {
 
-/// Why a traced child stopped (Processes::Trace); kNone for a child that ended.
+/// What a call of a measured task waits on (Processes::Trace), or kNone for a child that ended.
+/// Every kBefore* is a notification of the job's seccomp filter: the calling task waits until
+/// Processes::Continue lets its call run, so /proc still shows what the call is about to end.
 enum class Stop {
   kNone,
-  kExit,    // PTRACE_EVENT_EXIT: about to exit, its address space still there to read;
-            // `signaled` and `value` say how, as its end will be reported
-  kExec,    // PTRACE_EVENT_EXEC: it has exec'd a new program
-  kNewTask,    // PTRACE_EVENT_FORK, VFORK or CLONE: it started process `value`, traced too
-  kNewThread,  // PTRACE_EVENT_CLONE with CLONE_THREAD: it started thread `value` of its own
-               // process, traced too but with no exit stop (SetExitStops)
-  kBeforeExec,   // about to call execve or execveat: the old program's memory still there
-  kBeforeClose,  // about to close descriptor `value` (a high one), or, for close_range, -1
+  kExec,             // the workload (`pid`, rlimit-init's own child) has exec'd
+  kBeforeExec,       // about to call execve or execveat: the old program's memory still there
+  kBeforeClose,      // about to close descriptor `value` (a high one), or, for close_range, -1
   kBeforeExitGroup,  // about to call exit_group: its process ends
-  kOther,   // any other ptrace event stop (a new tracee's first stop, a group-stop)
-  kSignal,  // a signal is about to be delivered to it (`value`); Resume must pass it on
+  kBeforeKill,  // about to send a signal that may end process or thread `value` (0: one or
+                // more processes not named, a group, every one, a pidfd's)
 };
 
-/// How a child ended, as waitpid reported it, or, when traced, that it stopped.
+/// How a child ended, as waitpid reported it, or, when measured, what one of the job's tasks
+/// (`pid`: a thread id, which /proc reads as well as a process id) is about to do.
 struct ChildExit {
   int pid = 0;
   bool signaled = false;  // killed by a signal (then `value` is the signal number)
@@ -35,7 +34,7 @@ struct ChildExit {
   Stop stop = Stop::kNone;
 };
 
-/// What /proc says about one traced process at its exit stop.
+/// What /proc says about one process of the job, read while it waits in a notified call.
 struct ProcessSample {
   bool ok = false;     // false when /proc/PID/status could not be read
   std::string status;  // /proc/PID/status
@@ -55,8 +54,8 @@ struct ChildrenUsage {
   std::uint64_t involuntary_switches = 0;  // ru_nivcsw
 };
 
-/// The lowest descriptor whose close(2) stops a traced task (Stop::kBeforeClose). Below it the
-/// filter lets close run unstopped: a job whose descriptors all stay below it needs at most
+/// The lowest descriptor whose close(2) is notified (Stop::kBeforeClose). Below it the
+/// filter lets close run unseen: a job whose descriptors all stay below it needs at most
 /// 50, which the recommended nofile minimum (64) covers with its headroom.
 inline constexpr int kStoppedCloseFloor = 50;
 
@@ -101,45 +100,51 @@ class Processes {
   /// has (or there are no children left).
   virtual bool Reap(ChildExit* exit) = 0;
 
-  /// In the child, for measure: makes itself traceable by its parent even after a user switch
-  /// (PR_SET_DUMPABLE), installs the seccomp filter that stops it and every task it starts
-  /// before execve, execveat, exit_group, close_range and close of a descriptor from
-  /// kStoppedCloseFloor
-  /// (SECCOMP_RET_TRACE; with no_new_privs when it lacks CAP_SYS_ADMIN), then stops itself
-  /// (SIGSTOP) until the parent has begun tracing it with Trace, so that the workload is traced
-  /// from its exec on. Returns 0, or the errno of the failing call named in `failed_call`.
+  /// In the parent, for measure, before Spawn: the socket pair over which the child hands
+  /// over its filter's listener and which tells whether its exec succeeded. Returns 0 or errno.
+  virtual int PrepareTrace() = 0;
+
+  /// In the child, for measure: installs the seccomp filter whose listener is told of every
+  /// execve, execveat, exit_group, close_range and close of a descriptor from
+  /// kStoppedCloseFloor by this task and every task it starts (SECCOMP_RET_USER_NOTIF; with
+  /// no_new_privs when it lacks CAP_SYS_ADMIN), hands the listener to the parent and closes
+  /// its own copy. Nothing else is notified: a fork, a thread, any other call runs as it would
+  /// untraced. Returns 0, or the errno of the failing call named in `failed_call`.
   virtual int AwaitTracer(std::string* failed_call) = 0;
 
-  /// In the parent, for measure: waits for the child `pid` to stop itself, attaches to it with
-  /// PTRACE_SEIZE and the options that report every exec, fork, vfork and clone of it and of
-  /// every task it starts, the filter's stops and the exit of each process (not of each thread:
-  /// SetExitStops), then lets it go on. From then on Reap also
-  /// reports their stops (ChildExit::stop), each of which must be resumed with Resume. Returns 0
-  /// or errno.
-  virtual int Trace(int pid) = 0;
+  /// In the child, for measure, when its exec of the workload failed: tells the parent so
+  /// (Reap then reports no Stop::kExec).
+  virtual void TraceExecFailed() = 0;
 
-  /// Whether the stopped task `pid` stops at its exit (PTRACE_O_TRACEEXIT). A process starts
-  /// with exit stops, a thread (Stop::kNewThread) without: the threads of a process share its
-  /// address space and descriptors, so one stop where the process ends says what a stop at
-  /// each thread's exit would, and 2,000 short threads pay no stop each for it.
-  virtual void SetExitStops(int pid, bool stop) = 0;
+  /// In the parent, for measure: takes the listener of the child `pid`. From then on Reap also
+  /// reports the filter's notifications (ChildExit::stop), each of which must be answered with
+  /// Continue, and the workload's exec (Stop::kExec); WaitSignalFor returns SIGCHLD when one
+  /// is waiting. Returns 0, or the errno of the failing call named in `failed_call`.
+  virtual int Trace(int pid, std::string* failed_call) = 0;
 
-  /// PTRACE_CONT: resumes a stopped traced task, delivering `signal` (0 for none).
-  virtual void Resume(int pid, int signal) = 0;
+  /// Lets the notified call of task `pid` run (SECCOMP_USER_NOTIF_FLAG_CONTINUE); nothing for
+  /// a Stop::kExec, which waits on nothing.
+  virtual void Continue(int pid) = 0;
 
-  /// For the stopped task `pid` and every task it starts from now on: no more PTRACE_EVENT_EXEC
-  /// stops (the filter's stop before each exec stays). Once the workload has exec'd, an exec
-  /// of its descendants has nothing to say after it that the stop before it did not.
-  virtual void StopReportingExecs(int pid) = 0;
+  /// Ends measure's watch of a run: kills (SIGKILL) what is left of the job, whose notified
+  /// calls would fail with ENOSYS once the listener is closed (as ptrace's PTRACE_O_EXITKILL
+  /// did), and closes the listener.
+  virtual void EndTrace() = 0;
 
-  /// Reads /proc/PID/status and lists /proc/PID/fd of a stopped task.
+  /// The processes below this one now, for measure's timer: its children, theirs, and so on
+  /// (/proc/PID/task/TID/children of every thread), orphans it adopted as subreaper included.
+  virtual std::vector<int> Descendants() = 0;
+
+  /// Reads /proc/PID/status and lists /proc/PID/fd of a task waiting in a notified call;
+  /// `ok` is false when the call's notification is no longer valid (the task was killed while
+  /// it was read, so its pid may already be another process's).
   virtual ProcessSample Sample(int pid) = 0;
 
-  /// /proc/PID/`name` of a stopped task ("maps", "cmdline", "environ"), at most 4 MiB; "" when
-  /// it cannot be read. measure reads them only for the process that raises the peak.
+  /// /proc/PID/`name` ("status", "maps", "cmdline", "environ", "comm"), at most 4 MiB; "" when
+  /// it cannot be read. measure reads the large ones only for the process that raises the peak.
   virtual std::string ReadProcFile(int pid, const char* name) = 0;
 
-  /// Whether descriptor `fd` of the stopped task `pid` is open (/proc/PID/fd/FD exists).
+  /// Whether descriptor `fd` of the waiting task `pid` is open (/proc/PID/fd/FD exists).
   virtual bool DescriptorOpen(int pid, int fd) = 0;
 
   /// getrusage(RUSAGE_CHILDREN), for measure's time and faults.

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// The Processes that makes real syscalls (fork, sigwaitinfo, kill, waitpid, prctl, ptrace).
+// The Processes that makes real syscalls (fork, sigwaitinfo, kill, waitpid, prctl, and for
+// measure seccomp's user notifications).
 #pragma once
 
-#include <set>
+#include <time.h>
+
+#include <cstdint>
+#include <map>
+#include <vector>
 
 #include "os/processes.h"
 
@@ -20,11 +25,13 @@ class RealProcesses : public Processes {
   int Kill(int pid, int signal) override;
   int ProcessGroup(int pid) override;
   bool Reap(ChildExit* exit) override;
+  int PrepareTrace() override;
   int AwaitTracer(std::string* failed_call) override;
-  int Trace(int pid) override;
-  void SetExitStops(int pid, bool stop) override;
-  void Resume(int pid, int signal) override;
-  void StopReportingExecs(int pid) override;
+  void TraceExecFailed() override;
+  int Trace(int pid, std::string* failed_call) override;
+  void Continue(int pid) override;
+  void EndTrace() override;
+  std::vector<int> Descendants() override;
   ProcessSample Sample(int pid) override;
   std::string ReadProcFile(int pid, const char* name) override;
   bool DescriptorOpen(int pid, int fd) override;
@@ -33,9 +40,18 @@ class RealProcesses : public Processes {
   void TrimMemory() override;
 
  private:
-  bool tracing_ = false;
-  long options_ = 0;       // a process's ptrace options now (Trace, StopReportingExecs)
-  std::set<int> started_;  // traced tasks past their first stop, until they end
+  int WaitTracing(const timespec* timeout);  // WaitSignal(For) with the listener beside
+  bool ReceiveNotice(ChildExit* exit);  // one notification of the listener, if one is waiting
+  bool ExecOutcome(ChildExit* exit);    // the workload's exec, once the socket says it
+
+  int parent_socket_ = -1;  // PrepareTrace: the parent's end, until the exec's outcome is read
+  int child_socket_ = -1;   // the child's end (close-on-exec: its exec closes it)
+  int listener_ = -1;       // the job's seccomp listener, until no task of the job holds it
+  int signals_ = -1;        // a signalfd for WaitedSignals, while tracing
+  int workload_ = 0;        // the child traced
+  std::map<int, std::uint64_t> waiting_;  // each notified task's notification id, until Continue
+  ChildExit held_{};        // a notification received before the exec's outcome, reported next
+  bool holding_ = false;
 };
 
 }  // namespace rlimit_init

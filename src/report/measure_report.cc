@@ -352,8 +352,8 @@ std::string RenderMeasureText(const MeasureReport& report) {
   if (u.unmeasured > 0) {
     out += "  not measured:  " + std::to_string(u.unmeasured) +
            (u.unmeasured == 1 ? " process" : " processes") +
-           " ended without a stop where they ended (SIGKILL skips it), so their peaks are not "
-           "counted\n";
+           " ended unseen (killed by a signal from outside the job or by a fault), so only what "
+           "the 100 ms samples saw of them is counted\n";
   }
   if (!report.recommendation) {
     out += "rlimit-init: no recommended policy: no process was measured at its exit\n";

@@ -21,48 +21,38 @@ void Raise(Peak* peak, std::uint64_t value, const StatusFields& fields) {
 }  // namespace
 
 void Measurement::Stopped(const ChildExit& event) {
-  if (event.stop == Stop::kOther) tasks_.emplace(event.pid, 0);  // a new task's first stop
+  if (event.stop == Stop::kExec) {
+    if (event.pid == workload_pid_) usage_.workload_execed = true;
+    return;
+  }
+  // Before its exec the workload is rlimit-init's own child, not the job: its exec, and the exit
+  // of one that failed, are not measured.
+  if (!usage_.workload_execed) return;
+  int tgid = 0;
   switch (event.stop) {
-    case Stop::kExit: {
-      // The one moment the task's memory can still be read: past it the kernel tears the
-      // address space down and /proc shows no Vm* lines. A process ends here when this task
-      // called exit_group or dies of a signal (its whole process with it), or is its last task;
-      // a thread or a leader leaving others behind (pthread_exit) does not end it.
-      auto it = processes_alive_.find(ProcessOf(event.pid));
-      const bool ends = it == processes_alive_.end() || it->second.ending || event.signaled ||
-                        it->second.tasks == 1;
-      if (SampleNow(event.pid) && ends && it != processes_alive_.end()) {
-        it->second.measured = true;
+    case Stop::kBeforeExitGroup:
+      // The one moment the process's memory can still be read: past it the kernel tears the
+      // address space down and /proc shows no Vm* lines. Its other threads still run until the
+      // kernel kills them, and ask for nothing more.
+      if (SampleNow(event.pid, &tgid)) {
+        alive_.erase(tgid);
+        swept_.erase(tgid);
+        ended_.insert(tgid);
       }
       break;
-    }
-    case Stop::kBeforeExitGroup: {
-      // Its process ends. Alone, it is sampled now and needs no exit stop after; with other
-      // tasks alive (still running until the kernel kills them) it is sampled at its exit
-      // stop, which a thread is given for it.
-      const int process = ProcessOf(event.pid);
-      Alive& alive = processes_alive_[process];
-      if (alive.tasks == 1 && SampleNow(event.pid)) {
-        alive.measured = true;
-        processes_.SetExitStops(event.pid, false);
-      } else {
-        alive.ending = true;
-        if (event.pid != process) ExitStopsForThread(event.pid);
-      }
-      break;
-    }
     case Stop::kBeforeExec:
-      // The last moment the old program's peaks can be read: by PTRACE_EVENT_EXEC its address
-      // space is gone. rlimit-init's own child execing the workload is not the job. A thread
-      // that execs becomes its process, which needs its exit stop.
-      if (event.pid != workload_pid_ || usage_.workload_execed) SampleNow(event.pid);
-      ExitStopsForThread(event.pid);
+      // The last moment the old program's peaks can be read: once the exec succeeds its address
+      // space is gone. The process lives on as the new program.
+      if (SampleNow(event.pid, &tgid)) {
+        ended_.erase(tgid);
+        alive_.insert(tgid);
+      }
       break;
     case Stop::kBeforeClose:
-      // A close below the floor does not stop (see kStoppedCloseFloor); close_range says no
+      // A close below the floor is not notified (see kStoppedCloseFloor); close_range says no
       // descriptor (-1): the list is read.
       if (event.value < 0) {
-        SampleNow(event.pid);
+        SampleNow(event.pid, &tgid);
       } else if (static_cast<std::uint64_t>(event.value) + 1 > usage_.fds.value &&
                  processes_.DescriptorOpen(event.pid, event.value)) {
         ProcessSample sample = processes_.Sample(event.pid);
@@ -71,66 +61,54 @@ void Measurement::Stopped(const ChildExit& event) {
         if (fields) Raise(&usage_.fds, static_cast<std::uint64_t>(event.value) + 1, *fields);
       }
       break;
-    case Stop::kExec:
-      if (event.pid == workload_pid_ && !usage_.workload_execed) {
-        usage_.workload_execed = true;
-        processes_.StopReportingExecs(event.pid);
+    case Stop::kBeforeKill:
+      // The signal may end its target without a call of the target's own: it is read now, as
+      // every process is before measure forwards a signal of its own.
+      if (event.value > 0) {
+        Sweep(event.value);
+      } else {
+        SampleEveryProcess(false, 0);
       }
-      break;
-    case Stop::kNewTask:
-      ++alive_;
-      if (alive_ > usage_.tasks_at_once) usage_.tasks_at_once = alive_;
-      processes_alive_[event.value] = {};
-      break;
-    case Stop::kNewThread: {
-      ++alive_;
-      if (alive_ > usage_.tasks_at_once) usage_.tasks_at_once = alive_;
-      // Counted, not sampled: each clone and each end is seen, so the most threads a process
-      // had at once is exact without a stop at each thread's exit.
-      const int process = ProcessOf(event.pid);
-      threads_[event.value] = process;
-      const int tasks = ++processes_alive_[process].tasks;
-      if (static_cast<std::uint64_t>(tasks) > usage_.threads.value) {
-        StatusFields fields;
-        fields.tgid = process;
-        fields.name = std::string(TrimWhitespace(processes_.ReadProcFile(process, "comm")));
-        Raise(&usage_.threads, static_cast<std::uint64_t>(tasks), fields);
-      }
-      break;
-    }
-    case Stop::kSignal:
-      // A fatal signal ends the process from the thread that takes it, and the others skip
-      // their exit stops: the thread needs its own.
-      ExitStopsForThread(event.pid);
       break;
     case Stop::kNone:
-    case Stop::kOther:
+    case Stop::kExec:
       break;
   }
 }
 
-int Measurement::ProcessOf(int pid) const {
-  auto it = threads_.find(pid);
-  return it == threads_.end() ? pid : it->second;
+std::optional<StatusFields> Measurement::Sweep(int pid) {
+  const ProcessSample sample = processes_.Sample(pid);
+  std::optional<StatusFields> fields;
+  if (sample.ok) fields = ParseStatus(sample.status);
+  if (!fields) return fields;
+  Take(fields->tgid, *fields, sample.fds);
+  swept_.insert(fields->tgid);
+  return fields;
 }
 
-void Measurement::ExitStopsForThread(int pid) {
-  if (!threads_.contains(pid) || !thread_exit_stops_.insert(pid).second) return;
-  processes_.SetExitStops(pid, true);
-}
-
-bool Measurement::SampleNow(int pid) {
+bool Measurement::SampleNow(int pid, int* tgid) {
   ProcessSample sample = processes_.Sample(pid);
   std::optional<StatusFields> fields;
   if (sample.ok) fields = ParseStatus(sample.status);
   if (!fields) return false;
-  const Peak before = usage_.vm_peak;
-  Add(*fields, sample.fds);
-  Rank(pid, *fields);
-  // Only the process that sets the peak is the one whose runtime decides the recommendation,
-  // so the maps are read only when a sample raises it: once per rise, not once per task.
-  if (usage_.vm_peak.value != before.value || usage_.vm_peak.pid != before.pid) NameRuntime(pid);
+  *tgid = fields->tgid;
+  if (processes_seen_.insert(fields->tgid).second) ++usage_.processes;
+  Take(pid, *fields, sample.fds);
   return true;
+}
+
+void Measurement::Take(int pid, const StatusFields& fields, int fds) {
+  const Peak before = usage_.vm_peak;
+  Raise(&usage_.vm_peak, fields.vm_peak, fields);
+  Raise(&usage_.vm_hwm, fields.vm_hwm, fields);
+  Raise(&usage_.threads, static_cast<std::uint64_t>(fields.threads), fields);
+  Raise(&usage_.vm_lck, fields.vm_lck, fields);
+  if (fds >= 0) Raise(&usage_.fds, static_cast<std::uint64_t>(fds), fields);
+  usage_.tasks_at_once = std::max(usage_.tasks_at_once, fields.threads);
+  Rank(pid, fields);
+  // Only the process that sets the peak is the one whose runtime decides the recommendation,
+  // so the maps are read only when a sample raises it: once per rise, not once per process.
+  if (usage_.vm_peak.value != before.value || usage_.vm_peak.pid != before.pid) NameRuntime(pid);
 }
 
 void Measurement::Rank(int pid, const StatusFields& fields) {
@@ -171,74 +149,80 @@ void Measurement::NameRuntime(int pid) {
 }
 
 void Measurement::Ended(const ChildExit& event) {
-  tasks_.erase(event.pid);
-  --alive_;
-  thread_exit_stops_.erase(event.pid);
-  if (auto thread = threads_.find(event.pid); thread != threads_.end()) {
-    --processes_alive_[thread->second].tasks;
-    threads_.erase(thread);
-    return;
-  }
-  // A leader is reaped only once its threads are: its process has ended.
-  auto process = processes_alive_.find(event.pid);
-  if (process == processes_alive_.end() || !process->second.measured) ++usage_.unmeasured;
-  if (process != processes_alive_.end()) processes_alive_.erase(process);
+  // A child of rlimit-init: the workload, or an orphan it adopted. One that ended by exit_group
+  // was read there.
+  alive_.erase(event.pid);
+  if (ended_.erase(event.pid) == 0) Gone(event.pid);
 }
 
-void Measurement::Add(const StatusFields& fields, int fds) {
-  if (usage_.tasks_at_once == 0) usage_.tasks_at_once = 1;
-  if (processes_seen_.insert(fields.tgid).second) ++usage_.processes;
-  Raise(&usage_.vm_peak, fields.vm_peak, fields);
-  Raise(&usage_.vm_hwm, fields.vm_hwm, fields);
-  Raise(&usage_.threads, static_cast<std::uint64_t>(fields.threads), fields);
-  Raise(&usage_.vm_lck, fields.vm_lck, fields);
-  if (fds >= 0) Raise(&usage_.fds, static_cast<std::uint64_t>(fds), fields);
+void Measurement::Gone(int tgid) {
+  // Read just before a signal that may have killed it: that was its last moment, measured.
+  if (swept_.erase(tgid) == 0) {
+    ++usage_.unmeasured;
+  } else if (processes_seen_.insert(tgid).second) {
+    ++usage_.processes;
+  }
+}
+
+void Measurement::BeforeSignal() {
+  if (usage_.workload_execed) SampleEveryProcess(false, 0);
 }
 
 // measure's timer: every kSampleIntervalUs, from Supervise's loop (never a stop of the job), the
 // address space and resident set of every process of the job, from /proc/PID/status. It gives
-// the timeline and, when the cgroup's own peak is not the job's, the whole tree's resident
-// peak: the largest sum over one sample, which misses a peak between two samples.
+// the timeline, the most tasks at once (the sum of the processes' threads) and, when the
+// cgroup's own peak is not the job's, the whole tree's resident peak: the largest sum over one
+// sample, which misses a peak between two samples.
 std::int64_t Measurement::UntilTick() {
   const std::uint64_t now = processes_.NowMicroseconds();
   if (next_tick_us_ == 0) {
     start_us_ = now;
     next_tick_us_ = now + usage_.timeline.interval_us;
-    tasks_.emplace(workload_pid_, 0);
   }
   return next_tick_us_ > now ? static_cast<std::int64_t>(next_tick_us_ - now) : 0;
 }
 
 void Measurement::Tick() {
   const std::uint64_t now = processes_.NowMicroseconds();
-  Timeline& timeline = usage_.timeline;
-  next_tick_us_ = std::max(next_tick_us_ + timeline.interval_us, now + 1);
-  // Before its exec the workload is rlimit-init's own child, not the job.
-  if (!usage_.workload_execed) return;
-  std::set<int> sampled;
-  std::uint64_t sum = 0;
-  for (auto& [tid, tgid] : tasks_) {
-    if (tgid != 0 && sampled.contains(tgid)) continue;  // a thread of a process sampled already
-    // A task not yet known is read itself (its status names its process); a known one's
-    // process is read through its thread group id.
+  next_tick_us_ = std::max(next_tick_us_ + usage_.timeline.interval_us, now + 1);
+  if (usage_.workload_execed) SampleEveryProcess(true, now);
+}
+
+void Measurement::SampleEveryProcess(bool timeline, std::uint64_t now) {
+  Timeline& t = usage_.timeline;
+  std::set<int> alive;
+  std::uint64_t rss = 0;
+  int tasks = 0;
+  for (int pid : processes_.Descendants()) {
+    // A sweep lists the descriptors too: it may be the process's last sample.
     const std::optional<StatusFields> fields =
-        ParseStatus(processes_.ReadProcFile(tgid != 0 ? tgid : tid, "status"));
-    if (!fields) continue;  // ended, or a zombie leader: no address space to read
-    tgid = fields->tgid;
-    if (!sampled.insert(tgid).second) continue;
-    sum += fields->vm_rss;
-    auto [place, added] = timeline_index_.emplace(tgid, timeline.processes.size());
-    if (added) timeline.processes.push_back({tgid, "", {}});
-    ProcessTimeline& process = timeline.processes[place->second];
+        timeline ? ParseStatus(processes_.ReadProcFile(pid, "status")) : Sweep(pid);
+    if (!fields) continue;  // ended: a zombie has no address space to read
+    alive.insert(fields->tgid);
+    rss += fields->vm_rss;
+    tasks += fields->threads;
+    if (!timeline) continue;
+    Take(fields->tgid, *fields, -1);
+    auto [place, added] = timeline_index_.emplace(fields->tgid, t.processes.size());
+    if (added) t.processes.push_back({fields->tgid, "", {}});
+    ProcessTimeline& process = t.processes[place->second];
     process.name = fields->name;
-    process.points.push_back({timeline.samples, now - start_us_, fields->vm_size,
-                              fields->vm_rss});
+    process.points.push_back({t.samples, now - start_us_, fields->vm_size, fields->vm_rss});
   }
-  if (sum > timeline.rss_sum_peak) {
-    timeline.rss_sum_peak = sum;
-    timeline.rss_sum_peak_at_us = now - start_us_;
+  usage_.tasks_at_once = std::max(usage_.tasks_at_once, tasks);
+  for (int tgid : alive_) {
+    if (!alive.contains(tgid)) Gone(tgid);
   }
-  if (++timeline.samples >= kMaxSamples) ThinTimeline(&timeline);
+  alive_.clear();
+  for (int tgid : alive) {
+    if (!ended_.contains(tgid)) alive_.insert(tgid);
+  }
+  if (!timeline) return;
+  if (rss > t.rss_sum_peak) {
+    t.rss_sum_peak = rss;
+    t.rss_sum_peak_at_us = now - start_us_;
+  }
+  if (++t.samples >= kMaxSamples) ThinTimeline(&t);
 }
 
 }  // namespace rlimit_init

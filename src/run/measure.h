@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// `rlimit-init measure`'s watcher: what a traced workload used, read from /proc at each task's
-// exit stop (before its address space is torn down). Pure except for the Processes seam the
-// Measurement reads samples through; what it gathers is decide/usage.h's Usage.
+// `rlimit-init measure`'s watcher: what a measured workload used, read from /proc while each
+// process waits in its exit_group or exec (before its address space is torn down). Pure except
+// for the Processes seam the Measurement reads samples through; what it gathers is
+// decide/usage.h's Usage.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "decide/usage.h"
@@ -15,56 +17,53 @@
 
 namespace rlimit_init {
 
-/// Watches a traced run (a TaskObserver for Supervise) and samples each process where it ends:
-/// at its exit_group, or at the exit stop of the task that ends it. Threads have no exit stop
-/// (Processes::SetExitStops) unless one may end their process: at a signal (which may kill it),
-/// an exec (the thread becomes the process) or an exit_group while other threads are alive.
+/// Watches a measured run (a TaskObserver for Supervise): samples each process where it ends
+/// (its exit_group) and before each exec, from the job's seccomp notifications; and every
+/// process of the job at each tick of its timer and before a signal is forwarded. Threads and
+/// forks are not notified: the most threads and tasks at once are the largest the samples saw.
+/// A signal sent by the job or forwarded by measure reads the processes it may end first.
 class Measurement : public TaskObserver {
  public:
   Measurement(Processes& processes, int workload_pid)
-      : processes_(processes), workload_pid_(workload_pid), alive_(1) {
-    processes_alive_[workload_pid] = {};
-  }
+      : processes_(processes), workload_pid_(workload_pid) {}
 
   void Stopped(const ChildExit& event) override;
   void Ended(const ChildExit& event) override;
-  void Add(const StatusFields& fields, int fds);
+  void BeforeSignal() override;  // samples every process of the job
   std::int64_t UntilTick() override;
-  void Tick() override;  // samples VmSize and VmRSS of every process of the job
+  void Tick() override;  // samples every process of the job, a point of the timeline each
 
   const Usage& usage() const { return usage_; }
 
  private:
-  // A process alive: its tasks as the kernel counts them (Threads:, RLIMIT_NPROC), ended
-  // threads until they are reaped included, and how far its end has been seen.
-  struct Alive {
-    int tasks = 1;
-    bool ending = false;    // exit_group called while other tasks were alive
-    bool measured = false;  // sampled where it ends
-  };
-
-  bool SampleNow(int pid);  // Sample and Add; false when /proc had no address space to read
+  // Samples the waiting task `pid` where its process ends or execs; false when /proc had no
+  // address space to read. `tgid` is its process.
+  bool SampleNow(int pid, int* tgid);
+  // Raises the peaks with one sample of process `pid` (`fds` -1: not listed).
+  void Take(int pid, const StatusFields& fields, int fds);
   void NameRuntime(int pid);  // reads the maps of the process that has just raised the peak
   // Keeps the sample in the breakdown when its process is among the largest; reads the
   // command line only then.
   void Rank(int pid, const StatusFields& fields);
-  int ProcessOf(int pid) const;  // the thread group id of a traced task
-  void ExitStopsForThread(int pid);  // a thread that may end its process: give it an exit stop
+  // Reads every process of the job now; with `timeline`, a point of the timeline each.
+  void SampleEveryProcess(bool timeline, std::uint64_t now);
+  // Reads a process a signal may end, with its descriptors (swept_); nothing when it has no
+  // address space to read.
+  std::optional<StatusFields> Sweep(int pid);
+  // A process seen alive has ended without an exit_group: measured if swept, else not.
+  void Gone(int tgid);
 
-  // The timer's state (Tick): the tasks alive, each with its thread group id once
-  // a sample has read it (0 before), and when the next sample is due.
-  std::map<int, int> tasks_;
   std::map<int, std::size_t> timeline_index_;  // a process's place in usage_.timeline
   std::uint64_t start_us_ = 0;
   std::uint64_t next_tick_us_ = 0;
 
   Processes& processes_;
   int workload_pid_;
-  int alive_;
-  std::map<int, Alive> processes_alive_;  // by thread group id, until the leader is reaped
-  std::map<int, int> threads_;             // a thread's group id, by thread id, until reaped
-  std::set<int> thread_exit_stops_;        // threads given an exit stop back
-  std::set<int> processes_seen_;  // thread group ids sampled
+  std::set<int> alive_;   // processes seen alive (a sample, a notification) and not seen end
+  std::set<int> ended_;   // processes sampled at their exit_group, until their pid is seen again
+  std::set<int> swept_;   // processes read before a signal that may kill them (kBeforeKill, and
+                          // BeforeSignal's sweep before measure forwards one)
+  std::set<int> processes_seen_;  // processes sampled where they end or exec
   Usage usage_;
 };
 

@@ -172,7 +172,7 @@ std::string LexicalPath(const std::string& path) {
 // Init mode: everything exec mode does has been done (limits, signals, user), so the child
 // inherits exactly what the workload would have; it only unblocks the signals the parent
 // waits for. The parent keeps the workload's user and limits: it holds no privilege the
-// workload lacks. With `measurement` (measure), the same supervision traces the workload
+// workload lacks. With `measurement` (measure), the same supervision watches the workload
 // and everything it starts, and *measurement watches them.
 int SuperviseWorkload(const std::vector<std::string>& command, bool group, System& system,
                       Processes& processes, Reporter& reporter,
@@ -183,6 +183,13 @@ int SuperviseWorkload(const std::vector<std::string>& command, bool group, Syste
   }
   // Not PID 1: orphans of the workload would go to the real init, which may not reap them.
   if (processes.Pid() != 1) processes.BecomeSubreaper();
+  if (measurement != nullptr) {
+    if (int prepared = processes.PrepareTrace(); prepared != 0) {
+      return reporter.Fail(kExitInternal, std::string("measure cannot trace the workload: "
+                                                      "socketpair failed: ") +
+                                              std::strerror(prepared) + "; nothing was executed");
+    }
+  }
   int pid = 0;
   int error = processes.Spawn(
       [&]() {
@@ -197,11 +204,13 @@ int SuperviseWorkload(const std::vector<std::string>& command, bool group, Syste
           }
         }
         if (int reset = system.ResetSignals(); reset != 0) {
+          if (measurement != nullptr) processes.TraceExecFailed();
           return reporter.Fail(kExitInternal, std::string("resetting signals failed: ") +
                                                   std::strerror(reset));
         }
         std::string message;
         int code = ExecWorkload(system, command, &message);
+        if (measurement != nullptr) processes.TraceExecFailed();
         return reporter.Fail(code, message);
       },
       &pid);
@@ -209,17 +218,22 @@ int SuperviseWorkload(const std::vector<std::string>& command, bool group, Syste
     return reporter.Fail(kExitInternal, std::string("fork failed: ") + std::strerror(error));
   }
   if (measurement != nullptr) {
-    if (int traced = processes.Trace(pid); traced != 0) {
-      processes.Kill(pid, SIGKILL);  // it is stopped before exec: nothing of the job has run
-      return reporter.Fail(kExitInternal, std::string("measure cannot trace the workload: "
-                                                      "ptrace(PTRACE_SEIZE) failed: ") +
-                                              std::strerror(traced) +
+    std::string failed_call;
+    if (int traced = processes.Trace(pid, &failed_call); traced != 0) {
+      // ECHILD: the child failed before it handed its listener over, and has said why.
+      if (traced == ECHILD) return Supervise(processes, pid, group);
+      processes.Kill(pid, SIGKILL);  // it waits in its exec: nothing of the job has run
+      return reporter.Fail(kExitInternal, "measure cannot trace the workload: " + failed_call +
+                                              " failed: " + std::strerror(traced) +
                                               "; nothing was executed");
     }
     *measurement = std::make_unique<Measurement>(processes, pid);
   }
   processes.TrimMemory();
-  return Supervise(processes, pid, group, measurement ? measurement->get() : nullptr);
+  const int code =
+      Supervise(processes, pid, group, measurement ? measurement->get() : nullptr);
+  if (measurement != nullptr) processes.EndTrace();
+  return code;
 }
 
 // measure: runs the workload as init mode would, traced, then reports what it used. A workload

@@ -44,9 +44,9 @@ int Supervise(Processes& processes, int pid, bool group, TaskObserver* observer)
       int code = 0;
       while (processes.Reap(&exit)) {
         if (exit.stop != Stop::kNone) {
-          // A traced task's stop (measure): looked at, then resumed, its signal passed on.
+          // A call of the job (measure): looked at, then let go on.
           if (observer != nullptr) observer->Stopped(exit);
-          processes.Resume(exit.pid, exit.stop == Stop::kSignal ? exit.value : 0);
+          processes.Continue(exit.pid);
           continue;
         }
         if (observer != nullptr) observer->Ended(exit);
@@ -60,6 +60,7 @@ int Supervise(Processes& processes, int pid, bool group, TaskObserver* observer)
       if (workload_ended) return code;
       continue;
     }
+    if (observer != nullptr) observer->BeforeSignal();
     if (group) {
       // The group may still hold some of the workload's children after the workload itself
       // moved to another group (setpgid), so that kill(-pid) succeeding says nothing of the

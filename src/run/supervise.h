@@ -20,14 +20,19 @@ InitMode ResolveInitMode(InitMode mode, int pid);
 /// controller would count as success.
 int ExitCodeOf(const ChildExit& exit);
 
-/// Told of every stop and end of a traced task (measure), before Supervise acts on it.
+/// Told of every notified call of the job and every end of a child (measure), before Supervise
+/// acts on it.
 class TaskObserver {
  public:
   virtual ~TaskObserver() = default;
-  /// A traced task stopped (`event.stop` is not kNone); Supervise resumes it afterwards.
+  /// A task of the job waits in a notified call, or the workload has exec'd (`event.stop` is
+  /// not kNone); Supervise lets the call go on afterwards.
   virtual void Stopped(const ChildExit& event) = 0;
-  /// A child or traced task ended.
+  /// A child ended.
   virtual void Ended(const ChildExit& event) = 0;
+  /// A signal is about to be forwarded to the job: the last moment to read a process that it
+  /// may kill.
+  virtual void BeforeSignal() {}
   /// Microseconds until the observer wants Tick called (0: now), or -1 for never. Supervise
   /// waits for signals no longer than that: measure's sampling is a timer in this loop, not a
   /// stop of the job.
@@ -38,8 +43,8 @@ class TaskObserver {
 /// Waits until the child `pid` ends, forwarding every signal received to it (or to its process
 /// group with `group`) and reaping every other child that ends meanwhile. Returns ExitCodeOf
 /// the workload. Signals must already be blocked (Processes::BlockSignals). When the workload
-/// is traced (Processes::Trace), every stop is shown to `observer` and then resumed, passing
-/// on the signal of a signal-delivery stop.
+/// is traced (Processes::Trace), every notified call is shown to `observer` and then let go on,
+/// and the observer is told before each signal is forwarded.
 int Supervise(Processes& processes, int pid, bool group, TaskObserver* observer = nullptr);
 
 }  // namespace rlimit_init

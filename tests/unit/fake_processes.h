@@ -24,13 +24,14 @@ class FakeProcesses : public Processes {
   int spawn_error = 0;
   std::deque<int> signals;          // what WaitSignal returns, in order
   std::deque<ChildExit> exits;      // what Reap returns; a pid of 0 ends one reaping round
-  int trace_error = 0;              // what Trace returns
+  int trace_error = 0;              // what Trace returns (naming recvmsg when not 0)
   std::map<int, ProcessSample> samples;  // what Sample returns, by pid
   std::map<int, int> kill_errors;   // what Kill returns, by target (else 0)
   std::map<int, int> groups;        // what ProcessGroup returns, by pid (else the pid itself)
   std::vector<std::string> calls;   // "block", "subreaper", "spawn", "isolate", "trim",
-                                    // "kill PID SIGNAL", "pgid PID", "wait", "reap", "await", "trace PID",
-                                    // "resume PID SIGNAL", "sample PID"
+                                    // "kill PID SIGNAL", "pgid PID", "wait", "reap", "prepare",
+                                    // "await", "exec failed", "trace PID", "continue PID",
+                                    // "end trace", "descendants", "sample PID"
 
   int Pid() override { return pid; }
   int BlockSignals() override {
@@ -83,22 +84,29 @@ class FakeProcesses : public Processes {
     exits.pop_front();
     return true;
   }
+  int PrepareTrace() override {
+    calls.push_back("prepare");
+    return 0;
+  }
   int AwaitTracer(std::string*) override {
     calls.push_back("await");
     return 0;
   }
-  int Trace(int target) override {
+  void TraceExecFailed() override { calls.push_back("exec failed"); }
+  int Trace(int target, std::string* failed_call) override {
     calls.push_back("trace " + std::to_string(target));
+    if (trace_error != 0) *failed_call = "recvmsg(SCM_RIGHTS) of the seccomp listener";
     return trace_error;
   }
-  void StopReportingExecs(int target) override {
-    calls.push_back("no exec stops " + std::to_string(target));
-  }
-  void SetExitStops(int target, bool stop) override {
-    calls.push_back((stop ? "exit stops " : "no exit stops ") + std::to_string(target));
-  }
-  void Resume(int target, int signal) override {
-    calls.push_back("resume " + std::to_string(target) + " " + std::to_string(signal));
+  void Continue(int target) override { calls.push_back("continue " + std::to_string(target)); }
+  void EndTrace() override { calls.push_back("end trace"); }
+  std::deque<std::vector<int>> descendants;  // what Descendants returns, in order (else none)
+  std::vector<int> Descendants() override {
+    calls.push_back("descendants");
+    if (descendants.empty()) return {};
+    std::vector<int> now = descendants.front();
+    descendants.pop_front();
+    return now;
   }
   ProcessSample Sample(int target) override {
     calls.push_back("sample " + std::to_string(target));
