@@ -76,7 +76,7 @@ struct Timeline {
 /// the interval.
 void ThinTimeline(Timeline* timeline);
 
-/// What a whole traced run used.
+/// What a whole measured run used.
 struct Usage {
   Peak vm_peak;                 // largest VmPeak of one process (RLIMIT_AS is per process)
   Peak vm_hwm;                  // largest resident peak of one process

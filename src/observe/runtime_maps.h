@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The runtime a process is, read from its /proc/PID/maps: what measure sees at an exit stop,
+// The runtime a process is, read from its /proc/PID/maps: what measure sees where a process ends,
 // whatever started it (a JVM under Python is PySpark's). Pure. Kept apart from measure so that
 // measure calls it without growing (docs/runtimes.md).
 #pragma once

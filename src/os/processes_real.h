@@ -48,7 +48,7 @@ class RealProcesses : public Processes {
   int child_socket_ = -1;   // the child's end (close-on-exec: its exec closes it)
   int listener_ = -1;       // the job's seccomp listener, until no task of the job holds it
   int signals_ = -1;        // a signalfd for WaitedSignals, while tracing
-  int workload_ = 0;        // the child traced
+  int workload_ = 0;        // the child measured (Trace)
   std::map<int, std::uint64_t> waiting_;  // each notified task's notification id, until Continue
   ChildExit held_{};        // a notification received before the exec's outcome, reported next
   bool holding_ = false;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <vector>
 
 #include "observe/cgroup.h"
 #include "base/limit.h"
@@ -65,7 +66,14 @@ void Measurement::Stopped(const ChildExit& event) {
       // The signal may end its target without a call of the target's own: it is read now, as
       // every process is before measure forwards a signal of its own.
       if (event.value > 0) {
-        Sweep(event.value);
+        // Only a process of the job is read: a signal to measure itself or to a process
+        // outside the job tells nothing of the job.
+        const std::optional<StatusFields> target =
+            ParseStatus(processes_.ReadProcFile(event.value, "status"));
+        const std::vector<int> job = target ? processes_.Descendants() : std::vector<int>();
+        if (std::find(job.begin(), job.end(), target ? target->tgid : 0) != job.end()) {
+          Sweep(target->tgid);
+        }
       } else {
         SampleEveryProcess(false, 0);
       }

@@ -236,7 +236,7 @@ int SuperviseWorkload(const std::vector<std::string>& command, bool group, Syste
   return code;
 }
 
-// measure: runs the workload as init mode would, traced, then reports what it used. A workload
+// measure: runs the workload as init mode would, watched, then reports what it used. A workload
 // that never ran (not found, not executable) gets no report: its exec's own message and code
 // (127, 126) say what happened.
 int MeasureWorkload(const Invocation& invocation, const Observed& observed,

@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # What `rlimit-init measure` costs the job it measures: hyperfine of each job run plainly,
-# through init mode (`--init child`: the same supervision, untraced) and through `measure`
-# (traced: a stop at every fork, clone and exec, where each process ends, and at the seccomp
-# filter's calls: execve, exit_group, close_range, close from descriptor 50; a thread takes
-# no exit stop, docs/measure.md#threads). Four jobs: the seed job (one process, 300 MiB), a
-# busy one (8 threads, then 50 subprocesses run one after another), and issue 24.7's 2,000
-# short processes and 2,000 short threads. Beside them notif_probe.c: the same per-event work on
-# a seccomp user-notification listener instead of ptrace (issue 24.7's lever, not yet measure's),
-# told of every thread made, and told of none.
+# through init mode (`--init child`: the same supervision, unwatched) and through `measure` (its
+# seccomp listener told of each execve, exit_group, close from descriptor 50, close_range and a
+# signal that may end a process; no fork and no thread, docs/measure.md#threads). Four jobs: the
+# seed job (one process, 300 MiB), a busy one (8 threads, then 50 subprocesses run one after
+# another), and issue 24.7's 2,000 short processes and 2,000 short threads.
 # Prints hyperfine's markdown tables, which docs/measure.md and docs/performance.md quote.
-# Needs hyperfine, gcc and python3; RUNS (default 20) runs per command; JOBS (default
+# Needs hyperfine and python3; RUNS (default 20) runs per command; JOBS (default
 # "procs seed busy threads") which jobs. No test asserts on time.
 set -euo pipefail
 
@@ -20,7 +17,6 @@ readonly RUNS="${RUNS:-20}"
 readonly JOBS="${JOBS:-procs seed busy threads}"
 work="$(mktemp -d)"
 trap 'rm -rf "${work}"' EXIT
-gcc -O2 -static -o "${work}/notif_probe" "${REPO}/tests/bench/notif_probe.c"
 
 cp "${REPO}/tests/fixtures/seed/job.py" "${work}/seed.py"
 cat >"${work}/busy.py" <<'PY'
@@ -46,8 +42,7 @@ for _ in range(2000):
     t.join()
 PY
 
-# One job plainly, through init mode, through measure and through the listener probe, side by
-# side in one hyperfine run.
+# One job plainly, through init mode and through measure, side by side in one hyperfine run.
 # argv: NAME WARMUP INTERPRETER FILE (in ${work}).
 compare() {
   local name="$1" warmup="$2" interpreter="$3" file="$4"
@@ -57,10 +52,7 @@ compare() {
     --command-name "${name}" "${interpreter} ${work}/${file}" \
     --command-name "rlimit-init --init child" "${BIN} -q --init child -- ${interpreter} ${work}/${file}" \
     --command-name "rlimit-init measure" \
-    "${BIN} measure -q --report ${work}/report.txt -- ${interpreter} ${work}/${file}" \
-    --command-name "notif_probe" "${work}/notif_probe ${interpreter} ${work}/${file}" \
-    --command-name "notif_probe, threads unnotified" \
-    "env NOTIF_PROBE_UNSEEN_THREADS=1 ${work}/notif_probe ${interpreter} ${work}/${file}" >/dev/null
+    "${BIN} measure -q --report ${work}/report.txt -- ${interpreter} ${work}/${file}" >/dev/null
   cat "${work}/${file%.*}.md"
   echo
 }

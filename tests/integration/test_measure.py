@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`rlimit-init measure` on the real binary: the workload runs traced under the policy, and its
-report (per-process peaks read at each exit stop, the recommended policy) is checked whole: its
+"""`rlimit-init measure` on the real binary: the workload runs watched under the policy, and its
+report (per-process peaks read where each process ends, the recommended policy) is checked whole: its
 words against a golden file with the run's numbers masked, its numbers against the rules of
 docs/measure.md (measure_values.py), the policy read back as YAML."""
 
@@ -166,6 +166,16 @@ def test_threads_are_not_notified(run: Runner, workdir: Path, host: HostMemory) 
     # then the job's exit_group: the same with 50 threads as with none.
     assert notified[50] == notified[0], notified
     assert set(notified[0][:-1]) == {"execve"} and notified[0][-1] == "exit_group", notified
+
+
+def test_a_measured_job_can_trace_its_own_children(run: Runner, workdir: Path) -> None:
+    """measure traces nothing (a seccomp listener tells it of the calls it reads at), so a job
+    may run strace itself, which under ptrace failed with EPERM."""
+    trace = workdir / "strace.out"
+    result = run(["measure", "-q", "--", "strace", "-qq", "-e", "trace=execve", "-o", str(trace),
+                  "true"])
+    assert result.returncode == 0, result.stderr
+    assert trace.read_text().count("execve(") == 1
 
 
 # A thread that ends its process (os._exit is exit_group; a signal sent to the thread itself

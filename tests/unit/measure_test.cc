@@ -599,13 +599,16 @@ TEST(Measurement, AProcessThatEndsUnseenIsNotMeasuredUnlessSweptBeforeASignal) {
 TEST(Measurement, ASignalTheJobSendsReadsItsTargetFirst) {
   FakeProcesses processes;
   processes.signals = {SIGCHLD, SIGCHLD};
-  processes.descendants = {{100, 300}};
+  processes.descendants = {{100, 200, 300}, {100, 300}, {100, 300}};
   processes.samples[100] = {true, Running(100, "sh", 5000, 1000), 3};
+  processes.proc_files[{200, "status"}] = Running(200, "cc1plus", 700000, 600000);
   processes.samples[200] = {true, Running(200, "cc1plus", 700000, 600000), 3};
   processes.samples[300] = {true, Running(300, "worker", 9000, 2000), 3};
+  processes.proc_files[{4242, "status"}] = Running(4242, "rlimit-init", 9000000, 9000000);
   processes.exits = {{100, false, 0, Stop::kExec},
-                     {200, false, 200, Stop::kBeforeKill},  // abort(): its own SIGABRT
-                     {100, false, 0, Stop::kBeforeKill},    // kill(0, SIGTERM): its group
+                     {200, false, 200, Stop::kBeforeKill},   // abort(): its own SIGABRT
+                     {100, false, 4242, Stop::kBeforeKill},  // to measure: not the job's
+                     {100, false, 0, Stop::kBeforeKill},     // kill(0, SIGTERM): its group
                      {0, false, 0},
                      {100, true, SIGTERM}};
   Measurement measurement(processes, 100);
@@ -615,8 +618,10 @@ TEST(Measurement, ASignalTheJobSendsReadsItsTargetFirst) {
   EXPECT_EQ(u.vm_peak.name, "cc1plus");
   EXPECT_EQ(u.processes, 1);  // 100, reaped after the sweep; 200 and 300 were not seen to end
   EXPECT_EQ(u.unmeasured, 0);
-  EXPECT_EQ(Calls(processes, {"descendants", "continue"}),
-            (std::vector<std::string>{"continue 100", "continue 200", "descendants",
+  EXPECT_EQ(Calls(processes, {"descendants", "sample", "continue"}),
+            (std::vector<std::string>{"continue 100", "descendants", "sample 200",
+                                      "continue 200", "descendants", "continue 100",
+                                      "descendants", "sample 100", "sample 300",
                                       "continue 100"}));
 }
 
