@@ -184,3 +184,19 @@ def test_memory_refusal_in_podman_and_following_it_passes(image: str, tmp_path: 
     passed = podman_run(image, policy, [option.group(1)])
     assert (passed.returncode, passed.stderr) == (0, "")
     golden.check("podman/memory-passes-after-the-option.txt", passed.stdout)
+
+
+def test_measure_as_the_entrypoint_under_podmans_seccomp_profile(image: str) -> None:
+    """measure's seccomp listener in a container of podman with runc and its default seccomp
+    profile: the job (a shell that execs a shell that kills itself) is read before its exec and
+    before the signal it sends itself, and the container's own memory cgroup, which holds the
+    job alone, gives the job's peak."""
+    job = ["/bin/sh", "-c", 'exec /bin/sh -c "kill -TERM $$"']
+    result = podman_run(image, ["/rlimit-init", "measure", "-q", "--", *job], ["--memory=1g"])
+    assert (result.returncode, result.stdout) == (143, ""), result.stderr
+    lines = result.stderr.splitlines()
+    assert ('rlimit-init: measured /bin/sh -c exec /bin/sh -c "kill -TERM $$": killed by signal '
+            "15 (exit code 143); 1 process measured at exit") in lines, result.stderr
+    assert [line for line in lines if line.startswith("  cgroup peak:")][0].endswith(
+        " from /sys/fs/cgroup/memory/memory.max_usage_in_bytes"), result.stderr
+    assert not [line for line in lines if line.startswith("  not measured:")], result.stderr
