@@ -137,41 +137,43 @@ int InstallFilter() {
   return install();
 }
 
-// One descriptor over a unix socket (SCM_RIGHTS), with one byte of data.
-bool SendDescriptor(int socket, int fd) {
-  char control[CMSG_SPACE(sizeof fd)] = {};
+// A message of one byte with room for one descriptor (SCM_RIGHTS), as SendDescriptor sends it
+// and ReceiveDescriptor reads it.
+struct DescriptorMessage {
+  char control[CMSG_SPACE(sizeof(int))] = {};
   char byte = 'l';
   iovec data = {&byte, 1};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  msghdr header{};
+  DescriptorMessage() {
+    header.msg_iov = &data;
+    header.msg_iovlen = 1;
+    header.msg_control = control;
+    header.msg_controllen = sizeof control;
+  }
+  DescriptorMessage(const DescriptorMessage&) = delete;
+  DescriptorMessage& operator=(const DescriptorMessage&) = delete;
+};
+
+bool SendDescriptor(int socket, int fd) {
+  DescriptorMessage message;
+  cmsghdr* header = CMSG_FIRSTHDR(&message.header);
   header->cmsg_level = SOL_SOCKET;
   header->cmsg_type = SCM_RIGHTS;
   header->cmsg_len = CMSG_LEN(sizeof fd);
   std::memcpy(CMSG_DATA(header), &fd, sizeof fd);
-  return sendmsg(socket, &message, MSG_NOSIGNAL) == 1;
+  return sendmsg(socket, &message.header, MSG_NOSIGNAL) == 1;
 }
 
 // The descriptor SendDescriptor sent, or -1 (errno ECHILD when the other end closed first).
 int ReceiveDescriptor(int socket) {
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  char byte = 0;
-  iovec data = {&byte, 1};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
+  DescriptorMessage message;
   ssize_t got;
   do {
-    got = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    got = recvmsg(socket, &message.header, MSG_CMSG_CLOEXEC);
   } while (got < 0 && errno == EINTR);
   if (got == 0) errno = ECHILD;
   if (got != 1) return -1;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  cmsghdr* header = CMSG_FIRSTHDR(&message.header);
   if (header == nullptr || header->cmsg_type != SCM_RIGHTS) {
     errno = EPROTO;
     return -1;
