@@ -299,37 +299,57 @@ def _set_limit(directory: Path, limit: int | None) -> None:
         (directory / "memory.limit_in_bytes").write_text(str(limit))
 
 
+class _V1Hierarchy:
+    """The cgroup v1 hierarchy of one controller, mounted with root /, in which a test makes
+    cgroups of its own; `remove` takes them away afterwards, children first (every process run
+    in them must have ended)."""
+
+    def __init__(self, controller: str, mounts: list) -> None:
+        require_root(f"creating cgroup v1 {controller} cgroups")
+        mounts = [m for m in mounts if m.root == "/"]
+        skip_unless(bool(mounts), f"needs a cgroup v1 {controller} hierarchy mounted with root / "
+                                  "(none in /proc/self/mountinfo)")
+        self.controller = controller
+        self.mount_point = mounts[0].mount_point
+        skip_unless(os.access(self.mount_point, os.W_OK),
+                    f"needs write access to {self.mount_point}")
+        self.created: list[Path] = []
+
+    def make(self, parent: Path | None = None) -> Path:
+        """A new cgroup: <mount>/rlimit-init-test-<pid>-<n>, or `parent`/job."""
+        directory = (parent / "job" if parent is not None else
+                     Path(self.mount_point, f"rlimit-init-test-{os.getpid()}-"
+                                            f"{next(_cgroup_numbers)}"))
+        try:
+            directory.mkdir()
+        except OSError as error:
+            pytest.skip(f"needs a writable cgroup v1 {self.controller} hierarchy: mkdir "
+                        f"{directory}: {error}")
+        self.created.append(directory)
+        return directory
+
+    def remove(self) -> None:
+        for directory in reversed(self.created):
+            directory.rmdir()
+
+
 @pytest.fixture
 def memory_cgroup() -> Iterator[Callable[[int | None, int | None], MemoryCgroup]]:
     """memory_cgroup(parent_limit, leaf_limit) creates
     <mount>/rlimit-init-test-<pid>-<n>/job with those memory.limit_in_bytes (None: no limit)
     and removes both afterwards, the child first."""
-    require_root("creating cgroup v1 memory cgroups")
-    mounts = [m for m in v1_memory_mounts() if m.root == "/"]
-    skip_unless(bool(mounts), "needs a cgroup v1 memory hierarchy mounted with root / "
-                              "(none in /proc/self/mountinfo)")
-    mount_point = mounts[0].mount_point
-    skip_unless(os.access(mount_point, os.W_OK), f"needs write access to {mount_point}")
-    created: list[Path] = []
+    hierarchy = _V1Hierarchy("memory", v1_memory_mounts())
 
     def make(parent_limit: int | None, leaf_limit: int | None) -> MemoryCgroup:
-        parent = Path(mount_point, f"rlimit-init-test-{os.getpid()}-{next(_cgroup_numbers)}")
-        try:
-            parent.mkdir()
-        except OSError as error:
-            pytest.skip(f"needs a writable cgroup v1 memory hierarchy: mkdir {parent}: {error}")
-        created.append(parent)
-        leaf = parent / "job"
-        leaf.mkdir()
-        created.append(leaf)
+        parent = hierarchy.make()
+        leaf = hierarchy.make(parent)
         _set_limit(parent, parent_limit)
         _set_limit(leaf, leaf_limit)
-        return MemoryCgroup(mount_point, parent, leaf)
+        return MemoryCgroup(hierarchy.mount_point, parent, leaf)
 
     yield make
     # Every process run inside has exited and been reaped, so the cgroups are empty.
-    for directory in reversed(created):
-        directory.rmdir()
+    hierarchy.remove()
 
 
 @dataclass
@@ -347,23 +367,10 @@ def pids_cgroup() -> Iterator[Callable[[], PidsCgroup]]:
     """pids_cgroup() creates <pids mount>/rlimit-init-test-<pid>-<n>, a cgroup v1 pids cgroup
     (this host is hybrid: pids on v1, as memory), and removes it afterwards; the test must have
     ended every process it put in it."""
-    require_root("creating cgroup v1 pids cgroups")
-    mounts = [m for m in cgroup_mounts("pids") if m.root == "/"]
-    skip_unless(bool(mounts), "needs a cgroup v1 pids hierarchy mounted with root / "
-                              "(none in /proc/self/mountinfo)")
-    mount_point = mounts[0].mount_point
-    skip_unless(os.access(mount_point, os.W_OK), f"needs write access to {mount_point}")
-    created: list[Path] = []
+    hierarchy = _V1Hierarchy("pids", cgroup_mounts("pids"))
 
     def make() -> PidsCgroup:
-        leaf = Path(mount_point, f"rlimit-init-test-{os.getpid()}-{next(_cgroup_numbers)}")
-        try:
-            leaf.mkdir()
-        except OSError as error:
-            pytest.skip(f"needs a writable cgroup v1 pids hierarchy: mkdir {leaf}: {error}")
-        created.append(leaf)
-        return PidsCgroup(leaf)
+        return PidsCgroup(hierarchy.make())
 
     yield make
-    for directory in reversed(created):
-        directory.rmdir()
+    hierarchy.remove()
