@@ -33,8 +33,9 @@ void CheckAmount(const AmountSpec& amount, bool allow_keywords, std::string_view
       if (amount.bytes > kMaxQuantity) Fail("accepted amount above kMaxQuantity", text);
       break;
     case AmountSpec::Kind::kPercent:
-      if (amount.basis_points == 0 || amount.basis_points > 10000) {
-        Fail("accepted percentage outside (0, 100]", text);
+      // A percentage of the memory ceiling may exceed it, up to kMaxPercent (228d65c).
+      if (amount.basis_points == 0 || amount.basis_points > kMaxPercent * 100) {
+        Fail("accepted percentage outside (0, kMaxPercent]", text);
       }
       break;
     default:
